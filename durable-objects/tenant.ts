@@ -1,0 +1,79 @@
+/**
+ * One Durable Object per tenant, reached with `env.TENANT.getByName(tenantId)`
+ * where the id comes from the verified identity, never from the request.
+ *
+ * Why an object per tenant: a Durable Object runs single-threaded, so it is the
+ * one place where two concurrent requests of a tenant are put in order — the
+ * idempotency ledger, ticket state, rate-limit buckets and spend checks all
+ * need exactly that. One global object would serialize every tenant behind
+ * each other; one per tenant scales with tenants.
+ *
+ * The object is composed of capabilities (ledger, tickets, channels, limits,
+ * spend) that arrive with their issues; each owns its tables via migrations.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { applySqliteMigrations, type SqliteMigration } from "./sqlite-migrations";
+
+const CORE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    id: "core/1",
+    sql: `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+          CREATE TABLE agent_runs (message_id TEXT PRIMARY KEY, task TEXT NOT NULL, ran_at INTEGER NOT NULL);`,
+  },
+];
+
+export interface PingResult {
+  ok: true;
+  /** How many pings this object has stored: proof that a write reached durable storage. */
+  pings: number;
+  databaseSize: number;
+}
+
+export interface AgentRun {
+  messageId: string;
+  task: string;
+  ranAt: number;
+}
+
+export class TenantDurableObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => applySqliteMigrations(this.sql, CORE_MIGRATIONS));
+  }
+
+  /** Writes and reads storage, so a healthy answer means the object's SQLite works. */
+  async ping(): Promise<PingResult> {
+    this.sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('pings', '1')
+       ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+    );
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'pings'").one();
+    return { ok: true, pings: Number(row.value), databaseSize: this.sql.databaseSize };
+  }
+
+  /**
+   * Records that a queue message ran for this tenant. Keyed by message id, so
+   * a redelivered message is recorded once (queues deliver at least once).
+   */
+  async recordAgentRun(run: AgentRun): Promise<{ firstTime: boolean }> {
+    const cursor = this.sql.exec(
+      "INSERT INTO agent_runs (message_id, task, ran_at) VALUES (?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+      run.messageId,
+      run.task,
+      run.ranAt,
+    );
+    return { firstTime: cursor.rowsWritten > 0 };
+  }
+
+  async agentRuns(): Promise<AgentRun[]> {
+    return this.sql
+      .exec<{ message_id: string; task: string; ran_at: number }>(
+        "SELECT message_id, task, ran_at FROM agent_runs ORDER BY ran_at, message_id",
+      )
+      .toArray()
+      .map((row) => ({ messageId: row.message_id, task: row.task, ranAt: row.ran_at }));
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Opens Postgres for one request. Production: Neon's serverless driver over
+ * WebSockets. Locally the same driver reaches any Postgres through the
+ * WebSocket→TCP relay in dev/relay.ts (what Neon's wsproxy does).
+ */
+import { neonConfig, Pool } from "@neondatabase/serverless";
+import { drizzle } from "drizzle-orm/neon-serverless";
+import * as tables from "./tables";
+
+export type Database = ReturnType<typeof drizzle<typeof tables>>;
+
+export interface DatabaseConfig {
+  DATABASE_URL: string;
+  /** host:port of a local relay; empty in production. */
+  NEON_WS_PROXY?: string;
+}
+
+function configureDriver(config: DatabaseConfig): void {
+  const proxy = config.NEON_WS_PROXY;
+  if (proxy) {
+    // The relay ignores the requested address and dials only its configured
+    // database, so `address` here is informational.
+    neonConfig.wsProxy = (host, port) => `${proxy}/v2?address=${host}:${port}`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.pipelineTLS = false;
+    neonConfig.pipelineConnect = false;
+  } else {
+    neonConfig.wsProxy = (host) => `${host}/v2`;
+    neonConfig.useSecureWebSocket = true;
+    neonConfig.pipelineTLS = false;
+    neonConfig.pipelineConnect = "password";
+  }
+}
+
+export interface DatabaseHandle {
+  db: Database;
+  /** Ends the pool; call it through ctx.waitUntil once the response is built. */
+  close(): Promise<void>;
+}
+
+/**
+ * A pool per request: Workers cannot hold sockets across requests, and Neon
+ * multiplexes on its side.
+ */
+export function openDatabase(config: DatabaseConfig): DatabaseHandle {
+  if (!config.DATABASE_URL) throw new Error("DATABASE_URL is not configured");
+  configureDriver(config);
+  const pool = new Pool({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5_000 });
+  // Without a listener a dropped idle connection becomes an unhandled error.
+  pool.on("error", (error: Error) => {
+    console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: String(error) }));
+  });
+  return {
+    db: drizzle({ client: pool, schema: tables }),
+    close: () => pool.end(),
+  };
+}

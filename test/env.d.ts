@@ -1,0 +1,11 @@
+// Bindings that exist only in tests (see vitest.config.ts).
+interface ApexTestBindings {
+  /** host:port where nothing listens: point NEON_WS_PROXY here to take Postgres away. */
+  DEAD_WS_PROXY: string;
+}
+
+interface Env extends ApexTestBindings {}
+// The test pool's types re-open Cloudflare.Env; restate what it carries.
+declare namespace Cloudflare {
+  interface Env extends __BaseEnv_Env, ApexSecrets, ApexTestBindings {}
+}

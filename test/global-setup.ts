@@ -1,0 +1,47 @@
+/**
+ * Runs once, in Node, before the workerd test pool starts:
+ *   TEST_DATABASE_URL set → a fresh database on that server (dropped after);
+ *   otherwise             → embedded PGlite in memory, served on a TCP port.
+ * Then migrations, then the Neon WebSocket relay in front of it. Ports reach
+ * the Worker's bindings through `provide`/`inject`.
+ */
+import net from "node:net";
+import type { TestProject } from "vitest/node";
+import { migrate } from "../dev/migrate.ts";
+import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "../dev/postgres/provision.ts";
+import { startRelay } from "../dev/relay.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    relayPort: number;
+    deadPort: number;
+  }
+}
+
+async function unusedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  const given = process.env.TEST_DATABASE_URL;
+  const database: ProvisionedDatabase = given ? await createFreshDatabase(given) : await startEmbedded({ port: 0 });
+  console.log(`[test] postgres: ${given ? "fresh database on TEST_DATABASE_URL" : "embedded PGlite"}`);
+  await migrate(database.url);
+  const target = new URL(database.url);
+  const relay = await startRelay({ port: 0, target: { host: target.hostname, port: Number(target.port || 5432) } });
+
+  project.provide("databaseUrl", database.url);
+  project.provide("relayPort", relay.port);
+  project.provide("deadPort", await unusedPort());
+
+  return async () => {
+    await relay.close();
+    await database.close();
+  };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { request } from "./helpers";
+
+describe("errors are RFC 9457 problem documents", () => {
+  it("an unknown API route is a 404 problem with a stable type and a request id", async () => {
+    const response = await request("/api/v1/nothing-here");
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const body = await response.json<Record<string, unknown>>();
+    expect(body).toMatchObject({ type: "urn:apex:problem:not-found", status: 404, instance: "/api/v1/nothing-here" });
+    expect(body.requestId).toBe(response.headers.get("x-request-id"));
+  });
+
+  it("an unknown webhook route is a 404 problem too, not a UI page", async () => {
+    const response = await request("/webhooks/unknown", { method: "POST", body: "x" });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("a well-formed incoming X-Request-Id is kept so traces join up", async () => {
+    const response = await request("/api/v1/missing", { headers: { "X-Request-Id": "trace-1234abcd" } });
+    expect(response.headers.get("x-request-id")).toBe("trace-1234abcd");
+    expect((await response.json<{ requestId: string }>()).requestId).toBe("trace-1234abcd");
+  });
+
+  it("a malformed X-Request-Id is replaced, never echoed", async () => {
+    const response = await request("/api/v1/missing", { headers: { "X-Request-Id": "<script>" } });
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("the OpenAPI document", () => {
+  it("lists the health route with its declared risk class and role", async () => {
+    const response = await request("/api/openapi.json");
+    expect(response.status).toBe(200);
+    const doc = await response.json<{ paths: Record<string, Record<string, Record<string, unknown>>> }>();
+    expect(doc.paths["/api/health"]?.get?.["x-apex-policy"]).toEqual({ risk: "READ", role: "public" });
+  });
+});
+
+describe("everything outside /api and /webhooks is the Remix app", () => {
+  it("the home page is server-rendered HTML from the same Worker", async () => {
+    const response = await request("/");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/html");
+    const html = await response.text();
+    expect(html).toContain("<h1>Apex</h1>");
+    expect(html).toContain("Environment: <!-- -->test");
+  });
+});

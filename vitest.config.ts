@@ -1,0 +1,36 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests run inside workerd against the real Durable Object, the local queues
+// and a real Postgres reached through the relay that test/global-setup.ts
+// starts; its ports arrive here through `inject`.
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          APP_ENV: "test",
+          DATABASE_URL: inject("databaseUrl"),
+          NEON_WS_PROXY: `127.0.0.1:${inject("relayPort")}`,
+          // A port nothing listens on: tests point Postgres here to see it down.
+          DEAD_WS_PROXY: `127.0.0.1:${inject("deadPort")}`,
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    include: ["test/**/*.test.ts", "workers/**/*.test.ts", "durable-objects/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    deps: {
+      optimizer: {
+        ssr: {
+          enabled: true,
+          include: ["@remix-run/cloudflare", "@remix-run/server-runtime", "cookie", "set-cookie-parser"],
+        },
+      },
+    },
+  },
+});

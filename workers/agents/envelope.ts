@@ -1,0 +1,11 @@
+import { z } from "zod";
+
+/** Every message on the AGENTS queue. Validated on the way in and on the way out. */
+export const agentMessage = z.object({
+  task: z.string().min(1),
+  tenantId: z.uuid(),
+  params: z.unknown().default({}),
+  enqueuedAt: z.number().int().optional(),
+});
+
+export type AgentMessage = z.infer<typeof agentMessage>;

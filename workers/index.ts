@@ -1,0 +1,43 @@
+/**
+ * The Worker entry: wiring only.
+ *   fetch     → /api/* and /webhooks/* to the Hono app; everything else to Remix
+ *   queue     → the agent dispatcher (and the dead-letter recorder)
+ *   scheduled → cron jobs
+ */
+import { createRequestHandler, type RequestHandler, type ServerBuild } from "@remix-run/cloudflare";
+import { consumeAgentBatch, consumeDeadLetters } from "./agents/consumer";
+import { createApp } from "./app";
+import { runScheduledJobs } from "./jobs/scheduled";
+
+export { TenantDurableObject } from "../durable-objects/tenant";
+
+const api = createApp();
+
+// The Remix build is produced by `npm run build`; loaded lazily so the API
+// path never pays for parsing the UI bundle.
+let remixHandler: RequestHandler | undefined;
+async function handleUi(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  remixHandler ??= createRequestHandler(
+    (await import("../build/server/index.js")) as ServerBuild,
+    env.APP_ENV === "development" ? "development" : "production",
+  );
+  return remixHandler(request, { cloudflare: { env, ctx } });
+}
+
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith("/api/") || pathname === "/api" || pathname.startsWith("/webhooks/");
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const { pathname } = new URL(request.url);
+    return isApiPath(pathname) ? api.fetch(request, env, ctx) : handleUi(request, env, ctx);
+  },
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch);
+    return consumeAgentBatch(batch, env);
+  },
+  async scheduled(controller, env, ctx) {
+    await runScheduledJobs(controller, env, ctx);
+  },
+} satisfies ExportedHandler<Env, unknown>;

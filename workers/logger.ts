@@ -1,0 +1,24 @@
+/** Structured JSON logs: one object a line, always with the request id. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  with(fields: LogFields): Logger;
+}
+
+export function createLogger(base: LogFields = {}): Logger {
+  const write = (level: string, msg: string, fields?: LogFields) => {
+    const line = JSON.stringify({ level, msg, ...base, ...fields, time: new Date().toISOString() });
+    if (level === "error") console.error(line);
+    else if (level === "warn") console.warn(line);
+    else console.log(line);
+  };
+  return {
+    info: (msg, fields) => write("info", msg, fields),
+    warn: (msg, fields) => write("warn", msg, fields),
+    error: (msg, fields) => write("error", msg, fields),
+    with: (fields) => createLogger({ ...base, ...fields }),
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Every error Apex answers is an RFC 9457 problem document. Code throws a
+ * `Problem`; one handler (workers/middleware/problems.ts) renders it.
+ */
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+export interface FieldError {
+  /** Dotted path of the offending field, e.g. `data.phone`. */
+  field: string;
+  message: string;
+}
+
+export interface ProblemInit {
+  status: number;
+  /** Stable, machine-readable code; the `type` URI is derived from it. */
+  code: string;
+  title: string;
+  detail?: string;
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+}
+
+export class Problem extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(init: ProblemInit) {
+    super(init.detail ?? init.title);
+    this.name = "Problem";
+    this.status = init.status;
+    this.code = init.code;
+    this.title = init.title;
+    this.detail = init.detail;
+    this.errors = init.errors;
+    this.headers = init.headers ?? {};
+  }
+}
+
+export function problemType(code: string): string {
+  return `urn:apex:problem:${code}`;
+}
+
+export function problemBody(problem: Problem, instance: string, requestId: string): Record<string, unknown> {
+  return {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail ? { detail: problem.detail } : {}),
+    instance,
+    requestId,
+    ...(problem.errors ? { errors: problem.errors } : {}),
+  };
+}
+
+export const problems = {
+  notFound: (detail = "No resource lives at this address.") =>
+    new Problem({ status: 404, code: "not-found", title: "Not Found", detail }),
+  invalidJson: (detail: string) =>
+    new Problem({ status: 400, code: "invalid-json", title: "Malformed request body", detail }),
+  validation: (errors: FieldError[]) =>
+    new Problem({
+      status: 422,
+      code: "validation",
+      title: "Request failed validation",
+      detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "),
+      errors,
+    }),
+  internal: () =>
+    new Problem({
+      status: 500,
+      code: "internal",
+      title: "Internal Server Error",
+      detail: "Something failed on our side; the request id identifies it in our logs.",
+    }),
+};
