@@ -9,7 +9,9 @@ import type { AppEnv } from "./context";
 import { notFound, onError } from "./middleware/problems";
 import { requestId } from "./middleware/request-id";
 import { validationHook } from "./middleware/validation";
+import { benchRoutes } from "./routes/bench";
 import { healthRoutes } from "./routes/health";
+import { pingRoutes } from "./routes/ping";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -17,7 +19,9 @@ export function createApp() {
   app.onError(onError);
   app.notFound(notFound);
 
+  app.route("/api/ping", pingRoutes());
   app.route("/api/health", healthRoutes());
+  app.route("/api/_bench", benchRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

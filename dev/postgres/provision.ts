@@ -15,7 +15,7 @@ export interface ProvisionedDatabase {
   close(): Promise<void>;
 }
 
-export async function useExternal(url: string): Promise<ProvisionedDatabase> {
+export async function externalDatabase(url: string): Promise<ProvisionedDatabase> {
   return { url, kind: "external", close: async () => undefined };
 }
 

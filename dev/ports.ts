@@ -1,0 +1,31 @@
+/** Default local ports; each can be overridden by the environment variable named beside it. */
+export interface Ports {
+  /** wrangler dev: the Worker, API and UI (APEX_PORT). */
+  worker: number;
+  /** wrangler's inspector (APEX_INSPECTOR_PORT). */
+  inspector: number;
+  /** Neon WebSocket relay (APEX_RELAY_PORT). */
+  relay: number;
+  /** Embedded PGlite, when no DATABASE_URL is given (APEX_PGLITE_PORT). */
+  pglite: number;
+  /** Twilio simulator (APEX_TWILIO_SIM_PORT). */
+  twilioSimulator: number;
+}
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name}=${raw} is not a port`);
+  return value;
+}
+
+export function portsFromEnvironment(): Ports {
+  return {
+    worker: port("APEX_PORT", 8787),
+    inspector: port("APEX_INSPECTOR_PORT", 9230),
+    relay: port("APEX_RELAY_PORT", 8790),
+    pglite: port("APEX_PGLITE_PORT", 5433),
+    twilioSimulator: port("APEX_TWILIO_SIM_PORT", 8791),
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * Brings up the whole local stack, in order:
+ *   Postgres (DATABASE_URL, else embedded PGlite) → migrations → Neon relay →
+ *   simulators → UI build → wrangler dev
+ * and takes it down in reverse. Used by `npm run dev`, the benchmarks and the
+ * browser tests, so all three run exactly the same stack.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { migrate } from "./migrate.ts";
+import type { Ports } from "./ports.ts";
+import { type ProvisionedDatabase, redact, startEmbedded, externalDatabase, waitForPostgres } from "./postgres/provision.ts";
+import { type Relay, startRelay } from "./relay.ts";
+import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+
+export const DEV_TWILIO = { accountSid: "AC00000000000000000000000000000dev", authToken: "dev-twilio-auth-token" };
+
+export interface StackOptions {
+  ports: Ports;
+  /** Use this Postgres; when absent, embedded PGlite is served on ports.pglite. */
+  databaseUrl?: string;
+  /** Where PGlite keeps its data; undefined → in memory. */
+  pgliteDataDir?: string;
+  /** wrangler's local state (Durable Object storage, queues). One directory per running wrangler. */
+  persistTo: string;
+  /** Skip the Remix build when build/ is already there. */
+  reuseBuild?: boolean;
+  /** wrangler's own log level; the benchmarks quiet its per-request lines. */
+  wranglerLogLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
+  /** More Worker vars, e.g. BENCH_ROUTES=on for the benchmarks. */
+  vars?: Record<string, string>;
+  log: (component: string, line: string) => void;
+}
+
+export interface Stack {
+  baseUrl: string;
+  databaseUrl: string;
+  twilioSimulatorUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { ports, log } = options;
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch((error) => log("stack", `stop failed: ${String(error)}`));
+  };
+  try {
+    let database: ProvisionedDatabase;
+    if (options.databaseUrl) {
+      database = await externalDatabase(options.databaseUrl);
+      log("postgres", `using ${redact(database.url)}`);
+    } else {
+      database = await startEmbedded({ port: ports.pglite, dataDir: options.pgliteDataDir });
+      log("postgres", `embedded PGlite on 127.0.0.1:${ports.pglite} (${options.pgliteDataDir ?? "in memory"})`);
+    }
+    stops.push(() => database.close());
+    await waitForPostgres(database.url);
+
+    await migrate(database.url);
+    log("postgres", "migrations applied");
+
+    const target = new URL(database.url);
+    const relay: Relay = await startRelay({
+      port: ports.relay,
+      target: { host: target.hostname, port: Number(target.port || 5432) },
+    });
+    stops.push(() => relay.close());
+    log("relay", `Neon WebSocket relay on 127.0.0.1:${relay.port} → ${target.hostname}:${target.port || 5432}`);
+
+    const twilio: TwilioSimulator = await startTwilioSimulator({
+      port: ports.twilioSimulator,
+      ...DEV_TWILIO,
+      log: (line) => log("twilio-sim", line),
+    });
+    stops.push(() => twilio.close());
+    log("twilio-sim", `Twilio simulator on ${twilio.baseUrl}`);
+
+    if (!options.reuseBuild || !existsSync(`${root}build/server/index.js`)) {
+      log("ui", "building the Remix app");
+      const build = spawnSync(bin("remix"), ["vite:build"], { cwd: root, stdio: "pipe", encoding: "utf8" });
+      if (build.status !== 0) throw new Error(`remix vite:build failed:\n${build.stdout}\n${build.stderr}`);
+    }
+
+    const wrangler = spawnWrangler(options, {
+      DATABASE_URL: database.url,
+      NEON_WS_PROXY: `127.0.0.1:${relay.port}`,
+      APP_ENV: "development",
+      PUBLIC_BASE_URL: `http://127.0.0.1:${ports.worker}`,
+      TWILIO_API_BASE_URL: twilio.baseUrl,
+      TWILIO_ACCOUNT_SID: DEV_TWILIO.accountSid,
+      TWILIO_AUTH_TOKEN: DEV_TWILIO.authToken,
+      ...options.vars,
+    });
+    stops.push(() => stopProcess(wrangler));
+    const baseUrl = `http://127.0.0.1:${ports.worker}`;
+    await waitForHealth(baseUrl, wrangler, 90_000);
+    log("worker", `Apex is up on ${baseUrl}`);
+
+    return { baseUrl, databaseUrl: database.url, twilioSimulatorUrl: twilio.baseUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function spawnWrangler(options: StackOptions, vars: Record<string, string>): ChildProcess {
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(options.ports.worker),
+    "--inspector-port",
+    String(options.ports.inspector),
+    "--persist-to",
+    options.persistTo,
+    "--show-interactive-dev-session=false",
+    ...(options.wranglerLogLevel ? ["--log-level", options.wranglerLogLevel] : []),
+    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}:${value}`]),
+  ];
+  const child = spawn(bin("wrangler"), args, {
+    cwd: root,
+    // Its own process group, so stopping it also stops workerd.
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on("line", (line) => {
+      // wrangler's update check fails offline; it is noise, not a fault.
+      if (line.trim() && !line.includes("workers.cloudflare.com")) options.log("worker", line);
+    });
+  }
+  return child;
+}
+
+async function waitForHealth(baseUrl: string, wrangler: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (wrangler.exitCode !== null) throw new Error(`wrangler dev exited with code ${wrangler.exitCode}`);
+    try {
+      const response = await fetch(`${baseUrl}/api/health`);
+      last = `${response.status} ${await response.text()}`;
+      if (response.status === 200) return;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`Apex did not become healthy within ${timeoutMs} ms; last answer: ${last}`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}

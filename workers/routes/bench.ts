@@ -1,0 +1,52 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../context";
+import { problems } from "../problems";
+import { benchPostgresInsert, benchTenantObjectRoundTrip } from "../services/bench";
+import type { RoutePolicy } from "./policy";
+
+/**
+ * Floors for `npm run bench`: the cost of one tenant-object RPC and of one
+ * Postgres insert, each behind the same Worker and middleware as real routes.
+ * They exist only where BENCH_ROUTES=on (bench/run.ts sets it); anywhere else
+ * they are indistinguishable from an unknown route.
+ */
+const benchOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.env.BENCH_ROUTES !== "on") throw problems.notFound(`Nothing answers ${c.req.method} ${c.req.path}.`);
+  await next();
+});
+
+export const benchPolicy: RoutePolicy = { risk: "WRITE-LOW", role: "public" };
+
+const tenantObjectRpc = createRoute({
+  method: "post",
+  path: "/tenant-object-rpc",
+  tags: ["bench"],
+  summary: "One RPC round trip to a tenant Durable Object (bench only)",
+  "x-apex-policy": benchPolicy,
+  middleware: [benchOnly] as const,
+  responses: {
+    200: { description: "Done", content: { "application/json": { schema: z.object({ pings: z.number() }) } } },
+  },
+});
+
+const postgresInsert = createRoute({
+  method: "post",
+  path: "/postgres-insert",
+  tags: ["bench"],
+  summary: "One insert in a tenant transaction through the Neon driver (bench only)",
+  "x-apex-policy": benchPolicy,
+  middleware: [benchOnly] as const,
+  responses: {
+    200: { description: "Done", content: { "application/json": { schema: z.object({ ok: z.literal(true) }) } } },
+  },
+});
+
+export function benchRoutes() {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(tenantObjectRpc, async (c) => c.json({ pings: await benchTenantObjectRoundTrip(c.env) }, 200))
+    .openapi(postgresInsert, async (c) => {
+      await benchPostgresInsert(c.env, c.var.requestId, (p) => c.executionCtx.waitUntil(p));
+      return c.json({ ok: true as const }, 200);
+    });
+}

@@ -1,0 +1,22 @@
+import { openDatabase } from "../../schema/db";
+import { insertBenchRow } from "../repositories/bench";
+
+/** The fixed tenant the benchmark seeds (bench/run.ts) and writes under. */
+export const BENCH_TENANT_ID = "00000000-0000-4000-8000-00000000b007";
+
+export async function benchTenantObjectRoundTrip(env: Env): Promise<number> {
+  return (await env.TENANT.getByName(BENCH_TENANT_ID).ping()).pings;
+}
+
+export async function benchPostgresInsert(
+  env: Env,
+  requestId: string,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<void> {
+  const handle = openDatabase(env);
+  try {
+    await insertBenchRow(handle.db, BENCH_TENANT_ID, requestId);
+  } finally {
+    waitUntil(handle.close().catch(() => undefined));
+  }
+}
