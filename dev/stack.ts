@@ -11,7 +11,13 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { migrate } from "./migrate.ts";
 import type { Ports } from "./ports.ts";
-import { type ProvisionedDatabase, redact, startEmbedded, externalDatabase, waitForPostgres } from "./postgres/provision.ts";
+import {
+  externalDatabase,
+  type ProvisionedDatabase,
+  redact,
+  startEmbedded,
+  waitForPostgres,
+} from "./postgres/provision.ts";
 import { type Relay, startRelay } from "./relay.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 

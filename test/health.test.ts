@@ -32,3 +32,11 @@ describe("GET /api/health", () => {
     expect(response.headers.get("cache-control")).toBe("no-store");
   });
 });
+
+describe("GET /api/ping", () => {
+  it("answers without touching any dependency, even with Postgres gone", async () => {
+    const response = await request("/api/ping", {}, { NEON_WS_PROXY: env.DEAD_WS_PROXY });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ok: true });
+  });
+});

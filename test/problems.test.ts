@@ -48,3 +48,27 @@ describe("everything outside /api and /webhooks is the Remix app", () => {
     expect(html).toContain("Environment: <!-- -->test");
   });
 });
+
+describe("route policies", () => {
+  it("every operation in the OpenAPI document declares a risk class and a role", async () => {
+    const doc = await (await request("/api/openapi.json")).json<{
+      paths: Record<string, Record<string, { "x-apex-policy"?: { risk: string; role: string } }>>;
+    }>();
+    const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })),
+    );
+    expect(operations.length).toBeGreaterThan(0);
+    const undeclared = operations.filter(
+      ({ operation }) =>
+        !["READ", "WRITE-LOW", "WRITE-HIGH"].includes(operation["x-apex-policy"]?.risk ?? "") ||
+        !operation["x-apex-policy"]?.role,
+    );
+    expect(undeclared.map((o) => o.route)).toEqual([]);
+  });
+
+  it("bench-only routes do not exist unless BENCH_ROUTES is on", async () => {
+    const response = await request("/api/_bench/postgres-insert", { method: "POST" });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
