@@ -47,8 +47,9 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
   configureDriver(config);
   const pool = new Pool({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5_000 });
   // Without a listener a dropped idle connection becomes an unhandled error.
-  pool.on("error", (error: Error) => {
-    console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: String(error) }));
+  pool.on("error", (error: unknown) => {
+    const detail = error instanceof Error ? error.message : ((error as { message?: string })?.message ?? String(error));
+    console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: detail }));
   });
   return {
     db: drizzle({ client: pool, schema: tables }),
