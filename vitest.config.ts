@@ -15,6 +15,7 @@ export default defineConfig({
           NEON_WS_PROXY: `127.0.0.1:${inject("relayPort")}`,
           // A port nothing listens on: tests point Postgres here to see it down.
           DEAD_WS_PROXY: `127.0.0.1:${inject("deadPort")}`,
+          JWT_SIGNING_KEYS: inject("jwtSigningKeys"),
         },
       },
     })),

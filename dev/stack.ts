@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { generateSigningKeys } from "./jwt-keys.ts";
 import { migrate } from "./migrate.ts";
 import type { Ports } from "./ports.ts";
 import {
@@ -38,6 +39,8 @@ export interface StackOptions {
   reuseBuild?: boolean;
   /** wrangler's own log level; the benchmarks quiet its per-request lines. */
   wranglerLogLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
+  /** JWT_SIGNING_KEYS for the Worker; fresh keys when absent. */
+  jwtSigningKeys?: string;
   /** More Worker vars, e.g. BENCH_ROUTES=on for the benchmarks. */
   vars?: Record<string, string>;
   log: (component: string, line: string) => void;
@@ -101,6 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TWILIO_API_BASE_URL: twilio.baseUrl,
       TWILIO_ACCOUNT_SID: DEV_TWILIO.accountSid,
       TWILIO_AUTH_TOKEN: DEV_TWILIO.authToken,
+      JWT_SIGNING_KEYS: options.jwtSigningKeys ?? generateSigningKeys(),
       ...options.vars,
     });
     stops.push(() => stopProcess(wrangler));

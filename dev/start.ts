@@ -3,6 +3,7 @@
  * order; README.md lists the ports. Ctrl-C stops everything this started.
  */
 import { fileURLToPath } from "node:url";
+import { persistentSigningKeys } from "./jwt-keys.ts";
 import { portsFromEnvironment } from "./ports.ts";
 import { startStack } from "./stack.ts";
 
@@ -24,6 +25,7 @@ const stack = await startStack({
   databaseUrl: process.env.DATABASE_URL || undefined,
   pgliteDataDir: `${root}.data/pglite`,
   persistTo: `${root}.data/wrangler`,
+  jwtSigningKeys: process.env.JWT_SIGNING_KEYS || persistentSigningKeys(`${root}.data/jwt-signing-keys.json`),
   log,
 }).catch((error: unknown) => {
   log("stack", `failed to start: ${error instanceof Error ? error.message : String(error)}`);

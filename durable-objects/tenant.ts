@@ -12,6 +12,17 @@
  * spend) that arrive with their issues; each owns its tables via migrations.
  */
 import { DurableObject } from "cloudflare:workers";
+import {
+  beginAction,
+  completeAction,
+  DEFAULT_RETENTION_MS,
+  type LedgerBegin,
+  ledgerMigrations,
+  pruneActions,
+  releaseAction,
+  type StoredResponse,
+} from "./capabilities/idempotency-ledger";
+import { type BucketPolicy, type RateDecision, rateLimitMigrations, takeToken } from "./capabilities/rate-limits";
 import { applySqliteMigrations, type SqliteMigration } from "./sqlite-migrations";
 
 const CORE_MIGRATIONS: readonly SqliteMigration[] = [
@@ -41,7 +52,42 @@ export class TenantDurableObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () => applySqliteMigrations(this.sql, CORE_MIGRATIONS));
+    ctx.blockConcurrencyWhile(async () =>
+      applySqliteMigrations(this.sql, [...CORE_MIGRATIONS, ...ledgerMigrations, ...rateLimitMigrations]),
+    );
+  }
+
+  // ── rate limits ────────────────────────────────────────────────────────────
+  async takeRateToken(key: string, policy: BucketPolicy): Promise<RateDecision> {
+    return takeToken(this.sql, key, policy, Date.now());
+  }
+
+  // ── idempotent action ledger ───────────────────────────────────────────────
+  async beginAction(key: string, fingerprint: string, retentionMs = DEFAULT_RETENTION_MS): Promise<LedgerBegin> {
+    return beginAction(this.sql, key, fingerprint, Date.now(), retentionMs);
+  }
+
+  async completeAction(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
+    completeAction(this.sql, key, fingerprint, response);
+    await this.scheduleLedgerPrune();
+  }
+
+  async releaseAction(key: string, fingerprint: string): Promise<void> {
+    releaseAction(this.sql, key, fingerprint);
+  }
+
+  /** One alarm per object; today it only prunes the ledger (STYLE: multiplex timers as rows). */
+  override async alarm(): Promise<void> {
+    const next = pruneActions(this.sql, Date.now());
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+
+  private async scheduleLedgerPrune(): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null) {
+      const next = pruneActions(this.sql, Date.now());
+      if (next !== undefined) await this.ctx.storage.setAlarm(next);
+    }
   }
 
   /** Writes and reads storage, so a healthy answer means the object's SQLite works. */

@@ -46,13 +46,19 @@ export function openDatabase(config: DatabaseConfig): DatabaseHandle {
   if (!config.DATABASE_URL) throw new Error("DATABASE_URL is not configured");
   configureDriver(config);
   const pool = new Pool({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5_000 });
+  let closing = false;
   // Without a listener a dropped idle connection becomes an unhandled error.
+  // Sockets torn down by our own end() are expected, not worth a log line.
   pool.on("error", (error: unknown) => {
+    if (closing) return;
     const detail = error instanceof Error ? error.message : ((error as { message?: string })?.message ?? String(error));
     console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: detail }));
   });
   return {
     db: drizzle({ client: pool, schema: tables }),
-    close: () => pool.end(),
+    close: () => {
+      closing = true;
+      return pool.end();
+    },
   };
 }

@@ -177,3 +177,47 @@ export const auditLog = pgTable(
   },
   (t) => [index("audit_log_tenant_created_idx").on(t.tenantId, t.createdAt)],
 );
+
+/**
+ * Opaque, rotating refresh tokens. Each login starts a family; each refresh
+ * rotates within it. Presenting an already-rotated token means it leaked:
+ * the whole family is revoked.
+ */
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    familyId: uuid("family_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash), index("refresh_tokens_family_idx").on(t.familyId)],
+);
+
+/** The state an entity had before each change (SPEC §4.5). */
+export const entitySnapshots = pgTable(
+  "entity_snapshots",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    entityId: uuid("entity_id")
+      .notNull()
+      .references(() => entities.id),
+    /** The entity's version at the time of the snapshot. */
+    version: integer("version").notNull(),
+    state: jsonb("state").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("entity_snapshots_entity_version_key").on(t.tenantId, t.entityId, t.version)],
+);

@@ -7,6 +7,7 @@
  */
 import net from "node:net";
 import type { TestProject } from "vitest/node";
+import { generateSigningKeys } from "../dev/jwt-keys.ts";
 import { migrate } from "../dev/migrate.ts";
 import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "../dev/postgres/provision.ts";
 import { startRelay } from "../dev/relay.ts";
@@ -16,6 +17,7 @@ declare module "vitest" {
     databaseUrl: string;
     relayPort: number;
     deadPort: number;
+    jwtSigningKeys: string;
   }
 }
 
@@ -39,6 +41,7 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", database.url);
   project.provide("relayPort", relay.port);
   project.provide("deadPort", await unusedPort());
+  project.provide("jwtSigningKeys", generateSigningKeys());
 
   return async () => {
     await relay.close();

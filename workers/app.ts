@@ -1,27 +1,34 @@
 /**
  * The API and webhook application: the middleware chain, in order, and the
- * mounted route modules. Identity, rate limiting and authorization join this
- * chain with the identity issue:
- *   request id → rate limit → authenticate → tenant → authorize → validate → route
+ * mounted route modules. Global: request id + access log → lazy Postgres.
+ * Per route (declared beside its schema, see routes/policy.ts):
+ *   guard: rate limit → authenticate → tenant → authorize
+ *   → idempotency ledger (mutations) → zod validation → service → repository
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./context";
+import { database } from "./middleware/database";
 import { notFound, onError } from "./middleware/problems";
 import { requestId } from "./middleware/request-id";
 import { validationHook } from "./middleware/validation";
+import { authRoutes } from "./routes/auth";
 import { benchRoutes } from "./routes/bench";
+import { entityRoutes } from "./routes/entities";
 import { healthRoutes } from "./routes/health";
 import { pingRoutes } from "./routes/ping";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   app.use("*", requestId);
+  app.use("*", database);
   app.onError(onError);
   app.notFound(notFound);
 
   app.route("/api/ping", pingRoutes());
   app.route("/api/health", healthRoutes());
   app.route("/api/_bench", benchRoutes());
+  app.route("/api/v1/auth", authRoutes());
+  app.route("/api/v1/entities", entityRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

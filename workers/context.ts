@@ -1,14 +1,40 @@
+import type { Database } from "../schema/db";
 import type { Logger } from "./logger";
+
+export type Role = "owner" | "admin" | "member" | "viewer";
+
+/** Who is calling and how we know (SPEC §4.9): recorded on every audit row. */
+export interface AuthContext {
+  method: "jwt" | "api-key";
+  tenantId: string;
+  role: Role;
+  userId?: string;
+  apiKeyId?: string;
+  /** The key that verified a JWT, and its issuer. */
+  kid?: string;
+  issuer?: string;
+  verifiedAt: Date;
+}
 
 /** What every request carries through the middleware chain. */
 export interface AppVariables {
   requestId: string;
   log: Logger;
-  /** Set once the caller is authenticated (identity issue); logged with every line. */
+  /** Opens Postgres on first use; closed after the response (middleware/database.ts). */
+  db: () => Database;
+  /** Set by the guard once the caller is authenticated. */
+  auth?: AuthContext;
   tenantId?: string;
 }
 
 export interface AppEnv {
   Bindings: Env;
   Variables: AppVariables;
+}
+
+/** The facts an audited action needs about its request. */
+export interface RequestActor {
+  auth: AuthContext;
+  requestId: string;
+  ip: string | null;
 }

@@ -69,6 +69,15 @@ export const problems = {
       detail: errors.map((e) => `${e.field}: ${e.message}`).join("; "),
       errors,
     }),
+  unauthorized: (detail: string) =>
+    new Problem({
+      status: 401,
+      code: "unauthorized",
+      title: "Unauthorized",
+      detail,
+      headers: { "WWW-Authenticate": 'Bearer realm="apex"' },
+    }),
+  conflict: (code: string, detail: string) => new Problem({ status: 409, code, title: "Conflict", detail }),
   internal: () =>
     new Problem({
       status: 500,

@@ -1,0 +1,52 @@
+import type { SqliteMigration } from "../sqlite-migrations";
+
+/**
+ * Token buckets, one row per key. Refill is computed from elapsed time on each
+ * take, so no timer is needed. Runs inside the tenant object, whose single
+ * thread makes read-modify-write safe without locks.
+ */
+export const rateLimitMigrations: readonly SqliteMigration[] = [
+  {
+    id: "rate-limits/1",
+    sql: "CREATE TABLE rate_buckets (key TEXT PRIMARY KEY, tokens REAL NOT NULL, updated_at INTEGER NOT NULL)",
+  },
+];
+
+export interface BucketPolicy {
+  capacity: number;
+  refillPerSecond: number;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetSeconds: number;
+  /** Seconds until one token is available; 0 when allowed. */
+  retryAfterSeconds: number;
+}
+
+export function takeToken(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): RateDecision {
+  const row = sql
+    .exec<{ tokens: number; updated_at: number }>("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", key)
+    .toArray()[0];
+  const elapsed = row ? Math.max(0, now - row.updated_at) / 1000 : 0;
+  const available = Math.min(policy.capacity, (row ? row.tokens : policy.capacity) + elapsed * policy.refillPerSecond);
+  const allowed = available >= 1;
+  const tokens = allowed ? available - 1 : available;
+  sql.exec(
+    `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+    key,
+    tokens,
+    now,
+  );
+  return {
+    allowed,
+    limit: policy.capacity,
+    remaining: Math.floor(tokens),
+    resetSeconds: Math.ceil((policy.capacity - tokens) / policy.refillPerSecond),
+    retryAfterSeconds: allowed ? 0 : Math.ceil((1 - tokens) / policy.refillPerSecond),
+  };
+}

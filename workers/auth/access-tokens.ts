@@ -1,0 +1,75 @@
+import { errors, jwtVerify, SignJWT } from "jose";
+import { z } from "zod";
+import { fromBase64Url } from "./encoding";
+
+/**
+ * Access tokens: short-lived HS256 JWTs. Keys come from the JWT_SIGNING_KEYS
+ * secret, a JSON array of {kid, secret}; the first signs, all verify, so a new
+ * key is rolled in ahead of use and an old one kept until its tokens expire.
+ * The algorithm is pinned: the token header never chooses how it is checked
+ * (no `none`, no RS/HS confusion).
+ */
+export const ISSUER = "apex";
+export const AUDIENCE = "apex-api";
+export const ACCESS_TOKEN_SECONDS = 15 * 60;
+const ALGORITHM = "HS256";
+
+const keyList = z
+  .array(z.object({ kid: z.string().min(1), secret: z.string().min(32) }))
+  .min(1, "JWT_SIGNING_KEYS needs at least one key");
+
+export interface SigningKeys {
+  active: { kid: string; key: Uint8Array };
+  byKid: Map<string, Uint8Array>;
+}
+
+export function parseSigningKeys(raw: string | undefined): SigningKeys {
+  if (!raw) throw new Error("JWT_SIGNING_KEYS is not configured");
+  const keys = keyList.parse(JSON.parse(raw));
+  const byKid = new Map(keys.map((k) => [k.kid, fromBase64Url(k.secret)] as const));
+  const first = keys[0] as { kid: string };
+  return { active: { kid: first.kid, key: byKid.get(first.kid) as Uint8Array }, byKid };
+}
+
+export interface AccessClaims {
+  userId: string;
+  tenantId: string;
+  role: string;
+}
+
+export async function signAccessToken(keys: SigningKeys, claims: AccessClaims, now = Date.now()): Promise<string> {
+  const seconds = Math.floor(now / 1000);
+  return new SignJWT({ tid: claims.tenantId, role: claims.role })
+    .setProtectedHeader({ alg: ALGORITHM, kid: keys.active.kid, typ: "JWT" })
+    .setSubject(claims.userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(seconds)
+    .setNotBefore(seconds)
+    .setExpirationTime(seconds + ACCESS_TOKEN_SECONDS)
+    .sign(keys.active.key);
+}
+
+export interface VerifiedAccessToken extends AccessClaims {
+  kid: string;
+  issuer: string;
+}
+
+const payload = z.object({ sub: z.uuid(), tid: z.uuid(), role: z.enum(["owner", "admin", "member", "viewer"]) });
+
+/** Throws on anything short of a valid token signed by one of our keys. */
+export async function verifyAccessToken(keys: SigningKeys, token: string): Promise<VerifiedAccessToken> {
+  let kid = "";
+  const result = await jwtVerify(
+    token,
+    (header) => {
+      const key = header.kid ? keys.byKid.get(header.kid) : undefined;
+      if (!key) throw new errors.JWKSNoMatchingKey();
+      kid = header.kid as string;
+      return key;
+    },
+    { algorithms: [ALGORITHM], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "nbf", "iat", "sub"] },
+  );
+  const claims = payload.parse(result.payload);
+  return { userId: claims.sub, tenantId: claims.tid, role: claims.role, kid, issuer: ISSUER };
+}

@@ -1,0 +1,75 @@
+import { createMiddleware } from "hono/factory";
+import { sha256Hex } from "../auth/encoding";
+import type { AppEnv } from "../context";
+import { Problem } from "../problems";
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+/** Replayed as stored; everything else (request id, rate-limit state) belongs to the new request. */
+const STORED_HEADERS = ["content-type", "etag", "location"];
+
+/**
+ * `Idempotency-Key` on a mutating route, with Stripe's semantics, kept in the
+ * tenant's Durable Object ledger (SPEC §4.3):
+ *   same key + same method, path and body → the stored response, `Idempotent-Replayed: true`;
+ *   same key + another request → 422;  same key still running → 409.
+ * Only a 2xx (the effect committed) is stored; anything else releases the key,
+ * so a request that failed validation leaves nothing behind.
+ * Runs after the guard: the ledger is per tenant.
+ */
+export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
+  const key = c.req.header("idempotency-key");
+  const auth = c.get("auth");
+  if (key === undefined || !auth) return next();
+  if (!KEY.test(key)) {
+    throw new Problem({
+      status: 400,
+      code: "invalid-idempotency-key",
+      title: "Invalid Idempotency-Key",
+      detail: "Idempotency-Key must be 1–255 printable ASCII characters.",
+      errors: [{ field: "Idempotency-Key", message: "1–255 printable ASCII characters" }],
+    });
+  }
+  const url = new URL(c.req.url);
+  const fingerprint = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
+  const ledgerKey = `http:${key}`;
+  const ledger = c.env.TENANT.getByName(auth.tenantId);
+  const begun = await ledger.beginAction(ledgerKey, fingerprint);
+  if (begun.outcome === "replay") {
+    const { status, headers, body } = begun.response;
+    return new Response(body, { status, headers: { ...headers, "Idempotent-Replayed": "true" } });
+  }
+  if (begun.outcome === "in-flight") {
+    throw new Problem({
+      status: 409,
+      code: "idempotency-key-in-flight",
+      title: "Request with this Idempotency-Key is in progress",
+      detail: "Retry after the first request has finished.",
+    });
+  }
+  if (begun.outcome === "mismatch") {
+    throw new Problem({
+      status: 422,
+      code: "idempotency-key-reused",
+      title: "Idempotency-Key reused for a different request",
+      detail: "This key was used with another method, path or body. Use a new key for a new request.",
+      errors: [{ field: "Idempotency-Key", message: "already used for a different request" }],
+    });
+  }
+
+  let stored = false;
+  try {
+    await next();
+    if (c.res.status >= 200 && c.res.status < 300 && !c.error) {
+      const headers: Record<string, string> = {};
+      for (const name of STORED_HEADERS) {
+        const value = c.res.headers.get(name);
+        if (value !== null) headers[name] = value;
+      }
+      const body = await c.res.clone().text();
+      await ledger.completeAction(ledgerKey, fingerprint, { status: c.res.status, headers, body });
+      stored = true;
+    }
+  } finally {
+    if (!stored) await ledger.releaseAction(ledgerKey, fingerprint);
+  }
+});

@@ -1,0 +1,32 @@
+import { auditLog } from "../../schema/tables";
+import type { Transaction } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+
+export interface AuditEvent {
+  action: string;
+  entityType?: string;
+  entityId?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Written inside the same transaction as the change it describes: both land or neither does. */
+export async function recordAudit(tx: Transaction, actor: RequestActor, event: AuditEvent): Promise<void> {
+  const { auth } = actor;
+  await tx.insert(auditLog).values({
+    tenantId: auth.tenantId,
+    actorType: auth.method === "api-key" ? "api_key" : "user",
+    actorId: auth.apiKeyId ?? auth.userId ?? null,
+    requestId: actor.requestId,
+    action: event.action,
+    entityType: event.entityType ?? null,
+    entityId: event.entityId ?? null,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    ip: actor.ip,
+    authMethod: auth.method,
+    authKid: auth.kid ?? null,
+    authIssuer: auth.issuer ?? null,
+    verifiedAt: auth.verifiedAt,
+  });
+}

@@ -1,0 +1,112 @@
+import { and, desc, eq, gt, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { entities, entitySnapshots, projects } from "../../schema/tables";
+import type { Transaction } from "../../schema/tenant-transaction";
+
+export type EntityRow = typeof entities.$inferSelect;
+
+export async function projectExists(tx: Transaction, projectId: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: projects.id })
+    .from(projects)
+    .where(and(eq(projects.id, projectId), isNull(projects.deletedAt)));
+  return rows.length === 1;
+}
+
+export async function insertEntity(
+  tx: Transaction,
+  values: { tenantId: string; projectId: string; type: string; name: string; status: string | null; data: unknown },
+): Promise<EntityRow> {
+  const [row] = await tx.insert(entities).values(values).returning();
+  if (!row) throw new Error("entity insert returned nothing");
+  return row;
+}
+
+/** Row-level security already limits this to the transaction's tenant. */
+export async function findEntity(tx: Transaction, id: string): Promise<EntityRow | undefined> {
+  const [row] = await tx.select().from(entities).where(eq(entities.id, id));
+  return row;
+}
+
+/**
+ * Writes only if the stored version is still `expectedVersion` — the
+ * compare-and-set that makes a stale If-Match change nothing.
+ */
+export async function updateEntityIfVersion(
+  tx: Transaction,
+  id: string,
+  expectedVersion: number,
+  changes: Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>,
+): Promise<EntityRow | undefined> {
+  const [row] = await tx
+    .update(entities)
+    .set({ ...changes, version: sql`${entities.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(entities.id, id), eq(entities.version, expectedVersion)))
+    .returning();
+  return row;
+}
+
+export async function insertSnapshot(tx: Transaction, row: EntityRow): Promise<void> {
+  await tx.insert(entitySnapshots).values({
+    tenantId: row.tenantId,
+    entityId: row.id,
+    version: row.version,
+    state: { name: row.name, status: row.status, data: row.data, deletedAt: row.deletedAt },
+  });
+}
+
+export async function listSnapshots(tx: Transaction, entityId: string) {
+  return tx
+    .select({ version: entitySnapshots.version, state: entitySnapshots.state, createdAt: entitySnapshots.createdAt })
+    .from(entitySnapshots)
+    .where(eq(entitySnapshots.entityId, entityId))
+    .orderBy(desc(entitySnapshots.version));
+}
+
+export async function findSnapshot(tx: Transaction, entityId: string, version: number) {
+  const [row] = await tx
+    .select({ version: entitySnapshots.version, state: entitySnapshots.state })
+    .from(entitySnapshots)
+    .where(and(eq(entitySnapshots.entityId, entityId), eq(entitySnapshots.version, version)));
+  return row;
+}
+
+export interface EntityFilter {
+  type?: string | undefined;
+  projectId?: string | undefined;
+  status?: string | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+  deleted?: "exclude" | "include" | "only";
+  /** Keyset position: rows strictly older than this (created_at, id). */
+  after?: { createdAt: Date; id: string } | undefined;
+  limit: number;
+}
+
+/** Newest first, keyset-paginated on (created_at, id) so pages never skip or repeat rows. */
+export async function listEntities(tx: Transaction, filter: EntityFilter): Promise<EntityRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.type) conditions.push(eq(entities.type, filter.type));
+  if (filter.projectId) conditions.push(eq(entities.projectId, filter.projectId));
+  if (filter.status) conditions.push(eq(entities.status, filter.status));
+  if (filter.createdAfter) conditions.push(gt(entities.createdAt, filter.createdAfter));
+  if (filter.createdBefore) conditions.push(lt(entities.createdAt, filter.createdBefore));
+  if ((filter.deleted ?? "exclude") === "exclude") conditions.push(isNull(entities.deletedAt));
+  if (filter.deleted === "only") conditions.push(isNotNull(entities.deletedAt));
+  // Postgres keeps microseconds, JavaScript dates milliseconds: page on the
+  // millisecond so a cursor taken from a row compares equal to that row.
+  const createdMs = sql`date_trunc('milliseconds', ${entities.createdAt})`;
+  if (filter.after) {
+    const at = filter.after.createdAt.toISOString();
+    const position = or(
+      sql`${createdMs} < ${at}::timestamptz`,
+      and(sql`${createdMs} = ${at}::timestamptz`, lt(entities.id, filter.after.id)),
+    );
+    if (position) conditions.push(position);
+  }
+  return tx
+    .select()
+    .from(entities)
+    .where(and(...conditions))
+    .orderBy(desc(createdMs), desc(entities.id))
+    .limit(filter.limit);
+}

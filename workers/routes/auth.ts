@@ -1,0 +1,117 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import { guard } from "../middleware/guard";
+import { type IdentityRequest, login, logout, refresh, signup } from "../services/identity";
+import type { RoutePolicy } from "./policy";
+import { guardedErrors } from "./shared";
+
+const credentialsPolicy: RoutePolicy = { risk: "WRITE-HIGH", role: "public", limitByIp: true };
+
+const tokenPair = z
+  .object({
+    accessToken: z.string(),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().openapi({ description: "Seconds until the access token expires" }),
+    refreshToken: z.string().openapi({ description: "Opaque; rotates on every refresh" }),
+    tenantId: z.uuid(),
+    userId: z.uuid(),
+    role: z.enum(["owner", "admin", "member", "viewer"]),
+  })
+  .openapi("TokenPair");
+
+const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
+
+const signupRoute = createRoute({
+  method: "post",
+  path: "/signup",
+  tags: ["auth"],
+  summary: "Create a tenant, its first project and the owner user",
+  "x-apex-policy": credentialsPolicy,
+  middleware: [guard(credentialsPolicy)] as const,
+  request: {
+    body: json(
+      z.object({
+        email: z.email().max(320),
+        password: z.string().min(12, "at least 12 characters").max(1024),
+        name: z.string().min(1).max(200),
+        tenantName: z.string().min(1).max(200),
+        projectName: z.string().min(1).max(200),
+      }),
+    ),
+  },
+  responses: {
+    201: {
+      description: "Signed up and logged in",
+      content: { "application/json": { schema: tokenPair.extend({ projectId: z.uuid() }) } },
+    },
+    409: { description: "Email already registered" },
+    ...guardedErrors,
+  },
+});
+
+const loginRoute = createRoute({
+  method: "post",
+  path: "/login",
+  tags: ["auth"],
+  summary: "Exchange email and password for tokens",
+  "x-apex-policy": credentialsPolicy,
+  middleware: [guard(credentialsPolicy)] as const,
+  request: {
+    body: json(
+      z.object({
+        email: z.email(),
+        password: z.string().min(1).max(1024),
+        tenantId: z.uuid().optional().openapi({ description: "Which tenant, for users in several" }),
+      }),
+    ),
+  },
+  responses: {
+    200: { description: "Logged in", content: { "application/json": { schema: tokenPair } } },
+    ...guardedErrors,
+  },
+});
+
+const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+
+const refreshRoute = createRoute({
+  method: "post",
+  path: "/refresh",
+  tags: ["auth"],
+  summary: "Rotate a refresh token; reuse of a rotated token revokes its family",
+  "x-apex-policy": credentialsPolicy,
+  middleware: [guard(credentialsPolicy)] as const,
+  request: { body: json(refreshBody) },
+  responses: {
+    200: { description: "New tokens", content: { "application/json": { schema: tokenPair } } },
+    ...guardedErrors,
+  },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/logout",
+  tags: ["auth"],
+  summary: "Revoke a refresh token and its family",
+  "x-apex-policy": credentialsPolicy,
+  middleware: [guard(credentialsPolicy)] as const,
+  request: { body: json(refreshBody) },
+  responses: { 204: { description: "Logged out (also when the token was unknown)" }, ...guardedErrors },
+});
+
+function identityRequest(c: Context<AppEnv>): IdentityRequest {
+  return { env: c.env, db: c.var.db(), requestId: c.var.requestId, ip: c.req.header("cf-connecting-ip") ?? null };
+}
+
+export function authRoutes() {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(signupRoute, async (c) => c.json(await signup(c.req.valid("json"), identityRequest(c)), 201))
+    .openapi(loginRoute, async (c) => c.json(await login(c.req.valid("json"), identityRequest(c)), 200))
+    .openapi(refreshRoute, async (c) =>
+      c.json(await refresh(c.req.valid("json").refreshToken, identityRequest(c)), 200),
+    )
+    .openapi(logoutRoute, async (c) => {
+      await logout(c.req.valid("json").refreshToken, identityRequest(c));
+      return c.body(null, 204);
+    });
+}

@@ -1,0 +1,219 @@
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+import { type FieldError, Problem, problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import {
+  type EntityRow,
+  findEntity,
+  findSnapshot,
+  insertEntity,
+  insertSnapshot,
+  listEntities,
+  listSnapshots,
+  projectExists,
+  updateEntityIfVersion,
+} from "../repositories/entities";
+import { builtInTypes, type EntityType } from "./entity-types";
+
+export interface Entity {
+  id: string;
+  projectId: string;
+  type: string;
+  name: string;
+  status: string | null;
+  data: Record<string, unknown>;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+}
+
+export function toEntity(row: EntityRow): Entity {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    type: row.type,
+    name: row.name,
+    status: row.status,
+    data: (row.data ?? {}) as Record<string, unknown>,
+    version: row.version,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    deletedAt: row.deletedAt?.toISOString() ?? null,
+  };
+}
+
+function validateData(type: EntityType, data: unknown): Record<string, unknown> {
+  const parsed = builtInTypes[type].safeParse(data);
+  if (parsed.success) return parsed.data as Record<string, unknown>;
+  const errors: FieldError[] = parsed.error.issues.map((issue) => ({
+    field: ["data", ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+  throw problems.validation(errors);
+}
+
+/** Not found and not yours are the same answer: no existence oracle across tenants. */
+const notFound = (id: string) => problems.notFound(`No entity ${id}.`);
+
+function preconditionFailed(current: number): Problem {
+  return new Problem({
+    status: 412,
+    code: "version-mismatch",
+    title: "Precondition Failed",
+    detail: `The entity changed since you read it; it is at version ${current}. Read it again and retry.`,
+  });
+}
+
+interface Context {
+  db: Database;
+  actor: RequestActor;
+}
+
+export async function createEntity(
+  input: { projectId: string; type: EntityType; name: string; status?: string | undefined; data: unknown },
+  { db, actor }: Context,
+): Promise<Entity> {
+  const data = validateData(input.type, input.data);
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    if (!(await projectExists(tx, input.projectId))) {
+      throw problems.validation([{ field: "projectId", message: "no such project" }]);
+    }
+    const row = await insertEntity(tx, {
+      tenantId: actor.auth.tenantId,
+      projectId: input.projectId,
+      type: input.type,
+      name: input.name,
+      status: input.status ?? null,
+      data,
+    });
+    const entity = toEntity(row);
+    await recordAudit(tx, actor, { action: "entity.create", entityType: row.type, entityId: row.id, after: entity });
+    return entity;
+  });
+}
+
+export async function getEntity(id: string, { db, actor }: Context, includeDeleted = false): Promise<Entity> {
+  const row = await withTenant(db, actor.auth.tenantId, (tx) => findEntity(tx, id));
+  if (!row || (row.deletedAt && !includeDeleted)) throw notFound(id);
+  return toEntity(row);
+}
+
+/**
+ * Every change: read the current row, compare-and-set on its version, keep a
+ * snapshot of the prior state, audit before/after — one transaction.
+ */
+async function changeEntity(
+  id: string,
+  expectedVersion: number,
+  action: string,
+  { db, actor }: Context,
+  decide: (current: EntityRow) => Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>,
+): Promise<Entity> {
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const current = await findEntity(tx, id);
+    if (!current) throw notFound(id);
+    if (current.version !== expectedVersion) throw preconditionFailed(current.version);
+    const changes = decide(current);
+    const updated = await updateEntityIfVersion(tx, id, expectedVersion, changes);
+    // Another transaction committed between our read and our write.
+    if (!updated) throw preconditionFailed((await findEntity(tx, id))?.version ?? current.version);
+    await insertSnapshot(tx, current);
+    const before = toEntity(current);
+    const after = toEntity(updated);
+    await recordAudit(tx, actor, { action, entityType: updated.type, entityId: id, before, after });
+    return after;
+  });
+}
+
+export async function updateEntity(
+  id: string,
+  expectedVersion: number,
+  patch: { name?: string | undefined; status?: string | null | undefined; data?: unknown },
+  context: Context,
+): Promise<Entity> {
+  return changeEntity(id, expectedVersion, "entity.update", context, (current) => {
+    if (current.deletedAt) throw notFound(id);
+    return {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.status !== undefined ? { status: patch.status } : {}),
+      ...(patch.data !== undefined ? { data: validateData(current.type as EntityType, patch.data) } : {}),
+    };
+  });
+}
+
+export async function deleteEntity(id: string, expectedVersion: number, context: Context): Promise<Entity> {
+  return changeEntity(id, expectedVersion, "entity.delete", context, (current) => {
+    if (current.deletedAt) throw notFound(id);
+    return { deletedAt: new Date() };
+  });
+}
+
+export async function restoreEntity(id: string, context: Context): Promise<Entity> {
+  const current = await getEntity(id, context, true);
+  if (!current.deletedAt) return current;
+  return changeEntity(id, current.version, "entity.restore", context, () => ({ deletedAt: null }));
+}
+
+export async function entitySnapshots(id: string, context: Context) {
+  await getEntity(id, context, true);
+  const rows = await withTenant(context.db, context.actor.auth.tenantId, (tx) => listSnapshots(tx, id));
+  return rows.map((r) => ({
+    version: r.version,
+    state: r.state as Record<string, unknown>,
+    createdAt: r.createdAt.toISOString(),
+  }));
+}
+
+/** Restoring a snapshot is itself a change: a new version whose state equals the snapshot's. */
+export async function restoreSnapshot(id: string, version: number, expectedVersion: number, context: Context) {
+  const snapshot = await withTenant(context.db, context.actor.auth.tenantId, (tx) => findSnapshot(tx, id, version));
+  if (!snapshot) throw problems.notFound(`Entity ${id} has no snapshot of version ${version}.`);
+  const state = snapshot.state as { name: string; status: string | null; data: unknown; deletedAt: string | null };
+  return changeEntity(id, expectedVersion, "entity.snapshot_restore", context, () => ({
+    name: state.name,
+    status: state.status,
+    data: state.data,
+    deletedAt: state.deletedAt ? new Date(state.deletedAt) : null,
+  }));
+}
+
+// ── listing ──────────────────────────────────────────────────────────────────
+
+function encodeCursor(row: Entity): string {
+  return btoa(JSON.stringify([row.createdAt, row.id])).replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(atob(cursor)) as [string, string];
+    const date = new Date(createdAt);
+    if (Number.isNaN(date.getTime()) || typeof id !== "string") throw new Error("bad cursor");
+    return { createdAt: date, id };
+  } catch {
+    throw problems.validation([{ field: "cursor", message: "not a cursor this API issued" }]);
+  }
+}
+
+export async function listEntityPage(
+  query: {
+    type?: string | undefined;
+    projectId?: string | undefined;
+    status?: string | undefined;
+    createdAfter?: Date | undefined;
+    createdBefore?: Date | undefined;
+    deleted?: "exclude" | "include" | "only" | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
+  { db, actor }: Context,
+): Promise<{ items: Entity[]; nextCursor: string | null }> {
+  const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const rows = await withTenant(db, actor.auth.tenantId, (tx) =>
+    listEntities(tx, { ...query, deleted: query.deleted ?? "exclude", after, limit: query.limit + 1 }),
+  );
+  const items = rows.slice(0, query.limit).map(toEntity);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+}
