@@ -63,17 +63,49 @@ export class TenantDurableObject extends DurableObject<Env> {
   }
 
   // ── idempotent action ledger ───────────────────────────────────────────────
-  async beginAction(key: string, fingerprint: string, retentionMs = DEFAULT_RETENTION_MS): Promise<LedgerBegin> {
-    return beginAction(this.sql, key, fingerprint, Date.now(), retentionMs);
+  /** Callers waiting for a pending key to settle. In memory: after an eviction they time out into 409. */
+  private readonly ledgerWaiters = new Map<string, Set<() => void>>();
+
+  /**
+   * Starts an action under `key`. While another holder has the key pending,
+   * waits up to `waitMs` for it to settle, so a burst of identical retries
+   * gets the first one's stored response rather than a 409 each.
+   */
+  async beginAction(
+    key: string,
+    fingerprint: string,
+    retentionMs = DEFAULT_RETENTION_MS,
+    waitMs = 0,
+  ): Promise<LedgerBegin> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const result = beginAction(this.sql, key, fingerprint, Date.now(), retentionMs);
+      const remaining = deadline - Date.now();
+      if (result.outcome !== "in-flight" || remaining <= 0) return result;
+      await new Promise<void>((resolve) => {
+        const waiters = this.ledgerWaiters.get(key) ?? new Set();
+        this.ledgerWaiters.set(key, waiters);
+        waiters.add(resolve);
+        setTimeout(resolve, remaining);
+      });
+    }
   }
 
   async completeAction(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
     completeAction(this.sql, key, fingerprint, response);
+    this.wakeLedgerWaiters(key);
     await this.scheduleLedgerPrune();
   }
 
   async releaseAction(key: string, fingerprint: string): Promise<void> {
     releaseAction(this.sql, key, fingerprint);
+    this.wakeLedgerWaiters(key);
+  }
+
+  private wakeLedgerWaiters(key: string): void {
+    const waiters = this.ledgerWaiters.get(key);
+    this.ledgerWaiters.delete(key);
+    for (const wake of waiters ?? []) wake();
   }
 
   /** One alarm per object; today it only prunes the ledger (STYLE: multiplex timers as rows). */

@@ -6,12 +6,15 @@ import { Problem } from "../problems";
 const KEY = /^[\x21-\x7e]{1,255}$/;
 /** Replayed as stored; everything else (request id, rate-limit state) belongs to the new request. */
 const STORED_HEADERS = ["content-type", "etag", "location"];
+/** How long a request waits for an identical one in flight before answering 409. */
+const IN_FLIGHT_WAIT_MS = 5_000;
 
 /**
  * `Idempotency-Key` on a mutating route, with Stripe's semantics, kept in the
  * tenant's Durable Object ledger (SPEC §4.3):
  *   same key + same method, path and body → the stored response, `Idempotent-Replayed: true`;
- *   same key + another request → 422;  same key still running → 409.
+ *   same key + another request → 422;
+ *   same key still running → wait up to 5 s for it and replay its response, else 409.
  * Only a 2xx (the effect committed) is stored; anything else releases the key,
  * so a request that failed validation leaves nothing behind.
  * Runs after the guard: the ledger is per tenant.
@@ -33,7 +36,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const fingerprint = await sha256Hex(`${c.req.method} ${url.pathname}${url.search}\n${await c.req.text()}`);
   const ledgerKey = `http:${key}`;
   const ledger = c.env.TENANT.getByName(auth.tenantId);
-  const begun = await ledger.beginAction(ledgerKey, fingerprint);
+  const begun = await ledger.beginAction(ledgerKey, fingerprint, undefined, IN_FLIGHT_WAIT_MS);
   if (begun.outcome === "replay") {
     const { status, headers, body } = begun.response;
     return new Response(body, { status, headers: { ...headers, "Idempotent-Replayed": "true" } });
