@@ -23,15 +23,47 @@ interface Workload {
   name: string;
   method: "GET" | "POST";
   path: string;
+  headers?: Record<string, string>;
+  body?: string;
   /** A floor this workload is compared with; floors have none. */
   floor?: string;
 }
 
-const workloads: Workload[] = [
+const floors: Workload[] = [
   { name: "bare Hono route", method: "GET", path: "/api/ping" },
   { name: "tenant object RPC", method: "POST", path: "/api/_bench/tenant-object-rpc" },
   { name: "Postgres insert", method: "POST", path: "/api/_bench/postgres-insert" },
 ];
+
+/** Workloads of the identity-and-primitives issue: they need a signed-up tenant. */
+async function entityWorkloads(baseUrl: string): Promise<Workload[]> {
+  const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      email: `bench-${Date.now()}@example.com`,
+      password: "bench password long enough",
+      name: "Bench",
+      tenantName: "Bench Plumbing",
+      projectName: "Main",
+    }),
+  });
+  if (signup.status !== 201) throw new Error(`bench signup failed: ${signup.status} ${await signup.text()}`);
+  const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
+  const headers = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+  const body = JSON.stringify({ projectId, type: "lead", name: "Bench lead", data: { phone: "+15551234567" } });
+  return [
+    { name: "entity create", method: "POST", path: "/api/v1/entities", headers, body, floor: "Postgres insert" },
+    {
+      name: "idempotent replay",
+      method: "POST",
+      path: "/api/v1/entities",
+      headers: { ...headers, "idempotency-key": `bench-${Date.now()}` },
+      body,
+      floor: "tenant object RPC",
+    },
+  ];
+}
 
 interface Measurement {
   name: string;
@@ -46,7 +78,13 @@ interface Measurement {
 }
 
 async function measure(baseUrl: string, workload: Workload): Promise<Measurement> {
-  const options = { url: `${baseUrl}${workload.path}`, method: workload.method, connections };
+  const options = {
+    url: `${baseUrl}${workload.path}`,
+    method: workload.method,
+    connections,
+    ...(workload.headers ? { headers: workload.headers } : {}),
+    ...(workload.body ? { body: workload.body } : {}),
+  };
   await autocannon({ ...options, duration: 2 }); // warm-up: JIT, pools, object creation
   const result = await autocannon({ ...options, duration: durationSeconds });
   return {
@@ -92,7 +130,7 @@ const stack = await startStack({
   ports: { worker: 8887, inspector: 9330, relay: 8890, pglite: 5533, twilioSimulator: 8891 },
   databaseUrl: process.env.DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),
-  vars: { BENCH_ROUTES: "on" },
+  vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000" },
   wranglerLogLevel: (process.env.BENCH_WRANGLER_LOG_LEVEL as "warn" | undefined) ?? "warn",
   log: (component, line) => {
     if (component !== "worker" || !line.includes('"msg":"request"')) console.log(`[${component}] ${line}`);
@@ -102,6 +140,7 @@ const stack = await startStack({
 try {
   await seedBenchTenant(stack.databaseUrl);
   const results: Measurement[] = [];
+  const workloads = [...floors, ...(await entityWorkloads(stack.baseUrl))];
   for (const workload of workloads) {
     console.log(`[bench] ${workload.name}: ${workload.method} ${workload.path}`);
     const result = await measure(stack.baseUrl, workload);
