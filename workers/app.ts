@@ -5,12 +5,16 @@
  *   guard: rate limit → authenticate → tenant → authorize
  *   → idempotency ledger (mutations) → zod validation → service → repository
  */
+
+import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./context";
 import { database } from "./middleware/database";
 import { notFound, onError } from "./middleware/problems";
 import { requestId } from "./middleware/request-id";
 import { validationHook } from "./middleware/validation";
+import { apiKeyRoutes } from "./routes/api-keys";
+import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { benchRoutes } from "./routes/bench";
 import { entityRoutes } from "./routes/entities";
@@ -29,10 +33,15 @@ export function createApp() {
   app.route("/api/_bench", benchRoutes());
   app.route("/api/v1/auth", authRoutes());
   app.route("/api/v1/entities", entityRoutes());
+  app.route("/api/v1/api-keys", apiKeyRoutes());
+  app.route("/api/v1/audit", auditRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",
     info: { title: "Apex API", version: "1.0.0", description: "Edge-native OS for local service businesses." },
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+  // The interactive reference. Swagger UI's script and styles load from its CDN in the reader's browser.
+  app.get("/api/docs", swaggerUI({ url: "/api/openapi.json" }));
   return app;
 }

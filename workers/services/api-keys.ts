@@ -1,0 +1,78 @@
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import { randomToken, sha256Hex } from "../auth/encoding";
+import type { RequestActor, Role } from "../context";
+import { Problem, problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import { insertApiKey, listApiKeys, revokeApiKey } from "../repositories/identity";
+
+const RANK: Record<Role, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+
+interface Context {
+  db: Database;
+  actor: RequestActor;
+}
+
+/**
+ * Creates a key `ak_<tenant>_<secret>`. The whole key is returned once and only
+ * its SHA-256 is stored. A caller cannot mint a key stronger than itself.
+ */
+export async function createApiKey(
+  input: { name: string; role: Role; expiresInDays?: number | undefined },
+  { db, actor }: Context,
+) {
+  if (RANK[input.role] > RANK[actor.auth.role]) {
+    throw new Problem({
+      status: 403,
+      code: "forbidden",
+      title: "Forbidden",
+      detail: `A ${actor.auth.role} cannot create a key with the ${input.role} role.`,
+      errors: [{ field: "role", message: `at most ${actor.auth.role}` }],
+    });
+  }
+  const key = `ak_${actor.auth.tenantId}_${randomToken(32)}`;
+  const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const row = await insertApiKey(tx, {
+      tenantId: actor.auth.tenantId,
+      name: input.name,
+      prefix: key.slice(0, 48),
+      keyHash: await sha256Hex(key),
+      role: input.role,
+      createdBy: actor.auth.userId ?? null,
+      expiresAt,
+    });
+    const summary = {
+      id: row.id,
+      name: row.name,
+      prefix: row.prefix,
+      role: row.role,
+      createdAt: row.createdAt.toISOString(),
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      revokedAt: null,
+    };
+    await recordAudit(tx, actor, { action: "api_key.create", entityType: "api_key", entityId: row.id, after: summary });
+    return { ...summary, key };
+  });
+}
+
+export async function apiKeyList({ db, actor }: Context) {
+  const rows = await withTenant(db, actor.auth.tenantId, (tx) => listApiKeys(tx));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    role: r.role,
+    createdAt: r.createdAt.toISOString(),
+    expiresAt: r.expiresAt?.toISOString() ?? null,
+    revokedAt: r.revokedAt?.toISOString() ?? null,
+  }));
+}
+
+export async function revokeKey(id: string, { db, actor }: Context): Promise<void> {
+  await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const row = await revokeApiKey(tx, id, new Date());
+    if (!row) throw problems.notFound(`No active API key ${id}.`);
+    await recordAudit(tx, actor, { action: "api_key.revoke", entityType: "api_key", entityId: id, before: row });
+  });
+}
