@@ -221,3 +221,36 @@ export const entitySnapshots = pgTable(
   },
   (t) => [uniqueIndex("entity_snapshots_entity_version_key").on(t.tenantId, t.entityId, t.version)],
 );
+
+/** Per entity type: when soft-deleted rows are purged and when old rows move to the cold archive (SPEC §4.6–4.7). */
+export const retentionPolicies = pgTable(
+  "retention_policies",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    entityType: text("entity_type").notNull(),
+    purgeDeletedAfterDays: integer("purge_deleted_after_days"),
+    archiveAfterDays: integer("archive_after_days"),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("retention_policies_tenant_type_key").on(t.tenantId, t.entityType)],
+);
+
+/** Entity types a tenant defines itself; `data` of such entities must pass `jsonSchema`. */
+export const entityTypes = pgTable(
+  "entity_types",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    jsonSchema: jsonb("json_schema").notNull(),
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("entity_types_tenant_name_key").on(t.tenantId, t.name)],
+);

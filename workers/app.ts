@@ -20,6 +20,7 @@ import { benchRoutes } from "./routes/bench";
 import { entityRoutes } from "./routes/entities";
 import { healthRoutes } from "./routes/health";
 import { pingRoutes } from "./routes/ping";
+import { retentionRoutes } from "./routes/retention";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -35,6 +36,7 @@ export function createApp() {
   app.route("/api/v1/entities", entityRoutes());
   app.route("/api/v1/api-keys", apiKeyRoutes());
   app.route("/api/v1/audit", auditRoutes());
+  app.route("/api/v1/retention-policies", retentionRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

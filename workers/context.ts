@@ -5,7 +5,8 @@ export type Role = "owner" | "admin" | "member" | "viewer";
 
 /** Who is calling and how we know (SPEC §4.9): recorded on every audit row. */
 export interface AuthContext {
-  method: "jwt" | "api-key";
+  /** `system`: cron jobs and agents acting for the tenant, not a caller. */
+  method: "jwt" | "api-key" | "system";
   tenantId: string;
   role: Role;
   userId?: string;
@@ -30,6 +31,15 @@ export interface AppVariables {
 export interface AppEnv {
   Bindings: Env;
   Variables: AppVariables;
+}
+
+/** The actor of work nobody requested directly (cron, retention, agents). */
+export function systemActor(tenantId: string, job: string): RequestActor {
+  return {
+    auth: { method: "system", tenantId, role: "owner", verifiedAt: new Date() },
+    requestId: `${job}:${crypto.randomUUID()}`,
+    ip: null,
+  };
 }
 
 /** The facts an audited action needs about its request. */

@@ -1,14 +1,15 @@
 import { createLogger } from "../logger";
+import { retentionJob } from "./retention";
 
 /**
- * Cron jobs by schedule. Retention, cold archive and ledger pruning register
- * here with the primitives issue; until then a cron tick only logs.
+ * Cron jobs by schedule (wrangler.toml [triggers]). The idempotency ledger
+ * prunes itself by Durable Object alarm, not here.
  */
 export type ScheduledJob = (env: Env, ctx: ExecutionContext) => Promise<void>;
 
 export const jobsByCron: Record<string, ScheduledJob[]> = {
   "*/15 * * * *": [],
-  "17 3 * * *": [],
+  "17 3 * * *": [retentionJob],
 };
 
 export async function runScheduledJobs(

@@ -15,7 +15,7 @@ export async function recordAudit(tx: Transaction, actor: RequestActor, event: A
   const { auth } = actor;
   await tx.insert(auditLog).values({
     tenantId: auth.tenantId,
-    actorType: auth.method === "api-key" ? "api_key" : "user",
+    actorType: auth.method === "api-key" ? "api_key" : auth.method === "system" ? "system" : "user",
     actorId: auth.apiKeyId ?? auth.userId ?? null,
     requestId: actor.requestId,
     action: event.action,

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
+import { unarchiveEntity } from "../services/archive";
 import {
   createEntity,
   deleteEntity,
@@ -42,6 +43,7 @@ const entitySchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     deletedAt: z.string().nullable(),
+    archivedAt: z.string().nullable(),
   })
   .openapi("Entity");
 
@@ -224,6 +226,17 @@ const restoreSnapshotRoute = createRoute({
   responses: { 200: entityResponse("Restored to the snapshot"), ...guardedErrors, ...notFoundError, ...conflictErrors },
 });
 
+const unarchiveRoute = createRoute({
+  method: "post",
+  path: "/{id}/unarchive",
+  tags: ["entities"],
+  summary: "Bring an entity's data and history back from the cold archive",
+  "x-apex-policy": write,
+  middleware: [guard(write), idempotency] as const,
+  request: { params: idParam, headers: idempotencyKeyHeader },
+  responses: { 200: entityResponse("Back from the archive"), ...guardedErrors, ...notFoundError },
+});
+
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entity: Entity, status: S) {
   c.header("ETag", etag(entity.version));
   return c.json(entity, status);
@@ -271,6 +284,14 @@ export function entityRoutes() {
     .openapi(snapshotsRoute, async (c) =>
       c.json({ items: await entitySnapshots(c.req.valid("param").id, { db: c.var.db(), actor: actorOf(c) }) }, 200),
     )
+    .openapi(unarchiveRoute, async (c) => {
+      const entity = await unarchiveEntity(c.req.valid("param").id, {
+        db: c.var.db(),
+        archive: c.env.ARCHIVE,
+        actor: actorOf(c),
+      });
+      return withEtag(c, entity, 200);
+    })
     .openapi(restoreSnapshotRoute, async (c) => {
       const { id, version } = c.req.valid("param");
       const entity = await restoreSnapshot(id, version, requiredVersion(c), { db: c.var.db(), actor: actorOf(c) });

@@ -27,6 +27,8 @@ export interface Entity {
   createdAt: string;
   updatedAt: string;
   deletedAt: string | null;
+  /** Set while the entity's data lives in the cold archive (R2); POST …/unarchive brings it back. */
+  archivedAt: string | null;
 }
 
 export function toEntity(row: EntityRow): Entity {
@@ -41,6 +43,7 @@ export function toEntity(row: EntityRow): Entity {
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     deletedAt: row.deletedAt?.toISOString() ?? null,
+    archivedAt: row.archivedAt?.toISOString() ?? null,
   };
 }
 
