@@ -20,6 +20,7 @@ import { benchRoutes } from "./routes/bench";
 import { entityRoutes } from "./routes/entities";
 import { healthRoutes } from "./routes/health";
 import { pingRoutes } from "./routes/ping";
+import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
 
 export function createApp() {
@@ -34,6 +35,7 @@ export function createApp() {
   app.route("/api/_bench", benchRoutes());
   app.route("/api/v1/auth", authRoutes());
   app.route("/api/v1/entities", entityRoutes());
+  app.route("/api/v1/entities", relationshipRoutes());
   app.route("/api/v1/api-keys", apiKeyRoutes());
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
