@@ -18,6 +18,7 @@ import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { benchRoutes } from "./routes/bench";
 import { entityRoutes } from "./routes/entities";
+import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
 import { pingRoutes } from "./routes/ping";
 import { relationshipRoutes } from "./routes/relationships";
@@ -36,6 +37,7 @@ export function createApp() {
   app.route("/api/v1/auth", authRoutes());
   app.route("/api/v1/entities", entityRoutes());
   app.route("/api/v1/entities", relationshipRoutes());
+  app.route("/api/v1/entity-types", entityTypeRoutes());
   app.route("/api/v1/api-keys", apiKeyRoutes());
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());

@@ -15,7 +15,7 @@ import {
   restoreSnapshot,
   updateEntity,
 } from "../services/entities";
-import { entityTypeNames } from "../services/entity-types";
+import { TYPE_NAME } from "../services/entity-types";
 import type { RoutePolicy } from "./policy";
 import {
   actorOf,
@@ -72,7 +72,10 @@ const createEntityRoute = createRoute({
         "application/json": {
           schema: z.object({
             projectId: z.uuid(),
-            type: z.enum(entityTypeNames),
+            type: z.string().regex(TYPE_NAME, "lowercase letters, digits and _").openapi({
+              description:
+                "A built-in type (lead, call, message, keyword, page, anchor, campaign) or one of GET /api/v1/entity-types",
+            }),
             name: z.string().min(1).max(500),
             status: z.string().min(1).max(50).optional(),
             data: z.record(z.string(), z.unknown()).default({}),

@@ -1,4 +1,5 @@
 import type { Database } from "../../schema/db";
+import type { Transaction } from "../../schema/tenant-transaction";
 import { withTenant } from "../../schema/tenant-transaction";
 import type { RequestActor } from "../context";
 import { type FieldError, Problem, problems } from "../problems";
@@ -14,7 +15,7 @@ import {
   projectExists,
   updateEntityIfVersion,
 } from "../repositories/entities";
-import { builtInTypes, type EntityType } from "./entity-types";
+import { dataSchemaFor } from "./entity-types";
 
 export interface Entity {
   id: string;
@@ -47,8 +48,10 @@ export function toEntity(row: EntityRow): Entity {
   };
 }
 
-function validateData(type: EntityType, data: unknown): Record<string, unknown> {
-  const parsed = builtInTypes[type].safeParse(data);
+async function validateData(tx: Transaction, type: string, data: unknown): Promise<Record<string, unknown>> {
+  const schema = await dataSchemaFor(tx, type);
+  if (!schema) throw problems.validation([{ field: "type", message: `no entity type named ${type}` }]);
+  const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data as Record<string, unknown>;
   const errors: FieldError[] = parsed.error.issues.map((issue) => ({
     field: ["data", ...issue.path.map(String)].join("."),
@@ -75,11 +78,11 @@ interface Context {
 }
 
 export async function createEntity(
-  input: { projectId: string; type: EntityType; name: string; status?: string | undefined; data: unknown },
+  input: { projectId: string; type: string; name: string; status?: string | undefined; data: unknown },
   { db, actor }: Context,
 ): Promise<Entity> {
-  const data = validateData(input.type, input.data);
   return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const data = await validateData(tx, input.type, input.data);
     if (!(await projectExists(tx, input.projectId))) {
       throw problems.validation([{ field: "projectId", message: "no such project" }]);
     }
@@ -112,13 +115,18 @@ async function changeEntity(
   expectedVersion: number,
   action: string,
   { db, actor }: Context,
-  decide: (current: EntityRow) => Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>,
+  decide: (
+    current: EntityRow,
+    tx: Transaction,
+  ) =>
+    | Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>
+    | Promise<Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>>,
 ): Promise<Entity> {
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await findEntity(tx, id);
     if (!current) throw notFound(id);
     if (current.version !== expectedVersion) throw preconditionFailed(current.version);
-    const changes = decide(current);
+    const changes = await decide(current, tx);
     const updated = await updateEntityIfVersion(tx, id, expectedVersion, changes);
     // Another transaction committed between our read and our write.
     if (!updated) throw preconditionFailed((await findEntity(tx, id))?.version ?? current.version);
@@ -136,12 +144,12 @@ export async function updateEntity(
   patch: { name?: string | undefined; status?: string | null | undefined; data?: unknown },
   context: Context,
 ): Promise<Entity> {
-  return changeEntity(id, expectedVersion, "entity.update", context, (current) => {
+  return changeEntity(id, expectedVersion, "entity.update", context, async (current, tx) => {
     if (current.deletedAt) throw notFound(id);
     return {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.status !== undefined ? { status: patch.status } : {}),
-      ...(patch.data !== undefined ? { data: validateData(current.type as EntityType, patch.data) } : {}),
+      ...(patch.data !== undefined ? { data: await validateData(tx, current.type, patch.data) } : {}),
     };
   });
 }

@@ -1,13 +1,19 @@
 import { z } from "zod";
+import type { Database } from "../../schema/db";
+import { type Transaction, withTenant } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+import { problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import { type EntityTypeRow, findEntityType, insertEntityType, listEntityTypes } from "../repositories/entity-types";
 
 /**
  * Built-in entity types (SPEC §3) and the zod schema their `data` must pass.
  * Schemas are open (`loose`): agents add fields over time; the fields named
- * here are checked. Tenant-defined types with a JSON schema are not built yet.
+ * here are checked. Tenants add their own types with a JSON schema.
  */
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 phone number like +15551234567");
 
-export const builtInTypes = {
+export const builtInTypes: Record<string, z.ZodType> = {
   lead: z.looseObject({
     phone: e164.optional(),
     email: z.email().optional(),
@@ -28,7 +34,74 @@ export const builtInTypes = {
   page: z.looseObject({ url: z.url().optional(), title: z.string().max(300).optional() }),
   anchor: z.looseObject({ place: z.string().max(300).optional() }),
   campaign: z.looseObject({ channel: z.string().max(50).optional() }),
-} as const;
+};
 
-export type EntityType = keyof typeof builtInTypes;
-export const entityTypeNames = Object.keys(builtInTypes) as [EntityType, ...EntityType[]];
+export const TYPE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
+
+/** A JSON schema a tenant gave us, as zod; `undefined` when it is not one we can enforce. */
+function fromTenantSchema(jsonSchema: unknown): z.ZodType | undefined {
+  try {
+    return z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The schema `data` of `type` must pass, built-in or the tenant's own; `undefined` for an unknown type. */
+export async function dataSchemaFor(tx: Transaction, type: string): Promise<z.ZodType | undefined> {
+  const builtIn = builtInTypes[type];
+  if (builtIn) return builtIn;
+  const custom = await findEntityType(tx, type);
+  return custom ? fromTenantSchema(custom.jsonSchema) : undefined;
+}
+
+export interface EntityTypeView {
+  name: string;
+  builtIn: boolean;
+  description: string;
+  jsonSchema: unknown;
+}
+
+const viewOf = (row: EntityTypeRow): EntityTypeView => ({
+  name: row.name,
+  builtIn: false,
+  description: row.description,
+  jsonSchema: row.jsonSchema,
+});
+
+interface Context {
+  db: Database;
+  actor: RequestActor;
+}
+
+export async function entityTypeList({ db, actor }: Context): Promise<EntityTypeView[]> {
+  const builtIns = Object.entries(builtInTypes).map(([name, schema]) => ({
+    name,
+    builtIn: true,
+    description: `Built-in ${name}`,
+    jsonSchema: z.toJSONSchema(schema),
+  }));
+  const custom = await withTenant(db, actor.auth.tenantId, (tx) => listEntityTypes(tx));
+  return [...builtIns, ...custom.map(viewOf)];
+}
+
+export async function defineEntityType(
+  input: { name: string; description?: string | undefined; jsonSchema: Record<string, unknown> },
+  { db, actor }: Context,
+): Promise<EntityTypeView> {
+  if (builtInTypes[input.name]) throw problems.validation([{ field: "name", message: "is a built-in type" }]);
+  if (!fromTenantSchema(input.jsonSchema)) {
+    throw problems.validation([{ field: "jsonSchema", message: "is not a JSON schema Apex can enforce" }]);
+  }
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const row = await insertEntityType(tx, {
+      tenantId: actor.auth.tenantId,
+      name: input.name,
+      description: input.description ?? "",
+      jsonSchema: input.jsonSchema,
+    });
+    if (!row) throw problems.conflict("entity-type-exists", `This tenant already has a type named ${input.name}.`);
+    await recordAudit(tx, actor, { action: "entity_type.create", entityType: "entity_type", after: viewOf(row) });
+    return viewOf(row);
+  });
+}
