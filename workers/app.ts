@@ -20,6 +20,7 @@ import { benchRoutes } from "./routes/bench";
 import { entityRoutes } from "./routes/entities";
 import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
+import { memberRoutes } from "./routes/members";
 import { pingRoutes } from "./routes/ping";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
@@ -39,6 +40,7 @@ export function createApp() {
   app.route("/api/v1/entities", relationshipRoutes());
   app.route("/api/v1/entity-types", entityTypeRoutes());
   app.route("/api/v1/api-keys", apiKeyRoutes());
+  app.route("/api/v1", memberRoutes());
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
 

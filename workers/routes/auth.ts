@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { type IdentityRequest, login, logout, refresh, signup } from "../services/identity";
+import { acceptInvitation } from "../services/members";
 import type { RoutePolicy } from "./policy";
 import { guardedErrors } from "./shared";
 
@@ -99,6 +100,29 @@ const logoutRoute = createRoute({
   responses: { 204: { description: "Logged out (also when the token was unknown)" }, ...guardedErrors },
 });
 
+const acceptInvitationRoute = createRoute({
+  method: "post",
+  path: "/accept-invitation",
+  tags: ["auth"],
+  summary: "Join a tenant with an invitation token (new account, or your existing one's password)",
+  "x-apex-policy": credentialsPolicy,
+  middleware: [guard(credentialsPolicy)] as const,
+  request: {
+    body: json(
+      z.object({
+        token: z.string().min(1).max(200),
+        name: z.string().min(1).max(200),
+        password: z.string().min(12, "at least 12 characters").max(1024),
+      }),
+    ),
+  },
+  responses: {
+    200: { description: "Joined and logged in", content: { "application/json": { schema: tokenPair } } },
+    409: { description: "Already a member" },
+    ...guardedErrors,
+  },
+});
+
 function identityRequest(c: Context<AppEnv>): IdentityRequest {
   return { env: c.env, db: c.var.db(), requestId: c.var.requestId, ip: c.req.header("cf-connecting-ip") ?? null };
 }
@@ -109,6 +133,9 @@ export function authRoutes() {
     .openapi(loginRoute, async (c) => c.json(await login(c.req.valid("json"), identityRequest(c)), 200))
     .openapi(refreshRoute, async (c) =>
       c.json(await refresh(c.req.valid("json").refreshToken, identityRequest(c)), 200),
+    )
+    .openapi(acceptInvitationRoute, async (c) =>
+      c.json(await acceptInvitation(c.req.valid("json"), identityRequest(c)), 200),
     )
     .openapi(logoutRoute, async (c) => {
       await logout(c.req.valid("json").refreshToken, identityRequest(c));

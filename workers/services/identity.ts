@@ -53,7 +53,7 @@ function actorFor(claims: Claims, request: IdentityRequest): RequestActor {
 }
 
 /** Writes a new refresh token in `familyId` inside the caller's transaction and signs an access token. */
-async function issueTokens(tx: Transaction, env: Env, claims: Claims, familyId: string): Promise<TokenPair> {
+export async function issueTokens(tx: Transaction, env: Env, claims: Claims, familyId: string): Promise<TokenPair> {
   const refreshToken = `rt_${claims.tenantId}_${randomToken()}`;
   await insertRefreshToken(tx, {
     tenantId: claims.tenantId,

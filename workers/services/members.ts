@@ -1,0 +1,160 @@
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import { randomToken, sha256Hex } from "../auth/encoding";
+import { hashPassword, verifyPassword } from "../auth/passwords";
+import type { RequestActor, Role } from "../context";
+import { Problem, problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import {
+  countOwners,
+  deleteMembership,
+  findMembership,
+  findOpenInvitation,
+  findOrCreateUser,
+  insertInvitation,
+  insertMembership,
+  listMembers,
+  markInvitationAccepted,
+  setMemberRole,
+} from "../repositories/members";
+import { type IdentityRequest, issueTokens, type TokenPair } from "./identity";
+
+const RANK: Record<Role, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
+const INVITATION_DAYS = 7;
+const INVITATION = /^inv_([0-9a-f-]{36})_[A-Za-z0-9_-]{32,}$/;
+
+interface Context {
+  db: Database;
+  actor: RequestActor;
+}
+
+function forbidden(detail: string, field = "role"): Problem {
+  return new Problem({
+    status: 403,
+    code: "forbidden",
+    title: "Forbidden",
+    detail,
+    errors: [{ field, message: detail }],
+  });
+}
+
+/** Nobody hands out more power than they hold. */
+function assertCanGrant(actor: RequestActor, role: Role): void {
+  if (RANK[role] > RANK[actor.auth.role]) throw forbidden(`A ${actor.auth.role} cannot grant the ${role} role.`);
+}
+
+export async function members({ db, actor }: Context) {
+  const rows = await withTenant(db, actor.auth.tenantId, (tx) => listMembers(tx));
+  return rows.map((r) => ({ ...r, since: r.since.toISOString() }));
+}
+
+export async function changeMemberRole(userId: string, role: Role, { db, actor }: Context) {
+  assertCanGrant(actor, role);
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const current = await findMembership(tx, userId);
+    if (!current) throw problems.notFound(`No member ${userId}.`);
+    if (RANK[current.role] > RANK[actor.auth.role])
+      throw forbidden(`A ${actor.auth.role} cannot change an ${current.role}.`);
+    if (current.role === "owner" && role !== "owner" && (await countOwners(tx)) <= 1) {
+      throw problems.conflict("last-owner", "A tenant keeps at least one owner: make someone else owner first.");
+    }
+    const updated = await setMemberRole(tx, userId, role);
+    await recordAudit(tx, actor, {
+      action: "member.role_change",
+      entityType: "member",
+      before: { userId, role: current.role },
+      after: { userId, role: updated?.role },
+    });
+    return { userId, role };
+  });
+}
+
+export async function removeMember(userId: string, { db, actor }: Context): Promise<void> {
+  await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const current = await findMembership(tx, userId);
+    if (!current) throw problems.notFound(`No member ${userId}.`);
+    if (RANK[current.role] > RANK[actor.auth.role])
+      throw forbidden(`A ${actor.auth.role} cannot remove an ${current.role}.`);
+    if (current.role === "owner" && (await countOwners(tx)) <= 1) {
+      throw problems.conflict("last-owner", "The last owner cannot be removed.");
+    }
+    await deleteMembership(tx, userId);
+    await recordAudit(tx, actor, {
+      action: "member.remove",
+      entityType: "member",
+      before: { userId, role: current.role },
+    });
+  });
+}
+
+/** The token is in this answer only; deliver it to the invitee (e.g. in a link). */
+export async function invite(input: { email: string; role: Role }, { db, actor }: Context) {
+  assertCanGrant(actor, input.role);
+  const token = `inv_${actor.auth.tenantId}_${randomToken(32)}`;
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const row = await insertInvitation(tx, {
+      tenantId: actor.auth.tenantId,
+      email: input.email,
+      role: input.role,
+      tokenHash: await sha256Hex(token),
+      invitedBy: actor.auth.userId ?? null,
+      expiresAt: new Date(Date.now() + INVITATION_DAYS * 86_400_000),
+    });
+    const summary = { id: row.id, email: row.email, role: row.role, expiresAt: row.expiresAt.toISOString() };
+    await recordAudit(tx, actor, {
+      action: "invitation.create",
+      entityType: "invitation",
+      entityId: row.id,
+      after: summary,
+    });
+    return { ...summary, token };
+  });
+}
+
+/**
+ * Accepting: a new email gets an account with the given password; an existing
+ * account must prove it is its owner with its own password, so an invitation
+ * link cannot be used to take over someone else's account.
+ */
+export async function acceptInvitation(
+  input: { token: string; name: string; password: string },
+  request: IdentityRequest,
+): Promise<TokenPair> {
+  const tenantId = INVITATION.exec(input.token)?.[1];
+  const invalid = () => problems.unauthorized("The invitation is not valid or has expired.");
+  if (!tenantId) throw invalid();
+  const tokenHash = await sha256Hex(input.token);
+  const invitation = await withTenant(request.db, tenantId, (tx) => findOpenInvitation(tx, tokenHash));
+  if (!invitation) throw invalid();
+  const user = await findOrCreateUser(request.db, {
+    email: invitation.email,
+    name: input.name,
+    passwordHash: await hashPassword(input.password),
+  });
+  if (!user.created && !(await verifyPassword(input.password, user.passwordHash))) {
+    throw problems.unauthorized("This email has an account: accept with that account's password.");
+  }
+  const claims = { tenantId, userId: user.id, role: invitation.role };
+  return withTenant(request.db, tenantId, async (tx) => {
+    if (!(await markInvitationAccepted(tx, invitation.id, user.id))) throw invalid();
+    if (!(await insertMembership(tx, claims))) {
+      throw problems.conflict("already-member", "This account is already a member of the tenant.");
+    }
+    const tokens = await issueTokens(tx, request.env, claims, crypto.randomUUID());
+    await recordAudit(
+      tx,
+      {
+        auth: { method: "jwt", ...claims, issuer: "apex", verifiedAt: new Date() },
+        requestId: request.requestId,
+        ip: request.ip,
+      },
+      {
+        action: "invitation.accept",
+        entityType: "invitation",
+        entityId: invitation.id,
+        after: { userId: user.id, role: invitation.role },
+      },
+    );
+    return tokens;
+  });
+}
