@@ -1,11 +1,10 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { ROLE_RANK } from "../auth/roles";
 import type { AppEnv, AuthContext, Role } from "../context";
 import { Problem } from "../problems";
 import type { RoutePolicy } from "../routes/policy";
 import { authenticate } from "../services/authentication";
-
-const RANK: Record<Role, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 
 /**
  * Per tenant: 20 requests a second sustained, bursts of 6× that
@@ -59,8 +58,8 @@ export function guard(policy: RoutePolicy) {
     c.set("tenantId", auth.tenantId);
     c.set("log", c.var.log.with({ tenantId: auth.tenantId }));
     await rateLimit(c, auth.tenantId, "api", tenantBucket(c.env));
-    const required = RANK[policy.role as Role];
-    if (!required || RANK[auth.role] < required) {
+    const required = ROLE_RANK[policy.role as Role];
+    if (!required || ROLE_RANK[auth.role] < required) {
       throw new Problem({
         status: 403,
         code: "forbidden",

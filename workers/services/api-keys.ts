@@ -1,12 +1,11 @@
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
+import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor, Role } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { insertApiKey, listApiKeys, revokeApiKey } from "../repositories/identity";
-
-const RANK: Record<Role, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 
 interface Context {
   db: Database;
@@ -21,7 +20,7 @@ export async function createApiKey(
   input: { name: string; role: Role; expiresInDays?: number | undefined },
   { db, actor }: Context,
 ) {
-  if (RANK[input.role] > RANK[actor.auth.role]) {
+  if (ROLE_RANK[input.role] > ROLE_RANK[actor.auth.role]) {
     throw new Problem({
       status: 403,
       code: "forbidden",

@@ -2,6 +2,7 @@ import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
 import { hashPassword, verifyPassword } from "../auth/passwords";
+import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor, Role } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
@@ -19,7 +20,6 @@ import {
 } from "../repositories/members";
 import { type IdentityRequest, issueTokens, type TokenPair } from "./identity";
 
-const RANK: Record<Role, number> = { viewer: 1, member: 2, admin: 3, owner: 4 };
 const INVITATION_DAYS = 7;
 const INVITATION = /^inv_([0-9a-f-]{36})_[A-Za-z0-9_-]{32,}$/;
 
@@ -40,7 +40,8 @@ function forbidden(detail: string, field = "role"): Problem {
 
 /** Nobody hands out more power than they hold. */
 function assertCanGrant(actor: RequestActor, role: Role): void {
-  if (RANK[role] > RANK[actor.auth.role]) throw forbidden(`A ${actor.auth.role} cannot grant the ${role} role.`);
+  if (ROLE_RANK[role] > ROLE_RANK[actor.auth.role])
+    throw forbidden(`A ${actor.auth.role} cannot grant the ${role} role.`);
 }
 
 export async function members({ db, actor }: Context) {
@@ -53,7 +54,7 @@ export async function changeMemberRole(userId: string, role: Role, { db, actor }
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await findMembership(tx, userId);
     if (!current) throw problems.notFound(`No member ${userId}.`);
-    if (RANK[current.role] > RANK[actor.auth.role])
+    if (ROLE_RANK[current.role] > ROLE_RANK[actor.auth.role])
       throw forbidden(`A ${actor.auth.role} cannot change an ${current.role}.`);
     if (current.role === "owner" && role !== "owner" && (await countOwners(tx)) <= 1) {
       throw problems.conflict("last-owner", "A tenant keeps at least one owner: make someone else owner first.");
@@ -73,7 +74,7 @@ export async function removeMember(userId: string, { db, actor }: Context): Prom
   await withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await findMembership(tx, userId);
     if (!current) throw problems.notFound(`No member ${userId}.`);
-    if (RANK[current.role] > RANK[actor.auth.role])
+    if (ROLE_RANK[current.role] > ROLE_RANK[actor.auth.role])
       throw forbidden(`A ${actor.auth.role} cannot remove an ${current.role}.`);
     if (current.role === "owner" && (await countOwners(tx)) <= 1) {
       throw problems.conflict("last-owner", "The last owner cannot be removed.");
