@@ -23,6 +23,24 @@ import {
   type StoredResponse,
 } from "./capabilities/idempotency-ledger";
 import { type BucketPolicy, type RateDecision, rateLimitMigrations, takeToken } from "./capabilities/rate-limits";
+import {
+  cancelTicket,
+  DEFAULT_TICKET_TTL_MS,
+  finishTicket,
+  insertTicket,
+  listTickets,
+  markSent,
+  OUTBOX_GRACE_MS,
+  pruneTickets,
+  readTicket,
+  setProgress,
+  startTicket,
+  type Ticket,
+  type TicketStatus,
+  ticketMigrations,
+  ticketParams,
+  unsentTickets,
+} from "./capabilities/tickets";
 import { applySqliteMigrations, type SqliteMigration } from "./sqlite-migrations";
 
 const CORE_MIGRATIONS: readonly SqliteMigration[] = [
@@ -53,7 +71,12 @@ export class TenantDurableObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () =>
-      applySqliteMigrations(this.sql, [...CORE_MIGRATIONS, ...ledgerMigrations, ...rateLimitMigrations]),
+      applySqliteMigrations(this.sql, [
+        ...CORE_MIGRATIONS,
+        ...ledgerMigrations,
+        ...rateLimitMigrations,
+        ...ticketMigrations,
+      ]),
     );
   }
 
@@ -108,18 +131,89 @@ export class TenantDurableObject extends DurableObject<Env> {
     for (const wake of waiters ?? []) wake();
   }
 
-  /** One alarm per object; today it only prunes the ledger (STYLE: multiplex timers as rows). */
+  // ── tickets ────────────────────────────────────────────────────────────────
+  /**
+   * Records the ticket and its outbox mark, then sends the queue message. A
+   * crash between the two is repaired by the alarm, which re-sends unsent
+   * tickets after OUTBOX_GRACE_MS.
+   */
+  async createTicket(tenantId: string, task: string, params: unknown, ttlMs = DEFAULT_TICKET_TTL_MS): Promise<Ticket> {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('tenant_id', ?) ON CONFLICT (key) DO NOTHING", tenantId);
+    const created = insertTicket(this.sql, crypto.randomUUID(), task, params, Date.now(), ttlMs);
+    await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
+    await this.sendTicket(tenantId, created.id, task, params);
+    return readTicket(this.sql, created.id) ?? created;
+  }
+
+  async getTicket(id: string): Promise<Ticket | undefined> {
+    return readTicket(this.sql, id);
+  }
+
+  async listTickets(status?: TicketStatus, limit = 50): Promise<Ticket[]> {
+    return listTickets(this.sql, status, limit);
+  }
+
+  /** For the queue consumer: the ticket and its params if it may run now, else undefined. */
+  async startTicket(id: string): Promise<{ ticket: Ticket; paramsJson: string } | undefined> {
+    const started = startTicket(this.sql, id, Date.now());
+    return started ? { ticket: started, paramsJson: ticketParams(this.sql, id) ?? "{}" } : undefined;
+  }
+
+  async reportProgress(id: string, progress: number, message: string): Promise<Ticket | undefined> {
+    return setProgress(this.sql, id, progress, message, Date.now());
+  }
+
+  async completeTicket(id: string, resultJson: string): Promise<Ticket | undefined> {
+    return finishTicket(this.sql, id, { status: "completed", resultJson }, Date.now());
+  }
+
+  async failTicket(id: string, error: string): Promise<Ticket | undefined> {
+    return finishTicket(this.sql, id, { status: "failed", error }, Date.now());
+  }
+
+  async cancelTicket(id: string): Promise<Ticket | undefined> {
+    return cancelTicket(this.sql, id, Date.now());
+  }
+
+  private async sendTicket(tenantId: string, ticketId: string, task: string, params: unknown): Promise<void> {
+    await this.env.AGENTS.send({ task, tenantId, ticketId, params, enqueuedAt: Date.now() });
+    markSent(this.sql, ticketId, Date.now());
+  }
+
+  // ── the one alarm ──────────────────────────────────────────────────────────
+  /**
+   * Timers are rows (ledger expiry, unsent tickets, ticket TTL) multiplexed
+   * onto the object's single alarm. A throw here makes the runtime retry it.
+   */
   override async alarm(): Promise<void> {
-    const next = pruneActions(this.sql, Date.now());
-    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+    const now = Date.now();
+    pruneTickets(this.sql, now);
+    const tenantId = this.sql
+      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenant_id'")
+      .toArray()[0]?.value;
+    const unsent = unsentTickets(this.sql, now - OUTBOX_GRACE_MS);
+    if (tenantId) for (const t of unsent) await this.sendTicket(tenantId, t.id, t.task, t.params);
+    const nextLedger = pruneActions(this.sql, now);
+    const stillUnsent = unsentTickets(this.sql, Number.MAX_SAFE_INTEGER).length > 0;
+    const nextTicketExpiry = this.sql
+      .exec<{ next: number | null }>(
+        "SELECT MIN(expires_at) AS next FROM tickets WHERE status IN ('completed', 'failed', 'cancelled')",
+      )
+      .one().next;
+    const candidates = [nextLedger, nextTicketExpiry ?? undefined, stillUnsent ? now + OUTBOX_GRACE_MS : undefined];
+    const next = Math.min(...candidates.filter((t): t is number => t !== undefined));
+    if (Number.isFinite(next)) await this.ctx.storage.setAlarm(Math.max(next, now + 1));
+  }
+
+  /** Makes sure the alarm fires no later than `at`. */
+  private async ensureAlarmBy(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   private async scheduleLedgerPrune(): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null) {
-      const next = pruneActions(this.sql, Date.now());
-      if (next !== undefined) await this.ctx.storage.setAlarm(next);
-    }
+    const next = pruneActions(this.sql, Date.now());
+    if (next !== undefined) await this.ensureAlarmBy(next);
   }
 
   /** Writes and reads storage, so a healthy answer means the object's SQLite works. */

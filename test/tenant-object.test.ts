@@ -27,7 +27,7 @@ describe("the tenant Durable Object", () => {
     await stub.ping();
     await runInDurableObject(stub, async (_instance: TenantDurableObject, state) => {
       const rows = state.storage.sql.exec<{ id: string }>("SELECT id FROM _migrations").toArray();
-      expect(rows.map((r) => r.id)).toEqual(["core/1", "ledger/1", "rate-limits/1"]);
+      expect(rows.map((r) => r.id)).toEqual(["core/1", "ledger/1", "rate-limits/1", "tickets/1"]);
     });
   });
 

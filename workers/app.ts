@@ -24,6 +24,7 @@ import { memberRoutes } from "./routes/members";
 import { pingRoutes } from "./routes/ping";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
+import { taskRoutes } from "./routes/tasks";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -41,6 +42,7 @@ export function createApp() {
   app.route("/api/v1/entity-types", entityTypeRoutes());
   app.route("/api/v1/api-keys", apiKeyRoutes());
   app.route("/api/v1", memberRoutes());
+  app.route("/api/v1", taskRoutes());
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
 

@@ -33,9 +33,9 @@ export default {
     const { pathname } = new URL(request.url);
     return isApiPath(pathname) ? api.fetch(request, env, ctx) : handleUi(request, env, ctx);
   },
-  async queue(batch, env) {
-    if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch);
-    return consumeAgentBatch(batch, env);
+  async queue(batch, env, ctx) {
+    if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch, env);
+    return consumeAgentBatch(batch, env, ctx);
   },
   async scheduled(controller, env, ctx) {
     await runScheduledJobs(controller, env, ctx);

@@ -1,14 +1,16 @@
 import { createLogger } from "../logger";
+import type { AgentContext } from "./agent";
 import { agentMessage } from "./envelope";
 import { agents } from "./registry";
 
 /**
  * The AGENTS queue consumer. A message that can never succeed (bad envelope,
- * unknown task, invalid params) is acknowledged and logged rather than
- * retried into the dead-letter queue; a failure while running is retried with
- * exponential backoff and dead-letters after the queue's max_retries.
+ * unknown task, invalid params) fails its ticket and is acknowledged rather
+ * than retried. A failure while running is retried with exponential backoff;
+ * after the queue's max_retries the message moves to the dead-letter queue,
+ * whose consumer fails the ticket with the last error.
  */
-export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   for (const message of batch.messages) {
     const log = createLogger({ queue: batch.queue, messageId: message.id, attempt: message.attempts });
     const envelope = agentMessage.safeParse(message.body);
@@ -17,30 +19,67 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env):
       message.ack();
       continue;
     }
-    const { task, tenantId, params } = envelope.data;
+    const { task, tenantId, ticketId } = envelope.data;
+    const tenant = env.TENANT.getByName(tenantId);
+    let params = envelope.data.params;
+    if (ticketId) {
+      const started = await tenant.startTicket(ticketId);
+      if (!started) {
+        log.info("ticket not runnable (finished or cancelled); dropping message", { ticketId });
+        message.ack();
+        continue;
+      }
+      params = JSON.parse(started.paramsJson);
+    }
     const agent = agents.get(task);
     const parsed = agent?.params.safeParse(params);
     if (!agent || !parsed?.success) {
-      log.error("agent message cannot run", { task, reason: agent ? "invalid params" : "unknown task" });
+      const reason = agent ? `invalid params: ${parsed?.error?.message}` : `unknown task ${task}`;
+      log.error("agent message cannot run", { task, reason });
+      if (ticketId) await tenant.failTicket(ticketId, reason);
       message.ack();
       continue;
     }
+    const context: AgentContext = {
+      env,
+      tenantId,
+      runId: ticketId ?? message.id,
+      ...(ticketId ? { ticketId } : {}),
+      log: log.with({ task, tenantId, ticketId }),
+      reportProgress: async (progress, text) => {
+        if (ticketId) await tenant.reportProgress(ticketId, progress, text);
+      },
+      waitUntil: (promise) => ctx.waitUntil(promise),
+    };
     try {
-      await agent.run(parsed.data, { env, tenantId, messageId: message.id, log: log.with({ task, tenantId }) });
+      const result = await agent.run(parsed.data, context);
+      if (ticketId) await tenant.completeTicket(ticketId, JSON.stringify(result ?? null));
       message.ack();
     } catch (error) {
-      const delaySeconds = Math.min(2 ** message.attempts, 300);
-      log.error("agent failed; will retry", { task, tenantId, error: String(error), delaySeconds });
+      const text = error instanceof Error ? error.message : String(error);
+      const base = Number(env.AGENT_RETRY_BASE_SECONDS ?? "2");
+      const delaySeconds = Math.min(base * 2 ** (message.attempts - 1), 300);
+      log.error("agent failed; will retry", { task, tenantId, error: text, delaySeconds });
+      if (ticketId) await tenant.reportProgress(ticketId, 0, `attempt ${message.attempts} failed: ${text}`);
       message.retry({ delaySeconds });
     }
   }
 }
 
-/** Dead-lettered messages: logged here; the tickets issue records them on the ticket. */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>): Promise<void> {
+/** Dead-lettered messages: the ticket fails with the last error the agent reported. */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const log = createLogger({ queue: batch.queue });
   for (const message of batch.messages) {
-    log.error("agent message dead-lettered", { messageId: message.id, attempts: message.attempts, body: message.body });
+    const envelope = agentMessage.safeParse(message.body);
+    log.error("agent message dead-lettered", { messageId: message.id, body: message.body });
+    if (envelope.success && envelope.data.ticketId) {
+      const tenant = env.TENANT.getByName(envelope.data.tenantId);
+      const current = await tenant.getTicket(envelope.data.ticketId);
+      await tenant.failTicket(
+        envelope.data.ticketId,
+        `gave up after ${current?.attempts ?? "several"} attempts; last: ${current?.message || "no error recorded"}`,
+      );
+    }
     message.ack();
   }
 }

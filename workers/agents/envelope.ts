@@ -4,6 +4,7 @@ import { z } from "zod";
 export const agentMessage = z.object({
   task: z.string().min(1),
   tenantId: z.uuid(),
+  ticketId: z.uuid().optional(),
   params: z.unknown().default({}),
   enqueuedAt: z.number().int().optional(),
 });

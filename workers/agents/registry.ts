@@ -1,5 +1,9 @@
 import type { Agent } from "./agent";
+import { entityExport } from "./entity-export";
+import { healthCheck } from "./health-check";
 import { tenantHeartbeat } from "./tenant-heartbeat";
 
-/** Task name → agent. The queue consumer dispatches through this table only. */
-export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>([[tenantHeartbeat.task, tenantHeartbeat]]);
+/** Task name → agent. The queue consumer and the tasks route dispatch through this table only. */
+export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
+  [tenantHeartbeat, healthCheck, entityExport].map((agent) => [agent.task, agent as Agent]),
+);

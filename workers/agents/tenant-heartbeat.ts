@@ -7,13 +7,16 @@ import { defineAgent } from "./agent";
  */
 export const tenantHeartbeat = defineAgent({
   task: "tenant_heartbeat",
+  mode: "heavy",
+  role: "member",
   params: z.object({}).strict(),
-  async run(_params, { env, tenantId, messageId, log }) {
+  async run(_params, { env, tenantId, runId, log }) {
     const { firstTime } = await env.TENANT.getByName(tenantId).recordAgentRun({
-      messageId,
+      messageId: runId,
       task: "tenant_heartbeat",
       ranAt: Date.now(),
     });
     log.info("heartbeat recorded", { firstTime });
+    return { firstTime };
   },
 });

@@ -1,0 +1,161 @@
+import {
+  createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
+  runDurableObjectAlarm,
+  runInDurableObject,
+} from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { TenantDurableObject } from "../durable-objects/tenant";
+import worker from "../workers/index";
+import { request } from "./helpers";
+import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "./tenants";
+
+let tenant: TestTenant;
+beforeAll(async () => {
+  tenant = await signUpTenant("tasks");
+  for (const name of ["a", "b", "c"]) {
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: tenant.projectId, type: "keyword", name }, tenant.auth),
+    );
+  }
+});
+
+interface TicketBody {
+  id: string;
+  status: string;
+  progress: number;
+  result: { key?: string; count?: number } | null;
+}
+
+async function settled(id: string, owner = tenant): Promise<TicketBody> {
+  return vi.waitFor(
+    async () => {
+      const ticket = await (await request(`/api/v1/tickets/${id}`, { headers: owner.auth })).json<TicketBody>();
+      if (ticket.status === "queued" || ticket.status === "processing") throw new Error(`still ${ticket.status}`);
+      return ticket;
+    },
+    { timeout: 15_000, interval: 100 },
+  );
+}
+
+describe("tasks", () => {
+  it("an instant task answers 200 with its result", async () => {
+    const response = await request("/api/v1/tasks/health_check", jsonRequest("POST", {}, tenant.auth));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ result: { status: "ok", postgres: "ok" } });
+  });
+
+  it("a heavy task answers 202 with a ticket that runs to completed with its result", async () => {
+    const response = await request(
+      "/api/v1/tasks/entity_export",
+      jsonRequest("POST", { params: { type: "keyword" } }, tenant.auth),
+    );
+    expect(response.status).toBe(202);
+    const ticket = await response.json<TicketBody>();
+    expect(response.headers.get("location")).toBe(`/api/v1/tickets/${ticket.id}`);
+    expect(ticket.status).toBe("queued");
+    const done = await settled(ticket.id);
+    expect(done).toMatchObject({ status: "completed", progress: 100, result: { count: 3 } });
+    const file = await request(`/api/v1/tickets/${ticket.id}/download`, { headers: tenant.auth });
+    expect(file.status).toBe(200);
+    const lines = (await file.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string });
+    expect(lines).toHaveLength(3);
+    expect(lines.every((l) => l.type === "keyword")).toBe(true);
+  });
+
+  it("an unknown task is a 404 and bad params a 422 naming the param", async () => {
+    expect((await request("/api/v1/tasks/make_coffee", jsonRequest("POST", {}, tenant.auth))).status).toBe(404);
+    const bad = await request("/api/v1/tasks/entity_export", jsonRequest("POST", { params: { type: 7 } }, tenant.auth));
+    expect(bad.status).toBe(422);
+    expect((await bad.json<{ errors: { field: string }[] }>()).errors[0]?.field).toBe("params.type");
+  });
+
+  it("a task needs its own role: a member cannot export (403)", async () => {
+    const member = await apiKeyFor(tenant, "member");
+    expect((await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, member))).status).toBe(403);
+  });
+
+  it("another tenant's ticket answers 404", async () => {
+    const other = await signUpTenant("tasks-other");
+    const { id } = await (
+      await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, tenant.auth))
+    ).json<TicketBody>();
+    expect((await request(`/api/v1/tickets/${id}`, { headers: other.auth })).status).toBe(404);
+    expect((await request(`/api/v1/tickets/${id}/cancel`, { method: "POST", headers: other.auth })).status).toBe(404);
+  });
+
+  it("a cancelled ticket stays cancelled; the queued message is dropped", async () => {
+    const stub = env.TENANT.getByName(tenant.tenantId);
+    const ticket = await stub.createTicket(tenant.tenantId, "tenant_heartbeat", {});
+    const cancelled = await request(`/api/v1/tickets/${ticket.id}/cancel`, { method: "POST", headers: tenant.auth });
+    expect((await cancelled.json<TicketBody>()).status).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await stub.getTicket(ticket.id))?.status).toBe("cancelled");
+  });
+
+  it("a ticket whose queue message never went out is sent by the object's alarm", async () => {
+    const stub = env.TENANT.getByName(tenant.tenantId);
+    const id = crypto.randomUUID();
+    await runInDurableObject(stub, async (_o: TenantDurableObject, state) => {
+      const old = Date.now() - 60_000;
+      state.storage.sql.exec(
+        `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at)
+         VALUES (?, 'tenant_heartbeat', '{}', 'queued', ?, ?, ?, NULL)`,
+        id,
+        old,
+        old,
+        old + 3_600_000,
+      );
+    });
+    await runDurableObjectAlarm(stub);
+    expect((await settled(id)).status).toBe("completed");
+  });
+
+  it("a dead-lettered message fails its ticket with the last error the agent reported", async () => {
+    const stub = env.TENANT.getByName(tenant.tenantId);
+    // A ticket as the consumer leaves it after its last failed attempt (written directly, so no live message races it).
+    const ticket = { id: crypto.randomUUID() };
+    await runInDurableObject(stub, async (_o: TenantDurableObject, state) => {
+      const now = Date.now();
+      state.storage.sql.exec(
+        `INSERT INTO tickets (id, task, params, status, message, attempts, created_at, updated_at, expires_at, sent_at)
+         VALUES (?, 'tenant_heartbeat', '{}', 'processing', 'attempt 6 failed: boom', 6, ?, ?, ?, ?)`,
+        ticket.id,
+        now,
+        now,
+        now + 3_600_000,
+        now,
+      );
+    });
+    const batch = createMessageBatch("apex-agents-dlq", [
+      {
+        id: "dead-1",
+        timestamp: new Date(),
+        attempts: 1,
+        body: { task: "tenant_heartbeat", tenantId: tenant.tenantId, ticketId: ticket.id, params: {} },
+      },
+    ]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks).toEqual(["dead-1"]);
+    const failed = await stub.getTicket(ticket.id);
+    expect(failed?.status).toBe("failed");
+    expect(failed?.error).toContain("gave up after 6 attempts");
+    expect(failed?.error).toContain("boom");
+  });
+
+  it("lists tickets by status", async () => {
+    const list = await (await request("/api/v1/tickets?status=completed", { headers: tenant.auth })).json<{
+      items: TicketBody[];
+    }>();
+    expect(list.items.length).toBeGreaterThan(0);
+    expect(list.items.every((t) => t.status === "completed")).toBe(true);
+  });
+});

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { openDatabase } from "../../schema/db";
+import { systemActor } from "../context";
+import { listEntityPage } from "../services/entities";
+import { defineAgent } from "./agent";
+
+export const exportKey = (tenantId: string, runId: string) => `exports/${tenantId}/${runId}.ndjson`;
+const PAGE = 200;
+
+/**
+ * Heavy: every entity of the tenant (optionally one type) as NDJSON in R2,
+ * with progress per page. The file is fetched through
+ * GET /api/v1/tickets/{id}/download.
+ */
+export const entityExport = defineAgent({
+  task: "entity_export",
+  mode: "heavy",
+  role: "admin",
+  params: z.object({ type: z.string().max(50).optional() }).strict(),
+  async run(params, { env, tenantId, runId, reportProgress }) {
+    const handle = openDatabase(env);
+    const lines: string[] = [];
+    try {
+      const context = { db: handle.db, actor: systemActor(tenantId, "entity_export") };
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await listEntityPage({ type: params.type, cursor, limit: PAGE, deleted: "include" }, context);
+        for (const entity of page.items) lines.push(JSON.stringify(entity));
+        pages += 1;
+        await reportProgress(Math.min(90, pages * 10), `${lines.length} entities read`);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    } finally {
+      await handle.close();
+    }
+    const key = exportKey(tenantId, runId);
+    await env.ARCHIVE.put(key, lines.length > 0 ? `${lines.join("\n")}\n` : "", {
+      httpMetadata: { contentType: "application/x-ndjson" },
+    });
+    return { key, count: lines.length };
+  },
+});

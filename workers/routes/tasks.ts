@@ -1,0 +1,154 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../context";
+import { guard } from "../middleware/guard";
+import { idempotency } from "../middleware/idempotency";
+import { cancelTicket, exportFile, getTicket, listTickets, startTask } from "../services/tasks";
+import type { RoutePolicy } from "./policy";
+import { actorOf, guardedErrors, idempotencyKeyHeader, notFoundError } from "./shared";
+
+const run: RoutePolicy = { risk: "WRITE-LOW", role: "viewer" };
+const read: RoutePolicy = { risk: "READ", role: "viewer" };
+const cancel: RoutePolicy = { risk: "WRITE-LOW", role: "member" };
+
+const ticketSchema = z
+  .object({
+    id: z.string(),
+    task: z.string(),
+    status: z.enum(["queued", "processing", "completed", "failed", "cancelled"]),
+    progress: z.number(),
+    message: z.string(),
+    result: z.unknown(),
+    error: z.string().nullable(),
+    attempts: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    expiresAt: z.string(),
+  })
+  .openapi("Ticket");
+
+const ticketParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
+
+const startTaskRoute = createRoute({
+  method: "post",
+  path: "/tasks/{task}",
+  tags: ["tasks"],
+  summary: "Run a task: instant ones answer 200 with the result, heavy ones 202 with a ticket",
+  description: "Each task also requires its own least role (health_check: viewer, entity_export: admin).",
+  "x-apex-policy": run,
+  middleware: [guard(run), idempotency] as const,
+  request: {
+    params: z.object({
+      task: z
+        .string()
+        .regex(/^[a-z][a-z0-9_]{0,49}$/)
+        .openapi({ param: { name: "task", in: "path" } }),
+    }),
+    headers: idempotencyKeyHeader,
+    body: {
+      required: false,
+      content: { "application/json": { schema: z.object({ params: z.record(z.string(), z.unknown()).optional() }) } },
+    },
+  },
+  responses: {
+    200: {
+      description: "Instant result",
+      content: { "application/json": { schema: z.object({ result: z.unknown() }) } },
+    },
+    202: { description: "Accepted; follow the ticket", content: { "application/json": { schema: ticketSchema } } },
+    ...guardedErrors,
+    ...notFoundError,
+  },
+});
+
+const getTicketRoute = createRoute({
+  method: "get",
+  path: "/tickets/{id}",
+  tags: ["tasks"],
+  summary: "A ticket's status, progress, result or error",
+  "x-apex-policy": read,
+  middleware: [guard(read)] as const,
+  request: { params: ticketParam },
+  responses: {
+    200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
+    ...guardedErrors,
+    ...notFoundError,
+  },
+});
+
+const listTicketsRoute = createRoute({
+  method: "get",
+  path: "/tickets",
+  tags: ["tasks"],
+  summary: "Recent tickets, newest first",
+  "x-apex-policy": read,
+  middleware: [guard(read)] as const,
+  request: {
+    query: z.object({ status: z.enum(["queued", "processing", "completed", "failed", "cancelled"]).optional() }),
+  },
+  responses: {
+    200: {
+      description: "Tickets",
+      content: { "application/json": { schema: z.object({ items: z.array(ticketSchema) }) } },
+    },
+    ...guardedErrors,
+  },
+});
+
+const cancelTicketRoute = createRoute({
+  method: "post",
+  path: "/tickets/{id}/cancel",
+  tags: ["tasks"],
+  summary: "Cancel a queued or running ticket (a running agent finishes its current step)",
+  "x-apex-policy": cancel,
+  middleware: [guard(cancel)] as const,
+  request: { params: ticketParam },
+  responses: {
+    200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
+    ...guardedErrors,
+    ...notFoundError,
+  },
+});
+
+const downloadRoute = createRoute({
+  method: "get",
+  path: "/tickets/{id}/download",
+  tags: ["tasks"],
+  summary: "The NDJSON file of a finished entity_export ticket",
+  "x-apex-policy": { risk: "READ", role: "admin" } satisfies RoutePolicy,
+  middleware: [guard({ risk: "READ", role: "admin" })] as const,
+  request: { params: ticketParam },
+  responses: {
+    200: { description: "NDJSON", content: { "application/x-ndjson": { schema: z.string() } } },
+    ...guardedErrors,
+    ...notFoundError,
+  },
+});
+
+export function taskRoutes() {
+  return new OpenAPIHono<AppEnv>()
+    .openapi(startTaskRoute, async (c) => {
+      const context = {
+        env: c.env,
+        actor: actorOf(c),
+        waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
+      };
+      const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
+      const outcome = await startTask(c.req.valid("param").task, body.params, context);
+      if (outcome.kind === "instant") return c.json({ result: outcome.result }, 200);
+      c.header("Location", `/api/v1/tickets/${outcome.ticket.id}`);
+      return c.json(outcome.ticket, 202);
+    })
+    .openapi(getTicketRoute, async (c) =>
+      c.json(await getTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
+    )
+    .openapi(listTicketsRoute, async (c) =>
+      c.json({ items: await listTickets(c.req.valid("query").status, { env: c.env, actor: actorOf(c) }) }, 200),
+    )
+    .openapi(cancelTicketRoute, async (c) =>
+      c.json(await cancelTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
+    )
+    .openapi(downloadRoute, async (c) => {
+      const file = await exportFile(c.req.valid("param").id, { env: c.env, actor: actorOf(c) });
+      return c.body(file.body, 200, { "Content-Type": "application/x-ndjson" }) as never;
+    });
+}

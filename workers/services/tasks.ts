@@ -1,0 +1,92 @@
+import type { Ticket, TicketStatus } from "../../durable-objects/capabilities/tickets";
+import type { AgentContext } from "../agents/agent";
+import { agents } from "../agents/registry";
+import { ROLE_RANK } from "../auth/roles";
+import type { RequestActor } from "../context";
+import { createLogger } from "../logger";
+import { Problem, problems } from "../problems";
+
+export interface TicketView extends Omit<Ticket, "resultJson"> {
+  result: unknown;
+}
+
+export const ticketView = ({ resultJson, ...rest }: Ticket): TicketView => ({
+  ...rest,
+  result: resultJson === null ? null : JSON.parse(resultJson),
+});
+
+interface Context {
+  env: Env;
+  actor: RequestActor;
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket"; ticket: TicketView };
+
+/**
+ * Starts a task: an instant one runs now and its result is the answer; a
+ * heavy one becomes a ticket in the tenant's object and runs from the queue.
+ */
+export async function startTask(
+  task: string,
+  params: unknown,
+  { env, actor, waitUntil }: Context,
+): Promise<TaskOutcome> {
+  const agent = agents.get(task);
+  if (!agent) throw problems.notFound(`No task named ${task}.`);
+  if (ROLE_RANK[actor.auth.role] < ROLE_RANK[agent.role]) {
+    throw new Problem({
+      status: 403,
+      code: "forbidden",
+      title: "Forbidden",
+      detail: `${task} needs the ${agent.role} role.`,
+    });
+  }
+  const parsed = agent.params.safeParse(params ?? {});
+  if (!parsed.success) {
+    throw problems.validation(
+      parsed.error.issues.map((i) => ({ field: ["params", ...i.path.map(String)].join("."), message: i.message })),
+    );
+  }
+  if (agent.mode === "instant") {
+    const context: AgentContext = {
+      env,
+      tenantId: actor.auth.tenantId,
+      runId: actor.requestId,
+      log: createLogger({ task, tenantId: actor.auth.tenantId, requestId: actor.requestId }),
+      reportProgress: async () => undefined,
+      waitUntil,
+    };
+    return { kind: "instant", result: await agent.run(parsed.data, context) };
+  }
+  const ticket = await env.TENANT.getByName(actor.auth.tenantId).createTicket(actor.auth.tenantId, task, parsed.data);
+  return { kind: "ticket", ticket: ticketView(ticket) };
+}
+
+export async function getTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+  const ticket = await env.TENANT.getByName(actor.auth.tenantId).getTicket(id);
+  if (!ticket) throw problems.notFound(`No ticket ${id}.`);
+  return ticketView(ticket);
+}
+
+export async function listTickets(status: TicketStatus | undefined, { env, actor }: Omit<Context, "waitUntil">) {
+  return (await env.TENANT.getByName(actor.auth.tenantId).listTickets(status)).map(ticketView);
+}
+
+export async function cancelTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+  const ticket = await env.TENANT.getByName(actor.auth.tenantId).cancelTicket(id);
+  if (!ticket) throw problems.notFound(`No ticket ${id}.`);
+  return ticketView(ticket);
+}
+
+/** The NDJSON file an `entity_export` ticket produced. */
+export async function exportFile(id: string, context: Omit<Context, "waitUntil">): Promise<R2ObjectBody> {
+  const ticket = await getTicket(id, context);
+  const result = ticket.result as { key?: string } | null;
+  if (ticket.task !== "entity_export" || ticket.status !== "completed" || !result?.key) {
+    throw problems.notFound(`Ticket ${id} has no finished export.`);
+  }
+  const object = await context.env.ARCHIVE.get(result.key);
+  if (!object) throw problems.notFound(`The export of ticket ${id} is no longer stored.`);
+  return object;
+}
