@@ -33,6 +33,7 @@ import {
   OUTBOX_GRACE_MS,
   pruneTickets,
   readTicket,
+  requeueTicket,
   setProgress,
   startTicket,
   type Ticket,
@@ -173,6 +174,15 @@ export class TenantDurableObject extends DurableObject<Env> {
 
   async cancelTicket(id: string): Promise<Ticket | undefined> {
     return cancelTicket(this.sql, id, Date.now());
+  }
+
+  /** Runs a failed ticket again; `undefined` when it is not failed. */
+  async retryTicket(tenantId: string, id: string): Promise<Ticket | undefined> {
+    const requeued = requeueTicket(this.sql, id, Date.now());
+    if (!requeued) return undefined;
+    await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
+    await this.sendTicket(tenantId, id, requeued.task, JSON.parse(ticketParams(this.sql, id) ?? "{}"));
+    return readTicket(this.sql, id);
   }
 
   private async sendTicket(tenantId: string, ticketId: string, task: string, params: unknown): Promise<void> {

@@ -151,6 +151,27 @@ describe("tasks", () => {
     expect(failed?.error).toContain("boom");
   });
 
+  it("retry runs a failed ticket again to completion; a ticket that is not failed answers 409", async () => {
+    const stub = env.TENANT.getByName(tenant.tenantId);
+    const id = crypto.randomUUID();
+    await runInDurableObject(stub, async (_o: TenantDurableObject, state) => {
+      const now = Date.now();
+      state.storage.sql.exec(
+        `INSERT INTO tickets (id, task, params, status, error, attempts, created_at, updated_at, expires_at, sent_at)
+         VALUES (?, 'tenant_heartbeat', '{}', 'failed', 'gave up', 6, ?, ?, ?, ?)`,
+        id,
+        now,
+        now,
+        now + 3_600_000,
+        now,
+      );
+    });
+    const retried = await request(`/api/v1/tickets/${id}/retry`, { method: "POST", headers: tenant.auth });
+    expect(retried.status).toBe(200);
+    expect((await settled(id)).status).toBe("completed");
+    expect((await request(`/api/v1/tickets/${id}/retry`, { method: "POST", headers: tenant.auth })).status).toBe(409);
+  });
+
   it("lists tickets by status", async () => {
     const list = await (await request("/api/v1/tickets?status=completed", { headers: tenant.auth })).json<{
       items: TicketBody[];

@@ -207,6 +207,18 @@ export function cancelTicket(sql: SqlStorage, id: string, now: number): Ticket |
   return readTicket(sql, id);
 }
 
+/** failed → queued again, unsent: the caller sends it (and the alarm would, if the caller died). */
+export function requeueTicket(sql: SqlStorage, id: string, now: number): Ticket | undefined {
+  const cursor = sql.exec(
+    `UPDATE tickets SET status = 'queued', progress = 0, message = 'retry requested', error = NULL, result = NULL,
+       updated_at = ?, sent_at = NULL
+     WHERE id = ? AND status = 'failed'`,
+    now,
+    id,
+  );
+  return cursor.rowsWritten > 0 ? readTicket(sql, id) : undefined;
+}
+
 export function pruneTickets(sql: SqlStorage, now: number): void {
   sql.exec("DELETE FROM tickets WHERE expires_at <= ? AND status IN ('completed', 'failed', 'cancelled')", now);
 }

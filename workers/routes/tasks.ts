@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
-import { cancelTicket, exportFile, getTicket, listTickets, startTask } from "../services/tasks";
+import { cancelTicket, exportFile, getTicket, listTickets, retryTicket, startTask } from "../services/tasks";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors, idempotencyKeyHeader, notFoundError } from "./shared";
 
@@ -109,6 +109,22 @@ const cancelTicketRoute = createRoute({
   },
 });
 
+const retryTicketRoute = createRoute({
+  method: "post",
+  path: "/tickets/{id}/retry",
+  tags: ["tasks"],
+  summary: "Run a failed ticket again",
+  "x-apex-policy": cancel,
+  middleware: [guard(cancel)] as const,
+  request: { params: ticketParam },
+  responses: {
+    200: { description: "Queued again", content: { "application/json": { schema: ticketSchema } } },
+    409: { description: "The ticket is not failed" },
+    ...guardedErrors,
+    ...notFoundError,
+  },
+});
+
 const downloadRoute = createRoute({
   method: "get",
   path: "/tickets/{id}/download",
@@ -147,8 +163,12 @@ export function taskRoutes() {
     .openapi(cancelTicketRoute, async (c) =>
       c.json(await cancelTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
     )
+    .openapi(retryTicketRoute, async (c) =>
+      c.json(await retryTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
+    )
     .openapi(downloadRoute, async (c) => {
       const file = await exportFile(c.req.valid("param").id, { env: c.env, actor: actorOf(c) });
+      // A stream, not JSON: the typed-response helper cannot describe it, hence the cast.
       return c.body(file.body, 200, { "Content-Type": "application/x-ndjson" }) as never;
     });
 }

@@ -79,6 +79,17 @@ export async function cancelTicket(id: string, { env, actor }: Omit<Context, "wa
   return ticketView(ticket);
 }
 
+/** A failed ticket runs again from the start; anything else answers 409. */
+export async function retryTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+  const tenant = env.TENANT.getByName(actor.auth.tenantId);
+  const current = await tenant.getTicket(id);
+  if (!current) throw problems.notFound(`No ticket ${id}.`);
+  const retried = await tenant.retryTicket(actor.auth.tenantId, id);
+  if (!retried)
+    throw problems.conflict("ticket-not-failed", `Ticket ${id} is ${current.status}; only failed tickets are retried.`);
+  return ticketView(retried);
+}
+
 /** The NDJSON file an `entity_export` ticket produced. */
 export async function exportFile(id: string, context: Omit<Context, "waitUntil">): Promise<R2ObjectBody> {
   const ticket = await getTicket(id, context);
