@@ -12,6 +12,7 @@
  * spend) that arrive with their issues; each owns its tables via migrations.
  */
 import { DurableObject } from "cloudflare:workers";
+import { appendEvent, eventMigrations, eventsAfter, type TenantEvent } from "./capabilities/events";
 import {
   beginAction,
   completeAction,
@@ -77,6 +78,7 @@ export class TenantDurableObject extends DurableObject<Env> {
         ...ledgerMigrations,
         ...rateLimitMigrations,
         ...ticketMigrations,
+        ...eventMigrations,
       ]),
     );
   }
@@ -141,6 +143,7 @@ export class TenantDurableObject extends DurableObject<Env> {
   async createTicket(tenantId: string, task: string, params: unknown, ttlMs = DEFAULT_TICKET_TTL_MS): Promise<Ticket> {
     this.sql.exec("INSERT INTO meta (key, value) VALUES ('tenant_id', ?) ON CONFLICT (key) DO NOTHING", tenantId);
     const created = insertTicket(this.sql, crypto.randomUUID(), task, params, Date.now(), ttlMs);
+    this.publishTicket(created);
     await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
     await this.sendTicket(tenantId, created.id, task, params);
     return readTicket(this.sql, created.id) ?? created;
@@ -157,29 +160,39 @@ export class TenantDurableObject extends DurableObject<Env> {
   /** For the queue consumer: the ticket and its params if it may run now, else undefined. */
   async startTicket(id: string): Promise<{ ticket: Ticket; paramsJson: string } | undefined> {
     const started = startTicket(this.sql, id, Date.now());
+    this.publishTicket(started);
     return started ? { ticket: started, paramsJson: ticketParams(this.sql, id) ?? "{}" } : undefined;
   }
 
   async reportProgress(id: string, progress: number, message: string): Promise<Ticket | undefined> {
-    return setProgress(this.sql, id, progress, message, Date.now());
+    const ticket = setProgress(this.sql, id, progress, message, Date.now());
+    this.publishTicket(ticket);
+    return ticket;
   }
 
   async completeTicket(id: string, resultJson: string): Promise<Ticket | undefined> {
-    return finishTicket(this.sql, id, { status: "completed", resultJson }, Date.now());
+    const ticket = finishTicket(this.sql, id, { status: "completed", resultJson }, Date.now());
+    this.publishTicket(ticket);
+    return ticket;
   }
 
   async failTicket(id: string, error: string): Promise<Ticket | undefined> {
-    return finishTicket(this.sql, id, { status: "failed", error }, Date.now());
+    const ticket = finishTicket(this.sql, id, { status: "failed", error }, Date.now());
+    this.publishTicket(ticket);
+    return ticket;
   }
 
   async cancelTicket(id: string): Promise<Ticket | undefined> {
-    return cancelTicket(this.sql, id, Date.now());
+    const ticket = cancelTicket(this.sql, id, Date.now());
+    this.publishTicket(ticket);
+    return ticket;
   }
 
   /** Runs a failed ticket again; `undefined` when it is not failed. */
   async retryTicket(tenantId: string, id: string): Promise<Ticket | undefined> {
     const requeued = requeueTicket(this.sql, id, Date.now());
     if (!requeued) return undefined;
+    this.publishTicket(requeued);
     await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
     await this.sendTicket(tenantId, id, requeued.task, JSON.parse(ticketParams(this.sql, id) ?? "{}"));
     return readTicket(this.sql, id);
@@ -188,6 +201,52 @@ export class TenantDurableObject extends DurableObject<Env> {
   private async sendTicket(tenantId: string, ticketId: string, task: string, params: unknown): Promise<void> {
     await this.env.AGENTS.send({ task, tenantId, ticketId, params, enqueuedAt: Date.now() });
     markSent(this.sql, ticketId, Date.now());
+  }
+
+  // ── events (real-time) ─────────────────────────────────────────────────────
+  /** Long-poll callers parked until the next event. In memory: after an eviction they simply time out. */
+  private readonly eventWaiters = new Set<() => void>();
+
+  async publish(channel: string, type: string, dataJson: string): Promise<TenantEvent> {
+    return this.record(channel, type, dataJson);
+  }
+
+  private record(channel: string, type: string, dataJson: string): TenantEvent {
+    const event = appendEvent(this.sql, channel, type, dataJson, Date.now());
+    const waiters = [...this.eventWaiters];
+    this.eventWaiters.clear();
+    for (const wake of waiters) wake();
+    return event;
+  }
+
+  /**
+   * Events after `cursor` on the given channels. With `waitMs`, parks until
+   * one arrives or the time is up (the long-poll fallback for networks that
+   * block WebSockets).
+   */
+  async poll(cursor: number, channels: string[], waitMs = 0, limit = 100) {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const page = eventsAfter(this.sql, cursor, channels, limit);
+      const remaining = deadline - Date.now();
+      if (page.events.length > 0 || page.gap || remaining <= 0) {
+        const last = page.events[page.events.length - 1];
+        return { ...page, cursor: last ? last.seq : Math.max(cursor, page.gap ? page.latest : cursor) };
+      }
+      await new Promise<void>((resolve) => {
+        this.eventWaiters.add(resolve);
+        setTimeout(() => {
+          this.eventWaiters.delete(resolve);
+          resolve();
+        }, remaining);
+      });
+    }
+  }
+
+  private publishTicket(ticket: Ticket | undefined): void {
+    if (!ticket) return;
+    const { resultJson: _omitted, ...summary } = ticket;
+    this.record(`ticket:${ticket.id}`, `ticket.${ticket.status}`, JSON.stringify(summary));
   }
 
   // ── the one alarm ──────────────────────────────────────────────────────────

@@ -22,6 +22,7 @@ import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
 import { memberRoutes } from "./routes/members";
 import { pingRoutes } from "./routes/ping";
+import { realtimeRoutes } from "./routes/realtime";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
 import { taskRoutes } from "./routes/tasks";
@@ -43,6 +44,7 @@ export function createApp() {
   app.route("/api/v1/api-keys", apiKeyRoutes());
   app.route("/api/v1", memberRoutes());
   app.route("/api/v1", taskRoutes());
+  app.route("/api/v1/realtime", realtimeRoutes());
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
 

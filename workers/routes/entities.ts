@@ -16,6 +16,7 @@ import {
   updateEntity,
 } from "../services/entities";
 import { TYPE_NAME } from "../services/entity-types";
+import { publisherFor } from "../services/realtime";
 import type { RoutePolicy } from "./policy";
 import {
   actorOf,
@@ -240,6 +241,12 @@ const unarchiveRoute = createRoute({
   responses: { 200: entityResponse("Back from the archive"), ...guardedErrors, ...notFoundError },
 });
 
+/** What entity services need from a request: its database, its actor, and where to announce changes. */
+function entityContext(c: Context<AppEnv>) {
+  const actor = actorOf(c);
+  return { db: c.var.db(), actor, publish: publisherFor(c.env, actor.auth.tenantId) };
+}
+
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entity: Entity, status: S) {
   c.header("ETag", etag(entity.version));
   return c.json(entity, status);
@@ -248,7 +255,7 @@ function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entity: Entity, statu
 export function entityRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createEntityRoute, async (c) => {
-      const entity = await createEntity(c.req.valid("json"), { db: c.var.db(), actor: actorOf(c) });
+      const entity = await createEntity(c.req.valid("json"), entityContext(c));
       c.header("Location", `/api/v1/entities/${entity.id}`);
       return withEtag(c, entity, 201);
     })
@@ -260,32 +267,29 @@ export function entityRoutes() {
           createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
           createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
         },
-        { db: c.var.db(), actor: actorOf(c) },
+        entityContext(c),
       );
       return c.json(page, 200);
     })
-    .openapi(getEntityRoute, async (c) =>
-      withEtag(c, await getEntity(c.req.valid("param").id, { db: c.var.db(), actor: actorOf(c) }), 200),
-    )
+    .openapi(getEntityRoute, async (c) => withEtag(c, await getEntity(c.req.valid("param").id, entityContext(c)), 200))
     .openapi(patchEntityRoute, async (c) => {
-      const entity = await updateEntity(c.req.valid("param").id, requiredVersion(c), c.req.valid("json"), {
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      const entity = await updateEntity(
+        c.req.valid("param").id,
+        requiredVersion(c),
+        c.req.valid("json"),
+        entityContext(c),
+      );
       return withEtag(c, entity, 200);
     })
     .openapi(deleteEntityRoute, async (c) => {
-      const entity = await deleteEntity(c.req.valid("param").id, requiredVersion(c), {
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      const entity = await deleteEntity(c.req.valid("param").id, requiredVersion(c), entityContext(c));
       return withEtag(c, entity, 200);
     })
     .openapi(restoreEntityRoute, async (c) =>
-      withEtag(c, await restoreEntity(c.req.valid("param").id, { db: c.var.db(), actor: actorOf(c) }), 200),
+      withEtag(c, await restoreEntity(c.req.valid("param").id, entityContext(c)), 200),
     )
     .openapi(snapshotsRoute, async (c) =>
-      c.json({ items: await entitySnapshots(c.req.valid("param").id, { db: c.var.db(), actor: actorOf(c) }) }, 200),
+      c.json({ items: await entitySnapshots(c.req.valid("param").id, entityContext(c)) }, 200),
     )
     .openapi(unarchiveRoute, async (c) => {
       const entity = await unarchiveEntity(c.req.valid("param").id, {
@@ -297,7 +301,7 @@ export function entityRoutes() {
     })
     .openapi(restoreSnapshotRoute, async (c) => {
       const { id, version } = c.req.valid("param");
-      const entity = await restoreSnapshot(id, version, requiredVersion(c), { db: c.var.db(), actor: actorOf(c) });
+      const entity = await restoreSnapshot(id, version, requiredVersion(c), entityContext(c));
       return withEtag(c, entity, 200);
     });
 }

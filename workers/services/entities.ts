@@ -16,6 +16,7 @@ import {
   updateEntityIfVersion,
 } from "../repositories/entities";
 import { dataSchemaFor } from "./entity-types";
+import { type Publisher, publishEntityChange } from "./realtime";
 
 export interface Entity {
   id: string;
@@ -75,13 +76,15 @@ function preconditionFailed(current: number): Problem {
 interface Context {
   db: Database;
   actor: RequestActor;
+  /** Where committed changes are announced (the tenant's event log); absent for background jobs. */
+  publish?: Publisher | undefined;
 }
 
 export async function createEntity(
   input: { projectId: string; type: string; name: string; status?: string | undefined; data: unknown },
-  { db, actor }: Context,
+  { db, actor, publish }: Context,
 ): Promise<Entity> {
-  return withTenant(db, actor.auth.tenantId, async (tx) => {
+  const created = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const data = await validateData(tx, input.type, input.data);
     if (!(await projectExists(tx, input.projectId))) {
       throw problems.validation([{ field: "projectId", message: "no such project" }]);
@@ -98,6 +101,8 @@ export async function createEntity(
     await recordAudit(tx, actor, { action: "entity.create", entityType: row.type, entityId: row.id, after: entity });
     return entity;
   });
+  await publishEntityChange(publish, "entity.created", created);
+  return created;
 }
 
 export async function getEntity(id: string, { db, actor }: Context, includeDeleted = false): Promise<Entity> {
@@ -114,7 +119,7 @@ async function changeEntity(
   id: string,
   expectedVersion: number,
   action: string,
-  { db, actor }: Context,
+  { db, actor, publish }: Context,
   decide: (
     current: EntityRow,
     tx: Transaction,
@@ -122,7 +127,7 @@ async function changeEntity(
     | Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>
     | Promise<Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>>,
 ): Promise<Entity> {
-  return withTenant(db, actor.auth.tenantId, async (tx) => {
+  const changed = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await findEntity(tx, id);
     if (!current) throw notFound(id);
     if (current.version !== expectedVersion) throw preconditionFailed(current.version);
@@ -136,6 +141,8 @@ async function changeEntity(
     await recordAudit(tx, actor, { action, entityType: updated.type, entityId: id, before, after });
     return after;
   });
+  await publishEntityChange(publish, action, changed);
+  return changed;
 }
 
 export async function updateEntity(

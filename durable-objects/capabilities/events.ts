@@ -1,0 +1,89 @@
+import { z } from "zod";
+import type { SqliteMigration } from "../sqlite-migrations";
+
+/**
+ * The tenant's event log: every ticket change and entity mutation, in order,
+ * with a monotonic sequence. Bounded (the newest EVENT_LOG_LIMIT rows), so a
+ * client that reconnects with the last sequence it saw resumes without gaps
+ * unless it was away for longer than the log holds — then it is told to
+ * reload (`gap: true`).
+ */
+export const eventMigrations: readonly SqliteMigration[] = [
+  {
+    id: "events/1",
+    sql: `CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL,
+            at INTEGER NOT NULL
+          );
+          CREATE INDEX events_channel ON events (channel, seq);`,
+  },
+];
+
+export const EVENT_LOG_LIMIT = 1_000;
+
+export const tenantEvent = z.object({
+  seq: z.number().int(),
+  channel: z.string(),
+  type: z.string(),
+  /** JSON text, parsed where it is served. */
+  dataJson: z.string(),
+  at: z.string(),
+});
+export type TenantEvent = z.infer<typeof tenantEvent>;
+
+type Row = { seq: number; channel: string; type: string; data: string; at: number };
+
+const toEvent = (row: Row): TenantEvent =>
+  tenantEvent.parse({
+    seq: row.seq,
+    channel: row.channel,
+    type: row.type,
+    dataJson: row.data,
+    at: new Date(row.at).toISOString(),
+  });
+
+export function appendEvent(
+  sql: SqlStorage,
+  channel: string,
+  type: string,
+  dataJson: string,
+  now: number,
+): TenantEvent {
+  const seq = sql
+    .exec<{ seq: number }>(
+      "INSERT INTO events (channel, type, data, at) VALUES (?, ?, ?, ?) RETURNING seq",
+      channel,
+      type,
+      dataJson,
+      now,
+    )
+    .one().seq;
+  sql.exec("DELETE FROM events WHERE seq <= ?", seq - EVENT_LOG_LIMIT);
+  return { seq, channel, type, dataJson, at: new Date(now).toISOString() };
+}
+
+/** `entity:*` matches every channel that starts with `entity:`; anything else matches exactly. */
+export function matches(channel: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith(":*") ? channel.startsWith(p.slice(0, -1)) : channel === p));
+}
+
+export function eventsAfter(
+  sql: SqlStorage,
+  cursor: number,
+  patterns: readonly string[],
+  limit: number,
+): { events: TenantEvent[]; gap: boolean; latest: number } {
+  const oldest = sql.exec<{ seq: number | null }>("SELECT MIN(seq) AS seq FROM events").one().seq;
+  const latest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+  const gap = cursor > 0 && oldest !== null && cursor < oldest - 1;
+  const events = sql
+    .exec<Row>("SELECT * FROM events WHERE seq > ? ORDER BY seq", cursor)
+    .toArray()
+    .filter((row) => matches(row.channel, patterns))
+    .slice(0, limit)
+    .map(toEvent);
+  return { events, gap, latest };
+}

@@ -1,0 +1,88 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { request } from "./helpers";
+import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
+
+let tenant: TestTenant;
+beforeAll(async () => {
+  tenant = await signUpTenant("realtime");
+});
+
+interface Page {
+  events: { seq: number; channel: string; type: string; data: { status?: string; progress?: number; name?: string } }[];
+  cursor: number;
+  gap: boolean;
+}
+
+const poll = async (channels: string, cursor = 0, wait = 0, owner = tenant) =>
+  (
+    await request(`/api/v1/realtime/poll?channels=${encodeURIComponent(channels)}&cursor=${cursor}&wait=${wait}`, {
+      headers: owner.auth,
+    })
+  ).json<Page>();
+
+describe("the long-poll event log", () => {
+  it("returns a heavy task's ticket events in order: queued → processing → progress → completed", async () => {
+    const { id } = await (await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, tenant.auth))).json<{
+      id: string;
+    }>();
+    const seen: Page["events"] = [];
+    let cursor = 0;
+    for (let i = 0; i < 20 && !seen.some((e) => e.type === "ticket.completed"); i++) {
+      const page = await poll(`ticket:${id}`, cursor, 5);
+      seen.push(...page.events);
+      cursor = page.cursor;
+    }
+    const types = seen.map((e) => e.type);
+    expect(types[0]).toBe("ticket.queued");
+    expect(types).toContain("ticket.processing");
+    expect(types[types.length - 1]).toBe("ticket.completed");
+    const seqs = seen.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it("a parked poll wakes up when an entity changes", async () => {
+    const start = await poll("entity:lead");
+    const parked = poll("entity:lead", start.cursor, 10);
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: tenant.projectId, type: "lead", name: "Live Lucy" }, tenant.auth),
+    );
+    const page = await parked;
+    expect(page.events.map((e) => [e.type, e.data.name])).toEqual([["entity.created", "Live Lucy"]]);
+  });
+
+  it("resuming from a cursor returns only what came after it", async () => {
+    const first = await poll("entity:*");
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: tenant.projectId, type: "keyword", name: "after" }, tenant.auth),
+    );
+    const next = await poll("entity:*", first.cursor);
+    expect(next.events.every((e) => e.seq > first.cursor)).toBe(true);
+    expect(next.events.map((e) => e.data.name)).toEqual(["after", "after"]);
+  });
+
+  it("a malformed channel is a 422 naming channels", async () => {
+    const response = await request("/api/v1/realtime/poll?channels=evil", { headers: tenant.auth });
+    expect(response.status).toBe(422);
+    expect((await response.json<{ errors: { field: string }[] }>()).errors[0]?.field).toBe("channels");
+  });
+
+  it("one tenant never sees another tenant's events", async () => {
+    const other = await signUpTenant("realtime-other");
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: tenant.projectId, type: "lead", name: "Secret" }, tenant.auth),
+    );
+    const page = await poll("entity:*", 0, 0, other);
+    expect(page.events.map((e) => e.data.name)).not.toContain("Secret");
+  });
+
+  it("a client that fell behind the bounded log is told there is a gap", async () => {
+    const stub = env.TENANT.getByName(crypto.randomUUID());
+    for (let i = 0; i < 1_005; i++) await stub.publish("entity:x", "entity.updated", "{}");
+    const page = await stub.poll(1, ["entity:x"]);
+    expect(page.gap).toBe(true);
+  });
+});

@@ -1,0 +1,53 @@
+import type { TenantEvent } from "../../durable-objects/capabilities/events";
+import type { RequestActor } from "../context";
+import { problems } from "../problems";
+import type { Entity } from "./entities";
+
+/** Puts an event on the tenant's log; entity services call it after their transaction commits. */
+export type Publisher = (channel: string, type: string, data: unknown) => Promise<void>;
+
+export function publisherFor(env: Env, tenantId: string): Publisher {
+  const tenant = env.TENANT.getByName(tenantId);
+  return async (channel, type, data) => {
+    await tenant.publish(channel, type, JSON.stringify(data));
+  };
+}
+
+/** An entity change goes to `entity:{type}` and `entity:{id}`. */
+export async function publishEntityChange(
+  publish: Publisher | undefined,
+  action: string,
+  entity: Entity,
+): Promise<void> {
+  if (!publish) return;
+  await publish(`entity:${entity.type}`, action, entity);
+  await publish(`entity:${entity.id}`, action, entity);
+}
+
+const CHANNEL = /^(ticket|entity|call|lead):([A-Za-z0-9_-]{1,64}|\*)$/;
+
+export interface PolledEvent extends Omit<TenantEvent, "dataJson"> {
+  data: unknown;
+}
+
+export async function pollEvents(
+  query: { channels: string; cursor: number; waitSeconds: number },
+  { env, actor }: { env: Env; actor: RequestActor },
+): Promise<{ events: PolledEvent[]; cursor: number; gap: boolean }> {
+  const channels = query.channels
+    .split(",")
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const bad = channels.find((c) => !CHANNEL.test(c));
+  if (channels.length === 0 || channels.length > 20 || bad) {
+    throw problems.validation([
+      { field: "channels", message: bad ? `${bad} is not a channel` : "1–20 channels, comma-separated" },
+    ]);
+  }
+  const page = await env.TENANT.getByName(actor.auth.tenantId).poll(query.cursor, channels, query.waitSeconds * 1000);
+  return {
+    events: page.events.map(({ dataJson, ...event }) => ({ ...event, data: JSON.parse(dataJson) })),
+    cursor: page.cursor,
+    gap: page.gap,
+  };
+}
