@@ -24,6 +24,7 @@ import {
   type StoredResponse,
 } from "./capabilities/idempotency-ledger";
 import { type BucketPolicy, type RateDecision, rateLimitMigrations, takeToken } from "./capabilities/rate-limits";
+import { channelsOf, clientFrame, eventFrame, wants } from "./capabilities/sockets";
 import {
   cancelTicket,
   DEFAULT_TICKET_TTL_MS,
@@ -216,7 +217,58 @@ export class TenantDurableObject extends DurableObject<Env> {
     const waiters = [...this.eventWaiters];
     this.eventWaiters.clear();
     for (const wake of waiters) wake();
+    for (const socket of this.ctx.getWebSockets()) {
+      if (!wants(socket, channel)) continue;
+      try {
+        socket.send(eventFrame(event));
+      } catch {
+        socket.close(1011, "send failed");
+      }
+    }
     return event;
+  }
+
+  // ── WebSockets (hibernation API) ───────────────────────────────────────────
+  /** Only the upgrade arrives by fetch; the Worker has authenticated it already. */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ channels: [] });
+    return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": "apex.v1" } });
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    let frame: ReturnType<typeof clientFrame.parse>;
+    try {
+      frame = clientFrame.parse(JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message)));
+    } catch {
+      socket.send(JSON.stringify({ type: "error", detail: "frames are JSON: subscribe, unsubscribe or ping" }));
+      return;
+    }
+    if (frame.type === "ping") {
+      socket.send(JSON.stringify({ type: "pong" }));
+    } else if (frame.type === "subscribe") {
+      const channels = [...new Set([...channelsOf(socket), ...frame.channels])].slice(0, 50);
+      socket.serializeAttachment({ channels });
+      if (frame.cursor !== undefined) {
+        const backlog = eventsAfter(this.sql, frame.cursor, frame.channels, 500);
+        if (backlog.gap) socket.send(JSON.stringify({ type: "gap", latest: backlog.latest }));
+        for (const event of backlog.events) socket.send(eventFrame(event));
+      }
+      socket.send(JSON.stringify({ type: "subscribed", channels }));
+    } else {
+      const channels = channelsOf(socket).filter((c) => !frame.channels.includes(c));
+      socket.serializeAttachment({ channels });
+      socket.send(JSON.stringify({ type: "unsubscribed", channels }));
+    }
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number, reason: string): Promise<void> {
+    // 1005 means "no code given"; echoing it back throws.
+    socket.close(code === 1005 ? 1000 : code, reason);
   }
 
   /**

@@ -86,3 +86,76 @@ describe("the long-poll event log", () => {
     expect(page.gap).toBe(true);
   });
 });
+
+describe("the WebSocket", () => {
+  async function connect(token: string): Promise<{
+    socket: WebSocket;
+    frames: Record<string, unknown>[];
+    next: (type: string) => Promise<Record<string, unknown>>;
+  }> {
+    const response = await request("/api/v1/realtime", {
+      headers: { upgrade: "websocket", "sec-websocket-protocol": `apex.v1, apex.auth.${token}` },
+    });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket as WebSocket;
+    socket.accept();
+    const frames: Record<string, unknown>[] = [];
+    const waiters: (() => void)[] = [];
+    socket.addEventListener("message", (event) => {
+      frames.push(JSON.parse(event.data as string));
+      for (const wake of waiters.splice(0)) wake();
+    });
+    const next = async (type: string) => {
+      for (;;) {
+        const index = frames.findIndex((f) => f.type === type);
+        if (index >= 0) return frames.splice(index, 1)[0] as Record<string, unknown>;
+        await Promise.race([
+          new Promise<void>((r) => waiters.push(r)),
+          new Promise((_, no) => setTimeout(() => no(new Error(`no ${type} frame`)), 10_000)),
+        ]);
+      }
+    };
+    return { socket, frames, next };
+  }
+
+  it("refuses a handshake without a valid credential (401)", async () => {
+    const response = await request("/api/v1/realtime", {
+      headers: { upgrade: "websocket", "sec-websocket-protocol": "apex.v1, apex.auth.nope" },
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it("pushes entity changes to a subscribed socket", async () => {
+    const { socket, next } = await connect(tenant.accessToken);
+    socket.send(JSON.stringify({ type: "subscribe", channels: ["entity:lead"] }));
+    await next("subscribed");
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: tenant.projectId, type: "lead", name: "Pushed Pete" }, tenant.auth),
+    );
+    const frame = await next("event");
+    expect(frame).toMatchObject({ channel: "entity:lead", event: "entity.created", data: { name: "Pushed Pete" } });
+    socket.close(1000, "done");
+  });
+
+  it("resumes from a cursor with the events it missed", async () => {
+    const before = await poll("entity:campaign");
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: tenant.projectId, type: "campaign", name: "Missed" }, tenant.auth),
+    );
+    const { socket, next } = await connect(tenant.accessToken);
+    socket.send(JSON.stringify({ type: "subscribe", channels: ["entity:campaign"], cursor: before.cursor }));
+    expect(await next("event")).toMatchObject({ event: "entity.created", data: { name: "Missed" } });
+    socket.close(1000, "done");
+  });
+
+  it("answers a malformed frame with an error frame instead of dropping the socket", async () => {
+    const { socket, next } = await connect(tenant.accessToken);
+    socket.send("not json");
+    expect(await next("error")).toHaveProperty("detail");
+    socket.send(JSON.stringify({ type: "ping" }));
+    await next("pong");
+    socket.close(1000, "done");
+  });
+});

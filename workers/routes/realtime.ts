@@ -1,6 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
+import { Problem } from "../problems";
 import { pollEvents } from "../services/realtime";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors } from "./shared";
@@ -40,8 +42,38 @@ const pollRoute = createRoute({
   },
 });
 
+/**
+ * Browsers cannot set headers on a WebSocket handshake, so the credential
+ * rides in a subprotocol: `new WebSocket(url, ["apex.v1", "apex.auth." + token])`.
+ * It is moved to Authorization for the guard and never logged.
+ */
+const handshakeCredential = createMiddleware<AppEnv>(async (c, next) => {
+  const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+  const credential = offered.find((p) => p.startsWith("apex.auth."))?.slice("apex.auth.".length);
+  if (credential && !c.req.header("authorization")) {
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("authorization", `Bearer ${credential}`);
+    c.req.raw = new Request(c.req.raw, { headers });
+  }
+  await next();
+});
+
 export function realtimeRoutes() {
-  return new OpenAPIHono<AppEnv>().openapi(pollRoute, async (c) => {
+  const app = new OpenAPIHono<AppEnv>();
+  // Not an OpenAPI operation (a protocol upgrade), but guarded by the same policy object.
+  app.get("/", handshakeCredential, guard(read), async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new Problem({
+        status: 426,
+        code: "upgrade-required",
+        title: "Upgrade Required",
+        detail: "Open a WebSocket here, or use /api/v1/realtime/poll.",
+      });
+    }
+    const tenantId = c.get("tenantId") as string;
+    return c.env.TENANT.getByName(tenantId).fetch(c.req.raw);
+  });
+  return app.openapi(pollRoute, async (c) => {
     const query = c.req.valid("query");
     const page = await pollEvents(
       { channels: query.channels, cursor: query.cursor, waitSeconds: query.wait },
