@@ -54,6 +54,9 @@ const CORE_MIGRATIONS: readonly SqliteMigration[] = [
   },
 ];
 
+/** Per-socket bound on bytes queued but not yet sent. */
+const MAX_SOCKET_BUFFER_BYTES = 1024 * 1024;
+
 export interface PingResult {
   ok: true;
   /** How many pings this object has stored: proof that a write reached durable storage. */
@@ -217,10 +220,17 @@ export class TenantDurableObject extends DurableObject<Env> {
     const waiters = [...this.eventWaiters];
     this.eventWaiters.clear();
     for (const wake of waiters) wake();
+    const frame = eventFrame(event);
     for (const socket of this.ctx.getWebSockets()) {
       if (!wants(socket, channel)) continue;
+      // Backpressure: a client that cannot keep up is cut off, never buffered without limit.
+      // It reconnects and resumes from its last sequence (or falls back to long-poll).
+      if ((socket.bufferedAmount ?? 0) > MAX_SOCKET_BUFFER_BYTES) {
+        socket.close(4008, "slow consumer: reconnect and resume from your last seq");
+        continue;
+      }
       try {
-        socket.send(eventFrame(event));
+        socket.send(frame);
       } catch {
         socket.close(1011, "send failed");
       }
