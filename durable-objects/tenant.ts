@@ -54,6 +54,15 @@ const CORE_MIGRATIONS: readonly SqliteMigration[] = [
   },
 ];
 
+/** Every capability's storage migrations, in the order they apply. */
+export const TENANT_MIGRATIONS: readonly SqliteMigration[] = [
+  ...CORE_MIGRATIONS,
+  ...ledgerMigrations,
+  ...rateLimitMigrations,
+  ...ticketMigrations,
+  ...eventMigrations,
+];
+
 /** Per-socket bound on bytes queued but not yet sent. */
 const MAX_SOCKET_BUFFER_BYTES = 1024 * 1024;
 
@@ -76,15 +85,7 @@ export class TenantDurableObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    ctx.blockConcurrencyWhile(async () =>
-      applySqliteMigrations(this.sql, [
-        ...CORE_MIGRATIONS,
-        ...ledgerMigrations,
-        ...rateLimitMigrations,
-        ...ticketMigrations,
-        ...eventMigrations,
-      ]),
-    );
+    ctx.blockConcurrencyWhile(async () => applySqliteMigrations(this.sql, TENANT_MIGRATIONS));
   }
 
   // ── rate limits ────────────────────────────────────────────────────────────
