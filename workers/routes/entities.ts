@@ -24,6 +24,7 @@ import {
   etag,
   guardedErrors,
   idempotencyKeyHeader,
+  idParam,
   notFoundError,
   requiredVersion,
 } from "./shared";
@@ -48,7 +49,6 @@ const entitySchema = z
   })
   .openapi("Entity");
 
-const idParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 const entityResponse = (description: string) => ({
   description,
   headers: z.object({ ETag: z.string() }),

@@ -4,7 +4,7 @@ import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
 import { relate, relationshipsOfEntity, unrelate } from "../services/relationships";
 import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors, idempotencyKeyHeader, notFoundError } from "./shared";
+import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 
 const read: RoutePolicy = { risk: "READ", role: "viewer" };
 const write: RoutePolicy = { risk: "WRITE-LOW", role: "member" };
@@ -19,8 +19,6 @@ const relationshipSchema = z
     createdAt: z.string(),
   })
   .openapi("Relationship");
-
-const idParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
 const createRelationshipRoute = createRoute({
   method: "post",

@@ -35,6 +35,9 @@ export const conflictErrors = {
   428: problem("If-Match is required"),
 } as const;
 
+/** `{id}` in a path: a uuid, or the request is a 422 naming `id`. */
+export const idParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
+
 export const idempotencyKeyHeader = z.object({
   "idempotency-key": z
     .string()

@@ -4,7 +4,7 @@ import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
 import { cancelTicket, exportFile, getTicket, listTickets, retryTicket, startTask } from "../services/tasks";
 import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors, idempotencyKeyHeader, notFoundError } from "./shared";
+import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 
 const run: RoutePolicy = { risk: "WRITE-LOW", role: "viewer" };
 const read: RoutePolicy = { risk: "READ", role: "viewer" };
@@ -25,8 +25,6 @@ const ticketSchema = z
     expiresAt: z.string(),
   })
   .openapi("Ticket");
-
-const ticketParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
 const startTaskRoute = createRoute({
   method: "post",
@@ -67,7 +65,7 @@ const getTicketRoute = createRoute({
   summary: "A ticket's status, progress, result or error",
   "x-apex-policy": read,
   middleware: [guard(read)] as const,
-  request: { params: ticketParam },
+  request: { params: idParam },
   responses: {
     200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
     ...guardedErrors,
@@ -101,7 +99,7 @@ const cancelTicketRoute = createRoute({
   summary: "Cancel a queued or running ticket (a running agent finishes its current step)",
   "x-apex-policy": cancel,
   middleware: [guard(cancel)] as const,
-  request: { params: ticketParam },
+  request: { params: idParam },
   responses: {
     200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
     ...guardedErrors,
@@ -116,7 +114,7 @@ const retryTicketRoute = createRoute({
   summary: "Run a failed ticket again",
   "x-apex-policy": cancel,
   middleware: [guard(cancel)] as const,
-  request: { params: ticketParam },
+  request: { params: idParam },
   responses: {
     200: { description: "Queued again", content: { "application/json": { schema: ticketSchema } } },
     409: { description: "The ticket is not failed" },
@@ -132,7 +130,7 @@ const downloadRoute = createRoute({
   summary: "The NDJSON file of a finished entity_export ticket",
   "x-apex-policy": { risk: "READ", role: "admin" } satisfies RoutePolicy,
   middleware: [guard({ risk: "READ", role: "admin" })] as const,
-  request: { params: ticketParam },
+  request: { params: idParam },
   responses: {
     200: { description: "NDJSON", content: { "application/x-ndjson": { schema: z.string() } } },
     ...guardedErrors,
