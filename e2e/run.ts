@@ -45,6 +45,38 @@ const checks: Check[] = [
     },
   },
   {
+    name: "sign up, create a lead with an Idempotency-Key, replay it, and see it on the event log",
+    async run(baseUrl) {
+      const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          email: `e2e-${Date.now()}@example.com`,
+          password: "a long enough password",
+          name: "E2E",
+          tenantName: "E2E Plumbing",
+          projectName: "Main",
+        }),
+      });
+      expect(signup.status === 201, `signup answered ${signup.status}: ${await signup.clone().text()}`);
+      const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
+      const headers = {
+        authorization: `Bearer ${accessToken}`,
+        "content-type": "application/json",
+        "idempotency-key": "e2e-1",
+      };
+      const body = JSON.stringify({ projectId, type: "lead", name: "Jane", data: { phone: "+15551234567" } });
+      const first = await fetch(`${baseUrl}/api/v1/entities`, { method: "POST", headers, body });
+      const again = await fetch(`${baseUrl}/api/v1/entities`, { method: "POST", headers, body });
+      expect(first.status === 201 && again.status === 201, `create answered ${first.status} then ${again.status}`);
+      expect(again.headers.get("idempotent-replayed") === "true", "the retry was not a replay");
+      expect((await first.text()) === (await again.text()), "the replay differs from the original");
+      const events = await fetch(`${baseUrl}/api/v1/realtime/poll?channels=entity:lead`, { headers });
+      const page = (await events.json()) as { events: { type: string }[] };
+      expect(page.events.length === 1 && page.events[0]?.type === "entity.created", JSON.stringify(page));
+    },
+  },
+  {
     name: "an unknown API route is a problem+json 404",
     async run(baseUrl) {
       const response = await fetch(`${baseUrl}/api/v1/nope`);
