@@ -274,3 +274,22 @@ export const invitations = pgTable(
   },
   (t) => [uniqueIndex("invitations_token_key").on(t.tokenHash)],
 );
+
+/** Finished tickets, copied from the tenant object so history outlives the ticket's TTL. */
+export const ticketHistory = pgTable(
+  "ticket_history",
+  {
+    id: uuid("id").primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    task: text("task").notNull(),
+    status: text("status").notNull(),
+    result: jsonb("result"),
+    error: text("error"),
+    attempts: integer("attempts").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("ticket_history_tenant_created_idx").on(t.tenantId, t.createdAt)],
+);

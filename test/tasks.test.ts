@@ -172,6 +172,25 @@ describe("tasks", () => {
     expect((await request(`/api/v1/tickets/${id}/retry`, { method: "POST", headers: tenant.auth })).status).toBe(409);
   });
 
+  it("a finished ticket is kept in Postgres and still readable after the object forgets it", async () => {
+    const { id } = await (
+      await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, tenant.auth))
+    ).json<TicketBody>();
+    const done = await settled(id);
+    expect(done.status).toBe("completed");
+    await vi.waitFor(
+      async () => {
+        await runInDurableObject(env.TENANT.getByName(tenant.tenantId), async (_o: TenantDurableObject, state) => {
+          state.storage.sql.exec("DELETE FROM tickets WHERE id = ?", id);
+        });
+        const response = await request(`/api/v1/tickets/${id}`, { headers: tenant.auth });
+        if (response.status !== 200) throw new Error(`history not written yet: ${response.status}`);
+        expect(await response.json()).toMatchObject({ id, status: "completed", result: done.result });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  });
+
   it("lists tickets by status", async () => {
     const list = await (await request("/api/v1/tickets?status=completed", { headers: tenant.auth })).json<{
       items: TicketBody[];

@@ -1,4 +1,5 @@
 import { createLogger } from "../logger";
+import { recordFinishedTicket } from "../services/ticket-history";
 import type { AgentContext } from "./agent";
 import { agentMessage } from "./envelope";
 import { agents } from "./registry";
@@ -36,7 +37,7 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
     if (!agent || !parsed?.success) {
       const reason = agent ? `invalid params: ${parsed?.error?.message}` : `unknown task ${task}`;
       log.error("agent message cannot run", { task, reason });
-      if (ticketId) await tenant.failTicket(ticketId, reason);
+      if (ticketId) await recordFinishedTicket(env, tenantId, await tenant.failTicket(ticketId, reason));
       message.ack();
       continue;
     }
@@ -53,7 +54,10 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
     };
     try {
       const result = await agent.run(parsed.data, context);
-      if (ticketId) await tenant.completeTicket(ticketId, JSON.stringify(result ?? null));
+      if (ticketId) {
+        const finished = await tenant.completeTicket(ticketId, JSON.stringify(result ?? null));
+        await recordFinishedTicket(env, tenantId, finished);
+      }
       message.ack();
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
@@ -75,10 +79,11 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     if (envelope.success && envelope.data.ticketId) {
       const tenant = env.TENANT.getByName(envelope.data.tenantId);
       const current = await tenant.getTicket(envelope.data.ticketId);
-      await tenant.failTicket(
+      const failed = await tenant.failTicket(
         envelope.data.ticketId,
         `gave up after ${current?.attempts ?? "several"} attempts; last: ${current?.message || "no error recorded"}`,
       );
+      await recordFinishedTicket(env, envelope.data.tenantId, failed);
     }
     message.ack();
   }

@@ -153,7 +153,7 @@ export function taskRoutes() {
       return c.json(outcome.ticket, 202);
     })
     .openapi(getTicketRoute, async (c) =>
-      c.json(await getTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
+      c.json(await getTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c), db: c.var.db() }), 200),
     )
     .openapi(listTicketsRoute, async (c) =>
       c.json({ items: await listTickets(c.req.valid("query").status, { env: c.env, actor: actorOf(c) }) }, 200),

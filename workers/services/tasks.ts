@@ -1,10 +1,12 @@
 import type { Ticket, TicketStatus } from "../../durable-objects/capabilities/tickets";
+import type { Database } from "../../schema/db";
 import type { AgentContext } from "../agents/agent";
 import { agents } from "../agents/registry";
 import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor } from "../context";
 import { createLogger } from "../logger";
 import { Problem, problems } from "../problems";
+import { historicTicket, recordFinishedTicket } from "./ticket-history";
 
 export interface TicketView extends Omit<Ticket, "resultJson"> {
   result: unknown;
@@ -63,10 +65,19 @@ export async function startTask(
   return { kind: "ticket", ticket: ticketView(ticket) };
 }
 
-export async function getTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+interface ReadContext {
+  env: Env;
+  actor: RequestActor;
+  /** Postgres, for tickets the tenant object no longer holds. */
+  db?: Database;
+}
+
+export async function getTicket(id: string, { env, actor, db }: ReadContext): Promise<TicketView> {
   const ticket = await env.TENANT.getByName(actor.auth.tenantId).getTicket(id);
-  if (!ticket) throw problems.notFound(`No ticket ${id}.`);
-  return ticketView(ticket);
+  if (ticket) return ticketView(ticket);
+  const historic = db ? await historicTicket(db, actor.auth.tenantId, id) : undefined;
+  if (!historic) throw problems.notFound(`No ticket ${id}.`);
+  return historic;
 }
 
 export async function listTickets(status: TicketStatus | undefined, { env, actor }: Omit<Context, "waitUntil">) {
@@ -76,6 +87,7 @@ export async function listTickets(status: TicketStatus | undefined, { env, actor
 export async function cancelTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
   const ticket = await env.TENANT.getByName(actor.auth.tenantId).cancelTicket(id);
   if (!ticket) throw problems.notFound(`No ticket ${id}.`);
+  await recordFinishedTicket(env, actor.auth.tenantId, ticket);
   return ticketView(ticket);
 }
 
