@@ -95,6 +95,7 @@ describe("creating and reading entities", () => {
     });
     expect(response.status).toBe(400);
     expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect((await response.json<{ errors: { field: string }[] }>()).errors[0]?.field).toBe("(body)");
   });
 });
 

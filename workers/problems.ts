@@ -60,7 +60,13 @@ export const problems = {
   notFound: (detail = "No resource lives at this address.") =>
     new Problem({ status: 404, code: "not-found", title: "Not Found", detail }),
   invalidJson: (detail: string) =>
-    new Problem({ status: 400, code: "invalid-json", title: "Malformed request body", detail }),
+    new Problem({
+      status: 400,
+      code: "invalid-json",
+      title: "Malformed request body",
+      detail,
+      errors: [{ field: "(body)", message: "is not valid JSON" }],
+    }),
   validation: (errors: FieldError[]) =>
     new Problem({
       status: 422,
