@@ -26,6 +26,16 @@ import {
 import { type BucketPolicy, type RateDecision, rateLimitMigrations, takeToken } from "./capabilities/rate-limits";
 import { channelsOf, clientFrame, eventFrame, wants } from "./capabilities/sockets";
 import {
+  releaseSpend,
+  reserveSpend,
+  type SpendReservation,
+  type SpendState,
+  seedSpend,
+  setSpendCap,
+  spendMigrations,
+  spendState,
+} from "./capabilities/spend";
+import {
   cancelTicket,
   DEFAULT_TICKET_TTL_MS,
   finishTicket,
@@ -61,6 +71,7 @@ export const TENANT_MIGRATIONS: readonly SqliteMigration[] = [
   ...rateLimitMigrations,
   ...ticketMigrations,
   ...eventMigrations,
+  ...spendMigrations,
 ];
 
 /** Per-socket bound on bytes queued but not yet sent. */
@@ -137,6 +148,37 @@ export class TenantDurableObject extends DurableObject<Env> {
     const waiters = this.ledgerWaiters.get(key);
     this.ledgerWaiters.delete(key);
     for (const wake of waiters ?? []) wake();
+  }
+
+  // ── spend caps ─────────────────────────────────────────────────────────────
+  async spendState(projectId: string, month: string): Promise<SpendState | undefined> {
+    return spendState(this.sql, projectId, month);
+  }
+
+  async seedSpend(
+    projectId: string,
+    month: string,
+    totalMicros: number,
+    capMicros: number | null,
+  ): Promise<SpendState> {
+    return seedSpend(this.sql, projectId, month, totalMicros, capMicros);
+  }
+
+  async reserveSpend(projectId: string, month: string, costMicros: number): Promise<SpendReservation> {
+    return reserveSpend(this.sql, projectId, month, costMicros);
+  }
+
+  async releaseSpend(projectId: string, month: string, costMicros: number): Promise<void> {
+    releaseSpend(this.sql, projectId, month, costMicros);
+  }
+
+  async setSpendCap(
+    projectId: string,
+    month: string,
+    capMicros: number | null,
+    totalIfUnseeded: number,
+  ): Promise<SpendState> {
+    return setSpendCap(this.sql, projectId, month, capMicros, totalIfUnseeded);
   }
 
   // ── tickets ────────────────────────────────────────────────────────────────

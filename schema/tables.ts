@@ -6,7 +6,10 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
+  boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -42,6 +45,10 @@ export const projects = pgTable(
       .references(() => tenants.id),
     name: text("name").notNull(),
     settings: jsonb("settings").notNull().default(sql`'{}'::jsonb`),
+    /** Monthly spend cap in micro-dollars; null means no cap. */
+    monthlyCapMicros: bigint("monthly_cap_micros", { mode: "number" }),
+    /** `paused` once this month's spend reaches the cap: agents that spend refuse until it is raised. */
+    spendStatus: text("spend_status").notNull().default("active"),
     version: integer("version").notNull().default(1),
     ...timestamps,
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
@@ -292,4 +299,106 @@ export const ticketHistory = pgTable(
     finishedAt: timestamp("finished_at", { withTimezone: true }).notNull(),
   },
   (t) => [index("ticket_history_tenant_created_idx").on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * Every billable use (SPEC §3 usage ledger): voice minutes, SMS, LLM tokens,
+ * browser seconds. Append-only; the month's spend is a SUM over it.
+ */
+export const usageEvents = pgTable(
+  "usage_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    resource: text("resource").notNull(),
+    quantity: doublePrecision("quantity").notNull(),
+    /** The price at the time of use, so a later price change does not rewrite history. */
+    unitCostMicros: doublePrecision("unit_cost_micros").notNull(),
+    costMicros: bigint("cost_micros", { mode: "number" }).notNull(),
+    /** What spent it: a task name, or `api`. */
+    source: text("source").notNull(),
+    reference: text("reference"),
+    /** One row per key: a retried agent or request never bills twice. */
+    idempotencyKey: text("idempotency_key"),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("usage_events_project_time_idx").on(t.tenantId, t.projectId, t.occurredAt),
+    uniqueIndex("usage_events_idempotency_key").on(t.tenantId, t.idempotencyKey),
+  ],
+);
+
+/** Where a tenant wants its events delivered (Castiel outbound webhooks). */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    /** Event types delivered here; `*` means all. */
+    events: text("events").array().notNull(),
+    /** The signing secret. Shown once at creation; needed in clear to sign. */
+    secret: text("secret").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    disabledReason: text("disabled_reason"),
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (t) => [index("webhook_endpoints_tenant_idx").on(t.tenantId)],
+);
+
+/** One event bound for one endpoint; its attempts are rows of webhook_attempts. */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").notNull(),
+    /** pending → succeeded | failed */
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_endpoint_event_key").on(t.tenantId, t.endpointId, t.eventId),
+    index("webhook_deliveries_endpoint_created_idx").on(t.tenantId, t.endpointId, t.createdAt),
+  ],
+);
+
+export const webhookAttempts = pgTable(
+  "webhook_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    deliveryId: uuid("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("webhook_attempts_delivery_idx").on(t.tenantId, t.deliveryId)],
 );

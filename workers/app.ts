@@ -26,6 +26,7 @@ import { realtimeRoutes } from "./routes/realtime";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
 import { taskRoutes } from "./routes/tasks";
+import { usageRoutes } from "./routes/usage";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -47,6 +48,7 @@ export function createApp() {
   app.route("/api/v1/realtime", realtimeRoutes());
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
+  app.route("/api/v1/projects", usageRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

@@ -24,6 +24,12 @@ export const eventMigrations: readonly SqliteMigration[] = [
 
 export const EVENT_LOG_LIMIT = 1_000;
 
+/**
+ * A channel a client may subscribe to: `{kind}:{id}` or `{kind}:*`. `project`
+ * carries spend-cap pauses, `webhook` endpoint health (a disabled endpoint).
+ */
+export const CHANNEL_PATTERN = /^(ticket|entity|call|lead|project|webhook):([A-Za-z0-9_-]{1,64}|\*)$/;
+
 export const tenantEvent = z.object({
   seq: z.number().int(),
   channel: z.string(),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { matches, type TenantEvent } from "./events";
+import { CHANNEL_PATTERN, matches, type TenantEvent } from "./events";
 
 /**
  * WebSocket channels held by the tenant object with the hibernation API: the
@@ -9,10 +9,7 @@ import { matches, type TenantEvent } from "./events";
 export const clientFrame = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("subscribe"),
-    channels: z
-      .array(z.string().regex(/^(ticket|entity|call|lead):([A-Za-z0-9_-]{1,64}|\*)$/))
-      .min(1)
-      .max(20),
+    channels: z.array(z.string().regex(CHANNEL_PATTERN)).min(1).max(20),
     /** Resume: also send the logged events after this sequence. */
     cursor: z.number().int().min(0).optional(),
   }),

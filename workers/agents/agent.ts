@@ -1,11 +1,16 @@
 import type { z } from "zod";
-import type { Role } from "../context";
+import type { Database } from "../../schema/db";
+import type { RequestActor, Role } from "../context";
 import type { Logger } from "../logger";
 
 /** What an agent receives besides its params. */
 export interface AgentContext {
   env: Env;
   tenantId: string;
+  /** Who the work is for: the caller of an instant task, the system for queued ones. Audited. */
+  actor: RequestActor;
+  /** Postgres, opened on first use and closed when the run ends. */
+  db(): Database;
   /** Stable across redeliveries and retries: the base of idempotency keys for external actions. */
   runId: string;
   /** The ticket this run reports to; absent for instant tasks and bare queue messages. */
@@ -27,6 +32,11 @@ export interface Agent<Schema extends z.ZodType = z.ZodType> {
   /** The least role that may start this task. */
   role: Role;
   params: Schema;
+  /**
+   * Agents that spend money name the project they bill: such a task is refused
+   * with a 402 problem while the project is paused by its spend cap.
+   */
+  spends?: (params: z.infer<Schema>) => string;
   run(params: z.infer<Schema>, context: AgentContext): Promise<unknown>;
 }
 

@@ -1,4 +1,7 @@
+import { openDatabase } from "../../schema/db";
+import { systemActor } from "../context";
 import { createLogger } from "../logger";
+import { Problem } from "../problems";
 import { recordFinishedTicket } from "../services/ticket-history";
 import type { AgentContext } from "./agent";
 import { agentMessage } from "./envelope";
@@ -41,9 +44,15 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
       message.ack();
       continue;
     }
+    let database: ReturnType<typeof openDatabase> | undefined;
     const context: AgentContext = {
       env,
       tenantId,
+      actor: systemActor(tenantId, task),
+      db: () => {
+        database ??= openDatabase(env);
+        return database.db;
+      },
       runId: ticketId ?? message.id,
       ...(ticketId ? { ticketId } : {}),
       log: log.with({ task, tenantId, ticketId }),
@@ -61,13 +70,27 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
       message.ack();
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
+      if (error instanceof Problem && error.status < 500) {
+        // Refused, not broken (a paused project, a missing record): retrying cannot help.
+        log.warn("agent refused; not retrying", { task, tenantId, problem: error.code, detail: text });
+        if (ticketId) await recordFinishedTicket(env, tenantId, await tenant.failTicket(ticketId, text));
+        message.ack();
+        continue;
+      }
       const base = Number(env.AGENT_RETRY_BASE_SECONDS ?? "2");
-      const delaySeconds = Math.min(base * 2 ** (message.attempts - 1), 300);
+      const delaySeconds = retryDelaySeconds(base, message.attempts);
       log.error("agent failed; will retry", { task, tenantId, error: text, delaySeconds });
       if (ticketId) await tenant.reportProgress(ticketId, 0, `attempt ${message.attempts} failed: ${text}`);
       message.retry({ delaySeconds });
+    } finally {
+      if (database) ctx.waitUntil(database.close());
     }
   }
+}
+
+/** Exponential backoff: base, 2×base, 4×base … capped at five minutes. */
+export function retryDelaySeconds(baseSeconds: number, attempt: number): number {
+  return Math.min(baseSeconds * 2 ** Math.max(0, attempt - 1), 300);
 }
 
 /** Dead-lettered messages: the ticket fails with the last error the agent reported. */

@@ -144,6 +144,7 @@ export function taskRoutes() {
       const context = {
         env: c.env,
         actor: actorOf(c),
+        db: c.var.db(),
         waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
       };
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};

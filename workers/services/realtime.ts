@@ -1,4 +1,4 @@
-import type { TenantEvent } from "../../durable-objects/capabilities/events";
+import { CHANNEL_PATTERN, type TenantEvent } from "../../durable-objects/capabilities/events";
 import type { RequestActor } from "../context";
 import { problems } from "../problems";
 import type { Entity } from "./entities";
@@ -24,8 +24,6 @@ export async function publishEntityChange(
   await publish(`entity:${entity.id}`, action, entity);
 }
 
-const CHANNEL = /^(ticket|entity|call|lead):([A-Za-z0-9_-]{1,64}|\*)$/;
-
 export interface PolledEvent extends Omit<TenantEvent, "dataJson"> {
   data: unknown;
 }
@@ -38,7 +36,7 @@ export async function pollEvents(
     .split(",")
     .map((c) => c.trim())
     .filter(Boolean);
-  const bad = channels.find((c) => !CHANNEL.test(c));
+  const bad = channels.find((c) => !CHANNEL_PATTERN.test(c));
   if (channels.length === 0 || channels.length > 20 || bad) {
     throw problems.validation([
       { field: "channels", message: bad ? `${bad} is not a channel` : "1–20 channels, comma-separated" },

@@ -7,6 +7,7 @@ import type { RequestActor } from "../context";
 import { createLogger } from "../logger";
 import { Problem, problems } from "../problems";
 import { historicTicket, recordFinishedTicket } from "./ticket-history";
+import { assertCanSpend } from "./usage";
 
 export interface TicketView extends Omit<Ticket, "resultJson"> {
   result: unknown;
@@ -23,6 +24,10 @@ interface Context {
   waitUntil(promise: Promise<unknown>): void;
 }
 
+interface StartContext extends Context {
+  db: Database;
+}
+
 export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket"; ticket: TicketView };
 
 /**
@@ -32,7 +37,7 @@ export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket
 export async function startTask(
   task: string,
   params: unknown,
-  { env, actor, waitUntil }: Context,
+  { env, actor, waitUntil, db }: StartContext,
 ): Promise<TaskOutcome> {
   const agent = agents.get(task);
   if (!agent) throw problems.notFound(`No task named ${task}.`);
@@ -50,10 +55,13 @@ export async function startTask(
       parsed.error.issues.map((i) => ({ field: ["params", ...i.path.map(String)].join("."), message: i.message })),
     );
   }
+  if (agent.spends) await assertCanSpend(agent.spends(parsed.data), { env, db, actor });
   if (agent.mode === "instant") {
     const context: AgentContext = {
       env,
       tenantId: actor.auth.tenantId,
+      actor,
+      db: () => db,
       runId: actor.requestId,
       log: createLogger({ task, tenantId: actor.auth.tenantId, requestId: actor.requestId }),
       reportProgress: async () => undefined,

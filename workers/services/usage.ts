@@ -1,0 +1,256 @@
+import type { SpendState } from "../../durable-objects/capabilities/spend";
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+import { Problem, problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import {
+  insertUsageEvent,
+  projectSpendFacts,
+  setProjectCap,
+  setProjectSpendStatus,
+  type UsageEventRow,
+  usageByResource,
+  usageEventByKey,
+} from "../repositories/usage";
+import { costMicros, microsToUsd, monthOf, PRICES, type Resource, usdToMicros } from "../usage/prices";
+import { type Publisher, publisherFor } from "./realtime";
+
+interface Context {
+  env: Env;
+  db: Database;
+  actor: RequestActor;
+  publish?: Publisher;
+}
+
+export interface UsageInput {
+  projectId: string;
+  resource: Resource;
+  quantity: number;
+  /** What spent it: a task name, or `api`. */
+  source: string;
+  reference?: string | undefined;
+  /** The same key twice records one use (a retried agent never bills twice). */
+  idempotencyKey?: string | undefined;
+}
+
+export interface UsageRecord {
+  id: string;
+  projectId: string;
+  resource: string;
+  unit: string;
+  quantity: number;
+  costUsd: number;
+  source: string;
+  reference: string | null;
+  occurredAt: string;
+  /** True when this key was recorded before and nothing new was spent. */
+  replayed: boolean;
+}
+
+export interface SpendSummary {
+  projectId: string;
+  month: string;
+  status: "active" | "paused";
+  spentUsd: number;
+  capUsd: number | null;
+}
+
+const toRecord = (row: UsageEventRow, replayed: boolean): UsageRecord => ({
+  id: row.id,
+  projectId: row.projectId,
+  resource: row.resource,
+  unit: PRICES[row.resource as Resource]?.unit ?? "unit",
+  quantity: row.quantity,
+  costUsd: microsToUsd(row.costMicros),
+  source: row.source,
+  reference: row.reference,
+  occurredAt: row.occurredAt.toISOString(),
+  replayed,
+});
+
+const summary = (projectId: string, month: string, state: SpendState): SpendSummary => ({
+  projectId,
+  month,
+  status: state.paused ? "paused" : "active",
+  spentUsd: microsToUsd(state.totalMicros),
+  capUsd: state.capMicros === null ? null : microsToUsd(state.capMicros),
+});
+
+export function spendCapReached(projectId: string, state: SpendState): Problem {
+  return new Problem({
+    status: 402,
+    code: "spend-cap-reached",
+    title: "Monthly spend cap reached",
+    detail:
+      `Project ${projectId} has spent $${microsToUsd(state.totalMicros).toFixed(2)} this month, ` +
+      `at or over its cap of $${microsToUsd(state.capMicros ?? 0).toFixed(2)}. ` +
+      "Agents that spend are paused until the cap is raised.",
+    errors: [{ field: "projectId", message: "project is paused by its monthly spend cap" }],
+  });
+}
+
+/**
+ * Seeds the tenant object's running total from Postgres the first time a
+ * project spends in a month. Also the moment a project that was paused last
+ * month becomes active again in Postgres.
+ */
+async function seedFromPostgres(projectId: string, month: string, { env, db, actor }: Context): Promise<SpendState> {
+  const facts = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const found = await projectSpendFacts(tx, projectId, month);
+    if (!found) return undefined;
+    const paused = found.capMicros !== null && found.totalMicros >= found.capMicros;
+    if ((found.spendStatus === "paused") !== paused) {
+      await setProjectSpendStatus(tx, projectId, paused ? "paused" : "active");
+    }
+    return found;
+  });
+  if (!facts) throw problems.notFound(`No project ${projectId}.`);
+  return env.TENANT.getByName(actor.auth.tenantId).seedSpend(projectId, month, facts.totalMicros, facts.capMicros);
+}
+
+/** The spend check: the tenant object's running total, with no Postgres query once seeded. */
+export async function assertCanSpend(projectId: string, context: Context): Promise<void> {
+  const month = monthOf(Date.now());
+  const state =
+    (await context.env.TENANT.getByName(context.actor.auth.tenantId).spendState(projectId, month)) ??
+    (await seedFromPostgres(projectId, month, context));
+  if (state.paused) throw spendCapReached(projectId, state);
+}
+
+/**
+ * Records one billable use. The tenant object reserves the cost against the
+ * month's running total first (refusing a paused project without touching
+ * Postgres), then the row is written; if the write does not happen the
+ * reservation is given back. The use that reaches the cap is recorded and
+ * pauses the project.
+ */
+export async function recordUsage(input: UsageInput, context: Context): Promise<UsageRecord> {
+  const { env, db, actor } = context;
+  const tenantId = actor.auth.tenantId;
+  const tenant = env.TENANT.getByName(tenantId);
+  if (input.idempotencyKey) {
+    const key = input.idempotencyKey;
+    const existing = await withTenant(db, tenantId, (tx) => usageEventByKey(tx, key));
+    if (existing) return toRecord(existing, true);
+  }
+  const month = monthOf(Date.now());
+  const cost = costMicros(input.resource, input.quantity);
+  let reservation = await tenant.reserveSpend(input.projectId, month, cost);
+  if (reservation.outcome === "unknown") {
+    await seedFromPostgres(input.projectId, month, context);
+    reservation = await tenant.reserveSpend(input.projectId, month, cost);
+  }
+  if (reservation.outcome === "unknown") throw new Error("spend row missing right after seeding");
+  if (reservation.outcome === "paused") throw spendCapReached(input.projectId, reservation);
+  const crossedCap = reservation.crossedCap;
+
+  let written: { row: UsageEventRow; replayed: boolean };
+  try {
+    written = await withTenant(db, tenantId, async (tx) => {
+      const row = await insertUsageEvent(tx, {
+        tenantId,
+        projectId: input.projectId,
+        resource: input.resource,
+        quantity: input.quantity,
+        unitCostMicros: PRICES[input.resource].microsPerUnit,
+        costMicros: cost,
+        source: input.source,
+        reference: input.reference ?? null,
+        idempotencyKey: input.idempotencyKey ?? null,
+      });
+      if (!row) {
+        // A concurrent call with the same key won the insert.
+        const existing = await usageEventByKey(tx, input.idempotencyKey ?? "");
+        if (!existing) throw new Error("usage insert conflicted but no row holds the key");
+        return { row: existing, replayed: true };
+      }
+      await recordAudit(tx, actor, {
+        action: "usage.recorded",
+        entityType: "usage_event",
+        after: toRecord(row, false),
+      });
+      if (crossedCap) {
+        await setProjectSpendStatus(tx, input.projectId, "paused");
+        await recordAudit(tx, actor, {
+          action: "project.paused",
+          entityType: "project",
+          entityId: input.projectId,
+          after: summary(input.projectId, month, reservation),
+        });
+      }
+      return { row, replayed: false };
+    });
+  } catch (error) {
+    await tenant.releaseSpend(input.projectId, month, cost);
+    throw error;
+  }
+  if (written.replayed) {
+    await tenant.releaseSpend(input.projectId, month, cost);
+    return toRecord(written.row, true);
+  }
+  if (crossedCap) {
+    const publish = context.publish ?? publisherFor(env, tenantId);
+    await publish(`project:${input.projectId}`, "project.paused", summary(input.projectId, month, reservation));
+  }
+  return toRecord(written.row, false);
+}
+
+/** Sets (or, with null, removes) a project's monthly cap; a cap above the month's spend resumes it. */
+export async function setSpendCap(projectId: string, capUsd: number | null, context: Context): Promise<SpendSummary> {
+  const { env, db, actor } = context;
+  const month = monthOf(Date.now());
+  const capMicros = capUsd === null ? null : usdToMicros(capUsd);
+  const change = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const facts = await projectSpendFacts(tx, projectId, month);
+    if (!facts) return undefined;
+    const paused = capMicros !== null && facts.totalMicros >= capMicros;
+    await setProjectCap(tx, projectId, capMicros, paused ? "paused" : "active");
+    await recordAudit(tx, actor, {
+      action: "project.spend_cap.set",
+      entityType: "project",
+      entityId: projectId,
+      before: { capUsd: facts.capMicros === null ? null : microsToUsd(facts.capMicros), status: facts.spendStatus },
+      after: { capUsd, status: paused ? "paused" : "active" },
+    });
+    return facts;
+  });
+  if (!change) throw problems.notFound(`No project ${projectId}.`);
+  const state = await env.TENANT.getByName(actor.auth.tenantId).setSpendCap(
+    projectId,
+    month,
+    capMicros,
+    change.totalMicros,
+  );
+  const after = summary(projectId, month, state);
+  if ((change.spendStatus === "paused") !== state.paused) {
+    const publish = context.publish ?? publisherFor(env, actor.auth.tenantId);
+    await publish(`project:${projectId}`, state.paused ? "project.paused" : "project.resumed", after);
+  }
+  return after;
+}
+
+/** The month's spend per resource, computed in Postgres, with the cap and status. */
+export async function usageReport(projectId: string, month: string, { db, actor }: Omit<Context, "env">) {
+  const report = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const facts = await projectSpendFacts(tx, projectId, month);
+    if (!facts) return undefined;
+    return { facts, resources: await usageByResource(tx, projectId, month) };
+  });
+  if (!report) throw problems.notFound(`No project ${projectId}.`);
+  const { facts, resources } = report;
+  return {
+    projectId,
+    month,
+    status: facts.spendStatus as "active" | "paused",
+    spentUsd: microsToUsd(facts.totalMicros),
+    capUsd: facts.capMicros === null ? null : microsToUsd(facts.capMicros),
+    resources: resources.map((r) => ({
+      resource: r.resource,
+      unit: PRICES[r.resource as Resource]?.unit ?? "unit",
+      quantity: r.quantity,
+      uses: r.uses,
+      costUsd: microsToUsd(r.costMicros),
+    })),
+  };
+}
