@@ -16,6 +16,12 @@ export default defineConfig({
           // A port nothing listens on: tests point Postgres here to see it down.
           DEAD_WS_PROXY: `127.0.0.1:${inject("deadPort")}`,
           JWT_SIGNING_KEYS: inject("jwtSigningKeys"),
+          // A receiver that verifies signatures the way an integrator would (dev/simulators/webhook-receiver.ts).
+          WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
+          // Retries without waiting, so exhausting them fits in a test; backoff itself is unit-tested.
+          AGENT_RETRY_BASE_SECONDS: "0",
+          WEBHOOK_MAX_ATTEMPTS: "3",
+          WEBHOOK_DISABLE_AFTER: "2",
         },
       },
     })),

@@ -54,6 +54,14 @@ import {
   ticketParams,
   unsentTickets,
 } from "./capabilities/tickets";
+import {
+  enqueueWebhookEvents,
+  markWebhookEventSent,
+  pendingWebhookEvents,
+  setSubscribedTypes,
+  subscribedTypes,
+  webhookOutboxMigrations,
+} from "./capabilities/webhook-outbox";
 import { applySqliteMigrations, type SqliteMigration } from "./sqlite-migrations";
 
 const CORE_MIGRATIONS: readonly SqliteMigration[] = [
@@ -72,6 +80,7 @@ export const TENANT_MIGRATIONS: readonly SqliteMigration[] = [
   ...ticketMigrations,
   ...eventMigrations,
   ...spendMigrations,
+  ...webhookOutboxMigrations,
 ];
 
 /** Per-socket bound on bytes queued but not yet sent. */
@@ -188,9 +197,9 @@ export class TenantDurableObject extends DurableObject<Env> {
    * tickets after OUTBOX_GRACE_MS.
    */
   async createTicket(tenantId: string, task: string, params: unknown, ttlMs = DEFAULT_TICKET_TTL_MS): Promise<Ticket> {
-    this.sql.exec("INSERT INTO meta (key, value) VALUES ('tenant_id', ?) ON CONFLICT (key) DO NOTHING", tenantId);
+    this.rememberTenant(tenantId);
     const created = insertTicket(this.sql, crypto.randomUUID(), task, params, Date.now(), ttlMs);
-    this.publishTicket(created);
+    await this.publishTicket(created);
     await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
     await this.sendTicket(tenantId, created.id, task, params);
     return readTicket(this.sql, created.id) ?? created;
@@ -207,31 +216,31 @@ export class TenantDurableObject extends DurableObject<Env> {
   /** For the queue consumer: the ticket and its params if it may run now, else undefined. */
   async startTicket(id: string): Promise<{ ticket: Ticket; paramsJson: string } | undefined> {
     const started = startTicket(this.sql, id, Date.now());
-    this.publishTicket(started);
+    await this.publishTicket(started);
     return started ? { ticket: started, paramsJson: ticketParams(this.sql, id) ?? "{}" } : undefined;
   }
 
   async reportProgress(id: string, progress: number, message: string): Promise<Ticket | undefined> {
     const ticket = setProgress(this.sql, id, progress, message, Date.now());
-    this.publishTicket(ticket);
+    await this.publishTicket(ticket);
     return ticket;
   }
 
   async completeTicket(id: string, resultJson: string): Promise<Ticket | undefined> {
     const ticket = finishTicket(this.sql, id, { status: "completed", resultJson }, Date.now());
-    this.publishTicket(ticket);
+    await this.publishTicket(ticket);
     return ticket;
   }
 
   async failTicket(id: string, error: string): Promise<Ticket | undefined> {
     const ticket = finishTicket(this.sql, id, { status: "failed", error }, Date.now());
-    this.publishTicket(ticket);
+    await this.publishTicket(ticket);
     return ticket;
   }
 
   async cancelTicket(id: string): Promise<Ticket | undefined> {
     const ticket = cancelTicket(this.sql, id, Date.now());
-    this.publishTicket(ticket);
+    await this.publishTicket(ticket);
     return ticket;
   }
 
@@ -239,7 +248,7 @@ export class TenantDurableObject extends DurableObject<Env> {
   async retryTicket(tenantId: string, id: string): Promise<Ticket | undefined> {
     const requeued = requeueTicket(this.sql, id, Date.now());
     if (!requeued) return undefined;
-    this.publishTicket(requeued);
+    await this.publishTicket(requeued);
     await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
     await this.sendTicket(tenantId, id, requeued.task, JSON.parse(ticketParams(this.sql, id) ?? "{}"));
     return readTicket(this.sql, id);
@@ -258,8 +267,14 @@ export class TenantDurableObject extends DurableObject<Env> {
     return this.record(channel, type, dataJson);
   }
 
-  private record(channel: string, type: string, dataJson: string): TenantEvent {
-    const event = appendEvent(this.sql, channel, type, dataJson, Date.now());
+  /**
+   * Logs the event, wakes pollers, pushes it to subscribed sockets and, when
+   * an endpoint wants it, hands it to the webhook outbox.
+   */
+  private async record(channel: string, type: string, dataJson: string): Promise<TenantEvent> {
+    const now = Date.now();
+    const event = appendEvent(this.sql, channel, type, dataJson, now);
+    const outgoing = enqueueWebhookEvents(this.sql, event.seq, channel, type, subscribedTypes(this.sql), now);
     const waiters = [...this.eventWaiters];
     this.eventWaiters.clear();
     for (const wake of waiters) wake();
@@ -278,7 +293,50 @@ export class TenantDurableObject extends DurableObject<Env> {
         socket.close(1011, "send failed");
       }
     }
+    if (outgoing > 0) await this.flushWebhookOutbox();
     return event;
+  }
+
+  // ── outbound webhooks ──────────────────────────────────────────────────────
+  /** The union of the enabled endpoints' event types; the webhook service keeps it current. */
+  async setWebhookSubscriptions(tenantId: string, types: string[]): Promise<void> {
+    this.rememberTenant(tenantId);
+    setSubscribedTypes(this.sql, types);
+  }
+
+  /** Sends outbox rows to the queue as `webhook_dispatch` messages; what fails to send waits for the alarm. */
+  private async flushWebhookOutbox(): Promise<void> {
+    const tenantId = this.tenantId();
+    const pending = pendingWebhookEvents(this.sql);
+    if (!tenantId || pending.length === 0) return;
+    try {
+      for (const item of pending) {
+        await this.env.AGENTS.send({
+          task: "webhook_dispatch",
+          tenantId,
+          params: {
+            eventId: `evt_${item.seq}_${item.eventType.replace(".", "_")}`,
+            type: item.eventType,
+            occurredAt: new Date(item.at).toISOString(),
+            dataJson: item.dataJson,
+          },
+          enqueuedAt: Date.now(),
+        });
+        markWebhookEventSent(this.sql, item.seq, item.eventType);
+      }
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", msg: "webhook outbox send failed", error: String(error) }));
+      await this.ensureAlarmBy(Date.now() + OUTBOX_GRACE_MS);
+    }
+  }
+
+  /** The object knows its tenant only when told; the alarm needs it to address queue messages. */
+  private rememberTenant(tenantId: string): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES ('tenant_id', ?) ON CONFLICT (key) DO NOTHING", tenantId);
+  }
+
+  private tenantId(): string | undefined {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenant_id'").toArray()[0]?.value;
   }
 
   // ── WebSockets (hibernation API) ───────────────────────────────────────────
@@ -348,10 +406,10 @@ export class TenantDurableObject extends DurableObject<Env> {
     }
   }
 
-  private publishTicket(ticket: Ticket | undefined): void {
+  private async publishTicket(ticket: Ticket | undefined): Promise<void> {
     if (!ticket) return;
     const { resultJson: _omitted, ...summary } = ticket;
-    this.record(`ticket:${ticket.id}`, `ticket.${ticket.status}`, JSON.stringify(summary));
+    await this.record(`ticket:${ticket.id}`, `ticket.${ticket.status}`, JSON.stringify(summary));
   }
 
   // ── the one alarm ──────────────────────────────────────────────────────────
@@ -362,13 +420,13 @@ export class TenantDurableObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     pruneTickets(this.sql, now);
-    const tenantId = this.sql
-      .exec<{ value: string }>("SELECT value FROM meta WHERE key = 'tenant_id'")
-      .toArray()[0]?.value;
+    const tenantId = this.tenantId();
     const unsent = unsentTickets(this.sql, now - OUTBOX_GRACE_MS);
     if (tenantId) for (const t of unsent) await this.sendTicket(tenantId, t.id, t.task, t.params);
+    await this.flushWebhookOutbox();
     const nextLedger = pruneActions(this.sql, now);
-    const stillUnsent = unsentTickets(this.sql, Number.MAX_SAFE_INTEGER).length > 0;
+    const stillUnsent =
+      unsentTickets(this.sql, Number.MAX_SAFE_INTEGER).length > 0 || pendingWebhookEvents(this.sql, 1).length > 0;
     const nextTicketExpiry = this.sql
       .exec<{ next: number | null }>(
         "SELECT MIN(expires_at) AS next FROM tickets WHERE status IN ('completed', 'failed', 'cancelled')",

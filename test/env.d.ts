@@ -2,6 +2,8 @@
 interface ApexTestBindings {
   /** host:port where nothing listens: point NEON_WS_PROXY here to take Postgres away. */
   DEAD_WS_PROXY: string;
+  /** Base URL of dev/simulators/webhook-receiver.ts, started by test/global-setup.ts. */
+  WEBHOOK_RECEIVER_URL: string;
 }
 
 interface Env extends ApexTestBindings {}

@@ -11,6 +11,7 @@ import { generateSigningKeys } from "../dev/jwt-keys.ts";
 import { migrate } from "../dev/migrate.ts";
 import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "../dev/postgres/provision.ts";
 import { startRelay } from "../dev/relay.ts";
+import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,6 +19,7 @@ declare module "vitest" {
     relayPort: number;
     deadPort: number;
     jwtSigningKeys: string;
+    webhookReceiverUrl: string;
   }
 }
 
@@ -42,8 +44,11 @@ export default async function setup(project: TestProject) {
   project.provide("relayPort", relay.port);
   project.provide("deadPort", await unusedPort());
   project.provide("jwtSigningKeys", generateSigningKeys());
+  const receiver = await startWebhookReceiver({ port: 0 });
+  project.provide("webhookReceiverUrl", receiver.baseUrl);
 
   return async () => {
+    await receiver.close();
     await relay.close();
     await database.close();
   };

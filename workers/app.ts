@@ -27,6 +27,7 @@ import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
 import { taskRoutes } from "./routes/tasks";
 import { usageRoutes } from "./routes/usage";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -49,6 +50,7 @@ export function createApp() {
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
   app.route("/api/v1/projects", usageRoutes());
+  app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

@@ -31,6 +31,8 @@ export interface Agent<Schema extends z.ZodType = z.ZodType> {
   mode: "instant" | "heavy";
   /** The least role that may start this task. */
   role: Role;
+  /** Started only by Apex itself (from the queue), never through POST /api/v1/tasks. */
+  internal?: boolean;
   params: Schema;
   /**
    * Agents that spend money name the project they bill: such a task is refused

@@ -25,6 +25,7 @@ import {
   guardedErrors,
   idempotencyKeyHeader,
   idParam,
+  ifMatchHeader,
   notFoundError,
   requiredVersion,
 } from "./shared";
@@ -54,10 +55,6 @@ const entityResponse = (description: string) => ({
   headers: z.object({ ETag: z.string() }),
   content: { "application/json": { schema: entitySchema } },
 });
-const ifMatchHeader = idempotencyKeyHeader.extend({
-  "if-match": z.string().optional().openapi({ description: 'Required: the ETag you read, e.g. "3"' }),
-});
-
 const createEntityRoute = createRoute({
   method: "post",
   path: "/",

@@ -45,6 +45,11 @@ export const idempotencyKeyHeader = z.object({
     .openapi({ description: "Makes the request safe to retry: same key + same request → same response" }),
 });
 
+/** Writes that compare-and-set: If-Match (required, checked by requiredVersion) and Idempotency-Key. */
+export const ifMatchHeader = idempotencyKeyHeader.extend({
+  "if-match": z.string().optional().openapi({ description: 'Required: the ETag you read, e.g. "3"' }),
+});
+
 export function actorOf(c: Context<AppEnv>): RequestActor {
   const auth = c.get("auth");
   if (!auth) throw new Error("actorOf called on a route without a guard");

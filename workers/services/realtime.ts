@@ -13,6 +13,15 @@ export function publisherFor(env: Env, tenantId: string): Publisher {
   };
 }
 
+/** Audit actions are imperative (`entity.update`); events say what happened (`entity.updated`). */
+const EVENT_OF_ACTION: Record<string, string> = {
+  "entity.create": "entity.created",
+  "entity.update": "entity.updated",
+  "entity.delete": "entity.deleted",
+  "entity.restore": "entity.restored",
+  "entity.snapshot_restore": "entity.restored",
+};
+
 /** An entity change goes to `entity:{type}` and `entity:{id}`. */
 export async function publishEntityChange(
   publish: Publisher | undefined,
@@ -20,8 +29,9 @@ export async function publishEntityChange(
   entity: Entity,
 ): Promise<void> {
   if (!publish) return;
-  await publish(`entity:${entity.type}`, action, entity);
-  await publish(`entity:${entity.id}`, action, entity);
+  const type = EVENT_OF_ACTION[action] ?? action;
+  await publish(`entity:${entity.type}`, type, entity);
+  await publish(`entity:${entity.id}`, type, entity);
 }
 
 export interface PolledEvent extends Omit<TenantEvent, "dataJson"> {

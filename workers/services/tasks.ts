@@ -40,7 +40,7 @@ export async function startTask(
   { env, actor, waitUntil, db }: StartContext,
 ): Promise<TaskOutcome> {
   const agent = agents.get(task);
-  if (!agent) throw problems.notFound(`No task named ${task}.`);
+  if (!agent || agent.internal) throw problems.notFound(`No task named ${task}.`);
   if (ROLE_RANK[actor.auth.role] < ROLE_RANK[agent.role]) {
     throw new Problem({
       status: 403,

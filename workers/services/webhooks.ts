@@ -1,0 +1,358 @@
+import { WEBHOOK_EVENT_TYPES } from "../../durable-objects/capabilities/webhook-outbox";
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import { randomToken } from "../auth/encoding";
+import type { RequestActor } from "../context";
+import type { Logger } from "../logger";
+import { Problem, problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import {
+  closeDelivery,
+  endpointsFor,
+  findDelivery,
+  findEndpoint,
+  insertDeliveries,
+  insertEndpoint,
+  listDeliveries,
+  listEndpoints,
+  pendingDeliveriesOf,
+  recordAttempt,
+  setEndpointFailures,
+  subscribedEventTypes,
+  updateEndpointIfVersion,
+  type WebhookEndpointRow,
+} from "../repositories/webhooks";
+import { endpointUrlProblem } from "../webhooks/endpoint-url";
+import { SIGNATURE_HEADER, signatureHeader } from "../webhooks/signature";
+import { publisherFor } from "./realtime";
+
+interface Context {
+  env: Env;
+  db: Database;
+  actor: RequestActor;
+}
+
+export const SUBSCRIBABLE_EVENTS = ["*", ...WEBHOOK_EVENT_TYPES] as const;
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  consecutiveFailures: number;
+  disabledReason: string | null;
+  /** The secret's last four characters; the secret itself is shown once, at creation. */
+  secretHint: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toEndpoint = (row: WebhookEndpointRow): WebhookEndpoint => ({
+  id: row.id,
+  url: row.url,
+  description: row.description,
+  events: row.events,
+  enabled: row.enabled,
+  consecutiveFailures: row.consecutiveFailures,
+  disabledReason: row.disabledReason,
+  secretHint: `whsec_…${row.secret.slice(-4)}`,
+  version: row.version,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+const notFound = (id: string) => problems.notFound(`No webhook endpoint ${id}.`);
+
+function checkUrl(url: string, env: Env): void {
+  const problem = endpointUrlProblem(url, env.APP_ENV);
+  if (problem) throw problems.validation([problem]);
+}
+
+/** The tenant object delivers only what some enabled endpoint wants; tell it after every change. */
+async function syncSubscriptions({ env, db, actor }: Context): Promise<void> {
+  const types = await withTenant(db, actor.auth.tenantId, (tx) => subscribedEventTypes(tx));
+  await env.TENANT.getByName(actor.auth.tenantId).setWebhookSubscriptions(actor.auth.tenantId, types);
+}
+
+export async function createWebhookEndpoint(
+  input: { url: string; description?: string | undefined; events: string[] },
+  context: Context,
+): Promise<WebhookEndpoint & { secret: string }> {
+  checkUrl(input.url, context.env);
+  const secret = `whsec_${randomToken(32)}`;
+  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+    const created = await insertEndpoint(tx, {
+      tenantId: context.actor.auth.tenantId,
+      url: input.url,
+      description: input.description ?? "",
+      events: [...new Set(input.events)],
+      secret,
+    });
+    await recordAudit(tx, context.actor, {
+      action: "webhook_endpoint.create",
+      entityType: "webhook_endpoint",
+      entityId: created.id,
+      after: toEndpoint(created),
+    });
+    return created;
+  });
+  await syncSubscriptions(context);
+  return { ...toEndpoint(row), secret };
+}
+
+export async function listWebhookEndpoints({ db, actor }: Omit<Context, "env">): Promise<WebhookEndpoint[]> {
+  return (await withTenant(db, actor.auth.tenantId, (tx) => listEndpoints(tx))).map(toEndpoint);
+}
+
+export async function getWebhookEndpoint(id: string, { db, actor }: Omit<Context, "env">): Promise<WebhookEndpoint> {
+  const row = await withTenant(db, actor.auth.tenantId, (tx) => findEndpoint(tx, id));
+  if (!row) throw notFound(id);
+  return toEndpoint(row);
+}
+
+function versionMismatch(current: number): Problem {
+  return new Problem({
+    status: 412,
+    code: "version-mismatch",
+    title: "Precondition Failed",
+    detail: `The endpoint changed since you read it; it is at version ${current}. Read it again and retry.`,
+  });
+}
+
+/** Edits, enables or disables an endpoint. Re-enabling clears its failure count. */
+export async function updateWebhookEndpoint(
+  id: string,
+  expectedVersion: number,
+  patch: {
+    url?: string | undefined;
+    description?: string | undefined;
+    events?: string[] | undefined;
+    enabled?: boolean | undefined;
+  },
+  context: Context,
+): Promise<WebhookEndpoint> {
+  if (patch.url !== undefined) checkUrl(patch.url, context.env);
+  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+    const current = await findEndpoint(tx, id);
+    if (!current) throw notFound(id);
+    if (current.version !== expectedVersion) throw versionMismatch(current.version);
+    const reenabled = patch.enabled === true && !current.enabled;
+    const updated = await updateEndpointIfVersion(tx, id, expectedVersion, {
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+      ...(reenabled ? { consecutiveFailures: 0, disabledReason: null } : {}),
+    });
+    if (!updated) throw versionMismatch((await findEndpoint(tx, id))?.version ?? current.version);
+    await recordAudit(tx, context.actor, {
+      action: "webhook_endpoint.update",
+      entityType: "webhook_endpoint",
+      entityId: id,
+      before: toEndpoint(current),
+      after: toEndpoint(updated),
+    });
+    return updated;
+  });
+  await syncSubscriptions(context);
+  return toEndpoint(row);
+}
+
+export async function deleteWebhookEndpoint(id: string, expectedVersion: number, context: Context): Promise<void> {
+  await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+    const current = await findEndpoint(tx, id);
+    if (!current) throw notFound(id);
+    if (current.version !== expectedVersion) throw versionMismatch(current.version);
+    const deleted = await updateEndpointIfVersion(tx, id, expectedVersion, { deletedAt: new Date(), enabled: false });
+    if (!deleted) throw versionMismatch(current.version);
+    await recordAudit(tx, context.actor, {
+      action: "webhook_endpoint.delete",
+      entityType: "webhook_endpoint",
+      entityId: id,
+      before: toEndpoint(current),
+    });
+  });
+  await syncSubscriptions(context);
+}
+
+/** The delivery log: newest deliveries first, each with every attempt. */
+export async function webhookDeliveryLog(id: string, limit: number, { db, actor }: Omit<Context, "env">) {
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
+    if (!(await findEndpoint(tx, id))) throw notFound(id);
+    const { deliveries, attempts } = await listDeliveries(tx, id, limit);
+    return deliveries.map((d) => ({
+      id: d.id,
+      eventId: d.eventId,
+      eventType: d.eventType,
+      status: d.status as "pending" | "succeeded" | "failed",
+      attempts: attempts
+        .filter((a) => a.deliveryId === d.id)
+        .map((a) => ({
+          attempt: a.attempt,
+          statusCode: a.statusCode,
+          error: a.error,
+          durationMs: a.durationMs,
+          at: a.at.toISOString(),
+        })),
+      createdAt: d.createdAt.toISOString(),
+      updatedAt: d.updatedAt.toISOString(),
+    }));
+  });
+}
+
+// ── delivery (run by agents) ──────────────────────────────────────────────────
+
+export interface WebhookEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  dataJson: string;
+}
+
+/** One event → one delivery per subscribed endpoint, each sent to the queue as its own message. */
+export async function dispatchWebhookEvent(event: WebhookEvent, { env, db, actor }: Context): Promise<number> {
+  const tenantId = actor.auth.tenantId;
+  const pending = await withTenant(db, tenantId, async (tx) => {
+    const endpoints = await endpointsFor(tx, event.type);
+    const payload = {
+      id: event.eventId,
+      type: event.type,
+      createdAt: event.occurredAt,
+      data: JSON.parse(event.dataJson),
+    };
+    await insertDeliveries(
+      tx,
+      endpoints.map((e) => ({ tenantId, endpointId: e.id, eventId: event.eventId, eventType: event.type, payload })),
+    );
+    return pendingDeliveriesOf(
+      tx,
+      event.eventId,
+      endpoints.map((e) => e.id),
+    );
+  });
+  if (pending.length > 0) {
+    await env.AGENTS.sendBatch(
+      pending.map((d) => ({
+        body: { task: "webhook_deliver", tenantId, params: { deliveryId: d.id }, enqueuedAt: Date.now() },
+      })),
+    );
+  }
+  return pending.length;
+}
+
+/** A failed attempt that will be tried again: the queue's retry with backoff does that. */
+export class RetryableDeliveryError extends Error {}
+
+export interface DeliveryLimits {
+  maxAttempts: number;
+  disableAfter: number;
+}
+
+export function deliveryLimits(env: Env): DeliveryLimits {
+  return {
+    maxAttempts: Math.max(1, Number(env.WEBHOOK_MAX_ATTEMPTS ?? "5")),
+    disableAfter: Math.max(1, Number(env.WEBHOOK_DISABLE_AFTER ?? "5")),
+  };
+}
+
+/**
+ * One attempt at one delivery: sign, POST, log the attempt. A failure before
+ * the last attempt throws RetryableDeliveryError; the last failed attempt
+ * fails the delivery and counts against the endpoint, which is disabled (and
+ * the tenant told on `webhook:{id}`) after `disableAfter` failed deliveries
+ * in a row.
+ */
+export async function attemptDelivery(deliveryId: string, context: Context & { log: Logger }) {
+  const { env, db, actor, log } = context;
+  const tenantId = actor.auth.tenantId;
+  const limits = deliveryLimits(env);
+  const loaded = await withTenant(db, tenantId, async (tx) => {
+    const delivery = await findDelivery(tx, deliveryId);
+    const endpoint = delivery ? await findEndpoint(tx, delivery.endpointId) : undefined;
+    if (delivery?.status === "pending" && !endpoint?.enabled) {
+      await closeDelivery(tx, deliveryId, "failed", "endpoint was disabled or deleted before delivery");
+    }
+    return { delivery, endpoint };
+  });
+  const { delivery, endpoint } = loaded;
+  if (delivery?.status !== "pending" || !endpoint?.enabled) {
+    return { deliveryId, outcome: "skipped" as const };
+  }
+
+  const attempt = delivery.attempts + 1;
+  const body = JSON.stringify(delivery.payload);
+  const started = Date.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  try {
+    const response = await fetch(endpoint.url, {
+      method: "POST",
+      redirect: "manual",
+      signal: AbortSignal.timeout(10_000),
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "Apex-Webhooks/1",
+        "apex-event-id": delivery.eventId,
+        "apex-event-type": delivery.eventType,
+        "apex-delivery-id": delivery.id,
+        "apex-delivery-attempt": String(attempt),
+        [SIGNATURE_HEADER]: await signatureHeader(endpoint.secret, body, Math.floor(Date.now() / 1000)),
+      },
+      body,
+    });
+    statusCode = response.status;
+    await response.body?.cancel();
+    if (!response.ok) error = `HTTP ${response.status}`;
+  } catch (caught) {
+    error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+  }
+  const succeeded = error === null;
+  const final = succeeded || attempt >= limits.maxAttempts;
+  const durationMs = Date.now() - started;
+
+  const disabled = await withTenant(db, tenantId, async (tx) => {
+    await recordAttempt(
+      tx,
+      delivery,
+      { attempt, statusCode, error, durationMs },
+      succeeded ? "succeeded" : final ? "failed" : "pending",
+    );
+    const current = await findEndpoint(tx, endpoint.id);
+    if (!current) return false;
+    if (succeeded) {
+      if (current.consecutiveFailures > 0) await setEndpointFailures(tx, current.id, { consecutiveFailures: 0 });
+      return false;
+    }
+    if (!final) return false;
+    const failures = current.consecutiveFailures + 1;
+    const disable = current.enabled && failures >= limits.disableAfter;
+    const reason = disable ? `${failures} deliveries in a row failed; last: ${error}` : current.disabledReason;
+    await setEndpointFailures(tx, current.id, {
+      consecutiveFailures: failures,
+      ...(disable ? { enabled: false, disabledReason: reason } : {}),
+    });
+    if (disable) {
+      await recordAudit(tx, actor, {
+        action: "webhook_endpoint.disabled",
+        entityType: "webhook_endpoint",
+        entityId: current.id,
+        after: { reason, consecutiveFailures: failures },
+      });
+    }
+    return disable;
+  });
+
+  if (disabled) {
+    log.warn("webhook endpoint disabled", { endpointId: endpoint.id });
+    await syncSubscriptions(context);
+    await publisherFor(env, tenantId)(`webhook:${endpoint.id}`, "webhook_endpoint.disabled", {
+      endpointId: endpoint.id,
+      url: endpoint.url,
+      reason: `${limits.disableAfter} deliveries in a row failed; last: ${error}`,
+    });
+  }
+  if (!final) throw new RetryableDeliveryError(`delivery ${deliveryId} attempt ${attempt} failed: ${error}`);
+  return { deliveryId, outcome: succeeded ? ("succeeded" as const) : ("failed" as const), attempt, statusCode };
+}
