@@ -27,7 +27,7 @@ interface TicketBody {
   id: string;
   status: string;
   progress: number;
-  result: { key?: string; count?: number } | null;
+  result: { key?: string; count?: number; downloadUrl?: string } | null;
 }
 
 async function settled(id: string, owner = tenant): Promise<TicketBody> {
@@ -67,6 +67,34 @@ describe("tasks", () => {
       .map((l) => JSON.parse(l) as { type: string });
     expect(lines).toHaveLength(3);
     expect(lines.every((l) => l.type === "keyword")).toBe(true);
+  });
+
+  it("a finished export's result carries a signed link that downloads the file without credentials", async () => {
+    const { id } = await (
+      await request("/api/v1/tasks/entity_export", jsonRequest("POST", { params: { type: "keyword" } }, tenant.auth))
+    ).json<TicketBody>();
+    const done = await settled(id);
+    const link = new URL(done.result?.downloadUrl ?? "");
+    expect(link.origin).toBe(env.PUBLIC_BASE_URL);
+    expect(link.pathname).toBe(`/api/v1/downloads/exports/${id}`);
+    const file = await request(`${link.pathname}${link.search}`);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toBe("application/x-ndjson");
+    expect((await file.text()).trim().split("\n")).toHaveLength(3);
+  });
+
+  it("a download link that is tampered with or names another ticket is refused with 401", async () => {
+    const { id } = await (
+      await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, tenant.auth))
+    ).json<TicketBody>();
+    const link = new URL((await settled(id)).result?.downloadUrl ?? "");
+    const token = link.searchParams.get("token") ?? "";
+    const forged = `${token.slice(0, -4)}${token.endsWith("AAAA") ? "BBBB" : "AAAA"}`;
+    expect((await request(`/api/v1/downloads/exports/${id}?token=${forged}`)).status).toBe(401);
+    const otherTicket = crypto.randomUUID();
+    expect((await request(`/api/v1/downloads/exports/${otherTicket}?token=${token}`)).status).toBe(401);
+    // An access token is not a download link.
+    expect((await request(`/api/v1/downloads/exports/${id}?token=${tenant.accessToken}`)).status).toBe(401);
   });
 
   it("an unknown task is a 404 and bad params a 422 naming the param", async () => {

@@ -9,8 +9,9 @@ const PAGE = 200;
 
 /**
  * Heavy: every entity of the tenant (optionally one type) as NDJSON in R2,
- * with progress per page. The file is fetched through
- * GET /api/v1/tickets/{id}/download.
+ * with progress per page. Reading the finished ticket gives a signed
+ * `downloadUrl` (services/tasks.ts); GET /api/v1/tickets/{id}/download serves
+ * the same file to an authenticated admin.
  */
 export const entityExport = defineAgent({
   task: "entity_export",

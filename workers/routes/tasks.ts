@@ -2,7 +2,15 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
-import { cancelTicket, exportFile, getTicket, listTickets, retryTicket, startTask } from "../services/tasks";
+import {
+  cancelTicket,
+  exportFile,
+  exportFileByLink,
+  getTicket,
+  listTickets,
+  retryTicket,
+  startTask,
+} from "../services/tasks";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 
@@ -138,6 +146,27 @@ const downloadRoute = createRoute({
   },
 });
 
+const downloadByLinkPolicy: RoutePolicy = { risk: "READ", role: "public", limitByIp: true };
+const downloadByLinkRoute = createRoute({
+  method: "get",
+  path: "/downloads/exports/{id}",
+  tags: ["tasks"],
+  summary: "An export's NDJSON through the signed link in its ticket's result (no Authorization needed)",
+  "x-apex-policy": downloadByLinkPolicy,
+  middleware: [guard(downloadByLinkPolicy)] as const,
+  request: {
+    params: idParam,
+    query: z.object({ token: z.string().min(1).openapi({ description: "From the ticket's result.downloadUrl" }) }),
+  },
+  responses: {
+    200: { description: "NDJSON", content: { "application/x-ndjson": { schema: z.string() } } },
+    401: guardedErrors[401],
+    422: guardedErrors[422],
+    429: guardedErrors[429],
+    ...notFoundError,
+  },
+});
+
 export function taskRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(startTaskRoute, async (c) => {
@@ -169,5 +198,16 @@ export function taskRoutes() {
       const file = await exportFile(c.req.valid("param").id, { env: c.env, actor: actorOf(c) });
       // A stream, not JSON: the typed-response helper cannot describe it, hence the cast.
       return c.body(file.body, 200, { "Content-Type": "application/x-ndjson" }) as never;
+    })
+    .openapi(downloadByLinkRoute, async (c) => {
+      const file = await exportFileByLink(c.req.valid("param").id, c.req.valid("query").token, {
+        env: c.env,
+        db: c.var.db(),
+      });
+      return c.body(file.body, 200, {
+        "Content-Type": "application/x-ndjson",
+        "Content-Disposition": `attachment; filename="export-${c.req.valid("param").id}.ndjson"`,
+        "Cache-Control": "private, no-store",
+      }) as never;
     });
 }

@@ -2,6 +2,8 @@ import type { Ticket, TicketStatus } from "../../durable-objects/capabilities/ti
 import type { Database } from "../../schema/db";
 import type { AgentContext } from "../agents/agent";
 import { agents } from "../agents/registry";
+import { parseSigningKeys } from "../auth/access-tokens";
+import { signDownloadToken, verifyDownloadToken } from "../auth/download-tokens";
 import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor } from "../context";
 import { createLogger } from "../logger";
@@ -80,16 +82,36 @@ interface ReadContext {
   db?: Database;
 }
 
-export async function getTicket(id: string, { env, actor, db }: ReadContext): Promise<TicketView> {
-  const ticket = await env.TENANT.getByName(actor.auth.tenantId).getTicket(id);
+async function findTicket(env: Env, tenantId: string, id: string, db?: Database): Promise<TicketView> {
+  const ticket = await env.TENANT.getByName(tenantId).getTicket(id);
   if (ticket) return ticketView(ticket);
-  const historic = db ? await historicTicket(db, actor.auth.tenantId, id) : undefined;
+  const historic = db ? await historicTicket(db, tenantId, id) : undefined;
   if (!historic) throw problems.notFound(`No ticket ${id}.`);
   return historic;
 }
 
+/**
+ * A finished export's result carries a signed download link, minted on each
+ * read so the link a caller sees is always fresh (it expires in an hour).
+ */
+async function withDownloadLink(env: Env, tenantId: string, ticket: TicketView): Promise<TicketView> {
+  if (ticket.task !== "entity_export" || ticket.status !== "completed") return ticket;
+  const { token, expiresAt } = await signDownloadToken(parseSigningKeys(env.JWT_SIGNING_KEYS), {
+    tenantId,
+    ticketId: ticket.id,
+  });
+  const base = env.PUBLIC_BASE_URL.replace(/\/$/, "");
+  const downloadUrl = `${base}/api/v1/downloads/exports/${ticket.id}?token=${token}`;
+  return { ...ticket, result: { ...(ticket.result as object), downloadUrl, downloadExpiresAt: expiresAt } };
+}
+
+export async function getTicket(id: string, { env, actor, db }: ReadContext): Promise<TicketView> {
+  return withDownloadLink(env, actor.auth.tenantId, await findTicket(env, actor.auth.tenantId, id, db));
+}
+
 export async function listTickets(status: TicketStatus | undefined, { env, actor }: Omit<Context, "waitUntil">) {
-  return (await env.TENANT.getByName(actor.auth.tenantId).listTickets(status)).map(ticketView);
+  const tickets = await env.TENANT.getByName(actor.auth.tenantId).listTickets(status);
+  return Promise.all(tickets.map((t) => withDownloadLink(env, actor.auth.tenantId, ticketView(t))));
 }
 
 export async function cancelTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
@@ -110,14 +132,30 @@ export async function retryTicket(id: string, { env, actor }: Omit<Context, "wai
   return ticketView(retried);
 }
 
-/** The NDJSON file an `entity_export` ticket produced. */
-export async function exportFile(id: string, context: Omit<Context, "waitUntil">): Promise<R2ObjectBody> {
-  const ticket = await getTicket(id, context);
+/** The NDJSON file an `entity_export` ticket produced, for an authenticated caller. */
+export async function exportFile(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<R2ObjectBody> {
+  return exportObject(env, actor.auth.tenantId, id);
+}
+
+/** The same file for whoever holds a valid signed link to it; the link names tenant and ticket. */
+export async function exportFileByLink(id: string, token: string, { env, db }: { env: Env; db: Database }) {
+  let granted: { tenantId: string; ticketId: string };
+  try {
+    granted = await verifyDownloadToken(parseSigningKeys(env.JWT_SIGNING_KEYS), token);
+  } catch {
+    throw problems.unauthorized("This download link is invalid or has expired; read the ticket again for a fresh one.");
+  }
+  if (granted.ticketId !== id) throw problems.unauthorized("This download link is for another file.");
+  return exportObject(env, granted.tenantId, id, db);
+}
+
+async function exportObject(env: Env, tenantId: string, id: string, db?: Database): Promise<R2ObjectBody> {
+  const ticket = await findTicket(env, tenantId, id, db);
   const result = ticket.result as { key?: string } | null;
   if (ticket.task !== "entity_export" || ticket.status !== "completed" || !result?.key) {
     throw problems.notFound(`Ticket ${id} has no finished export.`);
   }
-  const object = await context.env.ARCHIVE.get(result.key);
+  const object = await env.ARCHIVE.get(result.key);
   if (!object) throw problems.notFound(`The export of ticket ${id} is no longer stored.`);
   return object;
 }
