@@ -24,7 +24,16 @@ import {
   type StoredResponse,
 } from "./capabilities/idempotency-ledger";
 import { type BucketPolicy, type RateDecision, rateLimitMigrations, takeToken } from "./capabilities/rate-limits";
-import { channelsOf, clientFrame, eventFrame, wants } from "./capabilities/sockets";
+import {
+  acknowledge,
+  attachmentOf,
+  channelsOf,
+  clientFrame,
+  eventFrame,
+  SOCKET_WINDOW_BYTES,
+  sendWithinWindow,
+  wants,
+} from "./capabilities/sockets";
 import {
   releaseSpend,
   reserveSpend,
@@ -82,9 +91,6 @@ export const TENANT_MIGRATIONS: readonly SqliteMigration[] = [
   ...spendMigrations,
   ...webhookOutboxMigrations,
 ];
-
-/** Per-socket bound on bytes queued but not yet sent. */
-const MAX_SOCKET_BUFFER_BYTES = 1024 * 1024;
 
 export interface PingResult {
   ok: true;
@@ -283,12 +289,8 @@ export class TenantDurableObject extends DurableObject<Env> {
       if (!wants(socket, channel)) continue;
       // Backpressure: a client that cannot keep up is cut off, never buffered without limit.
       // It reconnects and resumes from its last sequence (or falls back to long-poll).
-      if ((socket.bufferedAmount ?? 0) > MAX_SOCKET_BUFFER_BYTES) {
-        socket.close(4008, "slow consumer: reconnect and resume from your last seq");
-        continue;
-      }
       try {
-        socket.send(frame);
+        sendWithinWindow(socket, event.seq, frame);
       } catch {
         socket.close(1011, "send failed");
       }
@@ -347,7 +349,7 @@ export class TenantDurableObject extends DurableObject<Env> {
     }
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ channels: [] });
+    server.serializeAttachment({ channels: [], lastSentSeq: 0, unackedBytes: 0 });
     return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": "apex.v1" } });
   }
 
@@ -356,23 +358,25 @@ export class TenantDurableObject extends DurableObject<Env> {
     try {
       frame = clientFrame.parse(JSON.parse(typeof message === "string" ? message : new TextDecoder().decode(message)));
     } catch {
-      socket.send(JSON.stringify({ type: "error", detail: "frames are JSON: subscribe, unsubscribe or ping" }));
+      socket.send(JSON.stringify({ type: "error", detail: "frames are JSON: subscribe, unsubscribe, ack or ping" }));
       return;
     }
     if (frame.type === "ping") {
       socket.send(JSON.stringify({ type: "pong" }));
+    } else if (frame.type === "ack") {
+      acknowledge(socket, frame.seq);
     } else if (frame.type === "subscribe") {
       const channels = [...new Set([...channelsOf(socket), ...frame.channels])].slice(0, 50);
-      socket.serializeAttachment({ channels });
+      socket.serializeAttachment({ ...attachmentOf(socket), channels });
       if (frame.cursor !== undefined) {
         const backlog = eventsAfter(this.sql, frame.cursor, frame.channels, 500);
         if (backlog.gap) socket.send(JSON.stringify({ type: "gap", latest: backlog.latest }));
-        for (const event of backlog.events) socket.send(eventFrame(event));
+        for (const event of backlog.events) if (!sendWithinWindow(socket, event.seq, eventFrame(event))) return;
       }
-      socket.send(JSON.stringify({ type: "subscribed", channels }));
+      socket.send(JSON.stringify({ type: "subscribed", channels, windowBytes: SOCKET_WINDOW_BYTES }));
     } else {
       const channels = channelsOf(socket).filter((c) => !frame.channels.includes(c));
-      socket.serializeAttachment({ channels });
+      socket.serializeAttachment({ ...attachmentOf(socket), channels });
       socket.send(JSON.stringify({ type: "unsubscribed", channels }));
     }
   }

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { request } from "./helpers";
 import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
 
@@ -148,6 +148,58 @@ describe("the WebSocket", () => {
     socket.send(JSON.stringify({ type: "subscribe", channels: ["entity:campaign"], cursor: before.cursor }));
     expect(await next("event")).toMatchObject({ event: "entity.created", data: { name: "Missed" } });
     socket.close(1000, "done");
+  });
+
+  it("a heavy task's ticket moves queued → processing → completed on a socket subscribed to ticket:{id}", async () => {
+    const { id } = await (await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, tenant.auth))).json<{
+      id: string;
+    }>();
+    const { socket, frames, next } = await connect(tenant.accessToken);
+    // cursor 0: whatever happened before the subscription arrives first, in order.
+    socket.send(JSON.stringify({ type: "subscribe", channels: [`ticket:${id}`], cursor: 0 }));
+    await next("subscribed");
+    const events: Record<string, unknown>[] = [];
+    while (!events.some((e) => e.event === "ticket.completed")) events.push(await next("event"));
+    const kinds = events.map((e) => e.event);
+    expect(kinds[0]).toBe("ticket.queued");
+    expect(kinds).toContain("ticket.processing");
+    expect(events.some((e) => (e.data as { message?: string }).message?.includes("entities read"))).toBe(true);
+    const seqs = events.map((e) => e.seq as number);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(frames.filter((f) => f.type === "event")).toHaveLength(0);
+    socket.close(1000, "done");
+  });
+
+  it("a client that stops acknowledging is cut off at its window while an acknowledging one keeps receiving", async () => {
+    const owner = await signUpTenant("realtime-slow");
+    const fast = await connect(owner.accessToken);
+    const slow = await connect(owner.accessToken);
+    let slowClosed: { code: number; reason: string } | undefined;
+    slow.socket.addEventListener("close", (e) => {
+      slowClosed = { code: e.code, reason: e.reason };
+    });
+    for (const client of [fast, slow]) {
+      client.socket.send(JSON.stringify({ type: "subscribe", channels: ["lead:*"] }));
+      expect((await client.next("subscribed")).windowBytes).toBe(1024 * 1024);
+    }
+    const tenantObject = env.TENANT.getByName(owner.tenantId);
+    const payload = JSON.stringify({ notes: "x".repeat(100 * 1024) });
+    const total = 20; // 2 MB: twice the window
+    let fastReceived = 0;
+    for (let i = 0; i < total; i++) {
+      await tenantObject.publish("lead:bulk", "lead.note", payload);
+      const frame = await fast.next("event");
+      fastReceived += 1;
+      fast.socket.send(JSON.stringify({ type: "ack", seq: frame.seq }));
+    }
+    expect(fastReceived).toBe(total);
+    await vi.waitFor(() => expect(slowClosed).toBeDefined(), { timeout: 5_000 });
+    expect(slowClosed?.code).toBe(4008);
+    expect(slowClosed?.reason).toContain("slow consumer");
+    const slowEvents = slow.frames.filter((f) => f.type === "event").length;
+    expect(slowEvents).toBeGreaterThanOrEqual(10);
+    expect(slowEvents).toBeLessThan(total);
+    fast.socket.close(1000, "done");
   });
 
   it("answers a malformed frame with an error frame instead of dropping the socket", async () => {
