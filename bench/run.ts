@@ -2,7 +2,8 @@
  * `npm run bench`: starts the same stack as `npm run dev` (on its own ports and
  * state directory), seeds the bench tenant, and measures with autocannon:
  *   floors  — bare Hono route, tenant-object RPC, one Postgres insert;
- *   later issues add workloads and report them as ratios to these floors.
+ *   later issues add workloads and report them as ratios to these floors;
+ *   WebSocket fan-out to 1,000 sockets, against one socket as its floor.
  * Writes bench/results/latest.json and bench/results/latest.md.
  * Numbers compare only within one run on one machine (see STACK.md).
  */
@@ -13,11 +14,14 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import pg from "pg";
 import { startStack } from "../dev/stack.ts";
+import { type FanoutResult, measureFanout } from "./fanout.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const BENCH_TENANT_ID = "00000000-0000-4000-8000-00000000b007";
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
+const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
 
 interface Workload {
   name: string;
@@ -36,7 +40,9 @@ const floors: Workload[] = [
 ];
 
 /** Workloads of the identity-and-primitives issue: they need a signed-up tenant. */
-async function entityWorkloads(baseUrl: string): Promise<Workload[]> {
+async function entityWorkloads(
+  baseUrl: string,
+): Promise<{ workloads: Workload[]; accessToken: string; projectId: string }> {
   const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -52,7 +58,7 @@ async function entityWorkloads(baseUrl: string): Promise<Workload[]> {
   const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
   const headers = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
   const body = JSON.stringify({ projectId, type: "lead", name: "Bench lead", data: { phone: "+15551234567" } });
-  return [
+  const workloads: Workload[] = [
     { name: "entity create", method: "POST", path: "/api/v1/entities", headers, body, floor: "Postgres insert" },
     {
       name: "idempotent replay",
@@ -63,6 +69,7 @@ async function entityWorkloads(baseUrl: string): Promise<Workload[]> {
       floor: "tenant object RPC",
     },
   ];
+  return { workloads, accessToken, projectId };
 }
 
 interface Measurement {
@@ -99,7 +106,7 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
   };
 }
 
-function markdown(results: Measurement[], meta: Record<string, unknown>): string {
+function markdown(results: Measurement[], fanout: FanoutResult[], meta: Record<string, unknown>): string {
   const rows = results.map(
     (r) =>
       `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} | ${r.ratioToFloor ?? "floor"} |`,
@@ -112,6 +119,17 @@ function markdown(results: Measurement[], meta: Record<string, unknown>): string
     "| workload | req/s | p50 ms | p99 ms | failed | ratio to floor |",
     "| --- | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
+    "",
+    "WebSocket fan-out: one lead created through the API, timed to its arrival on every subscribed socket.",
+    "",
+    "| sockets | events | delivered | missing | p50 ms | p99 ms | max ms | p99 ratio to 1 socket |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...fanout.map(
+      (f) =>
+        `| ${f.sockets} | ${f.events} | ${f.deliveries} | ${f.missing} | ${f.p50Ms} | ${f.p99Ms} | ${f.maxMs} | ${
+          fanout[0] && f !== fanout[0] ? (f.p99Ms / fanout[0].p99Ms).toFixed(1) : "floor"
+        } |`,
+    ),
     "",
   ].join("\n");
 }
@@ -127,7 +145,7 @@ async function seedBenchTenant(databaseUrl: string): Promise<void> {
 
 const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
 const stack = await startStack({
-  ports: { worker: 8887, inspector: 9330, relay: 8890, pglite: 5533, twilioSimulator: 8891 },
+  ports: { worker: 8887, inspector: 9330, relay: 8890, pglite: 5533, twilioSimulator: 8891, webhookReceiver: 8892 },
   databaseUrl: process.env.DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),
   vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000" },
@@ -140,13 +158,19 @@ const stack = await startStack({
 try {
   await seedBenchTenant(stack.databaseUrl);
   const results: Measurement[] = [];
-  const workloads = [...floors, ...(await entityWorkloads(stack.baseUrl))];
+  const identity = await entityWorkloads(stack.baseUrl);
+  const workloads = [...floors, ...identity.workloads];
   for (const workload of workloads) {
     console.log(`[bench] ${workload.name}: ${workload.method} ${workload.path}`);
     const result = await measure(stack.baseUrl, workload);
     const floor = results.find((r) => r.name === workload.floor);
     if (floor) result.ratioToFloor = Number((result.requestsPerSecond / floor.requestsPerSecond).toFixed(2));
     results.push(result);
+  }
+  const fanout: FanoutResult[] = [];
+  for (const sockets of [1, fanoutSockets]) {
+    console.log(`[bench] WebSocket fan-out to ${sockets} socket(s), ${fanoutEvents} events`);
+    fanout.push(await measureFanout({ baseUrl: stack.baseUrl, ...identity, sockets, events: fanoutEvents }));
   }
   const meta = {
     date: new Date().toISOString(),
@@ -156,13 +180,16 @@ try {
     connections,
   };
   mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify({ meta, results }, null, 2)}\n`);
-  const table = markdown(results, meta);
+  writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify({ meta, results, fanout }, null, 2)}\n`);
+  const table = markdown(results, fanout, meta);
   writeFileSync(join(root, "bench/results/latest.md"), table);
   console.log(`\n${table}`);
-  const failed = results.filter((r) => r.non2xx + r.errors > 0);
+  const failed = [
+    ...results.filter((r) => r.non2xx + r.errors > 0).map((r) => r.name),
+    ...fanout.filter((f) => f.missing > 0).map((f) => `fan-out to ${f.sockets}`),
+  ];
   if (failed.length > 0) {
-    console.error(`[bench] failures in: ${failed.map((r) => r.name).join(", ")}`);
+    console.error(`[bench] failures in: ${failed.join(", ")}`);
     process.exitCode = 1;
   }
 } finally {

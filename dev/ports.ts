@@ -10,6 +10,8 @@ export interface Ports {
   pglite: number;
   /** Twilio simulator (APEX_TWILIO_SIM_PORT). */
   twilioSimulator: number;
+  /** Webhook receiver that verifies Apex's signatures (APEX_WEBHOOK_RECEIVER_PORT). */
+  webhookReceiver: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -27,5 +29,6 @@ export function portsFromEnvironment(): Ports {
     relay: port("APEX_RELAY_PORT", 8790),
     pglite: port("APEX_PGLITE_PORT", 5433),
     twilioSimulator: port("APEX_TWILIO_SIM_PORT", 8791),
+    webhookReceiver: port("APEX_WEBHOOK_RECEIVER_PORT", 8792),
   };
 }

@@ -21,6 +21,7 @@ import {
 } from "./postgres/provision.ts";
 import { type Relay, startRelay } from "./relay.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
+import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
@@ -50,6 +51,7 @@ export interface Stack {
   baseUrl: string;
   databaseUrl: string;
   twilioSimulatorUrl: string;
+  webhookReceiverUrl: string;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(() => twilio.close());
     log("twilio-sim", `Twilio simulator on ${twilio.baseUrl}`);
 
+    const receiver = await startWebhookReceiver({
+      port: ports.webhookReceiver,
+      log: (line) => log("webhooks", line),
+    });
+    stops.push(() => receiver.close());
+    log("webhooks", `webhook receiver on ${receiver.baseUrl} (register ${receiver.baseUrl}/hooks/<name>)`);
+
     if (!options.reuseBuild || !existsSync(`${root}build/server/index.js`)) {
       log("ui", "building the Remix app");
       const build = spawnSync(bin("remix"), ["vite:build"], { cwd: root, stdio: "pipe", encoding: "utf8" });
@@ -112,7 +121,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await waitForHealth(baseUrl, wrangler, 90_000);
     log("worker", `Apex is up on ${baseUrl}`);
 
-    return { baseUrl, databaseUrl: database.url, twilioSimulatorUrl: twilio.baseUrl, stop };
+    return {
+      baseUrl,
+      databaseUrl: database.url,
+      twilioSimulatorUrl: twilio.baseUrl,
+      webhookReceiverUrl: receiver.baseUrl,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -1,16 +1,17 @@
 /**
  * `npm run test:e2e`: end-to-end checks against the stack `npm run dev` runs
- * (same orchestrator, its own ports and state). Today: the stack comes up
- * from nothing, reports healthy with Postgres reached through the relay, and
- * serves the UI and the API from one Worker. Browser tests (Chromium +
+ * (same orchestrator, its own ports and state): the stack comes up from
+ * nothing, reports healthy with Postgres reached through the relay, serves
+ * the UI and the API from one Worker, and delivers signed webhooks to the
+ * local receiver. Browser tests (Chromium +
  * playwright-core) join here with the web-app issue.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startStack } from "../dev/stack.ts";
+import { type Stack, startStack } from "../dev/stack.ts";
 
-type Check = { name: string; run: (baseUrl: string) => Promise<void> };
+type Check = { name: string; run: (baseUrl: string, stack: Stack) => Promise<void> };
 
 function expect(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
@@ -77,6 +78,52 @@ const checks: Check[] = [
     },
   },
   {
+    name: "a registered webhook endpoint receives a new lead, signed, and the receiver verifies it",
+    async run(baseUrl, stack) {
+      const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          email: `e2e-hooks-${Date.now()}@example.com`,
+          password: "a long enough password",
+          name: "E2E",
+          tenantName: "E2E Hooks",
+          projectName: "Main",
+        }),
+      });
+      const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
+      const headers = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+      const name = `e2e-${Date.now()}`;
+      const registered = await fetch(`${baseUrl}/api/v1/webhook-endpoints`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ url: `${stack.webhookReceiverUrl}/hooks/${name}`, events: ["lead.created"] }),
+      });
+      expect(registered.status === 201, `register answered ${registered.status}`);
+      const { secret } = (await registered.json()) as { secret: string };
+      await fetch(`${stack.webhookReceiverUrl}/_receivers/${name}`, {
+        method: "PUT",
+        body: JSON.stringify({ secret }),
+      });
+      await fetch(`${baseUrl}/api/v1/entities`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ projectId, type: "lead", name: "Hooked Hank" }),
+      });
+      let received: { verified: boolean; eventType: string }[] = [];
+      for (let i = 0; i < 100 && received.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        received = (
+          (await (await fetch(`${stack.webhookReceiverUrl}/_receivers/${name}`)).json()) as {
+            received: typeof received;
+          }
+        ).received;
+      }
+      expect(received.length === 1, `the receiver got ${received.length} deliveries`);
+      expect(received[0]?.verified === true && received[0]?.eventType === "lead.created", JSON.stringify(received));
+    },
+  },
+  {
     name: "an unknown API route is a problem+json 404",
     async run(baseUrl) {
       const response = await fetch(`${baseUrl}/api/v1/nope`);
@@ -89,7 +136,7 @@ const checks: Check[] = [
 const state = mkdtempSync(join(tmpdir(), "apex-e2e-"));
 const started = Date.now();
 const stack = await startStack({
-  ports: { worker: 8987, inspector: 9430, relay: 8990, pglite: 5633, twilioSimulator: 8991 },
+  ports: { worker: 8987, inspector: 9430, relay: 8990, pglite: 5633, twilioSimulator: 8991, webhookReceiver: 8992 },
   databaseUrl: process.env.E2E_DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),
   reuseBuild: true,
@@ -104,7 +151,7 @@ let failed = 0;
 try {
   for (const check of checks) {
     try {
-      await check.run(stack.baseUrl);
+      await check.run(stack.baseUrl, stack);
       passed++;
       console.log(`  ✓ ${check.name}`);
     } catch (error) {
