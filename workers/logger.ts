@@ -22,3 +22,14 @@ export function createLogger(base: LogFields = {}): Logger {
     with: (fields) => createLogger({ ...base, ...fields }),
   };
 }
+
+/**
+ * A readable message for anything thrown. Not everything thrown is an Error:
+ * the Neon driver, for one, rejects with a WebSocket ErrorEvent, which
+ * String() turns into "[object ErrorEvent]".
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === "object" && error !== null && "message" in error) return String(error.message);
+  return String(error);
+}

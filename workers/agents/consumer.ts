@@ -1,6 +1,6 @@
 import { openDatabase } from "../../schema/db";
 import { systemActor } from "../context";
-import { createLogger } from "../logger";
+import { createLogger, describeError } from "../logger";
 import { Problem } from "../problems";
 import { recordFinishedTicket } from "../services/ticket-history";
 import type { AgentContext } from "./agent";
@@ -69,7 +69,7 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
       }
       message.ack();
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = describeError(error);
       if (error instanceof Problem && error.status < 500) {
         // Refused, not broken (a paused project, a missing record): retrying cannot help.
         log.warn("agent refused; not retrying", { task, tenantId, problem: error.code, detail: text });

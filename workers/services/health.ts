@@ -1,4 +1,5 @@
 import { openDatabase } from "../../schema/db";
+import { describeError } from "../logger";
 import { pingPostgres } from "../repositories/health";
 
 export type CheckStatus = "ok" | "down";
@@ -38,7 +39,7 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
     await Promise.race([check(), timeout]);
     return { status: "ok", ms: Date.now() - started };
   } catch (error) {
-    return { status: "down", ms: Date.now() - started, error: error instanceof Error ? error.message : String(error) };
+    return { status: "down", ms: Date.now() - started, error: describeError(error) };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
