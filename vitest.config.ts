@@ -18,6 +18,11 @@ export default defineConfig({
           JWT_SIGNING_KEYS: inject("jwtSigningKeys"),
           // A receiver that verifies signatures the way an integrator would (dev/simulators/webhook-receiver.ts).
           WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
+          // The Twilio simulator (dev/simulators/twilio.ts), reached through the real twilio library.
+          TWILIO_API_BASE_URL: inject("twilioSimulatorUrl"),
+          TWILIO_SIMULATOR_URL: inject("twilioSimulatorUrl"),
+          TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000dev",
+          TWILIO_AUTH_TOKEN: "dev-twilio-auth-token",
           // Retries without waiting, so exhausting them fits in a test; backoff itself is unit-tested.
           AGENT_RETRY_BASE_SECONDS: "0",
           WEBHOOK_MAX_ATTEMPTS: "3",

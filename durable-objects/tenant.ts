@@ -19,6 +19,7 @@ import {
   DEFAULT_RETENTION_MS,
   type LedgerBegin,
   ledgerMigrations,
+  peekAction,
   pruneActions,
   releaseAction,
   type StoredResponse,
@@ -145,6 +146,53 @@ export class TenantDurableObject extends DurableObject<Env> {
         waiters.add(resolve);
         setTimeout(resolve, remaining);
       });
+    }
+  }
+
+  /**
+   * Claims several keys at once, atomically: `proceed` when none is taken
+   * (all become pending), the stored response of the first key already done,
+   * or `in-flight` when one stays pending past `waitMs`. Intake uses it to
+   * deduplicate a lead by phone, email and the source's own id together.
+   */
+  async beginMany(keys: string[], fingerprint: string, retentionMs: number, waitMs: number): Promise<LedgerBegin> {
+    const deadline = Date.now() + waitMs;
+    const sorted = [...new Set(keys)].sort();
+    for (;;) {
+      const now = Date.now();
+      let blocking: string | undefined;
+      for (const key of sorted) {
+        const peek = peekAction(this.sql, key, now);
+        if (peek.outcome === "replay") return peek;
+        if (peek.outcome === "in-flight") blocking = key;
+      }
+      if (!blocking) {
+        for (const key of sorted) beginAction(this.sql, key, fingerprint, now, retentionMs);
+        return { outcome: "proceed" };
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return { outcome: "in-flight" };
+      await new Promise<void>((resolve) => {
+        const waiters = this.ledgerWaiters.get(blocking) ?? new Set();
+        this.ledgerWaiters.set(blocking, waiters);
+        waiters.add(resolve);
+        setTimeout(resolve, remaining);
+      });
+    }
+  }
+
+  async completeMany(keys: string[], fingerprint: string, response: StoredResponse): Promise<void> {
+    for (const key of new Set(keys)) {
+      completeAction(this.sql, key, fingerprint, response);
+      this.wakeLedgerWaiters(key);
+    }
+    await this.scheduleLedgerPrune();
+  }
+
+  async releaseMany(keys: string[], fingerprint: string): Promise<void> {
+    for (const key of new Set(keys)) {
+      releaseAction(this.sql, key, fingerprint);
+      this.wakeLedgerWaiters(key);
     }
   }
 

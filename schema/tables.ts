@@ -15,6 +15,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -401,4 +402,23 @@ export const webhookAttempts = pgTable(
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("webhook_attempts_delivery_idx").on(t.tenantId, t.deliveryId)],
+);
+
+/**
+ * Phones that said STOP (or START again). Checked before every outbound call
+ * and SMS; a row with `optedOut = false` records a later START.
+ */
+export const optOuts = pgTable(
+  "opt_outs",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    phone: text("phone").notNull(),
+    optedOut: boolean("opted_out").notNull(),
+    /** The keyword or action that set it: STOP, START, api … */
+    source: text("source").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.phone] })],
 );

@@ -4,6 +4,8 @@ interface ApexTestBindings {
   DEAD_WS_PROXY: string;
   /** Base URL of dev/simulators/webhook-receiver.ts, started by test/global-setup.ts. */
   WEBHOOK_RECEIVER_URL: string;
+  /** The Twilio simulator's control API (pull mode), started by test/global-setup.ts. */
+  TWILIO_SIMULATOR_URL: string;
 }
 
 interface Env extends ApexTestBindings {}

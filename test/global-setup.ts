@@ -11,7 +11,9 @@ import { generateSigningKeys } from "../dev/jwt-keys.ts";
 import { migrate } from "../dev/migrate.ts";
 import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "../dev/postgres/provision.ts";
 import { startRelay } from "../dev/relay.ts";
+import { startTwilioSimulator } from "../dev/simulators/twilio.ts";
 import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
+import { DEV_TWILIO } from "../dev/stack.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -20,6 +22,7 @@ declare module "vitest" {
     deadPort: number;
     jwtSigningKeys: string;
     webhookReceiverUrl: string;
+    twilioSimulatorUrl: string;
   }
 }
 
@@ -46,8 +49,12 @@ export default async function setup(project: TestProject) {
   project.provide("jwtSigningKeys", generateSigningKeys());
   const receiver = await startWebhookReceiver({ port: 0 });
   project.provide("webhookReceiverUrl", receiver.baseUrl);
+  // Pull mode: the test Worker has no port, so tests take the simulator's webhooks and deliver them (test/twilio.ts).
+  const twilio = await startTwilioSimulator({ port: 0, ...DEV_TWILIO, webhookMode: "pull", msPerSecond: 1 });
+  project.provide("twilioSimulatorUrl", twilio.baseUrl);
 
   return async () => {
+    await twilio.close();
     await receiver.close();
     await relay.close();
     await database.close();

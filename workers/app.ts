@@ -20,12 +20,15 @@ import { benchRoutes } from "./routes/bench";
 import { entityRoutes } from "./routes/entities";
 import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
+import { leadIntakeRoutes } from "./routes/lead-intake";
 import { memberRoutes } from "./routes/members";
 import { pingRoutes } from "./routes/ping";
+import { projectSettingsRoutes } from "./routes/project-settings";
 import { realtimeRoutes } from "./routes/realtime";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
 import { taskRoutes } from "./routes/tasks";
+import { twilioWebhookRoutes } from "./routes/twilio-webhooks";
 import { usageRoutes } from "./routes/usage";
 import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
 
@@ -50,7 +53,10 @@ export function createApp() {
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
   app.route("/api/v1/projects", usageRoutes());
+  app.route("/api/v1/projects", projectSettingsRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
+  app.route("/webhooks/leads", leadIntakeRoutes());
+  app.route("/webhooks/twilio", twilioWebhookRoutes());
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

@@ -5,8 +5,11 @@ export type Role = "owner" | "admin" | "member" | "viewer";
 
 /** Who is calling and how we know (SPEC §4.9): recorded on every audit row. */
 export interface AuthContext {
-  /** `system`: cron jobs and agents acting for the tenant, not a caller. */
-  method: "jwt" | "api-key" | "system";
+  /**
+   * `system`: cron jobs and agents acting for the tenant, not a caller.
+   * `webhook`: a lead source or Twilio, proven by its signature or shared secret.
+   */
+  method: "jwt" | "api-key" | "system" | "webhook";
   tenantId: string;
   role: Role;
   userId?: string;
@@ -39,6 +42,15 @@ export function systemActor(tenantId: string, job: string): RequestActor {
     auth: { method: "system", tenantId, role: "owner", verifiedAt: new Date() },
     requestId: `${job}:${crypto.randomUUID()}`,
     ip: null,
+  };
+}
+
+/** A verified inbound webhook (lead source, Twilio) acting on a tenant. */
+export function webhookActor(tenantId: string, source: string, requestId: string, ip: string | null): RequestActor {
+  return {
+    auth: { method: "webhook", tenantId, role: "owner", issuer: source, verifiedAt: new Date() },
+    requestId,
+    ip,
   };
 }
 

@@ -1,16 +1,38 @@
 /**
- * Local Twilio: answers on Twilio's REST paths (`/2010-04-01/Accounts/{sid}/…`)
- * with HTTP Basic auth checked against the configured account, and Twilio's
- * JSON error shape. The speed-to-lead issue fills in Calls, Messages and
- * Recordings and the signed webhooks that drive a call back into Apex; until
- * then every resource answers Twilio's 20404 "not found".
+ * Local Twilio. Speaks the REST subset Apex uses — create a call, create a
+ * message, fetch a recording — on Twilio's paths with HTTP Basic auth and
+ * Twilio-shaped JSON and errors, and plays each call's lifecycle back into
+ * Apex with webhooks signed exactly as Twilio signs them (X-Twilio-Signature:
+ * base64 HMAC-SHA1 of the URL plus the sorted form parameters).
+ *
+ * Phones are scripted through a control API, so a developer or a test can say
+ * "the owner answers and presses 1", "the owner doesn't answer", "a customer
+ * calls the tracking number":
+ *
+ *   PUT  /_sim/phones/{e164}   {"answer":"answer"|"no-answer"|"busy","press":"1"|null,"talkSeconds":42}
+ *   PUT  /_sim/numbers/{e164}  {"voiceUrl":"…","smsUrl":"…"}   (a Twilio number's webhooks)
+ *   POST /_sim/inbound-call    {"from":"+1…","to":"+1…"}
+ *   POST /_sim/inbound-sms     {"from":"+1…","to":"+1…","body":"STOP"}
+ *   GET  /_sim/calls, /_sim/messages   what happened, step by step
+ *
+ * Webhooks are pushed to Apex over HTTP (npm run dev), or, in `pull` mode,
+ * parked in an outbox that a test inside workerd takes from
+ * (GET /_sim/outbox?wait=ms&match=substring-of-url) and answers
+ * (POST /_sim/outbox/{id}) — the test
+ * Worker has no port the simulator could reach.
  */
+import { createHmac, randomBytes } from "node:crypto";
 import http from "node:http";
+import { parseTwiml, type TwimlNode } from "./twiml.ts";
 
 export interface TwilioSimulatorOptions {
   port: number;
   accountSid: string;
   authToken: string;
+  /** push (default): POST webhooks to their URLs. pull: park them for a test to deliver. */
+  webhookMode?: "push" | "pull";
+  /** Simulated seconds are this many real milliseconds (default 20). */
+  msPerSecond?: number;
   log?: (line: string) => void;
 }
 
@@ -20,9 +42,65 @@ export interface TwilioSimulator {
   close(): Promise<void>;
 }
 
+interface PhoneScript {
+  answer: "answer" | "no-answer" | "busy";
+  /** The digit this phone presses at a Gather; null presses nothing. */
+  press: string | null;
+  talkSeconds: number;
+}
+
+interface SimCall {
+  sid: string;
+  from: string;
+  to: string;
+  direction: "outbound-api" | "inbound" | "outbound-dial";
+  status: string;
+  parentCallSid: string | null;
+  duration: number;
+  /** What happened, in order: "status:ringing", "say:…", "gather:1", "dial:+1…", "recording:RE…". */
+  steps: string[];
+  dateCreated: string;
+}
+
+interface SimMessage {
+  sid: string;
+  from: string;
+  to: string;
+  body: string;
+  direction: "outbound-api" | "inbound";
+  status: string;
+  dateCreated: string;
+}
+
+interface OutboxItem {
+  id: string;
+  url: string;
+  params: Record<string, string>;
+  signature: string;
+  taken: boolean;
+  resolve: (answer: { status: number; body: string }) => void;
+}
+
+const DEFAULT_SCRIPT: PhoneScript = { answer: "answer", press: "1", talkSeconds: 42 };
+
+const sid = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
+
+/** Twilio's request signature: HMAC-SHA1(authToken, url + each sorted key+value), base64. */
+export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+  const data = Object.keys(params)
+    .sort()
+    .reduce((acc, key) => acc + key + params[key], url);
+  return createHmac("sha1", authToken).update(data, "utf8").digest("base64");
+}
+
 function twilioError(res: http.ServerResponse, status: number, code: number, message: string): void {
   res.writeHead(status, { "Content-Type": "application/json" });
   res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
+}
+
+function json(res: http.ServerResponse, status: number, value: unknown): void {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(value));
 }
 
 function authorized(req: http.IncomingMessage, accountSid: string, authToken: string): boolean {
@@ -32,32 +110,446 @@ function authorized(req: http.IncomingMessage, accountSid: string, authToken: st
   return user === accountSid && password === authToken;
 }
 
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A short valid WAV (silence): what a recording download returns. */
+function silentWav(seconds: number): Buffer {
+  const rate = 8000;
+  const samples = Math.max(1, Math.min(seconds, 5)) * rate;
+  const buffer = Buffer.alloc(44 + samples * 2);
+  buffer.write("RIFF", 0);
+  buffer.writeUInt32LE(36 + samples * 2, 4);
+  buffer.write("WAVEfmt ", 8);
+  buffer.writeUInt32LE(16, 16);
+  buffer.writeUInt16LE(1, 20);
+  buffer.writeUInt16LE(1, 22);
+  buffer.writeUInt32LE(rate, 24);
+  buffer.writeUInt32LE(rate * 2, 28);
+  buffer.writeUInt16LE(2, 32);
+  buffer.writeUInt16LE(16, 34);
+  buffer.write("data", 36);
+  buffer.writeUInt32LE(samples * 2, 40);
+  return buffer;
+}
+
 export async function startTwilioSimulator(options: TwilioSimulatorOptions): Promise<TwilioSimulator> {
   const log = options.log ?? (() => undefined);
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (url.pathname === "/health") {
-      res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ ok: true, accountSid: options.accountSid }));
+  const msPerSecond = options.msPerSecond ?? 20;
+  const phones = new Map<string, PhoneScript>();
+  const numbers = new Map<string, { voiceUrl?: string; smsUrl?: string }>();
+  const calls = new Map<string, SimCall>();
+  const messages: SimMessage[] = [];
+  const recordings = new Map<string, { callSid: string; duration: number }>();
+  const outbox: OutboxItem[] = [];
+  const outboxWaiters = new Set<() => void>();
+  let baseUrl = "";
+  let sequence = 0;
+
+  const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * msPerSecond));
+  const scriptOf = (phone: string) => phones.get(phone) ?? DEFAULT_SCRIPT;
+
+  /** Sends one signed webhook and returns Apex's answer (TwiML, usually). */
+  async function deliver(url: string, params: Record<string, string>): Promise<{ status: number; body: string }> {
+    const signature = twilioSignature(options.authToken, url, params);
+    if (options.webhookMode === "pull") {
+      return new Promise((resolve) => {
+        outbox.push({ id: sid("WH"), url, params, signature, taken: false, resolve });
+        for (const wake of [...outboxWaiters]) wake();
+      });
+    }
+    try {
+      const response = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
+        body: new URLSearchParams(params).toString(),
+        signal: AbortSignal.timeout(15_000),
+      });
+      return { status: response.status, body: await response.text() };
+    } catch (error) {
+      log(`webhook ${url} failed: ${String(error)}`);
+      return { status: 599, body: "" };
+    }
+  }
+
+  const callParams = (call: SimCall): Record<string, string> => ({
+    AccountSid: options.accountSid,
+    ApiVersion: "2010-04-01",
+    CallSid: call.sid,
+    CallStatus: call.status,
+    Direction: call.direction,
+    From: call.from,
+    To: call.to,
+    ...(call.parentCallSid ? { ParentCallSid: call.parentCallSid } : {}),
+  });
+
+  async function statusCallback(call: SimCall, target: { url?: string; events: string[] }, event: string) {
+    call.steps.push(`status:${call.status}`);
+    log(`${call.sid} ${call.from} → ${call.to}: ${call.status}`);
+    if (!target.url || !target.events.includes(event)) return;
+    sequence += 1;
+    await deliver(target.url, {
+      ...callParams(call),
+      CallbackSource: "call-progress-events",
+      SequenceNumber: String(sequence),
+      Timestamp: new Date().toUTCString(),
+      ...(event === "completed" ? { CallDuration: String(call.duration) } : {}),
+    });
+  }
+
+  const absolute = (url: string, relativeTo: string) => new URL(url, relativeTo).toString();
+
+  /** Plays TwiML for a live call until it hangs up or runs out of verbs. */
+  async function play(call: SimCall, twimlUrl: string, answer: { status: number; body: string }): Promise<void> {
+    if (answer.status !== 200) {
+      call.steps.push(`error:webhook answered ${answer.status}`);
       return;
     }
-    const account = /^\/2010-04-01\/Accounts\/([^/]+)/.exec(url.pathname);
+    const response = parseTwiml(answer.body);
+    for (const verb of response.children) {
+      if (verb.name === "Say") {
+        call.steps.push(`say:${verb.text.trim()}`);
+        log(`${call.sid} says: ${verb.text.trim()}`);
+      } else if (verb.name === "Gather") {
+        for (const inner of verb.children) if (inner.name === "Say") call.steps.push(`say:${inner.text.trim()}`);
+        const digit = scriptOf(call.to).press;
+        call.steps.push(`gather:${digit ?? "none"}`);
+        log(`${call.sid} ${call.to} ${digit ? `presses ${digit}` : "presses nothing"}`);
+        if (digit || verb.attrs.actionOnEmptyResult === "true") {
+          const action = absolute(verb.attrs.action ?? twimlUrl, twimlUrl);
+          return play(call, action, await deliver(action, { ...callParams(call), Digits: digit ?? "" }));
+        }
+      } else if (verb.name === "Dial") {
+        const next = await dial(call, verb, twimlUrl);
+        if (next) return play(call, next.url, next.answer);
+      } else if (verb.name === "Redirect") {
+        const target = absolute(verb.text.trim(), twimlUrl);
+        return play(call, target, await deliver(target, callParams(call)));
+      } else if (verb.name === "Hangup" || verb.name === "Reject") {
+        call.steps.push("hangup");
+        return;
+      } else if (verb.name === "Pause") {
+        await sleep(Number(verb.attrs.length ?? 1));
+      }
+    }
+  }
+
+  /** <Dial><Number>…</Number></Dial>: rings the number, bridges, records, reports. */
+  async function dial(parent: SimCall, verb: TwimlNode, twimlUrl: string) {
+    const numberNode = verb.children.find((c) => c.name === "Number");
+    const to = (numberNode?.text ?? verb.text).trim();
+    const child: SimCall = {
+      sid: sid("CA"),
+      from: verb.attrs.callerId ?? parent.from,
+      to,
+      direction: "outbound-dial",
+      status: "ringing",
+      parentCallSid: parent.sid,
+      duration: 0,
+      steps: [],
+      dateCreated: new Date().toUTCString(),
+    };
+    calls.set(child.sid, child);
+    parent.steps.push(`dial:${to}`);
+    const script = scriptOf(to);
+    await sleep(1);
+    let dialStatus: string = script.answer === "answer" ? "completed" : script.answer;
+    if (script.answer === "answer") {
+      child.status = "in-progress";
+      child.steps.push("status:in-progress");
+      log(`${parent.sid} bridged to ${to}`);
+      await sleep(script.talkSeconds);
+      child.duration = script.talkSeconds;
+      child.status = "completed";
+      child.steps.push("status:completed");
+      const record = verb.attrs.record ?? "do-not-record";
+      if (record !== "do-not-record" && verb.attrs.recordingStatusCallback) {
+        const recordingSid = sid("RE");
+        recordings.set(recordingSid, { callSid: parent.sid, duration: script.talkSeconds });
+        parent.steps.push(`recording:${recordingSid}`);
+        const callback = absolute(verb.attrs.recordingStatusCallback, twimlUrl);
+        await deliver(callback, {
+          AccountSid: options.accountSid,
+          CallSid: parent.sid,
+          RecordingSid: recordingSid,
+          RecordingUrl: `${baseUrl}/2010-04-01/Accounts/${options.accountSid}/Recordings/${recordingSid}`,
+          RecordingStatus: "completed",
+          RecordingDuration: String(script.talkSeconds),
+          RecordingChannels: record.includes("dual") ? "2" : "1",
+          RecordingSource: "DialVerb",
+          RecordingStartTime: new Date().toUTCString(),
+        });
+      }
+    } else {
+      child.status = script.answer;
+      child.steps.push(`status:${script.answer}`);
+      dialStatus = script.answer;
+      log(`${parent.sid} dial to ${to}: ${script.answer}`);
+    }
+    parent.duration += child.duration;
+    if (!verb.attrs.action) return undefined;
+    const action = absolute(verb.attrs.action, twimlUrl);
+    const answer = await deliver(action, {
+      ...callParams(parent),
+      DialCallSid: child.sid,
+      DialCallStatus: dialStatus,
+      DialCallDuration: String(child.duration),
+    });
+    return { url: action, answer };
+  }
+
+  async function runOutboundCall(call: SimCall, form: URLSearchParams): Promise<void> {
+    const status = { url: form.get("StatusCallback") ?? undefined, events: form.getAll("StatusCallbackEvent") };
+    if (status.events.length === 0) status.events = ["completed"];
+    const script = scriptOf(call.to);
+    call.status = "initiated";
+    await statusCallback(call, status, "initiated");
+    await sleep(1);
+    call.status = "ringing";
+    await statusCallback(call, status, "ringing");
+    await sleep(1);
+    if (script.answer !== "answer") {
+      call.status = script.answer;
+      return statusCallback(call, status, "completed");
+    }
+    call.status = "in-progress";
+    await statusCallback(call, status, "answered");
+    const url = form.get("Url") ?? "";
+    await play(call, url, await deliver(url, callParams(call)));
+    call.duration = Math.max(call.duration, 1);
+    call.status = "completed";
+    await statusCallback(call, status, "completed");
+  }
+
+  async function runInboundCall(call: SimCall, voiceUrl: string): Promise<void> {
+    call.status = "ringing";
+    call.steps.push("status:ringing");
+    await play(call, voiceUrl, await deliver(voiceUrl, callParams(call)));
+    call.status = "completed";
+    call.steps.push("status:completed");
+  }
+
+  const callJson = (call: SimCall) => ({
+    sid: call.sid,
+    account_sid: options.accountSid,
+    from: call.from,
+    to: call.to,
+    status: call.status,
+    direction: call.direction,
+    parent_call_sid: call.parentCallSid,
+    duration: String(call.duration),
+    date_created: call.dateCreated,
+    api_version: "2010-04-01",
+    uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,
+  });
+
+  const messageJson = (m: SimMessage) => ({
+    sid: m.sid,
+    account_sid: options.accountSid,
+    from: m.from,
+    to: m.to,
+    body: m.body,
+    status: m.status,
+    direction: m.direction,
+    num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
+    date_created: m.dateCreated,
+    api_version: "2010-04-01",
+    uri: `/2010-04-01/Accounts/${options.accountSid}/Messages/${m.sid}.json`,
+  });
+
+  async function control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
+    const [, , area, key] = url.pathname.split("/").map(decodeURIComponent);
+    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
+    if (area === "phones" && key && req.method === "PUT") {
+      phones.set(key, {
+        answer: (input.answer as PhoneScript["answer"]) ?? "answer",
+        press: input.press === undefined ? "1" : (input.press as string | null),
+        talkSeconds: Number(input.talkSeconds ?? 42),
+      });
+      return json(res, 200, { phone: key, ...phones.get(key) });
+    }
+    if (area === "numbers" && key && req.method === "PUT") {
+      numbers.set(key, { voiceUrl: input.voiceUrl as string, smsUrl: input.smsUrl as string });
+      return json(res, 200, { number: key, ...numbers.get(key) });
+    }
+    if (area === "inbound-call" && req.method === "POST") {
+      const to = String(input.to);
+      const voiceUrl = numbers.get(to)?.voiceUrl;
+      if (!voiceUrl) return json(res, 404, { error: `no voiceUrl for ${to}; PUT /_sim/numbers/${to} first` });
+      const call: SimCall = {
+        sid: sid("CA"),
+        from: String(input.from),
+        to,
+        direction: "inbound",
+        status: "ringing",
+        parentCallSid: null,
+        duration: 0,
+        steps: [],
+        dateCreated: new Date().toUTCString(),
+      };
+      calls.set(call.sid, call);
+      log(`${call.sid} inbound call ${call.from} → ${to}`);
+      void runInboundCall(call, voiceUrl);
+      return json(res, 201, callJson(call));
+    }
+    if (area === "inbound-sms" && req.method === "POST") {
+      const to = String(input.to);
+      const smsUrl = numbers.get(to)?.smsUrl;
+      if (!smsUrl) return json(res, 404, { error: `no smsUrl for ${to}; PUT /_sim/numbers/${to} first` });
+      const message: SimMessage = {
+        sid: sid("SM"),
+        from: String(input.from),
+        to,
+        body: String(input.body ?? ""),
+        direction: "inbound",
+        status: "received",
+        dateCreated: new Date().toUTCString(),
+      };
+      messages.push(message);
+      log(`${message.sid} SMS ${message.from} → ${to}: ${message.body}`);
+      const answer = await deliver(smsUrl, {
+        AccountSid: options.accountSid,
+        ApiVersion: "2010-04-01",
+        MessageSid: message.sid,
+        SmsSid: message.sid,
+        From: message.from,
+        To: to,
+        Body: message.body,
+        NumMedia: "0",
+        NumSegments: "1",
+      });
+      return json(res, 201, { ...messageJson(message), webhookStatus: answer.status, reply: answer.body });
+    }
+    if (area === "calls" && req.method === "GET") return json(res, 200, { calls: [...calls.values()] });
+    if (area === "messages" && req.method === "GET") return json(res, 200, { messages });
+    if (area === "reset" && req.method === "POST") {
+      phones.clear();
+      calls.clear();
+      messages.length = 0;
+      return json(res, 200, { ok: true });
+    }
+    if (area === "outbox" && !key && req.method === "GET") {
+      const deadline = Date.now() + Number(url.searchParams.get("wait") ?? 0);
+      const match = url.searchParams.get("match") ?? "";
+      for (;;) {
+        const item = outbox.find((o) => !o.taken && o.url.includes(match));
+        if (item) {
+          item.taken = true;
+          return json(res, 200, { id: item.id, url: item.url, params: item.params, signature: item.signature });
+        }
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          res.writeHead(204);
+          return res.end();
+        }
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            outboxWaiters.delete(wake);
+            resolve();
+          };
+          outboxWaiters.add(wake);
+          setTimeout(wake, remaining);
+        });
+      }
+    }
+    if (area === "outbox" && key && req.method === "POST") {
+      const index = outbox.findIndex((o) => o.id === key);
+      const item = outbox[index];
+      if (!item) return json(res, 404, { error: "no such outbox item" });
+      outbox.splice(index, 1);
+      item.resolve({ status: Number(input.status ?? 200), body: String(input.body ?? "") });
+      return json(res, 200, { ok: true });
+    }
+    return json(res, 404, { error: "unknown control route" });
+  }
+
+  async function rest(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
+    const account = /^\/2010-04-01\/Accounts\/([^/]+)\/(.*)$/.exec(url.pathname);
     if (!account) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
     if (!authorized(req, options.accountSid, options.authToken) || account[1] !== options.accountSid) {
       log(`401 ${req.method} ${url.pathname}`);
       return twilioError(res, 401, 20003, "Authenticate");
     }
-    log(`404 ${req.method} ${url.pathname} (not simulated yet)`);
+    const resource = account[2] ?? "";
+    const form = new URLSearchParams(body);
+    if (resource === "Calls.json" && req.method === "POST") {
+      const missing = ["To", "From"].find((p) => !form.get(p)) ?? (form.get("Url") ? undefined : "Url");
+      if (missing) return twilioError(res, 400, 21201, `Required parameter "${missing}" missing.`);
+      const call: SimCall = {
+        sid: sid("CA"),
+        from: form.get("From") as string,
+        to: form.get("To") as string,
+        direction: "outbound-api",
+        status: "queued",
+        parentCallSid: null,
+        duration: 0,
+        steps: [],
+        dateCreated: new Date().toUTCString(),
+      };
+      calls.set(call.sid, call);
+      log(`${call.sid} call created ${call.from} → ${call.to}`);
+      void runOutboundCall(call, form);
+      return json(res, 201, callJson(call));
+    }
+    if (resource === "Messages.json" && req.method === "POST") {
+      if (!form.get("To")) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
+      if (!form.get("Body")) return twilioError(res, 400, 21602, "Message body is required.");
+      const message: SimMessage = {
+        sid: sid("SM"),
+        from: form.get("From") ?? "",
+        to: form.get("To") as string,
+        body: form.get("Body") as string,
+        direction: "outbound-api",
+        status: "queued",
+        dateCreated: new Date().toUTCString(),
+      };
+      messages.push(message);
+      log(`${message.sid} SMS ${message.from} → ${message.to}: ${message.body}`);
+      return json(res, 201, messageJson(message));
+    }
+    const recording = /^Recordings\/(RE[0-9a-f]+)(\.(wav|mp3|json))?$/.exec(resource);
+    if (recording && req.method === "GET") {
+      const found = recordings.get(recording[1] as string);
+      if (!found) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+      if (recording[3] === "json") return json(res, 200, { sid: recording[1], call_sid: found.callSid });
+      res.writeHead(200, { "Content-Type": "audio/x-wav" });
+      return res.end(silentWav(found.duration));
+    }
+    const oneCall = /^Calls\/(CA[0-9a-f]+)\.json$/.exec(resource);
+    if (oneCall && req.method === "GET") {
+      const call = calls.get(oneCall[1] as string);
+      return call
+        ? json(res, 200, callJson(call))
+        : twilioError(res, 404, 20404, "The requested resource was not found");
+    }
+    log(`404 ${req.method} ${url.pathname} (not simulated)`);
     twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      const body = await readBody(req);
+      if (url.pathname === "/health") return json(res, 200, { ok: true, accountSid: options.accountSid });
+      if (url.pathname.startsWith("/_sim/")) return await control(req, res, url, body);
+      return await rest(req, res, url, body);
+    } catch (error) {
+      log(`simulator error: ${String(error)}`);
+      if (!res.headersSent) json(res, 500, { error: String(error) });
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as { port: number };
+  baseUrl = `http://127.0.0.1:${port}`;
   return {
     port,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

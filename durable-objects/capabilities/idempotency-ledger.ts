@@ -87,6 +87,22 @@ export function beginAction(
   return { outcome: "proceed" };
 }
 
+/** What beginAction would answer, without taking the key. */
+export function peekAction(sql: SqlStorage, key: string, now: number): LedgerBegin {
+  const row = sql
+    .exec<Row>(
+      "SELECT fingerprint, state, response, pending_until, expires_at FROM idempotency_keys WHERE key = ?",
+      key,
+    )
+    .toArray()[0];
+  if (!row || row.expires_at <= now) return { outcome: "proceed" };
+  if (row.state === "done" && row.response) {
+    return { outcome: "replay", response: storedResponse.parse(JSON.parse(row.response)) };
+  }
+  if (row.state === "pending" && row.pending_until > now) return { outcome: "in-flight" };
+  return { outcome: "proceed" };
+}
+
 export function completeAction(sql: SqlStorage, key: string, fingerprint: string, response: StoredResponse): void {
   sql.exec(
     "UPDATE idempotency_keys SET state = 'done', response = ? WHERE key = ? AND fingerprint = ? AND state = 'pending'",

@@ -1,15 +1,26 @@
 import type { Agent } from "./agent";
+import { bridgeMissed, storeCallRecording } from "./call-follow-up";
 import { entityExport } from "./entity-export";
 import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
+import { salesAgent } from "./sales-agent";
 import { tenantHeartbeat } from "./tenant-heartbeat";
+import { transcribeCall } from "./transcribe-call";
 import { webhookDeliver } from "./webhook-deliver";
 import { webhookDispatch } from "./webhook-dispatch";
 
 /** Task name → agent. The queue consumer and the tasks route dispatch through this table only. */
 export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
-  [tenantHeartbeat, healthCheck, entityExport, logUsage, webhookDispatch, webhookDeliver].map((agent) => [
-    agent.task,
-    agent as Agent,
-  ]),
+  [
+    tenantHeartbeat,
+    healthCheck,
+    entityExport,
+    logUsage,
+    webhookDispatch,
+    webhookDeliver,
+    salesAgent,
+    bridgeMissed,
+    storeCallRecording,
+    transcribeCall,
+  ].map((agent) => [agent.task, agent as Agent]),
 );

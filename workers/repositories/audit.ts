@@ -15,7 +15,7 @@ export async function recordAudit(tx: Transaction, actor: RequestActor, event: A
   const { auth } = actor;
   await tx.insert(auditLog).values({
     tenantId: auth.tenantId,
-    actorType: auth.method === "api-key" ? "api_key" : auth.method === "system" ? "system" : "user",
+    actorType: { "api-key": "api_key", system: "system", webhook: "webhook", jwt: "user" }[auth.method],
     actorId: auth.apiKeyId ?? auth.userId ?? null,
     requestId: actor.requestId,
     action: event.action,

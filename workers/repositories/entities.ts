@@ -110,3 +110,24 @@ export async function listEntities(tx: Transaction, filter: EntityFilter): Promi
     .orderBy(desc(createdMs), desc(entities.id))
     .limit(filter.limit);
 }
+
+export async function findLeadByPhone(
+  tx: Transaction,
+  projectId: string,
+  phone: string,
+): Promise<EntityRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(entities)
+    .where(
+      and(
+        eq(entities.projectId, projectId),
+        eq(entities.type, "lead"),
+        isNull(entities.deletedAt),
+        sql`${entities.data}->>'phone' = ${phone}`,
+      ),
+    )
+    .orderBy(desc(entities.createdAt))
+    .limit(1);
+  return row;
+}

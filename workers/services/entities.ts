@@ -7,6 +7,7 @@ import { recordAudit } from "../repositories/audit";
 import {
   type EntityRow,
   findEntity,
+  findLeadByPhone,
   findSnapshot,
   insertEntity,
   insertSnapshot,
@@ -73,7 +74,7 @@ function preconditionFailed(current: number): Problem {
   });
 }
 
-interface Context {
+export interface EntityContext {
   db: Database;
   actor: RequestActor;
   /** Where committed changes are announced (the tenant's event log); absent for background jobs. */
@@ -82,7 +83,7 @@ interface Context {
 
 export async function createEntity(
   input: { projectId: string; type: string; name: string; status?: string | undefined; data: unknown },
-  { db, actor, publish }: Context,
+  { db, actor, publish }: EntityContext,
 ): Promise<Entity> {
   const created = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const data = await validateData(tx, input.type, input.data);
@@ -105,7 +106,7 @@ export async function createEntity(
   return created;
 }
 
-export async function getEntity(id: string, { db, actor }: Context, includeDeleted = false): Promise<Entity> {
+export async function getEntity(id: string, { db, actor }: EntityContext, includeDeleted = false): Promise<Entity> {
   const row = await withTenant(db, actor.auth.tenantId, (tx) => findEntity(tx, id));
   if (!row || (row.deletedAt && !includeDeleted)) throw notFound(id);
   return toEntity(row);
@@ -119,7 +120,7 @@ async function changeEntity(
   id: string,
   expectedVersion: number,
   action: string,
-  { db, actor, publish }: Context,
+  { db, actor, publish }: EntityContext,
   decide: (
     current: EntityRow,
     tx: Transaction,
@@ -149,7 +150,7 @@ export async function updateEntity(
   id: string,
   expectedVersion: number,
   patch: { name?: string | undefined; status?: string | null | undefined; data?: unknown },
-  context: Context,
+  context: EntityContext,
 ): Promise<Entity> {
   return changeEntity(id, expectedVersion, "entity.update", context, async (current, tx) => {
     if (current.deletedAt) throw notFound(id);
@@ -161,20 +162,20 @@ export async function updateEntity(
   });
 }
 
-export async function deleteEntity(id: string, expectedVersion: number, context: Context): Promise<Entity> {
+export async function deleteEntity(id: string, expectedVersion: number, context: EntityContext): Promise<Entity> {
   return changeEntity(id, expectedVersion, "entity.delete", context, (current) => {
     if (current.deletedAt) throw notFound(id);
     return { deletedAt: new Date() };
   });
 }
 
-export async function restoreEntity(id: string, context: Context): Promise<Entity> {
+export async function restoreEntity(id: string, context: EntityContext): Promise<Entity> {
   const current = await getEntity(id, context, true);
   if (!current.deletedAt) return current;
   return changeEntity(id, current.version, "entity.restore", context, () => ({ deletedAt: null }));
 }
 
-export async function entitySnapshots(id: string, context: Context) {
+export async function entitySnapshots(id: string, context: EntityContext) {
   await getEntity(id, context, true);
   const rows = await withTenant(context.db, context.actor.auth.tenantId, (tx) => listSnapshots(tx, id));
   return rows.map((r) => ({
@@ -185,7 +186,7 @@ export async function entitySnapshots(id: string, context: Context) {
 }
 
 /** Restoring a snapshot is itself a change: a new version whose state equals the snapshot's. */
-export async function restoreSnapshot(id: string, version: number, expectedVersion: number, context: Context) {
+export async function restoreSnapshot(id: string, version: number, expectedVersion: number, context: EntityContext) {
   const snapshot = await withTenant(context.db, context.actor.auth.tenantId, (tx) => findSnapshot(tx, id, version));
   if (!snapshot) throw problems.notFound(`Entity ${id} has no snapshot of version ${version}.`);
   const state = snapshot.state as { name: string; status: string | null; data: unknown; deletedAt: string | null };
@@ -225,7 +226,7 @@ export async function listEntityPage(
     cursor?: string | undefined;
     limit: number;
   },
-  { db, actor }: Context,
+  { db, actor }: EntityContext,
 ): Promise<{ items: Entity[]; nextCursor: string | null }> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const rows = await withTenant(db, actor.auth.tenantId, (tx) =>
@@ -234,4 +235,35 @@ export async function listEntityPage(
   const items = rows.slice(0, query.limit).map(toEntity);
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * For writers that are not a person holding an ETag (webhooks, agents): read
+ * the current version, apply `change`, and compare-and-set; a lost race is
+ * read again and retried, so concurrent callbacks each land once.
+ */
+export async function reviseEntity(
+  id: string,
+  change: (current: Entity) => { name?: string; status?: string | null; data?: Record<string, unknown> },
+  context: EntityContext,
+  maxAttempts = 8,
+): Promise<Entity> {
+  for (let attempt = 1; ; attempt++) {
+    const current = await getEntity(id, context);
+    try {
+      return await updateEntity(id, current.version, change(current), context);
+    } catch (error) {
+      if (!(error instanceof Problem && error.status === 412) || attempt >= maxAttempts) throw error;
+    }
+  }
+}
+
+/** The newest lead of a project with this phone, if any. */
+export async function leadByPhone(
+  projectId: string,
+  phone: string,
+  { db, actor }: EntityContext,
+): Promise<Entity | undefined> {
+  const row = await withTenant(db, actor.auth.tenantId, (tx) => findLeadByPhone(tx, projectId, phone));
+  return row ? toEntity(row) : undefined;
 }

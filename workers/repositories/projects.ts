@@ -1,0 +1,46 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Database } from "../../schema/db";
+import { projects } from "../../schema/tables";
+import { type Transaction, withSystem } from "../../schema/tenant-transaction";
+
+export type ProjectRow = typeof projects.$inferSelect;
+
+/**
+ * A webhook names its project in the URL and has no tenant yet; this is the
+ * one cross-tenant read it needs (apex_system may read projects, nothing else
+ * a webhook touches).
+ */
+export async function projectForWebhook(
+  db: Database,
+  projectId: string,
+): Promise<Pick<ProjectRow, "id" | "tenantId" | "name" | "settings"> | undefined> {
+  const [row] = await withSystem(db, (tx) =>
+    tx
+      .select({ id: projects.id, tenantId: projects.tenantId, name: projects.name, settings: projects.settings })
+      .from(projects)
+      .where(and(eq(projects.id, projectId), isNull(projects.deletedAt))),
+  );
+  return row;
+}
+
+export async function findProject(tx: Transaction, projectId: string): Promise<ProjectRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(projects)
+    .where(and(eq(projects.id, projectId), isNull(projects.deletedAt)));
+  return row;
+}
+
+export async function updateProjectSettingsIfVersion(
+  tx: Transaction,
+  projectId: string,
+  version: number,
+  settings: unknown,
+): Promise<ProjectRow | undefined> {
+  const [row] = await tx
+    .update(projects)
+    .set({ settings, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(projects.id, projectId), eq(projects.version, version)))
+    .returning();
+  return row;
+}

@@ -1,0 +1,56 @@
+import { z } from "zod";
+
+/**
+ * A project's speed-to-lead settings, kept in `projects.settings.voice`
+ * until the DNA issue moves them into the DNA's module layer. Defaults make a
+ * project usable the moment it has an owner phone and a tracking number.
+ */
+const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 phone number like +15551234567");
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour");
+const day = z.array(z.tuple([clock, clock])).max(4);
+
+export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+
+export const voiceSettingsSchema = z.object({
+  /** The owner's own phone: the bridge rings it first. */
+  ownerPhone: e164.optional(),
+  /** The project's Twilio number: caller id of the bridge, the number customers call. */
+  trackingNumber: e164.optional(),
+  /** ISO country for numbers written without a country code (e.g. "US", "NZ"). */
+  defaultCountry: z.string().length(2).default("US"),
+  timezone: z.string().min(1).default("UTC"),
+  /** Local opening hours per weekday; a missing or empty day is closed. Absent entirely: always open. */
+  businessHours: z.partialRecord(z.enum(DAYS), day).optional(),
+  whisperTemplate: z.string().max(500).default("New lead from {source}: {name}{about}. Press 1 to connect."),
+  ownerSmsTemplate: z.string().max(500).default("New lead from {source}: {name} {phone}{about}"),
+  textBackTemplate: z
+    .string()
+    .max(500)
+    .default("Thanks for contacting {business}! We missed you just now and will call you back shortly."),
+  disclosure: z.string().max(300).default("This call is recorded for quality."),
+  /** A second intake of the same phone or email within this window joins the first lead. */
+  dedupWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
+  /** One text-back per caller per window, however often they try. */
+  textBackWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
+  /** Secrets the lead sources prove themselves with. */
+  intake: z
+    .object({
+      googleKey: z.string().min(8).max(200).optional(),
+      wordpressSecret: z.string().min(16).max(200).optional(),
+      formToken: z.string().min(16).max(200).optional(),
+    })
+    .default({}),
+});
+
+export type VoiceSettings = z.infer<typeof voiceSettingsSchema>;
+
+export function voiceSettingsOf(settings: unknown): VoiceSettings {
+  const raw = (settings as { voice?: unknown } | null)?.voice ?? {};
+  const parsed = voiceSettingsSchema.safeParse(raw);
+  return parsed.success ? parsed.data : voiceSettingsSchema.parse({});
+}
+
+/** `{name}`-style placeholders; unknown ones are left as they are. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+}
