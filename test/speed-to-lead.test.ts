@@ -9,6 +9,7 @@ import {
   scriptPhone,
   simCalls,
   simMessages,
+  simulateInboundCall,
   simulateInboundSms,
   testPhone,
 } from "./twilio";
@@ -319,6 +320,60 @@ describe("the bridge call", () => {
     expect(done.result).toMatchObject({ outcome: "skipped", reason: "the customer opted out" });
     expect((await simCalls()).filter((c) => c.to === customer || c.to === project.ownerPhone)).toHaveLength(0);
     expect((await simMessages()).filter((m) => m.to === customer)).toHaveLength(0);
+  });
+});
+
+describe("inbound calls", () => {
+  const leadsWithPhone = async (project: Project, phone: string) =>
+    (
+      await (
+        await request("/api/v1/entities?type=lead&limit=100", { headers: project.tenant.auth })
+      ).json<{ items: Entity[] }>()
+    ).items.filter((l) => l.data.phone === phone);
+
+  it("a call to the tracking number is forwarded to the owner, recorded, and lands on the caller's lead", async () => {
+    const project = await projectWithVoice("inbound-answered");
+    const caller = testPhone();
+    await scriptPhone(project.ownerPhone, { answer: "answer", talkSeconds: 30 });
+    await configureNumber(project.trackingNumber, {
+      voiceUrl: `${env.PUBLIC_BASE_URL}/webhooks/twilio/inbound?project=${project.tenant.projectId}`,
+    });
+    await simulateInboundCall({ from: caller, to: project.trackingNumber });
+    let lead: Entity | undefined;
+    await deliverTwilioWebhooks([project.tenant.projectId, project.tenant.tenantId], async () => {
+      [lead] = await leadsWithPhone(project, caller);
+      return lead?.data.transcription === "pending";
+    });
+    expect(lead).toMatchObject({ data: { source: "phone-call", phone: caller } });
+    const [inbound] = (await simCalls()).filter((c) => c.from === caller && c.direction === "inbound");
+    expect(inbound?.steps).toContain(`dial:${project.ownerPhone}`);
+    expect(inbound?.steps.some((s) => s.startsWith("recording:RE"))).toBe(true);
+    expect((await simMessages()).filter((m) => m.to === caller)).toHaveLength(0);
+  });
+
+  it("a caller who misses the owner three times gets one text-back and one lead", async () => {
+    const project = await projectWithVoice("inbound-missed");
+    const caller = testPhone();
+    await scriptPhone(project.ownerPhone, { answer: "no-answer" });
+    await configureNumber(project.trackingNumber, {
+      voiceUrl: `${env.PUBLIC_BASE_URL}/webhooks/twilio/inbound?project=${project.tenant.projectId}`,
+    });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await simulateInboundCall({ from: caller, to: project.trackingNumber });
+      await deliverTwilioWebhooks([project.tenant.projectId, project.tenant.tenantId], async () => {
+        const calls = (await simCalls()).filter((c) => c.from === caller && c.direction === "inbound");
+        const [lead] = await leadsWithPhone(project, caller);
+        return (
+          calls.length === attempt &&
+          calls.every((c) => c.status === "completed") &&
+          Boolean(lead?.data.lastMissedCallAt)
+        );
+      });
+    }
+    // The follow-up runs from the queue; give the last one time to land before counting.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await simMessages()).filter((m) => m.to === caller)).toHaveLength(1);
+    expect(await leadsWithPhone(project, caller)).toHaveLength(1);
   });
 });
 

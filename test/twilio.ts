@@ -17,14 +17,18 @@ export interface DeliveredWebhook {
 const sim = (path: string, init?: RequestInit) => fetch(`${env.TWILIO_SIMULATOR_URL}${path}`, init);
 
 export async function deliverTwilioWebhooks(
-  match: string,
+  match: string | string[],
   done: () => Promise<boolean>,
   timeoutMs = 20_000,
 ): Promise<DeliveredWebhook[]> {
   const delivered: DeliveredWebhook[] = [];
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const taken = await sim(`/_sim/outbox?wait=100&match=${encodeURIComponent(match)}`);
+    const query = [match]
+      .flat()
+      .map((m) => `match=${encodeURIComponent(m)}`)
+      .join("&");
+    const taken = await sim(`/_sim/outbox?wait=100&${query}`);
     if (taken.status === 200) {
       const item = await taken.json<{ id: string; url: string; params: Record<string, string>; signature: string }>();
       const url = new URL(item.url);
@@ -82,4 +86,8 @@ export async function simulateInboundSms(input: { from: string; to: string; body
 /** A fresh US number per test, so scripted phones never collide across tests. */
 export function testPhone(): string {
   return `+1555${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+}
+
+export async function simulateInboundCall(input: { from: string; to: string }) {
+  return sim("/_sim/inbound-call", { method: "POST", body: JSON.stringify(input) });
 }

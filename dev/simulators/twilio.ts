@@ -433,9 +433,10 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     }
     if (area === "outbox" && !key && req.method === "GET") {
       const deadline = Date.now() + Number(url.searchParams.get("wait") ?? 0);
-      const match = url.searchParams.get("match") ?? "";
+      const matches = url.searchParams.getAll("match");
+      const wanted = (o: OutboxItem) => matches.length === 0 || matches.some((m) => o.url.includes(m));
       for (;;) {
-        const item = outbox.find((o) => !o.taken && o.url.includes(match));
+        const item = outbox.find((o) => !o.taken && wanted(o));
         if (item) {
           item.taken = true;
           return json(res, 200, { id: item.id, url: item.url, params: item.params, signature: item.signature });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { missedBridgeFollowUp, storeRecording } from "../services/voice";
+import { missedBridgeFollowUp, missedInboundFollowUp, storeRecording } from "../services/voice";
 import { defineAgent } from "./agent";
 
 /** Internal: a bridge that did not connect — SMS the owner, text the customer back (once per window). */
@@ -25,4 +25,14 @@ export const storeCallRecording = defineAgent({
     await env.TENANT.getByName(tenantId).createTicket(tenantId, "transcribe_call", { callId: params.callId });
     return stored;
   },
+});
+
+/** Internal: a caller missed the owner — one text-back per caller per window. */
+export const inboundMissed = defineAgent({
+  task: "inbound_missed",
+  mode: "heavy",
+  role: "owner",
+  internal: true,
+  params: z.object({ callId: z.uuid() }),
+  run: (params, { env, actor, db }) => missedInboundFollowUp(params.callId, { env, db: db(), actor }),
 });

@@ -1,5 +1,5 @@
 import type { Agent } from "./agent";
-import { bridgeMissed, storeCallRecording } from "./call-follow-up";
+import { bridgeMissed, inboundMissed, storeCallRecording } from "./call-follow-up";
 import { entityExport } from "./entity-export";
 import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
@@ -20,6 +20,7 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     webhookDeliver,
     salesAgent,
     bridgeMissed,
+    inboundMissed,
     storeCallRecording,
     transcribeCall,
   ].map((agent) => [agent.task, agent as Agent]),

@@ -7,6 +7,8 @@ import {
   callStatus,
   connectTwiml,
   dialStatus,
+  inboundCall,
+  inboundDialStatus,
   inboundSms,
   recordingReady,
   tenantOfProject,
@@ -112,6 +114,15 @@ export function twilioWebhookRoutes() {
     const { performed } = await recordingReady(id, c.var.form, context(c));
     if (performed) await enqueue(c.env, c.var.actor.auth.tenantId, "store_call_recording", { callId: id });
     return c.body(null, 204);
+  });
+
+  app.post("/inbound", async (c) => xml(await inboundCall(c.req.query("project") ?? "", c.var.form, context(c))));
+
+  app.post("/inbound-status", async (c) => {
+    const id = callId(c);
+    const { twiml, missed } = await inboundDialStatus(id, c.var.form, context(c));
+    if (missed) await enqueue(c.env, c.var.actor.auth.tenantId, "inbound_missed", { callId: id });
+    return xml(twiml);
   });
 
   app.post("/sms", async (c) => {

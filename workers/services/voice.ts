@@ -535,3 +535,115 @@ export async function inboundSms(projectId: string, params: Record<string, strin
 export async function tenantOfProject(db: Database, projectId: string): Promise<string | undefined> {
   return (await projectForWebhook(db, projectId))?.tenantId;
 }
+
+/**
+ * A call to the project's tracking number (SPEC §6 B): it becomes a call on
+ * the caller's lead (found by phone, or new) and is forwarded to the owner,
+ * recorded. Deduplicated on CallSid.
+ */
+export async function inboundCall(
+  projectId: string,
+  params: Record<string, string>,
+  context: VoiceContext,
+): Promise<string> {
+  const { settings } = await projectVoice(projectId, context);
+  const caller = params.From ?? "";
+  const { result } = await onceOnly(
+    context.env,
+    context.actor.auth.tenantId,
+    `twilio-inbound:${params.CallSid}`,
+    72 * HOUR_MS,
+    async () => {
+      const ctx = entityContext(context);
+      const lead =
+        (await leadByPhone(projectId, caller, ctx)) ??
+        (await createEntity(
+          {
+            projectId,
+            type: "lead",
+            name: `Caller ${caller}`,
+            status: "new",
+            data: { phone: caller, source: "phone-call", receivedAt: new Date().toISOString() },
+          },
+          ctx,
+        ));
+      const call = await createEntity(
+        {
+          projectId,
+          type: "call",
+          name: `Call from ${caller}`,
+          status: "ringing",
+          data: {
+            direction: "inbound",
+            kind: "inbound",
+            from: caller,
+            to: params.To,
+            callSid: params.CallSid,
+            leadId: lead.id,
+            timeline: [{ status: "ringing", at: new Date().toISOString() }],
+          },
+        },
+        ctx,
+      );
+      await relate(lead.id, { toId: call.id, type: "has_call" }, ctx);
+      return { callId: call.id, leadId: lead.id };
+    },
+  );
+  const twiml = new VoiceResponse();
+  if (!settings.ownerPhone) {
+    twiml.say("Sorry, nobody can take your call right now. We'll text you back.");
+    twiml.hangup();
+    return twiml.toString();
+  }
+  const query = { tenant: context.actor.auth.tenantId, call: result.callId };
+  twiml.say(settings.disclosure);
+  const dial = twiml.dial({
+    timeout: 20,
+    record: "record-from-answer-dual",
+    recordingStatusCallback: webhookUrl(context.env, "recording-status", query),
+    action: webhookUrl(context.env, "inbound-status", query),
+  });
+  dial.number(settings.ownerPhone);
+  return twiml.toString();
+}
+
+/** How the forward to the owner ended; a missed one gets the caller a text-back (one per window). */
+export async function inboundDialStatus(callId: string, params: Record<string, string>, context: VoiceContext) {
+  const status = params.DialCallStatus ?? "unknown";
+  const { performed } = await onceOnly(
+    context.env,
+    context.actor.auth.tenantId,
+    `twilio-inbound-dial:${params.CallSid}`,
+    72 * HOUR_MS,
+    async () => {
+      const duration = Number(params.DialCallDuration ?? 0);
+      await appendTimeline(
+        callId,
+        { status: `owner-${status}`, duration },
+        context,
+        () => ({
+          connected: status === "completed",
+          durationSeconds: duration,
+        }),
+        status === "completed" ? "completed" : status,
+      );
+      return { status };
+    },
+  );
+  const twiml = new VoiceResponse();
+  const missed = status !== "completed";
+  if (missed) twiml.say("Sorry we missed you. We'll text you right back.");
+  twiml.hangup();
+  return { twiml: twiml.toString(), missed: performed && missed };
+}
+
+/** After a missed inbound call: the one text-back, and the lead marked. */
+export async function missedInboundFollowUp(callId: string, context: VoiceContext) {
+  const call = await getEntity(callId, context);
+  const { settings } = await projectVoice(call.projectId, context);
+  const caller = String(call.data.from ?? "");
+  const leadId = typeof call.data.leadId === "string" ? call.data.leadId : undefined;
+  const sent = await textBack(call.projectId, caller, settings, context, leadId);
+  if (leadId) await markLead(leadId, { lastMissedCallAt: new Date().toISOString() }, context);
+  return sent;
+}
