@@ -124,6 +124,59 @@ const checks: Check[] = [
     },
   },
   {
+    name: "a lead posted to the intake webhook rings the owner, who presses 1, and the call connects (Twilio simulator)",
+    async run(baseUrl, stack) {
+      const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          email: `e2e-bridge-${Date.now()}@example.com`,
+          password: "a long enough password",
+          name: "E2E",
+          tenantName: "E2E Bridge",
+          projectName: "Main",
+        }),
+      });
+      const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
+      const auth = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+      const settingsUrl = `${baseUrl}/api/v1/projects/${projectId}/voice-settings`;
+      const etag = (await fetch(settingsUrl, { headers: auth })).headers.get("etag") ?? "";
+      const saved = await fetch(settingsUrl, {
+        method: "PUT",
+        headers: { ...auth, "if-match": etag },
+        body: JSON.stringify({
+          ownerPhone: "+15550100001",
+          trackingNumber: "+15550100002",
+          intake: { formToken: "e2e-form-token-0123456789" },
+        }),
+      });
+      expect(saved.status === 200, `voice settings answered ${saved.status}`);
+      await fetch(`${stack.twilioSimulatorUrl}/_sim/phones/%2B15550100001`, {
+        method: "PUT",
+        body: JSON.stringify({ answer: "answer", press: "1" }),
+      });
+      const posted = await fetch(
+        `${baseUrl}/webhooks/leads/form?project=${projectId}&token=e2e-form-token-0123456789`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "Jane", phone: "+15550100003", message: "leaking pipe" }),
+        },
+      );
+      expect(posted.status === 200, `intake answered ${posted.status}: ${await posted.clone().text()}`);
+      const { leadId } = (await posted.json()) as { leadId: string };
+      let bridge: { status?: string } | undefined;
+      for (let i = 0; i < 150 && bridge?.status !== "connected"; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const lead = (await (await fetch(`${baseUrl}/api/v1/entities/${leadId}`, { headers: auth })).json()) as {
+          data: { bridge?: { status?: string } };
+        };
+        bridge = lead.data.bridge;
+      }
+      expect(bridge?.status === "connected", `the bridge ended as ${JSON.stringify(bridge)}`);
+    },
+  },
+  {
     name: "an unknown API route is a problem+json 404",
     async run(baseUrl) {
       const response = await fetch(`${baseUrl}/api/v1/nope`);

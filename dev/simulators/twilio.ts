@@ -214,7 +214,11 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         call.steps.push(`say:${verb.text.trim()}`);
         log(`${call.sid} says: ${verb.text.trim()}`);
       } else if (verb.name === "Gather") {
-        for (const inner of verb.children) if (inner.name === "Say") call.steps.push(`say:${inner.text.trim()}`);
+        for (const inner of verb.children) {
+          if (inner.name !== "Say") continue;
+          call.steps.push(`say:${inner.text.trim()}`);
+          log(`${call.sid} whispers: ${inner.text.trim()}`);
+        }
         const digit = scriptOf(call.to).press;
         call.steps.push(`gather:${digit ?? "none"}`);
         log(`${call.sid} ${call.to} ${digit ? `presses ${digit}` : "presses nothing"}`);
