@@ -23,6 +23,11 @@ export default defineConfig({
           TWILIO_SIMULATOR_URL: inject("twilioSimulatorUrl"),
           TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000dev",
           TWILIO_AUTH_TOKEN: "dev-twilio-auth-token",
+          // The Gemini simulator (dev/simulators/gemini.ts), reached through @google/genai.
+          GEMINI_API_KEY: "sim-gemini-key",
+          GEMINI_API_BASE_URL: inject("geminiSimulatorUrl"),
+          GEMINI_SIMULATOR_URL: inject("geminiSimulatorUrl"),
+          SECRETS_ENCRYPTION_KEY: inject("secretsEncryptionKey"),
           // Retries without waiting, so exhausting them fits in a test; backoff itself is unit-tested.
           AGENT_RETRY_BASE_SECONDS: "0",
           WEBHOOK_MAX_ATTEMPTS: "3",

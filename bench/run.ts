@@ -145,7 +145,15 @@ async function seedBenchTenant(databaseUrl: string): Promise<void> {
 
 const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
 const stack = await startStack({
-  ports: { worker: 8887, inspector: 9330, relay: 8890, pglite: 5533, twilioSimulator: 8891, webhookReceiver: 8892 },
+  ports: {
+    worker: 8887,
+    inspector: 9330,
+    relay: 8890,
+    pglite: 5533,
+    twilioSimulator: 8891,
+    webhookReceiver: 8892,
+    geminiSimulator: 8893,
+  },
   databaseUrl: process.env.DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),
   vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000" },

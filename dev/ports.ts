@@ -12,6 +12,8 @@ export interface Ports {
   twilioSimulator: number;
   /** Webhook receiver that verifies Apex's signatures (APEX_WEBHOOK_RECEIVER_PORT). */
   webhookReceiver: number;
+  /** Gemini simulator, unless GEMINI_API_KEY is set (APEX_GEMINI_SIM_PORT). */
+  geminiSimulator: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -30,5 +32,6 @@ export function portsFromEnvironment(): Ports {
     pglite: port("APEX_PGLITE_PORT", 5433),
     twilioSimulator: port("APEX_TWILIO_SIM_PORT", 8791),
     webhookReceiver: port("APEX_WEBHOOK_RECEIVER_PORT", 8792),
+    geminiSimulator: port("APEX_GEMINI_SIM_PORT", 8793),
   };
 }

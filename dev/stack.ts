@@ -20,12 +20,16 @@ import {
   waitForPostgres,
 } from "./postgres/provision.ts";
 import { type Relay, startRelay } from "./relay.ts";
+import { startGeminiSimulator } from "./simulators/gemini.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 
+/** Local only: the simulator's key, and a fixed key for encrypting tenants' provider keys in `.data`. */
+export const DEV_GEMINI_KEY = "dev-gemini-key";
+const DEV_SECRETS_ENCRYPTION_KEY = "ZGV2LW9ubHktc2VjcmV0cy1lbmNyeXB0aW9uLWtleSE";
 export const DEV_TWILIO = { accountSid: "AC00000000000000000000000000000dev", authToken: "dev-twilio-auth-token" };
 
 export interface StackOptions {
@@ -92,6 +96,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     stops.push(() => twilio.close());
     log("twilio-sim", `Twilio simulator on ${twilio.baseUrl}`);
 
+    // A real GEMINI_API_KEY in the environment means the real Gemini; otherwise the simulator.
+    let gemini: { key: string; baseUrl: string };
+    if (process.env.GEMINI_API_KEY) {
+      gemini = { key: process.env.GEMINI_API_KEY, baseUrl: "" };
+      log("gemini-sim", "GEMINI_API_KEY is set: using Google's Gemini, not the simulator");
+    } else {
+      const simulator = await startGeminiSimulator({
+        port: ports.geminiSimulator,
+        apiKey: DEV_GEMINI_KEY,
+        log: (line) => log("gemini-sim", line),
+      });
+      stops.push(() => simulator.close());
+      gemini = { key: DEV_GEMINI_KEY, baseUrl: simulator.baseUrl };
+      log("gemini-sim", `Gemini simulator on ${simulator.baseUrl}`);
+    }
+
     const receiver = await startWebhookReceiver({
       port: ports.webhookReceiver,
       log: (line) => log("webhooks", line),
@@ -113,6 +133,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TWILIO_API_BASE_URL: twilio.baseUrl,
       TWILIO_ACCOUNT_SID: DEV_TWILIO.accountSid,
       TWILIO_AUTH_TOKEN: DEV_TWILIO.authToken,
+      GEMINI_API_KEY: gemini.key,
+      GEMINI_API_BASE_URL: gemini.baseUrl,
+      SECRETS_ENCRYPTION_KEY: process.env.SECRETS_ENCRYPTION_KEY ?? DEV_SECRETS_ENCRYPTION_KEY,
       JWT_SIGNING_KEYS: options.jwtSigningKeys ?? generateSigningKeys(),
       ...options.vars,
     });

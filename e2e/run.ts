@@ -189,7 +189,15 @@ const checks: Check[] = [
 const state = mkdtempSync(join(tmpdir(), "apex-e2e-"));
 const started = Date.now();
 const stack = await startStack({
-  ports: { worker: 8987, inspector: 9430, relay: 8990, pglite: 5633, twilioSimulator: 8991, webhookReceiver: 8992 },
+  ports: {
+    worker: 8987,
+    inspector: 9430,
+    relay: 8990,
+    pglite: 5633,
+    twilioSimulator: 8991,
+    webhookReceiver: 8992,
+    geminiSimulator: 8993,
+  },
   databaseUrl: process.env.E2E_DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),
   reuseBuild: true,

@@ -422,3 +422,21 @@ export const optOuts = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.phone] })],
 );
+
+/**
+ * Which LLM a tenant's agents use (SPEC §9). The provider key is stored
+ * encrypted (AES-GCM, key from the SECRETS_ENCRYPTION_KEY secret, the
+ * tenant id as associated data) and only its last four characters in clear.
+ */
+export const llmSettings = pgTable("llm_settings", {
+  tenantId: uuid("tenant_id")
+    .primaryKey()
+    .references(() => tenants.id),
+  provider: text("provider").notNull(),
+  model: text("model"),
+  baseUrl: text("base_url"),
+  apiKeyCiphertext: text("api_key_ciphertext"),
+  apiKeyHint: text("api_key_hint"),
+  version: integer("version").notNull().default(1),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});

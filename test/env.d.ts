@@ -6,6 +6,8 @@ interface ApexTestBindings {
   WEBHOOK_RECEIVER_URL: string;
   /** The Twilio simulator's control API (pull mode), started by test/global-setup.ts. */
   TWILIO_SIMULATOR_URL: string;
+  /** The Gemini simulator's control API (`/_sim/next`). */
+  GEMINI_SIMULATOR_URL: string;
 }
 
 interface Env extends ApexTestBindings {}

@@ -11,6 +11,7 @@ import { generateSigningKeys } from "../dev/jwt-keys.ts";
 import { migrate } from "../dev/migrate.ts";
 import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "../dev/postgres/provision.ts";
 import { startRelay } from "../dev/relay.ts";
+import { startGeminiSimulator } from "../dev/simulators/gemini.ts";
 import { startTwilioSimulator } from "../dev/simulators/twilio.ts";
 import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
 import { DEV_TWILIO } from "../dev/stack.ts";
@@ -23,6 +24,8 @@ declare module "vitest" {
     jwtSigningKeys: string;
     webhookReceiverUrl: string;
     twilioSimulatorUrl: string;
+    geminiSimulatorUrl: string;
+    secretsEncryptionKey: string;
   }
 }
 
@@ -52,8 +55,15 @@ export default async function setup(project: TestProject) {
   // Pull mode: the test Worker has no port, so tests take the simulator's webhooks and deliver them (test/twilio.ts).
   const twilio = await startTwilioSimulator({ port: 0, ...DEV_TWILIO, webhookMode: "pull", msPerSecond: 1 });
   project.provide("twilioSimulatorUrl", twilio.baseUrl);
+  const gemini = await startGeminiSimulator({ port: 0, apiKey: "sim-gemini-key" });
+  project.provide("geminiSimulatorUrl", gemini.baseUrl);
+  project.provide(
+    "secretsEncryptionKey",
+    Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
+  );
 
   return async () => {
+    await gemini.close();
     await twilio.close();
     await receiver.close();
     await relay.close();

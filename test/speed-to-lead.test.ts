@@ -215,7 +215,8 @@ describe("the bridge call", () => {
     await deliverTwilioWebhooks(project.tenant.tenantId, async () => {
       const lead = await entity(project, leadId);
       callId = (lead.data.bridge as { callId?: string } | undefined)?.callId ?? "";
-      if (!callId || lead.data.transcription !== "pending") return false;
+      // The whole chain: recording stored → transcribed → analyzed (Gemini simulator).
+      if (!callId || !lead.data.analysis) return false;
       const call = await entity(project, callId);
       return call.status === "completed";
     });
@@ -248,8 +249,16 @@ describe("the bridge call", () => {
     const lead = await entity(project, leadId);
     expect(lead).toMatchObject({
       status: "contacted",
-      data: { bridge: { status: "connected" }, transcription: "pending" },
+      data: {
+        bridge: { status: "connected" },
+        transcription: "done",
+        analysis: { callId, provider: "gemini", promptVersion: "analyze-call/1" },
+      },
     });
+    const analysis = lead.data.analysis as { sentiment: string; urgency: string; summary: string };
+    expect(["positive", "neutral", "negative"]).toContain(analysis.sentiment);
+    expect(analysis.summary.length).toBeGreaterThan(0);
+    expect((call.data.transcript as { text: string }).text).toContain("Customer:");
 
     const page = await (
       await request(`/api/v1/realtime/poll?channels=entity:${callId}&cursor=0`, { headers: project.tenant.auth })
@@ -342,7 +351,7 @@ describe("inbound calls", () => {
     let lead: Entity | undefined;
     await deliverTwilioWebhooks([project.tenant.projectId, project.tenant.tenantId], async () => {
       [lead] = await leadsWithPhone(project, caller);
-      return lead?.data.transcription === "pending";
+      return typeof lead?.data.transcription === "string";
     });
     expect(lead).toMatchObject({ data: { source: "phone-call", phone: caller } });
     const [inbound] = (await simCalls()).filter((c) => c.from === caller && c.direction === "inbound");

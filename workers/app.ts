@@ -21,6 +21,7 @@ import { entityRoutes } from "./routes/entities";
 import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
 import { leadIntakeRoutes } from "./routes/lead-intake";
+import { llmSettingsRoutes } from "./routes/llm-settings";
 import { memberRoutes } from "./routes/members";
 import { pingRoutes } from "./routes/ping";
 import { projectSettingsRoutes } from "./routes/project-settings";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/api/v1/projects", usageRoutes());
   app.route("/api/v1/projects", projectSettingsRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
+  app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/webhooks/leads", leadIntakeRoutes());
   app.route("/webhooks/twilio", twilioWebhookRoutes());
 

@@ -1,11 +1,11 @@
 import type { Agent } from "./agent";
 import { bridgeMissed, inboundMissed, storeCallRecording } from "./call-follow-up";
+import { analyzeCallAgent, leadScorerAgent, transcribeCallAgent } from "./call-intelligence";
 import { entityExport } from "./entity-export";
 import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
 import { salesAgent } from "./sales-agent";
 import { tenantHeartbeat } from "./tenant-heartbeat";
-import { transcribeCall } from "./transcribe-call";
 import { webhookDeliver } from "./webhook-deliver";
 import { webhookDispatch } from "./webhook-dispatch";
 
@@ -22,6 +22,8 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     bridgeMissed,
     inboundMissed,
     storeCallRecording,
-    transcribeCall,
+    transcribeCallAgent,
+    analyzeCallAgent,
+    leadScorerAgent,
   ].map((agent) => [agent.task, agent as Agent]),
 );

@@ -32,6 +32,8 @@ export const voiceSettingsSchema = z.object({
   dedupWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
   /** One text-back per caller per window, however often they try. */
   textBackWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
+  /** A lead scored at or above this is bridged at once (if nobody has called it yet). */
+  scoreThreshold: z.number().int().min(0).max(100).default(70),
   /** Secrets the lead sources prove themselves with. */
   intake: z
     .object({

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { analyzeCall, scoreLead, transcribeCall } from "../services/call-intelligence";
+import { defineAgent } from "./agent";
+
+/** Heavy: transcribe a stored call recording, then queue its analysis. */
+export const transcribeCallAgent = defineAgent({
+  task: "transcribe_call",
+  mode: "heavy",
+  role: "member",
+  params: z.object({ callId: z.uuid() }).strict(),
+  async run(params, { env, actor, db, runId, tenantId, reportProgress }) {
+    await reportProgress(10, "reading the recording");
+    const result = await transcribeCall(params.callId, { env, db: db(), actor, runKey: runId });
+    await reportProgress(90, "transcribed; queueing the analysis");
+    await env.TENANT.getByName(tenantId).createTicket(tenantId, "analyze_call", { callId: params.callId });
+    return result;
+  },
+});
+
+/** Heavy: a call's transcript → a validated analysis on the call and its lead. */
+export const analyzeCallAgent = defineAgent({
+  task: "analyze_call",
+  mode: "heavy",
+  role: "member",
+  params: z.object({ callId: z.uuid() }).strict(),
+  run: (params, { env, actor, db, runId }) => analyzeCall(params.callId, { env, db: db(), actor, runKey: runId }),
+});
+
+/** Heavy: score a lead; at or above the project's threshold the server bridges it. */
+export const leadScorerAgent = defineAgent({
+  task: "lead_scorer",
+  mode: "heavy",
+  role: "member",
+  params: z.object({ leadId: z.uuid() }).strict(),
+  run: (params, { env, actor, db, runId }) => scoreLead(params.leadId, { env, db: db(), actor, runKey: runId }),
+});

@@ -1,0 +1,158 @@
+import { z } from "zod";
+import type { Database } from "../../schema/db";
+import type { RequestActor } from "../context";
+import { Problem } from "../problems";
+import { resolveLlm } from "../services/llm-settings";
+import { assertCanSpend, recordUsage } from "../services/usage";
+import { modelFor } from "./models";
+import { geminiProvider } from "./providers/gemini";
+import { openAiProvider } from "./providers/openai";
+import { rulesProvider } from "./providers/rules";
+import { type LlmProvider, type ProviderAnswer, TransientLlmError } from "./types";
+
+/**
+ * The LLM gateway every agent calls (SPEC §9). Around each provider call:
+ * the tenant's provider and key are resolved; a paused project is refused
+ * before anything is spent; 429/5xx/timeouts are retried with backoff; every
+ * call's tokens land in the usage ledger under an idempotency key (a retried
+ * agent never bills twice); structured answers are zod-validated, repaired
+ * once, and otherwise fail with the validation error.
+ */
+export interface LlmContext {
+  env: Env;
+  db: Database;
+  actor: RequestActor;
+  projectId: string;
+  /** Base of the usage ledger keys: stable across retries of one agent run. */
+  runKey: string;
+}
+
+export interface LlmResult<T> {
+  value: T;
+  provider: string;
+  model: string;
+}
+
+const RETRIES = 3;
+
+function providerOf(resolved: Awaited<ReturnType<typeof resolveLlm>>): LlmProvider {
+  if (resolved.provider === "rules") return rulesProvider;
+  if (!resolved.apiKey) throw new Error(`no API key for ${resolved.provider}`);
+  if (resolved.provider === "openai")
+    return openAiProvider({ apiKey: resolved.apiKey, baseUrl: resolved.baseUrl ?? "" });
+  return geminiProvider({ apiKey: resolved.apiKey, baseUrl: resolved.baseUrl });
+}
+
+async function prepare(context: LlmContext, task: string) {
+  const resolved = await resolveLlm(context);
+  const provider = providerOf(resolved);
+  // The rule-based provider costs nothing; every other one spends.
+  if (provider.name !== "rules") await assertCanSpend(context.projectId, context);
+  return { provider, model: modelFor(provider.name, task, resolved.model) };
+}
+
+async function withRetries(work: () => Promise<ProviderAnswer>): Promise<ProviderAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof TransientLlmError) || attempt >= RETRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+async function bill(context: LlmContext, task: string, step: string, answer: ProviderAnswer): Promise<void> {
+  const entries = [
+    ["llm_input_token", answer.usage.inputTokens, "in"],
+    ["llm_output_token", answer.usage.outputTokens, "out"],
+  ] as const;
+  for (const [resource, quantity, suffix] of entries) {
+    if (quantity <= 0) continue;
+    await recordUsage(
+      {
+        projectId: context.projectId,
+        resource,
+        quantity,
+        source: task,
+        reference: answer.model,
+        idempotencyKey: `llm:${context.runKey}:${step}:${suffix}`,
+      },
+      context,
+    );
+  }
+}
+
+function invalidOutput(task: string, errors: { field: string; message: string }[]): Problem {
+  return new Problem({
+    status: 422,
+    code: "llm-output-invalid",
+    title: "The model's answer failed validation",
+    detail: `${task}: the model answered twice with output that does not match the schema: ${errors
+      .map((e) => `${e.field}: ${e.message}`)
+      .join("; ")}`,
+    errors,
+  });
+}
+
+function check<S extends z.ZodType>(
+  schema: S,
+  text: string,
+): { ok: true; value: z.infer<S> } | { ok: false; errors: { field: string; message: string }[] } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, errors: [{ field: "(output)", message: "is not JSON" }] };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(output)", message: i.message })),
+  };
+}
+
+export async function generateStructured<S extends z.ZodType>(
+  schema: S,
+  request: { task: string; system?: string; prompt: string; input?: Record<string, unknown> },
+  context: LlmContext,
+): Promise<LlmResult<z.infer<S>>> {
+  const { provider, model } = await prepare(context, request.task);
+  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
+  const ask = (prompt: string) =>
+    withRetries(() =>
+      provider.generate({
+        task: request.task,
+        model,
+        system: request.system,
+        prompt,
+        jsonSchema,
+        input: request.input,
+      }),
+    );
+  const first = await ask(request.prompt);
+  await bill(context, request.task, "1", first);
+  const checked = check(schema, first.text);
+  if (checked.ok) return { value: checked.value, provider: provider.name, model: first.model };
+  // One repair: the model sees what was wrong with its answer.
+  const repairPrompt =
+    `${request.prompt}\n\nYour previous answer was rejected: ${checked.errors.map((e) => `${e.field} ${e.message}`).join("; ")}.` +
+    "\nAnswer again with JSON that matches the schema exactly.";
+  const second = await ask(repairPrompt);
+  await bill(context, request.task, "2", second);
+  const rechecked = check(schema, second.text);
+  if (rechecked.ok) return { value: rechecked.value, provider: provider.name, model: second.model };
+  throw invalidOutput(request.task, rechecked.errors);
+}
+
+export async function transcribe(
+  audio: ArrayBuffer,
+  mimeType: string,
+  context: LlmContext,
+): Promise<LlmResult<string>> {
+  const { provider, model } = await prepare(context, "transcribe_call");
+  const answer = await withRetries(() => provider.transcribe(audio, mimeType, model));
+  await bill(context, "transcribe_call", "1", answer);
+  return { value: answer.text, provider: provider.name, model: answer.model };
+}

@@ -1,0 +1,173 @@
+import { z } from "zod";
+import type { Database } from "../../schema/db";
+import type { RequestActor } from "../context";
+import { generateStructured, transcribe } from "../llm/gateway";
+import { Problem, problems } from "../problems";
+import { type Entity, getEntity, reviseEntity } from "./entities";
+import { publisherFor } from "./realtime";
+import { type BridgeOutcome, projectVoice, startBridge } from "./voice";
+
+/**
+ * Call intelligence and lead scoring (SPEC §6 A/B, seed §3.1): transcript →
+ * analysis → attached to the call and the lead; a lead's score with reasons.
+ * The model only ever fills a validated schema; what happens next (a bridge
+ * call) is decided here, by the server.
+ */
+interface Context {
+  env: Env;
+  db: Database;
+  actor: RequestActor;
+  /** Stable across retries of one run: the base of its usage-ledger keys. */
+  runKey: string;
+}
+
+export const PROMPT_VERSIONS = { analyze_call: "analyze-call/1", lead_scorer: "lead-scorer/1" } as const;
+
+export const callAnalysisSchema = z.object({
+  summary: z.string().min(1).max(2_000),
+  keyPoints: z.array(z.string().max(500)).max(10),
+  customerIntent: z.string().min(1).max(200),
+  nextSteps: z.array(z.string().max(300)).max(10),
+  sentiment: z.enum(["positive", "neutral", "negative"]),
+  urgency: z.enum(["low", "medium", "high"]),
+});
+
+export const leadScoreSchema = z.object({
+  score: z.number().int().min(0).max(100),
+  urgency: z.number().int().min(0).max(100),
+  budget: z.number().int().min(0).max(100),
+  fit: z.number().int().min(0).max(100),
+  reasons: z.array(z.string().min(1).max(300)).min(1).max(6),
+});
+
+const entityContext = ({ env, db, actor }: Context) => ({ db, actor, publish: publisherFor(env, actor.auth.tenantId) });
+
+const leadOf = async (call: Entity, context: Context) =>
+  typeof call.data.leadId === "string" ? getEntity(call.data.leadId, entityContext(context)) : undefined;
+
+async function markLead(lead: Entity | undefined, data: Record<string, unknown>, context: Context) {
+  if (!lead) return;
+  await reviseEntity(lead.id, (current) => ({ data: { ...current.data, ...data } }), entityContext(context));
+}
+
+/** The stored recording → a transcript on the call; the lead shows each step. */
+export async function transcribeCall(callId: string, context: Context): Promise<{ characters: number; model: string }> {
+  const call = await getEntity(callId, entityContext(context));
+  const recording = call.data.recording as { key?: string } | undefined;
+  if (!recording?.key) throw problems.notFound(`Call ${callId} has no stored recording.`);
+  const object = await context.env.ARCHIVE.get(recording.key);
+  if (!object) throw problems.notFound(`The recording of call ${callId} is no longer stored.`);
+  const lead = await leadOf(call, context);
+  await markLead(lead, { transcription: "in-progress" }, context);
+  let result: Awaited<ReturnType<typeof transcribe>>;
+  try {
+    result = await transcribe(await object.arrayBuffer(), object.httpMetadata?.contentType ?? "audio/wav", {
+      ...context,
+      projectId: call.projectId,
+    });
+  } catch (error) {
+    if (error instanceof Problem && error.status < 500)
+      await markLead(lead, { transcription: `unavailable: ${error.detail}` }, context);
+    throw error;
+  }
+  await reviseEntity(
+    callId,
+    (current) => ({
+      data: { ...current.data, transcript: { text: result.value, model: result.model, provider: result.provider } },
+    }),
+    entityContext(context),
+  );
+  await markLead(lead, { transcription: "done" }, context);
+  return { characters: result.value.length, model: result.model };
+}
+
+/** Transcript → summary, key points, intent, next steps, sentiment, urgency — on the call and its lead. */
+export async function analyzeCall(callId: string, context: Context) {
+  const call = await getEntity(callId, entityContext(context));
+  const transcript = (call.data.transcript as { text?: string } | undefined)?.text;
+  if (!transcript) throw problems.notFound(`Call ${callId} has no transcript yet.`);
+  const result = await generateStructured(
+    callAnalysisSchema,
+    {
+      task: "analyze_call",
+      system:
+        "You analyze phone calls between a local service business and its customer. " +
+        "Answer only with JSON for the given schema. Do not invent facts that are not in the transcript.",
+      prompt: `Transcript:\n${transcript}`,
+      input: { transcript },
+    },
+    { ...context, projectId: call.projectId },
+  );
+  const analysis = {
+    ...result.value,
+    model: result.model,
+    provider: result.provider,
+    promptVersion: PROMPT_VERSIONS.analyze_call,
+  };
+  await reviseEntity(callId, (current) => ({ data: { ...current.data, analysis } }), entityContext(context));
+  await markLead(await leadOf(call, context), { analysis: { ...analysis, callId } }, context);
+  return analysis;
+}
+
+/**
+ * Urgency, budget and fit → a 0–100 score with reasons, stored on the lead.
+ * At or above the project's threshold, and with nobody having called the lead
+ * yet, the server starts the bridge (at most one per lead, ever).
+ */
+export async function scoreLead(
+  leadId: string,
+  context: Context,
+): Promise<{ score: number; bridge: BridgeOutcome | null }> {
+  const lead = await getEntity(leadId, entityContext(context));
+  if (lead.type !== "lead") throw problems.validation([{ field: "params.leadId", message: "is not a lead" }]);
+  const facts = {
+    name: lead.name,
+    message: lead.data.message ?? "",
+    source: lead.data.source ?? "unknown",
+    phone: lead.data.phone ?? null,
+  };
+  const result = await generateStructured(
+    leadScoreSchema,
+    {
+      task: "lead_scorer",
+      system:
+        "You score sales leads for a local service business from 0 to 100 by urgency, budget and fit. " +
+        "Give short reasons a business owner would agree with. Answer only with JSON for the given schema.",
+      prompt: `Lead:\n${JSON.stringify(facts)}`,
+      input: facts,
+    },
+    { ...context, projectId: lead.projectId },
+  );
+  const score = {
+    value: result.value.score,
+    urgency: result.value.urgency,
+    budget: result.value.budget,
+    fit: result.value.fit,
+    reasons: result.value.reasons,
+    model: result.model,
+    provider: result.provider,
+    promptVersion: PROMPT_VERSIONS.lead_scorer,
+    scoredAt: new Date().toISOString(),
+  };
+  const scored = await reviseEntity(
+    leadId,
+    (current) => ({ data: { ...current.data, score } }),
+    entityContext(context),
+  );
+  const { settings } = await projectVoice(lead.projectId, context);
+  const contacted = scored.status !== "new" || Boolean(scored.data.bridge);
+  if (score.value < settings.scoreThreshold || contacted) return { score: score.value, bridge: null };
+  const tenantId = context.actor.auth.tenantId;
+  const params = { leadId, projectId: lead.projectId };
+  const bridge = await startBridge(params, {
+    ...context,
+    // Outside business hours the bridge waits as a sales_agent run, not as a second scoring.
+    schedule: async (delaySeconds) => {
+      await context.env.AGENTS.send(
+        { task: "sales_agent", tenantId, params, enqueuedAt: Date.now() },
+        { delaySeconds },
+      );
+    },
+  });
+  return { score: score.value, bridge };
+}
