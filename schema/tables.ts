@@ -440,3 +440,25 @@ export const llmSettings = pgTable("llm_settings", {
   version: integer("version").notNull().default(1),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * A project's DNA layers (`generated` by onboarding, `custom` by people); the
+ * `defaults` layer lives in code. Each write bumps `version`, and its diff is
+ * in the audit log.
+ */
+export const dnaLayers = pgTable(
+  "dna_layers",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    layer: text("layer").notNull(),
+    content: jsonb("content").notNull(),
+    version: integer("version").notNull().default(1),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.layer] })],
+);

@@ -17,6 +17,7 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { benchRoutes } from "./routes/bench";
+import { dnaRoutes } from "./routes/dna";
 import { entityRoutes } from "./routes/entities";
 import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/api/v1/retention-policies", retentionRoutes());
   app.route("/api/v1/projects", usageRoutes());
   app.route("/api/v1/projects", projectSettingsRoutes());
+  app.route("/api/v1/projects", dnaRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
   app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/webhooks/leads", leadIntakeRoutes());

@@ -32,6 +32,9 @@ export interface GeminiSimulator {
 
 type JsonSchema = {
   type?: string | string[];
+  format?: string;
+  minLength?: number;
+  maxLength?: number;
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
@@ -71,6 +74,11 @@ function derived(name: string, schema: JsonSchema, prompt: string): unknown {
   if (key === "summary") return `Summary: ${prompt.replace(/\s+/g, " ").slice(-160).trim()}`;
   if (key === "intent" || key === "customerintent")
     return count(lower, URGENT) > 0 ? "urgent repair" : "general enquiry";
+  if (key === "slug") return `service-${createHash("sha1").update(`${name}${prompt}`).digest("hex").slice(0, 6)}`;
+  if (schema.format === "email") return "hello@example.com";
+  if (schema.format === "uri" || schema.format === "url") return "https://example.com";
+  if (schema.minLength === 2 && schema.maxLength === 2) return "US";
+  if (key === "businessname") return /business name:\s*(.+)/i.exec(prompt)?.[1]?.trim() ?? "Sample Business";
   return undefined;
 }
 

@@ -38,6 +38,13 @@ export interface WebhookReceiverServer {
 
 const WINDOW_SECONDS = 300;
 
+/** GET /sites/{anything}: a sample local-business site (what onboarding fetches in dev and tests). */
+const SAMPLE_SITE = `<!doctype html><html><head><title>Pat's Plumbing — Springfield's 24/7 plumber</title>
+<style>body{font-family:sans-serif}</style><script>console.log("not text")</script></head>
+<body><h1>Pat's Plumbing</h1><p>Emergency plumbing in Springfield and Shelbyville, 24 hours a day.</p>
+<h2>Services</h2><ul><li>Burst pipe repair</li><li>Blocked drains</li><li>Hot water cylinders</li></ul>
+<p>Licensed, insured, and on site within the hour. Call +1 555 010 0001.</p></body></html>`;
+
 function verify(secret: string, header: string | undefined, body: string): string | null {
   const fields = new Map((header ?? "").split(",").map((part) => part.trim().split("=", 2) as [string, string]));
   const t = Number(fields.get("t"));
@@ -81,6 +88,11 @@ export async function startWebhookReceiver(
     }
     if (area === "_receivers" && name && req.method === "GET") {
       return json(res, 200, { received: receivers.get(name)?.received ?? [] });
+    }
+    if (area === "sites" && req.method === "GET") {
+      // A small business's website, for onboarding to read in dev and tests.
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+      return res.end(SAMPLE_SITE);
     }
     if (area === "hooks" && name && req.method === "POST") {
       const receiver = receivers.get(name);

@@ -4,6 +4,7 @@ import { analyzeCallAgent, leadScorerAgent, transcribeCallAgent } from "./call-i
 import { entityExport } from "./entity-export";
 import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
+import { onboardingAgent } from "./onboarding";
 import { salesAgent } from "./sales-agent";
 import { tenantHeartbeat } from "./tenant-heartbeat";
 import { webhookDeliver } from "./webhook-deliver";
@@ -25,5 +26,6 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     transcribeCallAgent,
     analyzeCallAgent,
     leadScorerAgent,
+    onboardingAgent,
   ].map((agent) => [agent.task, agent as Agent]),
 );

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "../../schema/db";
 import { projects } from "../../schema/tables";
 import { type Transaction, withSystem } from "../../schema/tenant-transaction";
@@ -28,19 +28,5 @@ export async function findProject(tx: Transaction, projectId: string): Promise<P
     .select()
     .from(projects)
     .where(and(eq(projects.id, projectId), isNull(projects.deletedAt)));
-  return row;
-}
-
-export async function updateProjectSettingsIfVersion(
-  tx: Transaction,
-  projectId: string,
-  version: number,
-  settings: unknown,
-): Promise<ProjectRow | undefined> {
-  const [row] = await tx
-    .update(projects)
-    .set({ settings, version: sql`${projects.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(projects.id, projectId), eq(projects.version, version)))
-    .returning();
   return row;
 }

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
 import { timingSafeEqual } from "../auth/encoding";
 import { type RequestActor, webhookActor } from "../context";
 import { type FieldError, Problem, problems } from "../problems";
 import { projectForWebhook } from "../repositories/projects";
 import { toE164 } from "../voice/phone";
-import { type VoiceSettings, voiceSettingsOf } from "../voice/settings";
+import type { VoiceSettings } from "../voice/settings";
+import { speedToLeadSettings } from "./dna";
 import { createEntity, type Entity, reviseEntity } from "./entities";
 import { publisherFor } from "./realtime";
 
@@ -210,7 +212,8 @@ export async function takeLead(
       headers: { "Retry-After": String(limit.retryAfterSeconds) },
     });
   }
-  const settings = voiceSettingsOf(project.settings);
+  const settings = await withTenant(context.db, project.tenantId, (tx) => speedToLeadSettings(tx, projectId));
+  if (!settings) throw problems.notFound(`No project ${projectId}.`);
   const lead = verifyAndNormalize(source, body, proof, settings);
   const actor: RequestActor = webhookActor(project.tenantId, `lead-source:${source}`, context.requestId, context.ip);
   const entityContext = { db: context.db, actor, publish: publisherFor(context.env, project.tenantId) };

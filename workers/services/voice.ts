@@ -6,8 +6,9 @@ import { recordAudit } from "../repositories/audit";
 import { isOptedOut, setOptOut } from "../repositories/opt-outs";
 import { findProject, projectForWebhook } from "../repositories/projects";
 import { isOpen, nextOpening } from "../voice/business-hours";
-import { fillTemplate, type VoiceSettings, voiceSettingsOf } from "../voice/settings";
+import { fillTemplate, type VoiceSettings } from "../voice/settings";
 import { twilioClient, twilioConfigured, VoiceResponse } from "../voice/twilio";
+import { speedToLeadSettings } from "./dna";
 import { createEntity, type Entity, getEntity, leadByPhone, reviseEntity } from "./entities";
 import { HOUR_MS, onceOnly } from "./external-actions";
 import { publisherFor } from "./realtime";
@@ -32,10 +33,15 @@ const entityContext = ({ env, db, actor }: VoiceContext) => ({
   publish: publisherFor(env, actor.auth.tenantId),
 });
 
+/** The project and its speed-to-lead settings, read from the merged DNA (modules.speedToLead). */
 export async function projectVoice(projectId: string, { db, actor }: VoiceContext) {
-  const project = await withTenant(db, actor.auth.tenantId, (tx) => findProject(tx, projectId));
-  if (!project) throw problems.notFound(`No project ${projectId}.`);
-  return { project, settings: voiceSettingsOf(project.settings) };
+  const found = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const project = await findProject(tx, projectId);
+    const settings = project ? await speedToLeadSettings(tx, projectId) : undefined;
+    return project && settings ? { project, settings } : undefined;
+  });
+  if (!found) throw problems.notFound(`No project ${projectId}.`);
+  return found;
 }
 
 export async function optedOut(phone: string, { db, actor }: VoiceContext): Promise<boolean> {

@@ -1,9 +1,9 @@
 import { z } from "zod";
 
 /**
- * A project's speed-to-lead settings, kept in `projects.settings.voice`
- * until the DNA issue moves them into the DNA's module layer. Defaults make a
- * project usable the moment it has an owner phone and a tracking number.
+ * A project's speed-to-lead settings: the DNA's `modules.speedToLead`
+ * (workers/dna/schema.ts). Defaults make a project usable the moment it has
+ * an owner phone and a tracking number.
  */
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 phone number like +15551234567");
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour");
@@ -45,12 +45,6 @@ export const voiceSettingsSchema = z.object({
 });
 
 export type VoiceSettings = z.infer<typeof voiceSettingsSchema>;
-
-export function voiceSettingsOf(settings: unknown): VoiceSettings {
-  const raw = (settings as { voice?: unknown } | null)?.voice ?? {};
-  const parsed = voiceSettingsSchema.safeParse(raw);
-  return parsed.success ? parsed.data : voiceSettingsSchema.parse({});
-}
 
 /** `{name}`-style placeholders; unknown ones are left as they are. */
 export function fillTemplate(template: string, values: Record<string, string>): string {

@@ -1,0 +1,105 @@
+import { z } from "zod";
+import type { Database } from "../../schema/db";
+import type { RequestActor } from "../context";
+import { dnaSchema } from "../dna/schema";
+import { generateStructured } from "../llm/gateway";
+import { problems } from "../problems";
+import { endpointUrlProblem } from "../webhooks/endpoint-url";
+import { getDna, putDnaLayer } from "./dna";
+
+/**
+ * Onboarding (SPEC §6 E, seed §3.4): from a business name, its website and a
+ * few answers, the LLM drafts the `generated` DNA layer; the owner reviews it
+ * and edits the `custom` layer over it.
+ */
+export const onboardingInput = z
+  .object({
+    projectId: z.uuid(),
+    businessName: z.string().min(1).max(200),
+    websiteUrl: z.url().optional(),
+    answers: z.record(z.string().max(200), z.string().max(2_000)).default({}),
+  })
+  .strict();
+
+/** What the model drafts: the parts of DNA a website can tell; module settings stay with people. */
+export const generatedDnaSchema = dnaSchema.pick({ identity: true, brandBrain: true, services: true, geoScope: true });
+
+const MAX_SITE_TEXT = 8_000;
+
+/** The readable text of a page: headings, paragraphs, list items — never script or style. */
+export async function siteText(url: string, appEnv: string): Promise<string> {
+  const bad = endpointUrlProblem(url, appEnv);
+  if (bad) throw problems.validation([{ ...bad, field: "params.websiteUrl" }]);
+  const response = await fetch(url, {
+    redirect: "follow",
+    signal: AbortSignal.timeout(10_000),
+    headers: { "user-agent": "Apex-Onboarding/1" },
+  });
+  if (!response.ok) throw new Error(`the website answered ${response.status}`);
+  const chunks: string[] = [];
+  let size = 0;
+  let skip = 0;
+  const rewritten = new HTMLRewriter()
+    .on("script, style, noscript", {
+      element(element) {
+        skip += 1;
+        element.onEndTag(() => {
+          skip -= 1;
+        });
+      },
+    })
+    .on("title, h1, h2, h3, p, li", {
+      text(chunk) {
+        if (skip > 0 || size > MAX_SITE_TEXT) return;
+        chunks.push(chunk.text);
+        size += chunk.text.length;
+        if (chunk.lastInTextNode) chunks.push("\n");
+      },
+    })
+    .transform(response);
+  await rewritten.text();
+  return chunks
+    .join("")
+    .replace(/[ \t]+/g, " ")
+    .replace(/\n\s*\n+/g, "\n")
+    .trim()
+    .slice(0, MAX_SITE_TEXT);
+}
+
+export async function onboard(
+  input: z.infer<typeof onboardingInput>,
+  context: {
+    env: Env;
+    db: Database;
+    actor: RequestActor;
+    runKey: string;
+    progress(percent: number, message: string): Promise<void>;
+  },
+) {
+  await context.progress(10, input.websiteUrl ? `reading ${input.websiteUrl}` : "no website given");
+  const site = input.websiteUrl ? await siteText(input.websiteUrl, context.env.APP_ENV) : "";
+  await context.progress(40, "drafting the DNA");
+  const answers = Object.entries(input.answers)
+    .map(([q, a]) => `- ${q}: ${a}`)
+    .join("\n");
+  const draft = await generateStructured(
+    generatedDnaSchema,
+    {
+      task: "onboarding",
+      system:
+        "You set up a marketing and sales profile (DNA) for a local service business. Use only facts from the " +
+        "website text and the owner's answers; leave lists empty rather than inventing. Service slugs are lowercase-with-dashes.",
+      prompt: `Business name: ${input.businessName}\nOwner's answers:\n${answers || "(none)"}\nWebsite text:\n${site || "(none)"}`,
+    },
+    { ...context, projectId: input.projectId },
+  );
+  await context.progress(80, "validating and storing the generated layer");
+  const current = await getDna(input.projectId, context);
+  const saved = await putDnaLayer(input.projectId, "generated", draft.value, current.versions.generated, context);
+  return {
+    version: saved.versions.generated,
+    services: saved.dna.services.length,
+    model: draft.model,
+    provider: draft.provider,
+  };
+}
