@@ -233,6 +233,35 @@ describe("with no LLM configured", () => {
   });
 });
 
+describe("an OpenAI-compatible provider", () => {
+  it("scores leads and transcribes calls through /chat/completions and /audio/transcriptions", async () => {
+    const owner = await signUpTenant("openai");
+    const saved = await request(
+      "/api/v1/settings/llm",
+      jsonRequest(
+        "PUT",
+        { provider: "openai", baseUrl: `${env.GEMINI_SIMULATOR_URL}/openai/v1`, apiKey: "sim-gemini-key" },
+        owner.auth,
+      ),
+    );
+    expect(saved.status).toBe(200);
+    const lead = await createEntity(owner, {
+      type: "lead",
+      name: "Open Olive",
+      status: "contacted",
+      data: { message: "leak" },
+    });
+    await runTask(owner, "lead_scorer", { leadId: lead.id });
+    expect((await entity(owner, lead.id)).data.score).toMatchObject({ provider: "openai", model: "gpt-4o-mini" });
+    const key = `recordings/${owner.tenantId}/openai.wav`;
+    await env.ARCHIVE.put(key, new Uint8Array(64), { httpMetadata: { contentType: "audio/wav" } });
+    const call = await createEntity(owner, { type: "call", name: "Call", data: { recording: { key, stored: true } } });
+    const ticket = await runTask(owner, "transcribe_call", { callId: call.id });
+    expect(ticket.status).toBe("completed");
+    expect((await entity(owner, call.id)).data.transcript).toMatchObject({ provider: "openai", model: "whisper-1" });
+  });
+});
+
 describe("provider keys", () => {
   afterEach(() => vi.restoreAllMocks());
 

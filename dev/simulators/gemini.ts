@@ -10,6 +10,8 @@
  *   prompts ask for (score, urgency, sentiment, summary …) are derived from
  *   keywords in the prompt, the rest filled with schema-shaped values;
  * - audio parts are "transcribed" into a fixed two-speaker transcript;
+ * - the same answers in OpenAI's format under /openai/v1 (chat completions,
+ *   audio transcriptions), for the OpenAI-compatible provider;
  * - `POST /_sim/next {"malformed":true,"match":"…"}` makes the next answer
  *   (to a prompt containing `match`) invalid JSON, `{"status":429}` an error —
  *   for repair and retry tests.
@@ -140,6 +142,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       queued.length = 0;
       return json(res, 200, { ok: true });
     }
+    if (url.pathname.startsWith("/openai/v1/")) return openAiCompatible(req, res, url, body);
     const route = /^\/(v1beta|v1)\/models\/([^:/]+):generateContent$/.exec(url.pathname);
     if (!route || req.method !== "POST") return googleError(res, 404, `${url.pathname} not found`, "NOT_FOUND");
     const key = req.headers["x-goog-api-key"] ?? url.searchParams.get("key");
@@ -181,6 +184,52 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       modelVersion: route[2],
     });
   });
+  /**
+   * The same answers in the OpenAI-compatible wire format, under /openai/v1:
+   * chat completions (with json_schema response formats) and audio
+   * transcriptions (multipart), Bearer-authenticated with the same key.
+   */
+  async function openAiCompatible(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
+    if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
+      return json(res, 401, {
+        error: { message: "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key" },
+      });
+    }
+    if (url.pathname === "/openai/v1/chat/completions") {
+      const request = JSON.parse(body) as {
+        model: string;
+        messages: { role: string; content: string }[];
+        response_format?: { type: string; json_schema?: { schema?: JsonSchema } };
+      };
+      const userText = request.messages
+        .filter((m) => m.role === "user")
+        .map((m) => m.content)
+        .join("\n");
+      const schema = request.response_format?.json_schema?.schema;
+      const content = schema ? JSON.stringify(fromSchema(schema, userText)) : `Answer: ${userText.slice(0, 200)}`;
+      const promptTokens = Math.ceil(request.messages.map((m) => m.content).join(" ").length / 4);
+      log(`openai ${request.model} ← ${userText.slice(0, 60).replace(/\s+/g, " ")}…`);
+      return json(res, 200, {
+        id: `chatcmpl-${createHash("sha1").update(body).digest("hex").slice(0, 12)}`,
+        object: "chat.completion",
+        model: request.model,
+        choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }],
+        usage: {
+          prompt_tokens: promptTokens,
+          completion_tokens: Math.ceil(content.length / 4),
+          total_tokens: promptTokens + Math.ceil(content.length / 4),
+        },
+      });
+    }
+    if (url.pathname === "/openai/v1/audio/transcriptions") {
+      if (!String(req.headers["content-type"]).startsWith("multipart/form-data")) {
+        return json(res, 400, { error: { message: "Expected multipart/form-data", type: "invalid_request_error" } });
+      }
+      return json(res, 200, { text: transcriptOf(body) });
+    }
+    return json(res, 404, { error: { message: `Unknown path ${url.pathname}`, type: "invalid_request_error" } });
+  }
+
   await new Promise<void>((resolve) => server.listen(options.port, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -156,3 +156,22 @@ export async function transcribe(
   await bill(context, "transcribe_call", "1", answer);
   return { value: answer.text, provider: provider.name, model: answer.model };
 }
+
+export async function generateText(
+  request: { task: string; system?: string; prompt: string },
+  context: LlmContext,
+): Promise<LlmResult<string>> {
+  const { provider, model } = await prepare(context, request.task);
+  const answer = await withRetries(() =>
+    provider.generate({ task: request.task, model, system: request.system, prompt: request.prompt }),
+  );
+  await bill(context, request.task, "1", answer);
+  return { value: answer.text, provider: provider.name, model: answer.model };
+}
+
+export async function embed(texts: string[], context: LlmContext): Promise<LlmResult<number[][]>> {
+  const { provider, model } = await prepare(context, "embed");
+  const result = await provider.embed(texts, model);
+  await bill(context, "embed", "1", { text: "", usage: result.usage, model: result.model });
+  return { value: result.vectors, provider: provider.name, model: result.model };
+}
