@@ -124,7 +124,7 @@ const checks: Check[] = [
     },
   },
   {
-    name: "a lead posted to the intake webhook rings the owner, who presses 1, and the call connects (Twilio simulator)",
+    name: "a lead rings the owner, who presses 1; the call connects, is recorded, transcribed and analyzed (simulators)",
     async run(baseUrl, stack) {
       const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
         method: "POST",
@@ -174,6 +174,16 @@ const checks: Check[] = [
         bridge = lead.data.bridge;
       }
       expect(bridge?.status === "connected", `the bridge ended as ${JSON.stringify(bridge)}`);
+      // Then the recording is stored, transcribed and analyzed (Gemini simulator).
+      let analysis: unknown;
+      for (let i = 0; i < 150 && !analysis; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const lead = (await (await fetch(`${baseUrl}/api/v1/entities/${leadId}`, { headers: auth })).json()) as {
+          data: { analysis?: unknown };
+        };
+        analysis = lead.data.analysis;
+      }
+      expect(Boolean(analysis), "the call was never analyzed");
     },
   },
   {
