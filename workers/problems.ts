@@ -84,6 +84,14 @@ export const problems = {
       headers: { "WWW-Authenticate": 'Bearer realm="apex"' },
     }),
   conflict: (code: string, detail: string) => new Problem({ status: 409, code, title: "Conflict", detail }),
+  /** A write with a stale If-Match: `what` changed since the caller read it. */
+  versionMismatch: (what: string, current: number) =>
+    new Problem({
+      status: 412,
+      code: "version-mismatch",
+      title: "Precondition Failed",
+      detail: `${what} changed since you read it; it is at version ${current}. Read it again and retry.`,
+    }),
   internal: () =>
     new Problem({
       status: 500,

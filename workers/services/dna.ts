@@ -10,7 +10,7 @@ import {
   dnaSchema,
   mergeLayers,
 } from "../dna/schema";
-import { type FieldError, Problem, problems } from "../problems";
+import { type FieldError, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { dnaLayersOf, writeLayerIfVersion } from "../repositories/dna";
 import { findProject } from "../repositories/projects";
@@ -82,13 +82,7 @@ export async function putDnaLayer(
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await loadDna(tx, projectId);
     if (!current) throw problems.notFound(`No project ${projectId}.`);
-    const stale = () =>
-      new Problem({
-        status: 412,
-        code: "version-mismatch",
-        title: "Precondition Failed",
-        detail: `The ${layer} DNA layer changed since you read it; it is at version ${current.versions[layer]}. Read it again and merge your edit.`,
-      });
+    const stale = () => problems.versionMismatch(`The ${layer} DNA layer`, current.versions[layer]);
     if (current.versions[layer] !== expectedVersion) throw stale();
     const layers = { ...current.layers, [layer]: parsed.data };
     const merged = dnaSchema.safeParse(mergeLayers(layers.defaults, layers.generated, layers.custom));

@@ -65,14 +65,7 @@ async function validateData(tx: Transaction, type: string, data: unknown): Promi
 /** Not found and not yours are the same answer: no existence oracle across tenants. */
 const notFound = (id: string) => problems.notFound(`No entity ${id}.`);
 
-function preconditionFailed(current: number): Problem {
-  return new Problem({
-    status: 412,
-    code: "version-mismatch",
-    title: "Precondition Failed",
-    detail: `The entity changed since you read it; it is at version ${current}. Read it again and retry.`,
-  });
-}
+const preconditionFailed = (current: number) => problems.versionMismatch("The entity", current);
 
 export interface EntityContext {
   db: Database;

@@ -4,7 +4,7 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken } from "../auth/encoding";
 import type { RequestActor } from "../context";
 import type { Logger } from "../logger";
-import { Problem, problems } from "../problems";
+import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import {
   closeDelivery,
@@ -112,14 +112,7 @@ export async function getWebhookEndpoint(id: string, { db, actor }: Omit<Context
   return toEndpoint(row);
 }
 
-function versionMismatch(current: number): Problem {
-  return new Problem({
-    status: 412,
-    code: "version-mismatch",
-    title: "Precondition Failed",
-    detail: `The endpoint changed since you read it; it is at version ${current}. Read it again and retry.`,
-  });
-}
+const versionMismatch = (current: number) => problems.versionMismatch("The endpoint", current);
 
 /** Edits, enables or disables an endpoint. Re-enabling clears its failure count. */
 export async function updateWebhookEndpoint(
