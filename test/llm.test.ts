@@ -1,5 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { openDatabase } from "../schema/db";
+import { systemActor } from "../workers/context";
+import { embed } from "../workers/llm/gateway";
 import { request } from "./helpers";
 import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
 import { scriptPhone, simCalls, testPhone } from "./twilio";
@@ -230,6 +233,30 @@ describe("with no LLM configured", () => {
     const ticket = await runTask(owner, "transcribe_call", { callId: call.id });
     expect(ticket.status).toBe("failed");
     expect(ticket.error).toContain("no transcription provider is configured");
+  });
+});
+
+describe("embeddings", () => {
+  it("the gateway embeds texts through Gemini: one vector per text, the same text the same vector, tokens billed", async () => {
+    const owner = await signUpTenant("embed");
+    const handle = openDatabase(env);
+    try {
+      const context = {
+        env,
+        db: handle.db,
+        actor: systemActor(owner.tenantId, "test"),
+        projectId: owner.projectId,
+        runKey: crypto.randomUUID(),
+      };
+      const result = await embed(["blocked drain", "burst pipe", "blocked drain"], context);
+      expect(result).toMatchObject({ provider: "gemini", model: "gemini-embedding-001" });
+      expect(result.value).toHaveLength(3);
+      expect(result.value[0]).toEqual(result.value[2]);
+      expect(result.value[0]).not.toEqual(result.value[1]);
+    } finally {
+      await handle.close();
+    }
+    expect((await usage(owner)).resources.map((r) => r.resource)).toContain("llm_input_token");
   });
 });
 

@@ -143,6 +143,21 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       return json(res, 200, { ok: true });
     }
     if (url.pathname.startsWith("/openai/v1/")) return openAiCompatible(req, res, url, body);
+    const embedRoute = /^\/(v1beta|v1)\/models\/([^:/]+):batchEmbedContents$/.exec(url.pathname);
+    if (embedRoute && req.method === "POST") {
+      if ((req.headers["x-goog-api-key"] ?? url.searchParams.get("key")) !== options.apiKey) {
+        return googleError(res, 400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT");
+      }
+      const { requests = [] } = JSON.parse(body) as { requests?: { content?: { parts?: Part[] } }[] };
+      // Eight dimensions from a hash of the text: the same text, the same vector.
+      const embeddings = requests.map((r) => {
+        const digest = createHash("sha256")
+          .update((r.content?.parts ?? []).map((p) => p.text ?? "").join(" "))
+          .digest();
+        return { values: Array.from(digest.subarray(0, 8), (byte) => byte / 255) };
+      });
+      return json(res, 200, { embeddings });
+    }
     const route = /^\/(v1beta|v1)\/models\/([^:/]+):generateContent$/.exec(url.pathname);
     if (!route || req.method !== "POST") return googleError(res, 404, `${url.pathname} not found`, "NOT_FOUND");
     const key = req.headers["x-goog-api-key"] ?? url.searchParams.get("key");
