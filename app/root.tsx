@@ -1,8 +1,9 @@
 import type { LinksFunction } from "@remix-run/cloudflare";
-import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
+import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
 import type { ReactNode } from "react";
+import styles from "./styles.css?url";
 
-export const links: LinksFunction = () => [];
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }];
 
 export function Layout({ children }: { children: ReactNode }) {
   return (
@@ -13,7 +14,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <Meta />
         <Links />
       </head>
-      <body style={{ fontFamily: "system-ui, sans-serif", margin: 0, padding: "2rem", lineHeight: 1.5 }}>
+      <body>
         {children}
         <ScrollRestoration />
         <Scripts />
@@ -24,4 +25,20 @@ export function Layout({ children }: { children: ReactNode }) {
 
 export default function App() {
   return <Outlet />;
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const message = isRouteErrorResponse(error) ? `${error.status}: ${error.data}` : "Something went wrong on our side.";
+  return (
+    <main>
+      <h1>Apex</h1>
+      <p className="error" role="alert">
+        {message}
+      </p>
+      <p>
+        <a href="/">Back to the dashboard</a>
+      </p>
+    </main>
+  );
 }

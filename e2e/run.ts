@@ -28,9 +28,9 @@ const checks: Check[] = [
     },
   },
   {
-    name: "the home page is server-rendered by Remix in the same Worker",
+    name: "the log-in page is server-rendered by Remix in the same Worker",
     async run(baseUrl) {
-      const response = await fetch(`${baseUrl}/`);
+      const response = await fetch(`${baseUrl}/login`);
       const html = await response.text();
       expect(response.status === 200 && html.includes("<h1>Apex</h1>"), `status ${response.status}`);
     },
@@ -38,7 +38,7 @@ const checks: Check[] = [
   {
     name: "the client bundle is served as a static asset",
     async run(baseUrl) {
-      const html = await (await fetch(`${baseUrl}/`)).text();
+      const html = await (await fetch(`${baseUrl}/login`)).text();
       const script = /"(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
       expect(Boolean(script), "the page references no /assets/*.js module");
       const response = await fetch(`${baseUrl}${script}`);

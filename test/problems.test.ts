@@ -39,13 +39,19 @@ describe("the OpenAPI document", () => {
 });
 
 describe("everything outside /api and /webhooks is the Remix app", () => {
-  it("the home page is server-rendered HTML from the same Worker", async () => {
-    const response = await request("/");
+  it("the log-in page is server-rendered HTML from the same Worker", async () => {
+    const response = await request("/login");
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/html");
     const html = await response.text();
     expect(html).toContain("<h1>Apex</h1>");
-    expect(html).toContain("Environment: <!-- -->test");
+    expect(html).toContain('name="password"');
+  });
+
+  it("the dashboard sends a visitor without a session to log in", async () => {
+    const response = await request("/", { redirect: "manual" });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe("/login?next=%2F");
   });
 });
 

@@ -5,6 +5,8 @@
  *   scheduled → cron jobs
  */
 import { createRequestHandler, type RequestHandler, type ServerBuild } from "@remix-run/cloudflare";
+import { refreshSession } from "../app/lib/session.server";
+import { openDatabase } from "../schema/db";
 import { consumeAgentBatch, consumeDeadLetters } from "./agents/consumer";
 import { createApp } from "./app";
 import { runScheduledJobs } from "./jobs/scheduled";
@@ -21,7 +23,21 @@ async function handleUi(request: Request, env: Env, ctx: ExecutionContext): Prom
     (await import("../build/server/index.js")) as ServerBuild,
     env.APP_ENV === "development" ? "development" : "production",
   );
-  return remixHandler(request, { cloudflare: { env, ctx } });
+  let handle: ReturnType<typeof openDatabase> | undefined;
+  const db = () => {
+    handle ??= openDatabase(env);
+    return handle.db;
+  };
+  try {
+    const session = await refreshSession(request, env, db);
+    const response = await remixHandler(session.request, { cloudflare: { env, ctx }, db });
+    if (session.setCookies.length === 0) return response;
+    const withCookies = new Response(response.body, response);
+    for (const line of session.setCookies) withCookies.headers.append("Set-Cookie", line);
+    return withCookies;
+  } finally {
+    if (handle) ctx.waitUntil(handle.close());
+  }
 }
 
 function isApiPath(pathname: string): boolean {

@@ -30,3 +30,7 @@ export async function findProject(tx: Transaction, projectId: string): Promise<P
     .where(and(eq(projects.id, projectId), isNull(projects.deletedAt)));
   return row;
 }
+
+export async function listProjects(tx: Transaction): Promise<ProjectRow[]> {
+  return tx.select().from(projects).where(isNull(projects.deletedAt)).orderBy(projects.createdAt);
+}

@@ -50,13 +50,30 @@ const pollRoute = createRoute({
 const handshakeCredential = createMiddleware<AppEnv>(async (c, next) => {
   const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
   const credential = offered.find((p) => p.startsWith("apex.auth."))?.slice("apex.auth.".length);
-  if (credential && !c.req.header("authorization")) {
+  const fromCookie = credential ? undefined : sameOriginSessionCookie(c.req.raw);
+  const token = credential ?? fromCookie;
+  if (token && !c.req.header("authorization")) {
     const headers = new Headers(c.req.raw.headers);
-    headers.set("authorization", `Bearer ${credential}`);
+    headers.set("authorization", `Bearer ${token}`);
     c.req.raw = new Request(c.req.raw, { headers });
   }
   await next();
 });
+
+/**
+ * The web app's own pages carry the session cookie instead. Accepted only
+ * from the same origin: a WebSocket handshake is not covered by SameSite the
+ * way a fetch is, so a foreign page must not ride the cookie (CSWSH).
+ */
+function sameOriginSessionCookie(request: Request): string | undefined {
+  const origin = request.headers.get("origin");
+  const sameOrigin = origin
+    ? origin === new URL(request.url).origin
+    : request.headers.get("sec-fetch-site") === "same-origin";
+  if (!sameOrigin) return undefined;
+  const match = /(?:^|;\s*)apex_at=([^;]+)/.exec(request.headers.get("cookie") ?? "");
+  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+}
 
 export function realtimeRoutes() {
   const app = new OpenAPIHono<AppEnv>();
@@ -73,6 +90,7 @@ export function realtimeRoutes() {
     const tenantId = c.get("tenantId") as string;
     return c.env.TENANT.getByName(tenantId).fetch(c.req.raw);
   });
+  app.use("/poll", handshakeCredential);
   return app.openapi(pollRoute, async (c) => {
     const query = c.req.valid("query");
     const page = await pollEvents(

@@ -1,0 +1,93 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
+import { Link, useLoaderData } from "@remix-run/react";
+import { dashboard } from "../../workers/services/dashboard";
+import { type AppContext, requireSession } from "../lib/session.server";
+
+export const meta: MetaFunction = () => [{ title: "Dashboard · Apex" }];
+export const handle = { channels: ["entity:lead", "entity:call", "project:*"] };
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const session = await requireSession(request, context as unknown as AppContext);
+  return dashboard(session);
+}
+
+const seconds = (value: number | null) =>
+  value === null ? "—" : value < 90 ? `${value} s` : `${Math.round(value / 60)} min`;
+
+export default function Dashboard() {
+  const stats = useLoaderData<typeof loader>();
+  const sources = Object.entries(stats.bySource).sort((a, b) => b[1] - a[1]);
+  const most = Math.max(1, ...sources.map(([, n]) => n));
+  const spendShare = stats.spend?.capUsd ? Math.min(100, (stats.spend.spentUsd / stats.spend.capUsd) * 100) : 0;
+  return (
+    <>
+      <h1>Today</h1>
+      <section className="cards" aria-label="Today's numbers">
+        <div className="card">
+          <div className="value" data-testid="leads-today">
+            {stats.leadsToday}
+          </div>
+          <div className="label">leads today</div>
+        </div>
+        <div className="card">
+          <div className="value">{seconds(stats.speedToLead.dialledMedianSeconds)}</div>
+          <div className="label">median lead → owner dialled (p90 {seconds(stats.speedToLead.dialledP90Seconds)})</div>
+        </div>
+        <div className="card">
+          <div className="value">{seconds(stats.speedToLead.connectedMedianSeconds)}</div>
+          <div className="label">
+            median lead → customer connected (p90 {seconds(stats.speedToLead.connectedP90Seconds)})
+          </div>
+        </div>
+        <div className="card">
+          <div className="value">
+            {stats.calls.answered} / {stats.calls.missed}
+          </div>
+          <div className="label">calls answered / missed</div>
+        </div>
+      </section>
+
+      <h2>Leads by source</h2>
+      {sources.length === 0 ? (
+        <p className="empty">
+          No leads yet today. Post one to the intake webhook, or <Link to="/leads">see all leads</Link>.
+        </p>
+      ) : (
+        <table>
+          <caption className="skip">Leads by source today</caption>
+          <tbody>
+            {sources.map(([source, count]) => (
+              <tr key={source}>
+                <th scope="row">{source}</th>
+                <td style={{ width: "60%" }}>
+                  <div className="bar" role="img" aria-label={`${count} leads`}>
+                    <span style={{ width: `${(count / most) * 100}%` }} />
+                  </div>
+                </td>
+                <td>{count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      <h2>Spend this month</h2>
+      {stats.spend ? (
+        <div className="card">
+          <div className="value">${stats.spend.spentUsd.toFixed(2)}</div>
+          <div className="label">
+            {stats.spend.capUsd === null ? "no monthly cap" : `of a $${stats.spend.capUsd.toFixed(2)} cap`}
+            {stats.spend.status === "paused" ? " — paused: raise the cap to resume" : ""}
+          </div>
+          {stats.spend.capUsd !== null ? (
+            <div className="bar" role="img" aria-label={`${Math.round(spendShare)}% of the cap`}>
+              <span style={{ width: `${spendShare}%` }} />
+            </div>
+          ) : null}
+        </div>
+      ) : (
+        <p className="empty">No project yet.</p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,199 @@
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { auditPage } from "../../workers/services/audit";
+import { deleteEntity, type Entity, getEntity, restoreEntity, updateEntity } from "../../workers/services/entities";
+import { publisherFor } from "../../workers/services/realtime";
+import { relationshipsOfEntity } from "../../workers/services/relationships";
+import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+
+export const meta: MetaFunction = () => [{ title: "Lead · Apex" }];
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const session = await requireSession(request, context as unknown as AppContext);
+  const id = z.uuid().safeParse(params.id);
+  if (!id.success) throw new Response("No such lead", { status: 404 });
+  const lead = await getEntity(id.data, session, true).catch(() => undefined);
+  if (lead?.type !== "lead") throw new Response("No such lead", { status: 404 });
+  const edges = await relationshipsOfEntity(lead.id, "out", session);
+  const related = await Promise.all(edges.map((e) => getEntity(e.toId, session).catch(() => undefined)));
+  const calls = related.filter((e): e is Entity => e?.type === "call");
+  const messages = related.filter((e): e is Entity => e?.type === "message");
+  const audit = await auditPage({ entityId: lead.id, limit: 20 }, session);
+  return { lead, calls, messages, audit: audit.items, csrf: session.csrf, canEdit: canAct(session.auth, "member") };
+}
+
+export const handle = { channels: ["entity:lead", "entity:call", "entity:message"] };
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const session = await requireSession(request, context as unknown as AppContext);
+  const form = await request.formData();
+  checkCsrf(request, form);
+  if (!canAct(session.auth, "member")) throw new Response("Your role cannot change leads.", { status: 403 });
+  const id = String(params.id);
+  const version = Number(form.get("version"));
+  const writer = { ...session, publish: publisherFor(session.env, session.auth.tenantId) };
+  try {
+    const intent = form.get("intent");
+    if (intent === "won" || intent === "lost") await updateEntity(id, version, { status: intent }, writer);
+    else if (intent === "delete") await deleteEntity(id, version, writer);
+    else if (intent === "restore") await restoreEntity(id, writer);
+    else return { error: "Unknown action." };
+  } catch (error) {
+    return { error: problemMessage(error).message };
+  }
+  return redirect(`/leads/${id}`);
+}
+
+const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19);
+
+function CallCard({ call }: { call: Entity }) {
+  const timeline = (call.data.timeline as { status: string; at: string }[] | undefined) ?? [];
+  const transcript = (call.data.transcript as { text?: string } | undefined)?.text;
+  const analysis = call.data.analysis as
+    | {
+        summary: string;
+        keyPoints: string[];
+        customerIntent: string;
+        nextSteps: string[];
+        sentiment: string;
+        urgency: string;
+      }
+    | undefined;
+  const recording = call.data.recording as { durationSeconds?: number; stored?: boolean } | undefined;
+  return (
+    <article className="card" data-testid="call">
+      <h3>
+        {call.name}{" "}
+        <span className={`pill ${call.data.connected ? "ok" : ""}`}>
+          {call.data.connected ? "connected" : (call.status ?? "—")}
+        </span>
+      </h3>
+      <ol className="timeline" aria-label="Call steps">
+        {timeline.map((step) => (
+          <li key={`${step.status}-${step.at}`}>
+            <time dateTime={step.at}>{when(step.at)}</time> — {step.status}
+          </li>
+        ))}
+      </ol>
+      {recording ? (
+        <p>
+          Recording: {recording.durationSeconds ?? 0} s {recording.stored ? "(stored)" : "(being copied)"}
+        </p>
+      ) : null}
+      {transcript ? (
+        <details>
+          <summary>Transcript</summary>
+          <pre>{transcript}</pre>
+        </details>
+      ) : null}
+      {analysis ? (
+        <section aria-label="Call analysis" data-testid="analysis">
+          <h4>Analysis</h4>
+          <p>{analysis.summary}</p>
+          <p>
+            Intent: {analysis.customerIntent} · Sentiment: {analysis.sentiment} · Urgency: {analysis.urgency}
+          </p>
+          {analysis.nextSteps.length > 0 ? (
+            <ul>
+              {analysis.nextSteps.map((step) => (
+                <li key={step}>{step}</li>
+              ))}
+            </ul>
+          ) : null}
+        </section>
+      ) : null}
+    </article>
+  );
+}
+
+export default function LeadPage() {
+  const { lead, calls, messages, audit, csrf, canEdit } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const score = lead.data.score as { value: number; reasons: string[]; model: string } | undefined;
+  const busy = navigation.state !== "idle";
+  return (
+    <>
+      <p>
+        <Link to="/leads">← All leads</Link>
+      </p>
+      <h1>
+        {lead.name} <span className="pill">{lead.deletedAt ? "deleted" : (lead.status ?? "—")}</span>
+      </h1>
+      <p>
+        {String(lead.data.phone ?? "")} {String(lead.data.email ?? "")} · from {String(lead.data.source ?? "—")} ·
+        received <time dateTime={lead.createdAt}>{when(lead.createdAt)}</time>
+      </p>
+      {lead.data.message ? <blockquote>{String(lead.data.message)}</blockquote> : null}
+      {canEdit ? (
+        <Form method="post" className="row" aria-label="Lead actions">
+          <input type="hidden" name="csrf" value={csrf} />
+          <input type="hidden" name="version" value={lead.version} />
+          {lead.deletedAt ? (
+            <button type="submit" name="intent" value="restore" disabled={busy}>
+              Restore
+            </button>
+          ) : (
+            <>
+              <button type="submit" name="intent" value="won" disabled={busy}>
+                Mark won
+              </button>
+              <button type="submit" name="intent" value="lost" className="secondary" disabled={busy}>
+                Mark lost
+              </button>
+              <button type="submit" name="intent" value="delete" className="secondary" disabled={busy}>
+                Delete
+              </button>
+            </>
+          )}
+          {busy ? <span role="status">Saving…</span> : null}
+        </Form>
+      ) : null}
+
+      <h2>Score</h2>
+      {score ? (
+        <div className="card">
+          <div className="value">{score.value}</div>
+          <ul>
+            {score.reasons.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+          <small>{score.model}</small>
+        </div>
+      ) : (
+        <p className="empty">Not scored yet.</p>
+      )}
+
+      <h2>Calls</h2>
+      {calls.length === 0 ? (
+        <p className="empty">No calls yet.</p>
+      ) : (
+        calls.map((call) => <CallCard key={call.id} call={call} />)
+      )}
+      {lead.data.transcription ? <p>Transcription: {String(lead.data.transcription)}</p> : null}
+
+      <h2>Texts</h2>
+      {messages.length === 0 ? (
+        <p className="empty">No texts.</p>
+      ) : (
+        <ul>
+          {messages.map((m) => (
+            <li key={m.id}>
+              {m.data.direction === "inbound" ? "←" : "→"} {String(m.data.body ?? "")}
+            </li>
+          ))}
+        </ul>
+      )}
+
+      <h2>History</h2>
+      <ul>
+        {audit.map((entry) => (
+          <li key={entry.id}>
+            <time dateTime={entry.createdAt}>{when(entry.createdAt)}</time> {entry.action} by {entry.actorType}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
+import { Form, Link, useLoaderData } from "@remix-run/react";
+import { listEntityPage } from "../../workers/services/entities";
+import { type AppContext, requireSession } from "../lib/session.server";
+
+export const meta: MetaFunction = () => [{ title: "Leads · Apex" }];
+export const handle = { channels: ["entity:lead"] };
+
+const STATUSES = ["new", "contacted", "won", "lost"];
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const session = await requireSession(request, context as unknown as AppContext);
+  const url = new URL(request.url);
+  const status = url.searchParams.get("status") || undefined;
+  const source = url.searchParams.get("source") || undefined;
+  const minScore = Number(url.searchParams.get("minScore") || 0);
+  const page = await listEntityPage(
+    {
+      type: "lead",
+      status: STATUSES.includes(status ?? "") ? status : undefined,
+      cursor: url.searchParams.get("cursor") || undefined,
+      limit: 50,
+    },
+    session,
+  );
+  const items = page.items.filter(
+    (lead) =>
+      (!source || lead.data.source === source) &&
+      ((lead.data.score as { value?: number } | undefined)?.value ?? 0) >= minScore,
+  );
+  return { items, nextCursor: page.nextCursor, filters: { status: status ?? "", source: source ?? "", minScore } };
+}
+
+export default function Leads() {
+  const { items, nextCursor, filters } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <h1>Leads</h1>
+      <Form method="get" className="row" aria-label="Filter leads">
+        <label>
+          Status
+          <select name="status" defaultValue={filters.status}>
+            <option value="">any</option>
+            {STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Source
+          <select name="source" defaultValue={filters.source}>
+            <option value="">any</option>
+            {["form", "google-ads", "wordpress", "phone-call"].map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Score at least
+          <input name="minScore" type="number" min={0} max={100} defaultValue={filters.minScore || ""} />
+        </label>
+        <button type="submit">Filter</button>
+      </Form>
+      {items.length === 0 ? (
+        <p className="empty">No leads match. New leads appear here the moment they arrive.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Bridge</th>
+              <th scope="col">Source</th>
+              <th scope="col">Score</th>
+              <th scope="col">Received</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((lead) => {
+              const bridge = (lead.data.bridge as { status?: string } | undefined)?.status;
+              return (
+                <tr key={lead.id} data-testid="lead-row">
+                  <td>
+                    <Link to={`/leads/${lead.id}`}>{lead.name}</Link>
+                  </td>
+                  <td>
+                    <span className="pill">{lead.status ?? "—"}</span>
+                  </td>
+                  <td>
+                    <span className={`pill ${bridge === "connected" ? "ok" : bridge === "missed" ? "bad" : ""}`}>
+                      {bridge ?? "—"}
+                    </span>
+                  </td>
+                  <td>{String(lead.data.source ?? "—")}</td>
+                  <td>{(lead.data.score as { value?: number } | undefined)?.value ?? "—"}</td>
+                  <td>
+                    <time dateTime={lead.createdAt}>{new Date(lead.createdAt).toISOString().slice(11, 16)} UTC</time>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {nextCursor ? (
+        <p>
+          <Link to={`?cursor=${encodeURIComponent(nextCursor)}`}>Older leads</Link>
+        </p>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,94 @@
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+import { listProjects as listProjectRows } from "../repositories/projects";
+import { monthOf } from "../usage/prices";
+import { type Entity, listEntityPage } from "./entities";
+import { usageReport } from "./usage";
+
+/**
+ * The numbers on the operator dashboard (issue #7), computed from the same
+ * entities and ledger the API serves: today's leads by source, calls answered
+ * and missed, speed-to-lead (intake → owner dialled → customer connected) as
+ * median and p90 seconds, and the month's spend against the cap.
+ */
+interface Context {
+  db: Database;
+  actor: RequestActor;
+}
+
+export async function listProjects({ db, actor }: Context) {
+  const rows = await withTenant(db, actor.auth.tenantId, (tx) => listProjectRows(tx));
+  return rows.map((p) => ({
+    id: p.id,
+    name: p.name,
+    spendStatus: p.spendStatus,
+    createdAt: p.createdAt.toISOString(),
+  }));
+}
+
+async function all(type: string, since: Date, context: Context): Promise<Entity[]> {
+  const items: Entity[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await listEntityPage({ type, createdAfter: since, cursor, limit: 200 }, context);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && items.length < 2_000);
+  return items;
+}
+
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+}
+
+const MISSED = new Set(["no-answer", "busy", "failed", "canceled"]);
+
+export async function dashboard(context: Context, now = new Date()) {
+  const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const [leads, calls, projects] = await Promise.all([
+    all("lead", since, context),
+    all("call", since, context),
+    listProjects(context),
+  ]);
+  const bySource: Record<string, number> = {};
+  for (const lead of leads) {
+    const source = String(lead.data.source ?? "manual");
+    bySource[source] = (bySource[source] ?? 0) + 1;
+  }
+  const answered = calls.filter((c) => c.data.connected === true).length;
+  const missed = calls.filter((c) => MISSED.has(String(c.status)) || c.data.customerStatus === "no-answer").length;
+  const createdAt = new Map(leads.map((l) => [l.id, Date.parse(l.createdAt)]));
+  const toDial: number[] = [];
+  const toConnect: number[] = [];
+  for (const call of calls) {
+    const intake = createdAt.get(String(call.data.leadId));
+    if (call.data.kind !== "bridge" || intake === undefined) continue;
+    const timeline = (call.data.timeline as { status: string; at: string }[] | undefined) ?? [];
+    const at = (status: string) => timeline.find((s) => s.status === status)?.at;
+    const dialled = at("initiated") ?? at("ringing");
+    const connected = at("connecting-customer");
+    if (dialled) toDial.push((Date.parse(dialled) - intake) / 1000);
+    if (connected) toConnect.push((Date.parse(connected) - intake) / 1000);
+  }
+  const project = projects[0];
+  const spend = project ? await usageReport(project.id, monthOf(now), context) : null;
+  const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
+  return {
+    date: since.toISOString().slice(0, 10),
+    leadsToday: leads.length,
+    bySource,
+    calls: { total: calls.length, answered, missed },
+    speedToLead: {
+      dialledMedianSeconds: round(percentile(toDial, 50)),
+      dialledP90Seconds: round(percentile(toDial, 90)),
+      connectedMedianSeconds: round(percentile(toConnect, 50)),
+      connectedP90Seconds: round(percentile(toConnect, 90)),
+    },
+    spend: spend
+      ? { projectId: spend.projectId, spentUsd: spend.spentUsd, capUsd: spend.capUsd, status: spend.status }
+      : null,
+  };
+}
