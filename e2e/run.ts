@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Stack, startStack } from "../dev/stack.ts";
+import { runBrowserChecks } from "./browser.ts";
 
 type Check = { name: string; run: (baseUrl: string, stack: Stack) => Promise<void> };
 
@@ -229,6 +230,20 @@ try {
       failed++;
       console.log(`  ✗ ${check.name}\n    ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+  console.log("browser (Chromium + playwright-core):");
+  const browserOk = await runBrowserChecks(stack, (name, error) => {
+    if (error === undefined) {
+      passed++;
+      console.log(`  ✓ ${name}`);
+    } else {
+      failed++;
+      console.log(`  ✗ ${name}\n    ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  if (browserOk === undefined) {
+    failed++;
+    console.log("  ✗ Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium; .ci/run does this)");
   }
 } finally {
   await stack.stop();

@@ -101,9 +101,12 @@ export function diffLayers(
   after: unknown,
   path = "",
 ): { path: string; before: unknown; after: unknown }[] {
-  if (isObject(before) && isObject(after)) {
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-    return keys.flatMap((key) => diffLayers(before[key], after[key], path ? `${path}.${key}` : key));
+  // A missing object on one side is read as empty, so the diff names the leaves that changed.
+  const a = before === undefined && isObject(after) ? {} : before;
+  const b = after === undefined && isObject(before) ? {} : after;
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    return keys.flatMap((key) => diffLayers(a[key], b[key], path ? `${path}.${key}` : key));
   }
   return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ path: path || "(root)", before, after }];
 }

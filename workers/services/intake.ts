@@ -270,6 +270,8 @@ export async function takeLead(
   });
   if (lead.isTest) return { leadId: created.id, duplicate: false };
   const ticket = await tenant.createTicket(project.tenantId, "sales_agent", { leadId: created.id, projectId });
+  // Scored in parallel, never in the way of the call; both paths share the one-bridge-per-lead key.
+  await tenant.createTicket(project.tenantId, "lead_scorer", { leadId: created.id });
   return { leadId: created.id, duplicate: false, ticketId: ticket.id };
 }
 

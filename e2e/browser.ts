@@ -1,0 +1,230 @@
+/**
+ * Browser checks: Debian's Chromium driven by playwright-core against the
+ * stack `npm run dev` runs. Each check saves screenshots at desktop and phone
+ * widths under e2e/screenshots/.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Stack } from "../dev/stack.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+export interface BrowserCheck {
+  name: string;
+  run(stack: Stack, browser: Browser): Promise<void>;
+}
+
+function expect(condition: boolean, message: string): void {
+  if (!condition) throw new Error(message);
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+}
+
+interface Owner {
+  email: string;
+  password: string;
+  accessToken: string;
+  projectId: string;
+}
+
+async function apiSignup(baseUrl: string, label: string): Promise<Owner> {
+  const email = `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  const password = "a long enough password";
+  const response = await fetch(`${baseUrl}/api/v1/auth/signup`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "cf-connecting-ip": `10.77.${Math.floor(Math.random() * 250)}.1` },
+    body: JSON.stringify({ email, password, name: "Pat", tenantName: "Pat's Plumbing", projectName: "Pat's Plumbing" }),
+  });
+  expect(response.status === 201, `signup answered ${response.status}`);
+  const body = (await response.json()) as { accessToken: string; projectId: string };
+  return { email, password, ...body };
+}
+
+async function logIn(
+  context: BrowserContext,
+  baseUrl: string,
+  who: { email: string; password: string },
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(`${baseUrl}/`);
+  return page;
+}
+
+export const browserChecks: BrowserCheck[] = [
+  {
+    name: "sign up in the browser and see the dashboard",
+    async run(stack, browser) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${stack.baseUrl}/signup`);
+      await page.getByLabel("Your name").fill("Pat");
+      await page.getByLabel("Business name").fill("Pat's Plumbing");
+      await page.getByLabel("Email").fill(`browser-${Date.now()}@example.com`);
+      await page.getByLabel(/^Password/).fill("a long enough password");
+      await page.getByRole("button", { name: "Create account" }).click();
+      await page.waitForURL(`${stack.baseUrl}/`);
+      await page.getByRole("heading", { name: "Today" }).waitFor();
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
+      await shoot(page, "dashboard");
+      await context.close();
+    },
+  },
+  {
+    name: "a lead posted with curl appears live, the owner presses 1, the call connects and its analysis shows",
+    async run(stack, browser) {
+      const owner = await apiSignup(stack.baseUrl, "browser-bridge");
+      const auth = { authorization: `Bearer ${owner.accessToken}`, "content-type": "application/json" };
+      const settingsUrl = `${stack.baseUrl}/api/v1/projects/${owner.projectId}/voice-settings`;
+      const etag = (await fetch(settingsUrl, { headers: auth })).headers.get("etag") ?? "";
+      const ownerPhone = `+1555${String(Math.floor(Math.random() * 9e6) + 1e6)}`;
+      await fetch(settingsUrl, {
+        method: "PUT",
+        headers: { ...auth, "if-match": etag },
+        body: JSON.stringify({
+          ownerPhone,
+          trackingNumber: "+15550100002",
+          intake: { formToken: "browser-form-token-0123456789" },
+        }),
+      });
+      await fetch(`${stack.twilioSimulatorUrl}/_sim/phones/${encodeURIComponent(ownerPhone)}`, {
+        method: "PUT",
+        body: JSON.stringify({ answer: "answer", press: "1", talkSeconds: 65 }),
+      });
+      const context = await browser.newContext();
+      const page = await logIn(context, stack.baseUrl, owner);
+      await page.goto(`${stack.baseUrl}/leads`);
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
+      await page.getByText("No leads match").waitFor();
+      // The lead arrives the way a web form would send it (the README's curl).
+      const posted = await fetch(
+        `${stack.baseUrl}/webhooks/leads/form?project=${owner.projectId}&token=browser-form-token-0123456789`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            name: "Jane Leak",
+            phone: "(555) 010-0003",
+            message: "Leaking pipe under the sink, urgent",
+          }),
+        },
+      );
+      expect(posted.status === 200, `intake answered ${posted.status}`);
+      const row = page.getByRole("link", { name: "Jane Leak" });
+      await row.waitFor({ timeout: 15_000 }); // no reload: the live connection revalidated the list
+      await row.click();
+      await page.getByTestId("call").getByText("connected").first().waitFor({ timeout: 20_000 });
+      await page.getByTestId("analysis").waitFor({ timeout: 20_000 });
+      await shoot(page, "lead-timeline");
+      await context.close();
+    },
+  },
+  {
+    name: "the DNA editor previews a change, saves it, and shows a conflict for a stale save",
+    async run(stack, browser) {
+      const owner = await apiSignup(stack.baseUrl, "browser-dna");
+      const context = await browser.newContext();
+      const first = await logIn(context, stack.baseUrl, owner);
+      const second = await context.newPage();
+      await first.goto(`${stack.baseUrl}/settings/dna`);
+      await second.goto(`${stack.baseUrl}/settings/dna`);
+      await first
+        .getByLabel("Custom layer (JSON)")
+        .fill(JSON.stringify({ brandBrain: { voice: "Calm and precise" } }, null, 2));
+      await first.getByRole("button", { name: "Preview changes" }).click();
+      await first.getByTestId("dna-diff").getByText("brandBrain.voice").waitFor();
+      await first.getByRole("button", { name: "Save" }).click();
+      await first.getByTestId("dna-saved").waitFor();
+      await shoot(first, "dna-editor");
+      // The second tab still holds version 0.
+      await second.getByLabel("Custom layer (JSON)").fill(JSON.stringify({ brandBrain: { voice: "Loud" } }));
+      await second.getByRole("button", { name: "Save" }).click();
+      await second.getByTestId("dna-conflict").waitFor();
+      await shoot(second, "dna-conflict");
+      await context.close();
+    },
+  },
+  {
+    name: "a viewer sees the settings but no actions",
+    async run(stack, browser) {
+      const owner = await apiSignup(stack.baseUrl, "browser-viewer");
+      const email = `viewer-${Date.now()}@example.com`;
+      const invited = await fetch(`${stack.baseUrl}/api/v1/invitations`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${owner.accessToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ email, role: "viewer" }),
+      });
+      const { token } = (await invited.json()) as { token: string };
+      await fetch(`${stack.baseUrl}/api/v1/auth/accept-invitation`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "cf-connecting-ip": "10.78.0.1" },
+        body: JSON.stringify({ token, name: "Vic", password: "a long enough password" }),
+      });
+      const context = await browser.newContext();
+      const page = await logIn(context, stack.baseUrl, { email, password: "a long enough password" });
+      await page.goto(`${stack.baseUrl}/settings/dna`);
+      await page.getByText("can read the settings but not change them").waitFor();
+      expect((await page.getByRole("button", { name: "Save" }).count()) === 0, "a viewer was offered Save");
+      await shoot(page, "viewer-settings");
+      await context.close();
+    },
+  },
+];
+
+/** Runs every browser check; `undefined` when Chromium is not installed (CI installs it with apt). */
+export async function runBrowserChecks(
+  stack: Stack,
+  report: (name: string, error?: unknown) => void,
+): Promise<boolean | undefined> {
+  if (!existsSync(CHROMIUM)) return undefined;
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  let ok = true;
+  try {
+    for (const check of browserChecks) {
+      try {
+        await check.run(stack, browser);
+        report(check.name);
+      } catch (error) {
+        ok = false;
+        // What the browser showed when it failed, for whoever reads the CI log.
+        const pages = browser.contexts().flatMap((c) => c.pages());
+        for (const [i, page] of pages.entries()) {
+          await page
+            .screenshot({ path: join(SHOTS, `failed-${browserChecks.indexOf(check)}-${i}.png`), fullPage: true })
+            .catch(() => undefined);
+        }
+        report(check.name, error);
+      } finally {
+        for (const context of browser.contexts()) await context.close().catch(() => undefined);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  return ok;
+}
