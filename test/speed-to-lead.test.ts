@@ -187,7 +187,7 @@ describe("lead intake", () => {
     const answers = await Promise.all(
       Array.from({ length: 100 }, () => postLead(project, { name: "Storm Sally", phone, message: "Flood!" })),
     );
-    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(answers.map((a) => a.status).filter((status) => status !== 200)).toEqual([]);
     const bodies = await Promise.all(answers.map((a) => a.json<{ leadId: string; ticketId?: string }>()));
     expect(new Set(bodies.map((b) => b.leadId)).size).toBe(1);
     const tickets = bodies.filter((b) => b.ticketId);

@@ -4,6 +4,7 @@ import { diffLayers } from "../../workers/dna/schema";
 import { listProjects } from "../../workers/services/dashboard";
 import { getDna, putDnaLayer } from "../../workers/services/dna";
 import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "DNA settings · Apex" }];
 
@@ -84,6 +85,7 @@ export default function DnaSettings() {
   return (
     <>
       <h1>DNA — {project.name}</h1>
+      <SettingsNav />
       <p>
         What Apex knows about this business: identity, brand voice, services, areas and module settings. The merged view
         below is defaults, then what onboarding generated, then your own custom layer.

@@ -41,9 +41,7 @@ const intakeRoute = createRoute({
   },
 });
 
-async function readBody(request: Request): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? "";
-  const text = await request.text();
+function parseBody(type: string, text: string): unknown {
   if (type.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
   try {
     return JSON.parse(text);
@@ -56,10 +54,11 @@ export function leadIntakeRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(intakeRoute, async (c) => {
     const { project, secret, token } = c.req.valid("query");
     const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+    const rawBody = await c.req.text();
     const result = await takeLead(
       c.req.valid("param").source,
       project,
-      await readBody(c.req.raw),
+      parseBody(c.req.header("content-type") ?? "", rawBody),
       {
         secret: c.req.header("x-apex-secret") ?? secret,
         token: bearer ?? token,
@@ -70,6 +69,7 @@ export function leadIntakeRoutes() {
         db: c.var.db(),
         requestId: c.get("requestId"),
         ip: c.req.header("cf-connecting-ip") ?? null,
+        rawBody,
       },
     );
     return c.json(result, 200);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import { timingSafeEqual } from "../auth/encoding";
+import { sha256Hex, timingSafeEqual } from "../auth/encoding";
 import { type RequestActor, webhookActor } from "../context";
 import { type FieldError, Problem, problems } from "../problems";
 import { projectForWebhook } from "../repositories/projects";
@@ -191,6 +191,40 @@ interface IntakeContext {
  * one lead wait for the first and join it — one lead, one bridge.
  */
 export async function takeLead(
+  source: LeadSource,
+  projectId: string,
+  body: unknown,
+  proof: { secret?: string | undefined; token?: string | undefined; idempotencyKey?: string | undefined },
+  context: IntakeContext & { rawBody: string },
+): Promise<IntakeResult> {
+  // Exact copies of a request (same body, same proof) are answered by the
+  // project's intake gate without touching Postgres: a burst of retries from a
+  // form plugin costs one database path, not one each. The proof is part of
+  // the key, so a copy without the right token learns nothing.
+  const gate = context.env.TENANT.getByName(`intake:${projectId}`);
+  const rawKey = `raw:${source}:${await sha256Hex(
+    JSON.stringify([proof.secret ?? "", proof.token ?? "", proof.idempotencyKey ?? "", context.rawBody]),
+  )}`;
+  const begin = await gate.beginAction(rawKey, "intake", 86_400_000, 25_000);
+  if (begin.outcome === "replay") {
+    const first = JSON.parse(begin.response.body) as IntakeResult;
+    return { leadId: first.leadId, duplicate: true };
+  }
+  if (begin.outcome !== "proceed") {
+    throw problems.conflict("intake-in-flight", "The same lead is being taken in right now; retry in a moment.");
+  }
+  let result: IntakeResult;
+  try {
+    result = await takeVerifiedLead(source, projectId, body, proof, context);
+  } catch (error) {
+    await gate.releaseAction(rawKey, "intake");
+    throw error;
+  }
+  await gate.completeAction(rawKey, "intake", { status: 200, headers: {}, body: JSON.stringify(result) });
+  return result;
+}
+
+async function takeVerifiedLead(
   source: LeadSource,
   projectId: string,
   body: unknown,
