@@ -138,7 +138,8 @@ export const browserChecks: BrowserCheck[] = [
       await row.waitFor({ timeout: 15_000 }); // no reload: the live connection revalidated the list
       await row.click();
       await page.getByTestId("call").getByText("connected").first().waitFor({ timeout: 20_000 });
-      await page.getByTestId("analysis").waitFor({ timeout: 20_000 });
+      await page.getByTestId("analysis").first().waitFor({ timeout: 20_000 });
+      expect((await page.getByTestId("call").count()) === 1, "the lead was bridged more than once");
       await shoot(page, "lead-timeline");
       await context.close();
     },

@@ -213,7 +213,7 @@ const stack = await startStack({
   persistTo: join(state, "wrangler"),
   reuseBuild: true,
   log: (component, line) => {
-    if (component !== "worker") console.log(`[${component}] ${line}`);
+    if (component !== "worker" || process.env.E2E_WORKER_LOGS) console.log(`[${component}] ${line}`);
   },
 });
 console.log(`[e2e] stack healthy after ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -245,6 +245,10 @@ describe("the bridge call", () => {
     expect(call.data).toMatchObject({ connected: true, durationSeconds: 95, recording: { stored: true, channels: 2 } });
     const recordingKey = (call.data.recording as { key: string }).key;
     expect((await env.ARCHIVE.head(recordingKey))?.size).toBeGreaterThan(44);
+    const audio = await request(`/api/v1/calls/${callId}/recording`, { headers: project.tenant.auth });
+    expect(audio.status).toBe(200);
+    expect(audio.headers.get("content-type")).toBe("audio/wav");
+    expect(new TextDecoder().decode((await audio.arrayBuffer()).slice(0, 4))).toBe("RIFF");
 
     const lead = await entity(project, leadId);
     expect(lead).toMatchObject({
@@ -287,6 +291,32 @@ describe("the bridge call", () => {
     expect(messages.filter((m) => m.to === project.ownerPhone && m.body.startsWith("Missed:"))).toHaveLength(1);
     expect(messages.filter((m) => m.to === customer)).toHaveLength(1);
     expect((await simCalls()).filter((c) => c.to === project.ownerPhone)).toHaveLength(1);
+    // A person pressing "call now" gets a new bridge; the automatic one never repeats.
+    const again = await request(
+      "/api/v1/tasks/sales_agent",
+      jsonRequest(
+        "POST",
+        { params: { leadId, projectId: project.tenant.projectId, attempt: "call-now-1" } },
+        project.tenant.auth,
+      ),
+    );
+    expect(again.status).toBe(202);
+    const { id: againTicket } = await again.json<{ id: string }>();
+    expect((await settledTicket(project, againTicket)).result).toMatchObject({ outcome: "dialing" });
+    expect((await simCalls()).filter((c) => c.to === project.ownerPhone)).toHaveLength(2);
+  });
+
+  it("a call Twilio placed but whose answer was lost is never dialled again by a retry", async () => {
+    const project = await projectWithVoice("bridge-lost");
+    await scriptPhone(project.ownerPhone, { answer: "no-answer", lostResponse: true });
+    const { ticketId } = await (await postLead(project, { name: "Lost Lou", phone: testPhone() })).json<{
+      ticketId: string;
+    }>();
+    const done = await settledTicket(project, ticketId);
+    expect(done.status).toBe("completed");
+    expect(done.result).toMatchObject({ outcome: "dialing", callSid: "unknown" });
+    await deliverTwilioWebhooks(project.tenant.tenantId, async () => true, 2_000);
+    expect((await simCalls()).filter((c) => c.to === project.ownerPhone)).toHaveLength(1);
   });
 
   it("outside business hours the owner gets an SMS and the call waits for opening time", async () => {
@@ -328,6 +358,16 @@ describe("the bridge call", () => {
     const done = await settledTicket(project, ticketId);
     expect(done.result).toMatchObject({ outcome: "skipped", reason: "the customer opted out" });
     expect((await simCalls()).filter((c) => c.to === customer || c.to === project.ownerPhone)).toHaveLength(0);
+    expect((await simMessages()).filter((m) => m.to === customer)).toHaveLength(0);
+    const leads = await (await request("/api/v1/entities?type=lead", { headers: project.tenant.auth })).json<{
+      items: Entity[];
+    }>();
+    const leadId = leads.items[0]?.id ?? "";
+    const typed = await request(
+      `/api/v1/leads/${leadId}/sms`,
+      jsonRequest("POST", { body: "Hi!" }, project.tenant.auth),
+    );
+    expect(typed.status).toBe(409);
     expect((await simMessages()).filter((m) => m.to === customer)).toHaveLength(0);
   });
 });

@@ -49,7 +49,7 @@ export async function deliverTwilioWebhooks(
 
 export async function scriptPhone(
   phone: string,
-  script: { answer?: string; press?: string | null; talkSeconds?: number },
+  script: { answer?: string; press?: string | null; talkSeconds?: number; lostResponse?: boolean },
 ) {
   await sim(`/_sim/phones/${encodeURIComponent(phone)}`, { method: "PUT", body: JSON.stringify(script) });
 }

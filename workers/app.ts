@@ -17,6 +17,7 @@ import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { benchRoutes } from "./routes/bench";
+import { callRoutes } from "./routes/calls";
 import { dashboardRoutes } from "./routes/dashboard";
 import { dnaRoutes } from "./routes/dna";
 import { entityRoutes } from "./routes/entities";
@@ -61,6 +62,7 @@ export function createApp() {
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
   app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/api/v1", dashboardRoutes());
+  app.route("/api/v1", callRoutes());
   app.route("/webhooks/leads", leadIntakeRoutes());
   app.route("/webhooks/twilio", twilioWebhookRoutes());
 

@@ -1,10 +1,12 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
-import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { auditPage } from "../../workers/services/audit";
 import { deleteEntity, type Entity, getEntity, restoreEntity, updateEntity } from "../../workers/services/entities";
 import { publisherFor } from "../../workers/services/realtime";
 import { relationshipsOfEntity } from "../../workers/services/relationships";
+import { startTask } from "../../workers/services/tasks";
+import { textLead } from "../../workers/services/voice";
 import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Lead · Apex" }];
@@ -35,12 +37,30 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const writer = { ...session, publish: publisherFor(session.env, session.auth.tenantId) };
   try {
     const intent = form.get("intent");
+    if (intent === "call") {
+      const lead = await getEntity(id, writer);
+      await startTask(
+        "sales_agent",
+        { leadId: id, projectId: lead.projectId, attempt: session.actor.requestId },
+        {
+          env: session.env,
+          db: session.db,
+          actor: session.actor,
+          waitUntil: (p) => (context as unknown as AppContext).cloudflare.ctx.waitUntil(p),
+        },
+      );
+      return { error: null, notice: "Calling: your phone rings first." };
+    }
+    if (intent === "text") {
+      await textLead(id, String(form.get("body") ?? ""), writer);
+      return { error: null, notice: "Text sent." };
+    }
     if (intent === "won" || intent === "lost") await updateEntity(id, version, { status: intent }, writer);
     else if (intent === "delete") await deleteEntity(id, version, writer);
     else if (intent === "restore") await restoreEntity(id, writer);
-    else return { error: "Unknown action." };
+    else return { error: "Unknown action.", notice: null };
   } catch (error) {
-    return { error: problemMessage(error).message };
+    return { error: problemMessage(error).message, notice: null };
   }
   return redirect(`/leads/${id}`);
 }
@@ -78,7 +98,18 @@ function CallCard({ call }: { call: Entity }) {
       </ol>
       {recording ? (
         <p>
-          Recording: {recording.durationSeconds ?? 0} s {recording.stored ? "(stored)" : "(being copied)"}
+          Recording: {recording.durationSeconds ?? 0} s{" "}
+          {recording.stored ? (
+            // biome-ignore lint/a11y/useMediaCaption: a phone call recording has no caption track; its transcript is below.
+            <audio
+              controls
+              preload="none"
+              src={`/calls/${call.id}/recording`}
+              aria-label={`Recording of ${call.name}`}
+            />
+          ) : (
+            "(being copied)"
+          )}
         </p>
       ) : null}
       {transcript ? (
@@ -110,6 +141,7 @@ function CallCard({ call }: { call: Entity }) {
 export default function LeadPage() {
   const { lead, calls, messages, audit, csrf, canEdit } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
+  const actionResult = useActionData<typeof action>();
   const score = lead.data.score as { value: number; reasons: string[]; model: string } | undefined;
   const busy = navigation.state !== "idle";
   return (
@@ -149,6 +181,32 @@ export default function LeadPage() {
           {busy ? <span role="status">Saving…</span> : null}
         </Form>
       ) : null}
+      {canEdit && !lead.deletedAt && lead.data.phone ? (
+        <div className="row" style={{ marginTop: ".75rem", alignItems: "flex-end" }}>
+          <Form method="post">
+            <input type="hidden" name="csrf" value={csrf} />
+            <button type="submit" name="intent" value="call" disabled={busy}>
+              Call now
+            </button>
+          </Form>
+          <Form method="post" className="row" style={{ alignItems: "flex-end" }}>
+            <input type="hidden" name="csrf" value={csrf} />
+            <label>
+              Text {String(lead.data.phone)}
+              <input name="body" required maxLength={1600} />
+            </label>
+            <button type="submit" name="intent" value="text" disabled={busy}>
+              Send text
+            </button>
+          </Form>
+        </div>
+      ) : null}
+      {actionResult?.error ? (
+        <p className="error" role="alert">
+          {actionResult.error}
+        </p>
+      ) : null}
+      {actionResult?.notice ? <p role="status">{actionResult.notice}</p> : null}
 
       <h2>Score</h2>
       {score ? (

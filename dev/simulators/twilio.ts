@@ -47,6 +47,8 @@ interface PhoneScript {
   /** The digit this phone presses at a Gather; null presses nothing. */
   press: string | null;
   talkSeconds: number;
+  /** Fault injection: Twilio places the call but its HTTP answer is lost (a cut connection). */
+  lostResponse: boolean;
 }
 
 interface SimCall {
@@ -81,7 +83,7 @@ interface OutboxItem {
   resolve: (answer: { status: number; body: string }) => void;
 }
 
-const DEFAULT_SCRIPT: PhoneScript = { answer: "answer", press: "1", talkSeconds: 42 };
+const DEFAULT_SCRIPT: PhoneScript = { answer: "answer", press: "1", talkSeconds: 42, lostResponse: false };
 
 const sid = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
 
@@ -372,6 +374,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         answer: (input.answer as PhoneScript["answer"]) ?? "answer",
         press: input.press === undefined ? "1" : (input.press as string | null),
         talkSeconds: Number(input.talkSeconds ?? 42),
+        lostResponse: input.lostResponse === true,
       });
       return json(res, 200, { phone: key, ...phones.get(key) });
     }
@@ -497,6 +500,11 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       calls.set(call.sid, call);
       log(`${call.sid} call created ${call.from} → ${call.to}`);
       void runOutboundCall(call, form);
+      if (scriptOf(call.to).lostResponse) {
+        // The call is placed, but the client never reads a complete answer.
+        res.writeHead(201, { "Content-Type": "application/json" });
+        return res.end('{"sid": "CA');
+      }
       return json(res, 201, callJson(call));
     }
     if (resource === "Messages.json" && req.method === "POST") {

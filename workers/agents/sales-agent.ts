@@ -10,7 +10,14 @@ export const salesAgent = defineAgent({
   task: "sales_agent",
   mode: "heavy",
   role: "member",
-  params: z.object({ leadId: z.uuid(), projectId: z.uuid() }).strict(),
+  params: z
+    .object({
+      leadId: z.uuid(),
+      projectId: z.uuid(),
+      /** Set by a person's "call now": a new bridge even if the lead was called before. */
+      attempt: z.string().max(100).optional(),
+    })
+    .strict(),
   spends: (params) => params.projectId,
   async run(params, { env, actor, db, tenantId, reportProgress }) {
     await reportProgress(10, "checking opt-outs and business hours");

@@ -247,6 +247,8 @@ export async function reviseEntity(
       return await updateEntity(id, current.version, change(current), context);
     } catch (error) {
       if (!(error instanceof Problem && error.status === 412) || attempt >= maxAttempts) throw error;
+      // Concurrent writers (a burst of Twilio callbacks on one call) back off a little, at random.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 15 * attempt));
     }
   }
 }

@@ -139,10 +139,12 @@ export type BridgeOutcome =
  * The bridge (seed §3.1 SalesAgent): ring the owner from the project's number;
  * the whisper and the connect step follow as Twilio webhooks. Outside business
  * hours the owner gets an SMS and the call is scheduled for opening time.
- * One bridge per lead, ever: the action key is the lead's.
+ * One automatic bridge per lead, ever: the action key is the lead's. A person
+ * pressing "call now" passes `attempt`, which makes a new, equally
+ * once-only key for that press.
  */
 export async function startBridge(
-  input: { leadId: string; projectId: string },
+  input: { leadId: string; projectId: string; attempt?: string | undefined },
   context: VoiceContext & { schedule(delaySeconds: number): Promise<void> },
 ): Promise<BridgeOutcome> {
   const { env, actor } = context;
@@ -189,7 +191,7 @@ export async function startBridge(
   const { result, performed } = await onceOnly(
     env,
     actor.auth.tenantId,
-    `bridge:${lead.id}`,
+    `bridge:${lead.id}${input.attempt ? `:manual:${input.attempt}` : ""}`,
     30 * 24 * HOUR_MS,
     async () => {
       const call = await createEntity(
@@ -212,15 +214,48 @@ export async function startBridge(
       );
       await relate(lead.id, { toId: call.id, type: "has_call" }, entityContext(context));
       const query = { tenant: actor.auth.tenantId, call: call.id };
-      const created = await twilioClient(env).calls.create({
-        to: settings.ownerPhone as string,
-        from: settings.trackingNumber as string,
-        url: webhookUrl(env, "whisper", query),
-        statusCallback: webhookUrl(env, "status", query),
-        statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
-        timeout: 20,
-      });
-      await reviseEntity(call.id, (c) => ({ data: { ...c.data, callSid: created.sid } }), entityContext(context));
+      let created: { sid: string };
+      try {
+        created = await twilioClient(env).calls.create({
+          to: settings.ownerPhone as string,
+          from: settings.trackingNumber as string,
+          url: webhookUrl(env, "whisper", query),
+          statusCallback: webhookUrl(env, "status", query),
+          statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+          timeout: 20,
+        });
+      } catch (error) {
+        // Twilio's own refusal (a RestException: HTTP status and Twilio error code) means
+        // nothing was dialled, and the key is released for a retry. Anything else may
+        // have happened after Twilio placed the call: settle the key, never dial twice.
+        const refused =
+          typeof (error as { status?: unknown }).status === "number" &&
+          typeof (error as { code?: unknown }).code === "number";
+        if (refused) throw error;
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "bridge outcome unknown; not retrying",
+            callId: call.id,
+            error: String(error),
+          }),
+        );
+        return { callId: call.id, callSid: "unknown" };
+      }
+      // The call exists at Twilio from here on: a failure in bookkeeping must not
+      // release the ledger key (a retry would dial the owner a second time).
+      await reviseEntity(call.id, (c) => ({ data: { ...c.data, callSid: created.sid } }), entityContext(context)).catch(
+        (error) =>
+          console.error(
+            JSON.stringify({
+              level: "error",
+              msg: "call placed but its SID was not saved",
+              callId: call.id,
+              callSid: created.sid,
+              error: String(error),
+            }),
+          ),
+      );
       return { callId: call.id, callSid: created.sid };
     },
   );
@@ -651,5 +686,38 @@ export async function missedInboundFollowUp(callId: string, context: VoiceContex
   const leadId = typeof call.data.leadId === "string" ? call.data.leadId : undefined;
   const sent = await textBack(call.projectId, caller, settings, context, leadId);
   if (leadId) await markLead(leadId, { lastMissedCallAt: new Date().toISOString() }, context);
+  return sent;
+}
+
+/** The stored recording of a call, for playback. */
+export async function callRecording(callId: string, context: VoiceContext): Promise<R2ObjectBody> {
+  const call = await getEntity(callId, context);
+  const key = (call.data.recording as { key?: string } | undefined)?.key;
+  const object = key ? await context.env.ARCHIVE.get(key) : null;
+  if (!object) throw problems.notFound(`Call ${callId} has no stored recording.`);
+  return object;
+}
+
+/** A text to a lead from the project's number, typed by a person (opt-outs still hold). */
+export async function textLead(leadId: string, body: string, context: VoiceContext) {
+  const lead = await getEntity(leadId, context);
+  const phone = typeof lead.data.phone === "string" ? lead.data.phone : undefined;
+  if (!phone) throw problems.validation([{ field: "leadId", message: "the lead has no phone number" }]);
+  const { settings } = await projectVoice(lead.projectId, context);
+  if (!settings.trackingNumber) {
+    throw problems.validation([{ field: "trackingNumber", message: "the project has no number to text from" }]);
+  }
+  const sent = await sendSms(
+    {
+      projectId: lead.projectId,
+      to: phone,
+      from: settings.trackingNumber,
+      body,
+      key: `manual:${context.actor.requestId}`,
+      leadId,
+    },
+    context,
+  );
+  if (!sent.sent) throw problems.conflict("opted-out", `${phone} opted out of texts.`);
   return sent;
 }

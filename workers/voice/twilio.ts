@@ -1,6 +1,6 @@
 import twilio from "twilio";
 import type { RequestOptions } from "twilio/lib/base/RequestClient";
-import TwilioResponse from "twilio/lib/http/response";
+import type TwilioResponse from "twilio/lib/http/response";
 
 /**
  * Twilio through its own Node library, with one seam: the library's HTTP
@@ -44,7 +44,14 @@ class FetchHttpClient {
       signal: AbortSignal.timeout(options.timeout ?? 15_000),
     });
     const text = await response.text();
-    this.lastResponse = new TwilioResponse(response.status, text, Object.fromEntries(response.headers));
+    // The shape the library reads (statusCode, body, headers). Not `new Response(…)` from
+    // twilio/lib/http/response: bundled by wrangler its CJS default export is not a
+    // constructor, and a throw here — after Twilio accepted the call — made a retry dial again.
+    this.lastResponse = {
+      statusCode: response.status,
+      body: text,
+      headers: Object.fromEntries(response.headers),
+    } as TwilioResponse<unknown>;
     return this.lastResponse;
   }
 }
