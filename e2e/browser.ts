@@ -4,6 +4,7 @@
  * widths under e2e/screenshots/.
  */
 import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -33,7 +34,50 @@ function expect(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
 }
 
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * WCAG 2 A/AA checks by axe-core on the page as it stands; serious and
+ * critical findings fail the check (contrast, labels, names, landmarks …).
+ */
+async function audit(page: Page, name: string): Promise<void> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const axe = (
+      globalThis as unknown as {
+        axe: {
+          run(
+            context: unknown,
+            options: unknown,
+          ): Promise<{
+            passes: unknown[];
+            violations: { id: string; impact: string; nodes: { target: string[] }[] }[];
+          }>;
+        };
+      }
+    ).axe;
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
+    if (
+      !Array.isArray((result as { passes?: unknown[] }).passes) ||
+      (result as { passes: unknown[] }).passes.length === 0
+    ) {
+      return ["axe ran no rules"];
+    }
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map(
+        (v) =>
+          `${v.id} (${v.impact}) at ${v.nodes
+            .map((n) => n.target.join(" "))
+            .slice(0, 3)
+            .join(", ")}`,
+      );
+  });
+  expect(violations.length === 0, `accessibility on ${name}: ${violations.join("; ")}`);
+}
+
 async function shoot(page: Page, name: string): Promise<void> {
+  await audit(page, name);
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
   await page.setViewportSize(PHONE);

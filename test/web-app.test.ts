@@ -115,6 +115,56 @@ describe("the web app", () => {
     expect(html).toContain("Second");
   });
 
+  it("the speed-to-lead form saves phones, business hours and the whisper into the project's DNA", async () => {
+    const owner = await signUpTenant("web-s2l");
+    const login = await request("/login", form({ email: owner.email, password: owner.password }));
+    const cookies = cookieJar(login);
+    const saved = await request(
+      "/settings/speed-to-lead",
+      form(
+        {
+          csrf: csrfOf(cookies),
+          version: "0",
+          ownerPhone: "+15550107777",
+          trackingNumber: "+15550108888",
+          timezone: "America/Chicago",
+          "mon-from": "08:00",
+          "mon-to": "17:00",
+          whisperTemplate: "Lead: {name}. Press 1.",
+          scoreThreshold: "60",
+        },
+        cookies,
+      ),
+    );
+    expect(saved.status).toBe(200);
+    const settings = await (
+      await request(`/api/v1/projects/${owner.projectId}/voice-settings`, { headers: owner.auth })
+    ).json<Record<string, unknown>>();
+    expect(settings).toMatchObject({
+      ownerPhone: "+15550107777",
+      trackingNumber: "+15550108888",
+      timezone: "America/Chicago",
+      whisperTemplate: "Lead: {name}. Press 1.",
+      scoreThreshold: 60,
+      businessHours: { mon: [["08:00", "17:00"]], tue: [] },
+    });
+  });
+
+  it("the lead list filters by the day a lead arrived", async () => {
+    const owner = await signUpTenant("web-date");
+    await request(
+      "/api/v1/entities",
+      jsonRequest("POST", { projectId: owner.projectId, type: "lead", name: "Today Tess", status: "new" }, owner.auth),
+    );
+    const login = await request("/login", form({ email: owner.email, password: owner.password }));
+    const cookies = cookieJar(login);
+    const today = new Date().toISOString().slice(0, 10);
+    const onToday = await (await request(`/leads?date=${today}`, { headers: { cookie: cookies } })).text();
+    expect(onToday).toContain("Today Tess");
+    const longAgo = await (await request("/leads?date=2001-01-01", { headers: { cookie: cookies } })).text();
+    expect(longAgo).not.toContain("Today Tess");
+  });
+
   it("a viewer sees the settings but no way to change them", async () => {
     const owner = await signUpTenant("web-viewer");
     const email = `viewer-${crypto.randomUUID()}@example.com`;

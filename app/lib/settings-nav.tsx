@@ -1,6 +1,7 @@
 import { NavLink } from "@remix-run/react";
 
 const SECTIONS = [
+  ["/settings/speed-to-lead", "Speed-to-lead"],
   ["/settings/dna", "DNA"],
   ["/settings/team", "Team"],
   ["/settings/api-keys", "API keys"],

@@ -14,10 +14,16 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const status = url.searchParams.get("status") || undefined;
   const source = url.searchParams.get("source") || undefined;
   const minScore = Number(url.searchParams.get("minScore") || 0);
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(url.searchParams.get("date") ?? "")
+    ? (url.searchParams.get("date") as string)
+    : "";
+  const day = date ? new Date(`${date}T00:00:00Z`) : undefined;
   const page = await listEntityPage(
     {
       type: "lead",
       status: STATUSES.includes(status ?? "") ? status : undefined,
+      createdAfter: day,
+      createdBefore: day ? new Date(day.getTime() + 86_400_000) : undefined,
       cursor: url.searchParams.get("cursor") || undefined,
       limit: 50,
     },
@@ -28,7 +34,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       (!source || lead.data.source === source) &&
       ((lead.data.score as { value?: number } | undefined)?.value ?? 0) >= minScore,
   );
-  return { items, nextCursor: page.nextCursor, filters: { status: status ?? "", source: source ?? "", minScore } };
+  return {
+    items,
+    nextCursor: page.nextCursor,
+    filters: { status: status ?? "", source: source ?? "", minScore, date },
+  };
 }
 
 export default function Leads() {
@@ -58,6 +68,10 @@ export default function Leads() {
         <label>
           Score at least
           <input name="minScore" type="number" min={0} max={100} defaultValue={filters.minScore || ""} />
+        </label>
+        <label>
+          Received on (UTC)
+          <input name="date" type="date" defaultValue={filters.date} />
         </label>
         <button type="submit">Filter</button>
       </Form>

@@ -1,5 +1,5 @@
 import { data, type LoaderFunctionArgs } from "@remix-run/cloudflare";
-import { Form, NavLink, Outlet, useLoaderData, useMatches } from "@remix-run/react";
+import { Form, NavLink, Outlet, useLoaderData, useMatches, useNavigation } from "@remix-run/react";
 import { LiveIndicator, useLive } from "../lib/live";
 import { type AppContext, canAct, requireSession } from "../lib/session.server";
 
@@ -23,6 +23,7 @@ export default function Shell() {
   // Pages name the channels they show; the shell keeps one connection for all of them.
   const channels = useMatches().flatMap((m) => (m.handle as { channels?: string[] } | undefined)?.channels ?? []);
   const state = useLive(channels.length > 0 ? channels : ["lead:*", "entity:lead"]);
+  const navigation = useNavigation();
   return (
     <>
       <a className="skip" href="#main">
@@ -39,6 +40,10 @@ export default function Shell() {
           <NavLink to="/settings/dna">Settings</NavLink>
         </nav>
         <LiveIndicator state={state} />
+        {/* Space kept even when idle, so the header never jumps. */}
+        <span role="status" aria-live="polite" style={{ minWidth: "5rem", fontSize: ".875rem" }}>
+          {navigation.state === "loading" ? "Loading…" : navigation.state === "submitting" ? "Saving…" : ""}
+        </span>
         <Form method="post" action="/logout">
           <input type="hidden" name="csrf" value={csrf} />
           <button type="submit" className="secondary" aria-label={`Log out (${role})`}>
