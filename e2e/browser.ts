@@ -185,6 +185,10 @@ export const browserChecks: BrowserCheck[] = [
       await page.getByTestId("analysis").first().waitFor({ timeout: 20_000 });
       expect((await page.getByTestId("call").count()) === 1, "the lead was bridged more than once");
       await shoot(page, "lead-timeline");
+      // The dashboard once a lead has come in and been bridged.
+      await page.goto(`${stack.baseUrl}/`);
+      await page.getByText("form").first().waitFor();
+      await shoot(page, "dashboard-after-a-lead");
       await context.close();
     },
   },

@@ -5,6 +5,7 @@ import { ROLE_RANK } from "../../workers/auth/roles";
 import type { AuthContext, RequestActor, Role } from "../../workers/context";
 import { Problem } from "../../workers/problems";
 import { authenticate } from "../../workers/services/authentication";
+import { listProjects } from "../../workers/services/dashboard";
 import { refresh } from "../../workers/services/identity";
 
 /**
@@ -160,4 +161,11 @@ export function problemMessage(error: unknown): { message: string; status: numbe
     };
   }
   throw error;
+}
+
+/** The project a settings page edits: the tenant's first (a tenant has one until multi-project UI exists). */
+export async function currentProject(session: Session) {
+  const [project] = await listProjects(session);
+  if (!project) throw new Response("No project yet", { status: 404 });
+  return project;
 }

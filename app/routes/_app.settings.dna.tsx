@@ -1,22 +1,22 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { diffLayers } from "../../workers/dna/schema";
-import { listProjects } from "../../workers/services/dashboard";
 import { getDna, putDnaLayer } from "../../workers/services/dna";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import {
+  type AppContext,
+  canAct,
+  checkCsrf,
+  currentProject,
+  problemMessage,
+  requireSession,
+} from "../lib/session.server";
 import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "DNA settings · Apex" }];
 
-async function firstProject(session: Awaited<ReturnType<typeof requireSession>>) {
-  const [project] = await listProjects(session);
-  if (!project) throw new Response("No project yet", { status: 404 });
-  return project;
-}
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context as unknown as AppContext);
-  const project = await firstProject(session);
+  const project = await currentProject(session);
   const { dna, layers, versions } = await getDna(project.id, session);
   return {
     project,
@@ -45,7 +45,7 @@ export async function action({ request, context }: ActionFunctionArgs): Promise<
   const form = await request.formData();
   checkCsrf(request, form);
   if (!canAct(session.auth, "admin")) throw new Response("Your role cannot change settings.", { status: 403 });
-  const project = await firstProject(session);
+  const project = await currentProject(session);
   const text = String(form.get("custom") ?? "");
   const version = Number(form.get("version"));
   let layer: unknown;

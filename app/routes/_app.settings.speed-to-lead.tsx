@@ -1,9 +1,15 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { listProjects } from "../../workers/services/dashboard";
 import { getVoiceSettings, putVoiceSettings } from "../../workers/services/project-settings";
 import type { DAYS } from "../../workers/voice/settings";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import {
+  type AppContext,
+  canAct,
+  checkCsrf,
+  currentProject,
+  problemMessage,
+  requireSession,
+} from "../lib/session.server";
 import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "Speed-to-lead · Apex" }];
@@ -19,15 +25,9 @@ const DAY_NAMES: Record<(typeof DAYS)[number], string> = {
 };
 const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
-async function project(session: Awaited<ReturnType<typeof requireSession>>) {
-  const [first] = await listProjects(session);
-  if (!first) throw new Response("No project yet", { status: 404 });
-  return first;
-}
-
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context as unknown as AppContext);
-  const { settings, version } = await getVoiceSettings((await project(session)).id, session);
+  const { settings, version } = await getVoiceSettings((await currentProject(session)).id, session);
   return { settings, version, csrf: session.csrf, canEdit: canAct(session.auth, "admin") };
 }
 
@@ -40,7 +40,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const value = String(form.get(name) ?? "").trim();
     return value === "" ? undefined : value;
   };
-  const { settings } = await getVoiceSettings((await project(session)).id, session);
+  const { settings } = await getVoiceSettings((await currentProject(session)).id, session);
   const hours = form.get("alwaysOpen")
     ? undefined
     : Object.fromEntries(
@@ -60,7 +60,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     businessHours: hours,
   };
   try {
-    await putVoiceSettings((await project(session)).id, Number(form.get("version")), next, session);
+    await putVoiceSettings((await currentProject(session)).id, Number(form.get("version")), next, session);
     return { saved: true, error: null, fields: {} as Record<string, string> };
   } catch (error) {
     const problem = problemMessage(error);

@@ -1,9 +1,15 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { listProjects } from "../../workers/services/dashboard";
 import { setSpendCap, usageReport } from "../../workers/services/usage";
 import { monthOf } from "../../workers/usage/prices";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import {
+  type AppContext,
+  canAct,
+  checkCsrf,
+  currentProject,
+  problemMessage,
+  requireSession,
+} from "../lib/session.server";
 import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "Usage · Apex" }];
@@ -11,8 +17,7 @@ export const handle = { channels: ["project:*"] };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context as unknown as AppContext);
-  const [project] = await listProjects(session);
-  if (!project) throw new Response("No project yet", { status: 404 });
+  const project = await currentProject(session);
   return {
     report: await usageReport(project.id, monthOf(Date.now()), session),
     csrf: session.csrf,
@@ -25,8 +30,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.formData();
   checkCsrf(request, form);
   if (!canAct(session.auth, "owner")) throw new Response("Only owners set the spend cap.", { status: 403 });
-  const [project] = await listProjects(session);
-  if (!project) throw new Response("No project yet", { status: 404 });
+  const project = await currentProject(session);
   const raw = String(form.get("cap") ?? "").trim();
   const cap = raw === "" ? null : Number(raw);
   if (cap !== null && (!Number.isFinite(cap) || cap < 0))
