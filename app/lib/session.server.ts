@@ -5,8 +5,8 @@ import { ROLE_RANK } from "../../workers/auth/roles";
 import type { AuthContext, RequestActor, Role } from "../../workers/context";
 import { Problem } from "../../workers/problems";
 import { authenticate } from "../../workers/services/authentication";
-import { listProjects } from "../../workers/services/dashboard";
 import { refresh } from "../../workers/services/identity";
+import { listProjects } from "../../workers/services/projects";
 
 /**
  * The web app's session: the same access and refresh tokens the API issues,
@@ -168,4 +168,21 @@ export async function currentProject(session: Session) {
   const [project] = await listProjects(session);
   if (!project) throw new Response("No project yet", { status: 404 });
   return project;
+}
+
+/**
+ * The start of every form action: a signed-in user, a valid CSRF token, and
+ * at least `role` (else 403 with `refusal`).
+ */
+export async function formAction(
+  request: Request,
+  context: unknown,
+  role: Role,
+  refusal: string,
+): Promise<{ session: Session; form: FormData }> {
+  const session = await requireSession(request, context as AppContext);
+  const form = await request.formData();
+  checkCsrf(request, form);
+  if (!canAct(session.auth, role)) throw new Response(refusal, { status: 403 });
+  return { session, form };
 }

@@ -7,7 +7,7 @@ import { publisherFor } from "../../workers/services/realtime";
 import { relationshipsOfEntity } from "../../workers/services/relationships";
 import { startTask } from "../../workers/services/tasks";
 import { textLead } from "../../workers/services/voice";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Lead · Apex" }];
 
@@ -28,10 +28,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 export const handle = { channels: ["entity:lead", "entity:call", "entity:message"] };
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "member")) throw new Response("Your role cannot change leads.", { status: 403 });
+  const { session, form } = await formAction(request, context, "member", "Your role cannot change leads.");
   const id = String(params.id);
   const version = Number(form.get("version"));
   const writer = { ...session, publish: publisherFor(session.env, session.auth.tenantId) };

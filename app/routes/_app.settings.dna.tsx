@@ -5,8 +5,8 @@ import { getDna, putDnaLayer } from "../../workers/services/dna";
 import {
   type AppContext,
   canAct,
-  checkCsrf,
   currentProject,
+  formAction,
   problemMessage,
   requireSession,
 } from "../lib/session.server";
@@ -41,10 +41,7 @@ type ActionResult =
     };
 
 export async function action({ request, context }: ActionFunctionArgs): Promise<ActionResult> {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "admin")) throw new Response("Your role cannot change settings.", { status: 403 });
+  const { session, form } = await formAction(request, context, "admin", "Your role cannot change settings.");
   const project = await currentProject(session);
   const text = String(form.get("custom") ?? "");
   const version = Number(form.get("version"));

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { getLlmSettings, putLlmSettings } from "../../workers/services/llm-settings";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
 import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "AI provider · Apex" }];
@@ -12,10 +12,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "owner")) throw new Response("Only owners choose the AI provider.", { status: 403 });
+  const { session, form } = await formAction(request, context, "owner", "Only owners choose the AI provider.");
   const value = (name: string) =>
     String(form.get(name) ?? "").trim() === "" ? undefined : String(form.get(name)).trim();
   try {

@@ -5,8 +5,8 @@ import type { DAYS } from "../../workers/voice/settings";
 import {
   type AppContext,
   canAct,
-  checkCsrf,
   currentProject,
+  formAction,
   problemMessage,
   requireSession,
 } from "../lib/session.server";
@@ -32,10 +32,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "admin")) throw new Response("Your role cannot change settings.", { status: 403 });
+  const { session, form } = await formAction(request, context, "admin", "Your role cannot change settings.");
   const text = (name: string) => {
     const value = String(form.get(name) ?? "").trim();
     return value === "" ? undefined : value;

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import type { Role } from "../../workers/context";
 import { changeMemberRole, invite, members, removeMember } from "../../workers/services/members";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
 import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "Team · Apex" }];
@@ -19,10 +19,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "admin")) throw new Response("Your role cannot manage the team.", { status: 403 });
+  const { session, form } = await formAction(request, context, "admin", "Your role cannot manage the team.");
   try {
     const intent = form.get("intent");
     if (intent === "invite") {

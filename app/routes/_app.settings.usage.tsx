@@ -5,8 +5,8 @@ import { monthOf } from "../../workers/usage/prices";
 import {
   type AppContext,
   canAct,
-  checkCsrf,
   currentProject,
+  formAction,
   problemMessage,
   requireSession,
 } from "../lib/session.server";
@@ -26,10 +26,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "owner")) throw new Response("Only owners set the spend cap.", { status: 403 });
+  const { session, form } = await formAction(request, context, "owner", "Only owners set the spend cap.");
   const project = await currentProject(session);
   const raw = String(form.get("cap") ?? "").trim();
   const cap = raw === "" ? null : Number(raw);

@@ -7,7 +7,7 @@ import {
   updateWebhookEndpoint,
   webhookDeliveryLog,
 } from "../../workers/services/webhooks";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
 import { SettingsNav } from "../lib/settings-nav";
 
 export const meta: MetaFunction = () => [{ title: "Webhooks · Apex" }];
@@ -24,10 +24,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "admin")) throw new Response("Your role cannot manage webhooks.", { status: 403 });
+  const { session, form } = await formAction(request, context, "admin", "Your role cannot manage webhooks.");
   try {
     if (form.get("intent") === "toggle") {
       await updateWebhookEndpoint(

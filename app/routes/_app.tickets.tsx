@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, useLoaderData } from "@remix-run/react";
 import { cancelTicket, listTickets, retryTicket } from "../../workers/services/tasks";
-import { type AppContext, canAct, checkCsrf, problemMessage, requireSession } from "../lib/session.server";
+import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Tasks · Apex" }];
 export const handle = { channels: ["ticket:*"] };
@@ -13,10 +13,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  const form = await request.formData();
-  checkCsrf(request, form);
-  if (!canAct(session.auth, "member")) throw new Response("Your role cannot change tasks.", { status: 403 });
+  const { session, form } = await formAction(request, context, "member", "Your role cannot change tasks.");
   const id = String(form.get("id"));
   try {
     if (form.get("intent") === "retry") await retryTicket(id, session);

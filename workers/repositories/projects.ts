@@ -13,10 +13,10 @@ export type ProjectRow = typeof projects.$inferSelect;
 export async function projectForWebhook(
   db: Database,
   projectId: string,
-): Promise<Pick<ProjectRow, "id" | "tenantId" | "name" | "settings"> | undefined> {
+): Promise<Pick<ProjectRow, "id" | "tenantId" | "name"> | undefined> {
   const [row] = await withSystem(db, (tx) =>
     tx
-      .select({ id: projects.id, tenantId: projects.tenantId, name: projects.name, settings: projects.settings })
+      .select({ id: projects.id, tenantId: projects.tenantId, name: projects.name })
       .from(projects)
       .where(and(eq(projects.id, projectId), isNull(projects.deletedAt))),
   );

@@ -1,7 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
-import { dashboard, listProjects } from "../services/dashboard";
+import { dashboard } from "../services/dashboard";
+import { listProjects } from "../services/projects";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors } from "./shared";
 

@@ -1,9 +1,8 @@
 import type { Database } from "../../schema/db";
-import { withTenant } from "../../schema/tenant-transaction";
 import type { RequestActor } from "../context";
-import { listProjects as listProjectRows } from "../repositories/projects";
 import { monthOf } from "../usage/prices";
 import { type Entity, listEntityPage } from "./entities";
+import { listProjects } from "./projects";
 import { usageReport } from "./usage";
 
 /**
@@ -15,16 +14,6 @@ import { usageReport } from "./usage";
 interface Context {
   db: Database;
   actor: RequestActor;
-}
-
-export async function listProjects({ db, actor }: Context) {
-  const rows = await withTenant(db, actor.auth.tenantId, (tx) => listProjectRows(tx));
-  return rows.map((p) => ({
-    id: p.id,
-    name: p.name,
-    spendStatus: p.spendStatus,
-    createdAt: p.createdAt.toISOString(),
-  }));
 }
 
 async function all(type: string, since: Date, context: Context): Promise<Entity[]> {

@@ -1,4 +1,4 @@
-import { DAYS, type VoiceSettings } from "./settings";
+import type { DAYS, VoiceSettings } from "./settings";
 
 interface LocalTime {
   day: (typeof DAYS)[number];
@@ -48,5 +48,3 @@ export function nextOpening(settings: VoiceSettings, at: Date): Date | undefined
   }
   return undefined;
 }
-
-export { DAYS };

@@ -1,0 +1,15 @@
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+import { listProjects as listProjectRows } from "../repositories/projects";
+
+/** The tenant's projects (GET /api/v1/projects, and the project a settings page edits). */
+export async function listProjects({ db, actor }: { db: Database; actor: RequestActor }) {
+  const rows = await withTenant(db, actor.auth.tenantId, (tx) => listProjectRows(tx));
+  return rows.map((p) => ({
+    id: p.id,
+    name: p.name,
+    spendStatus: p.spendStatus,
+    createdAt: p.createdAt.toISOString(),
+  }));
+}
