@@ -11,7 +11,10 @@
  * The object is composed of capabilities (ledger, tickets, channels, limits,
  * spend) that arrive with their issues; each owns its tables via migrations.
  */
+
 import { DurableObject } from "cloudflare:workers";
+import { enqueue, sendAgentMessages } from "../workers/queue/enqueue";
+import { forbiddenChannels } from "./capabilities/channel-access";
 import { appendEvent, eventMigrations, eventsAfter, type TenantEvent } from "./capabilities/events";
 import {
   beginAction,
@@ -24,15 +27,33 @@ import {
   releaseAction,
   type StoredResponse,
 } from "./capabilities/idempotency-ledger";
-import { type BucketPolicy, type RateDecision, rateLimitMigrations, takeToken } from "./capabilities/rate-limits";
+import {
+  type BucketPolicy,
+  peekToken,
+  type RateDecision,
+  rateLimitMigrations,
+  takeToken,
+} from "./capabilities/rate-limits";
+import {
+  bumpMembershipVersion,
+  membershipVersion,
+  revokeSession,
+  type SessionVerdict,
+  sessionMigrations,
+  sessionVerdict,
+} from "./capabilities/sessions";
 import {
   acknowledge,
   attachmentOf,
   channelsOf,
   clientFrame,
   eventFrame,
+  SESSION_ENDED_CLOSE,
+  SOCKET_OWNER_HEADER,
   SOCKET_WINDOW_BYTES,
+  type SocketOwner,
   sendWithinWindow,
+  socketOwner,
   wants,
 } from "./capabilities/sockets";
 import {
@@ -91,7 +112,19 @@ export const TENANT_MIGRATIONS: readonly SqliteMigration[] = [
   ...eventMigrations,
   ...spendMigrations,
   ...webhookOutboxMigrations,
+  ...sessionMigrations,
 ];
+
+const FORBIDDEN_DETAIL = "your role may not subscribe to these channels; nothing was subscribed";
+
+function socketOwnerOf(request: Request): SocketOwner | undefined {
+  try {
+    const parsed = socketOwner.safeParse(JSON.parse(request.headers.get(SOCKET_OWNER_HEADER) ?? ""));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface PingResult {
   ok: true;
@@ -118,6 +151,39 @@ export class TenantDurableObject extends DurableObject<Env> {
   // ── rate limits ────────────────────────────────────────────────────────────
   async takeRateToken(key: string, policy: BucketPolicy): Promise<RateDecision> {
     return takeToken(this.sql, key, policy, Date.now());
+  }
+
+  /** The decision takeRateToken would make, spending nothing. */
+  async peekRateToken(key: string, policy: BucketPolicy): Promise<RateDecision> {
+    return peekToken(this.sql, key, policy, Date.now());
+  }
+
+  // ── sessions and membership versions ─────────────────────────────────────
+  async membershipVersion(userId: string): Promise<number> {
+    return membershipVersion(this.sql, userId);
+  }
+
+  /** The user's membership changed: tokens minted before now are stale, and their open sockets close. */
+  async bumpMembershipVersion(userId: string): Promise<number> {
+    const version = bumpMembershipVersion(this.sql, userId);
+    this.closeSockets((owner) => owner.userId === userId, "membership changed: reconnect with a fresh token");
+    return version;
+  }
+
+  /** Logout (or a leaked refresh family): the session's access tokens and sockets end now. */
+  async revokeSession(sid: string, until: number): Promise<void> {
+    revokeSession(this.sql, sid, until, Date.now());
+    this.closeSockets((owner) => owner.sid === sid, "session ended");
+  }
+
+  async sessionVerdict(token: { userId: string; sid: string; membershipVersion: number }): Promise<SessionVerdict> {
+    return sessionVerdict(this.sql, token);
+  }
+
+  private closeSockets(whose: (owner: SocketOwner) => boolean, reason: string): void {
+    for (const socket of this.ctx.getWebSockets()) {
+      if (whose(attachmentOf(socket))) socket.close(SESSION_ENDED_CLOSE, reason);
+    }
   }
 
   // ── idempotent action ledger ───────────────────────────────────────────────
@@ -309,7 +375,7 @@ export class TenantDurableObject extends DurableObject<Env> {
   }
 
   private async sendTicket(tenantId: string, ticketId: string, task: string, params: unknown): Promise<void> {
-    await this.env.AGENTS.send({ task, tenantId, ticketId, params, enqueuedAt: Date.now() });
+    await sendAgentMessages(this.env.AGENTS, [{ task, tenantId, ticketId, params }]);
     markSent(this.sql, ticketId, Date.now());
   }
 
@@ -361,16 +427,11 @@ export class TenantDurableObject extends DurableObject<Env> {
     if (!tenantId || pending.length === 0) return;
     try {
       for (const item of pending) {
-        await this.env.AGENTS.send({
-          task: "webhook_dispatch",
-          tenantId,
-          params: {
-            eventId: `evt_${item.seq}_${item.eventType.replace(".", "_")}`,
-            type: item.eventType,
-            occurredAt: new Date(item.at).toISOString(),
-            dataJson: item.dataJson,
-          },
-          enqueuedAt: Date.now(),
+        await enqueue(this.env, tenantId, "webhook_dispatch", {
+          eventId: `evt_${item.seq}_${item.eventType.replace(".", "_")}`,
+          type: item.eventType,
+          occurredAt: new Date(item.at).toISOString(),
+          dataJson: item.dataJson,
         });
         markWebhookEventSent(this.sql, item.seq, item.eventType);
       }
@@ -390,14 +451,20 @@ export class TenantDurableObject extends DurableObject<Env> {
   }
 
   // ── WebSockets (hibernation API) ───────────────────────────────────────────
-  /** Only the upgrade arrives by fetch; the Worker has authenticated it already. */
+  /**
+   * Only the upgrade arrives by fetch; the Worker has authenticated it and
+   * states who opened it in SOCKET_OWNER_HEADER (set by the Worker, never
+   * passed through from the client).
+   */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade", { status: 426 });
     }
+    const owner = socketOwnerOf(request);
+    if (!owner) return new Response(`${SOCKET_OWNER_HEADER} is missing or malformed`, { status: 400 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ channels: [], lastSentSeq: 0, unackedBytes: 0 });
+    server.serializeAttachment({ ...owner, channels: [], lastSentSeq: 0, unackedBytes: 0 });
     return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": "apex.v1" } });
   }
 
@@ -414,6 +481,11 @@ export class TenantDurableObject extends DurableObject<Env> {
     } else if (frame.type === "ack") {
       acknowledge(socket, frame.seq);
     } else if (frame.type === "subscribe") {
+      const refused = forbiddenChannels(attachmentOf(socket).role, frame.channels);
+      if (refused.length > 0) {
+        socket.send(JSON.stringify({ type: "error", code: "forbidden", channels: refused, detail: FORBIDDEN_DETAIL }));
+        return;
+      }
       const channels = [...new Set([...channelsOf(socket), ...frame.channels])].slice(0, 50);
       socket.serializeAttachment({ ...attachmentOf(socket), channels });
       if (frame.cursor !== undefined) {

@@ -170,9 +170,9 @@ const checks: Check[] = [
       for (let i = 0; i < 150 && bridge?.status !== "connected"; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         const lead = (await (await fetch(`${baseUrl}/api/v1/entities/${leadId}`, { headers: auth })).json()) as {
-          data: { bridge?: { status?: string } };
+          system: { bridge?: { status?: string } };
         };
-        bridge = lead.data.bridge;
+        bridge = lead.system.bridge;
       }
       expect(bridge?.status === "connected", `the bridge ended as ${JSON.stringify(bridge)}`);
       // Then the recording is stored, transcribed and analyzed (Gemini simulator).
@@ -180,9 +180,9 @@ const checks: Check[] = [
       for (let i = 0; i < 150 && !analysis; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         const lead = (await (await fetch(`${baseUrl}/api/v1/entities/${leadId}`, { headers: auth })).json()) as {
-          data: { analysis?: unknown };
+          system: { analysis?: unknown };
         };
-        analysis = lead.data.analysis;
+        analysis = lead.system.analysis;
       }
       expect(Boolean(analysis), "the call was never analyzed");
     },

@@ -124,6 +124,12 @@ export const entities = pgTable(
     name: text("name").notNull(),
     status: text("status"),
     data: jsonb("data").notNull().default(sql`'{}'::jsonb`),
+    /**
+     * State only Apex writes (a call's Twilio timeline, recording, analysis; a
+     * lead's bridge and score). The entities API never writes it, so nothing a
+     * tenant types can become a storage key, a URL we fetch or a status we trust.
+     */
+    system: jsonb("system").notNull().default(sql`'{}'::jsonb`),
     version: integer("version").notNull().default(1),
     ...timestamps,
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
@@ -169,7 +175,10 @@ export const auditLog = pgTable(
       .references(() => tenants.id),
     actorType: text("actor_type").notNull(),
     actorId: text("actor_id"),
+    /** Minted by the server; the client never chooses it. */
     requestId: text("request_id").notNull(),
+    /** The client's own X-Request-Id, if it sent one: for joining traces, never trusted as ours. */
+    clientRequestId: text("client_request_id"),
     action: text("action").notNull(),
     entityType: text("entity_type"),
     entityId: uuid("entity_id"),
@@ -461,4 +470,30 @@ export const dnaLayers = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.projectId, t.layer] })],
+);
+
+/**
+ * The Idempotency-Key of an entity change, written in the change's own
+ * transaction (decision 013). The tenant object's ledger hears of a response
+ * only after the commit; if the Worker dies in between, a retry with the same
+ * key finds the committed effect here and answers with its result instead of
+ * making the change twice. Kept as long as the ledger keeps keys (24 h).
+ */
+export const idempotencyEffects = pgTable(
+  "idempotency_effects",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    key: text("key").notNull(),
+    /** Method, path and body, hashed: the same key with another request is refused, not replayed. */
+    fingerprint: text("fingerprint").notNull(),
+    /** What the service returned when the effect committed; the route renders it again on replay. */
+    result: jsonb("result").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.key] }),
+    index("idempotency_effects_created_idx").on(t.tenantId, t.createdAt),
+  ],
 );

@@ -19,7 +19,8 @@ async function token(
 ) {
   const [first] = keys();
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ tid: tenant.tenantId, role: "owner" })
+  // A fresh session id and the membership version a new owner has (0): what a real token carries.
+  return new SignJWT({ tid: tenant.tenantId, role: "owner", sid: crypto.randomUUID(), mv: 0 })
     .setProtectedHeader({ alg: "HS256", kid: overrides.kid ?? first?.kid ?? "" })
     .setSubject(tenant.userId)
     .setIssuer(overrides.iss ?? "apex")

@@ -5,6 +5,7 @@ import { openDatabase } from "../schema/db";
 import { auditLog } from "../schema/tables";
 import { withTenant } from "../schema/tenant-transaction";
 import { request } from "./helpers";
+import { seedSystemEntity } from "./system-entities";
 import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "./tenants";
 
 let tenant: TestTenant;
@@ -257,5 +258,31 @@ describe("authorization and audit", () => {
     );
     await handle.close();
     expect(row).toMatchObject({ actorType: "api_key", authMethod: "api-key", authKid: null });
+  });
+});
+
+describe("filtering leads by source and score", () => {
+  it("filters in the query, so a page of leads is full and its cursor leads on to more matches", async () => {
+    const own = await signUpTenant("lead-filters");
+    for (const [i, source] of ["form", "wordpress", "form", "wordpress", "form"].entries()) {
+      await seedSystemEntity(own, {
+        type: "lead",
+        name: `Lead ${i}`,
+        data: { source },
+        system: { score: { value: i * 20, reasons: ["r"], model: "m", provider: "rules" } },
+      });
+    }
+    const list = async (query: string) =>
+      (await request(`/api/v1/entities?type=lead&${query}`, { headers: own.auth })).json<{
+        items: EntityBody[];
+        nextCursor: string | null;
+      }>();
+    const forms = await list("source=form&limit=2");
+    expect(forms.items.map((l) => l.name)).toEqual(["Lead 4", "Lead 2"]);
+    expect(forms.nextCursor).not.toBeNull();
+    const rest = await list(`source=form&limit=2&cursor=${forms.nextCursor}`);
+    expect(rest.items.map((l) => l.name)).toEqual(["Lead 0"]);
+    const hot = await list("minScore=60");
+    expect(hot.items.map((l) => l.name)).toEqual(["Lead 4", "Lead 3"]);
   });
 });

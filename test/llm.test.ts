@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { openDatabase } from "../schema/db";
 import { systemActor } from "../workers/context";
 import { embed } from "../workers/llm/gateway";
+import { objectKeys } from "../workers/storage/object-keys";
 import { request } from "./helpers";
+import { recordingSid, seedSystemEntity } from "./system-entities";
 import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
 import { scriptPhone, simCalls, testPhone } from "./twilio";
 
@@ -11,6 +13,7 @@ interface Entity {
   id: string;
   status: string | null;
   data: Record<string, unknown>;
+  system: Record<string, unknown>;
 }
 
 interface Ticket {
@@ -79,7 +82,7 @@ describe("lead scoring", () => {
     const ticket = await runTask(owner, "lead_scorer", { leadId: lead.id });
     expect(ticket.status).toBe("completed");
     const scored = await entity(owner, lead.id);
-    const score = scored.data.score as {
+    const score = scored.system.score as {
       value: number;
       reasons: string[];
       model: string;
@@ -135,7 +138,7 @@ describe("structured output", () => {
     await scriptGemini({ malformed: true, match: name });
     const ticket = await runTask(owner, "lead_scorer", { leadId: lead.id });
     expect(ticket.status).toBe("completed");
-    expect((await entity(owner, lead.id)).data.score).toBeDefined();
+    expect((await entity(owner, lead.id)).system.score).toBeDefined();
     // Both answers were billed: the malformed one and the repair.
     expect((await usage(owner)).resources.find((r) => r.resource === "llm_output_token")?.uses).toBe(2);
   });
@@ -150,7 +153,7 @@ describe("structured output", () => {
     expect(ticket.status).toBe("failed");
     expect(ticket.error).toContain("does not match the schema");
     expect(ticket.error).toContain("is not JSON");
-    expect((await entity(owner, lead.id)).data.score).toBeUndefined();
+    expect((await entity(owner, lead.id)).system.score).toBeUndefined();
   });
 
   it("a rate-limited answer is retried with backoff", async () => {
@@ -202,7 +205,7 @@ describe("with no LLM configured", () => {
       data: { phone: "+15550001111", message: "Emergency! Leak under the sink, need a quote today" },
     });
     await runTask(owner, "lead_scorer", { leadId: lead.id });
-    const score = (await entity(owner, lead.id)).data.score as { value: number; reasons: string[]; provider: string };
+    const score = (await entity(owner, lead.id)).system.score as { value: number; reasons: string[]; provider: string };
     expect(score.provider).toBe("rules");
     expect(score.reasons.join(" ")).toContain("urgent words");
     expect(score.value).toBeGreaterThan(50);
@@ -211,14 +214,14 @@ describe("with no LLM configured", () => {
 
   it("the rule-based provider analyzes a call's text", async () => {
     const owner = await rulesTenant("rules-analyze");
-    const call = await createEntity(owner, {
+    const call = await seedSystemEntity(owner, {
       type: "call",
       name: "Call",
-      data: { transcript: { text: "Customer: It's an emergency, the pipe burst. Owner: On my way, thanks." } },
+      system: { transcript: { text: "Customer: It's an emergency, the pipe burst. Owner: On my way, thanks." } },
     });
     const ticket = await runTask(owner, "analyze_call", { callId: call.id });
     expect(ticket.status).toBe("completed");
-    expect((await entity(owner, call.id)).data.analysis).toMatchObject({
+    expect((await entity(owner, call.id)).system.analysis).toMatchObject({
       provider: "rules",
       urgency: "high",
       customerIntent: "urgent repair",
@@ -227,9 +230,14 @@ describe("with no LLM configured", () => {
 
   it("transcription fails clearly: no provider is configured", async () => {
     const owner = await rulesTenant("rules-transcribe");
-    const key = `recordings/${owner.tenantId}/test.wav`;
+    const sid = recordingSid();
+    const call = await seedSystemEntity(owner, {
+      type: "call",
+      name: "Call",
+      system: { recording: { sid, stored: true } },
+    });
+    const key = objectKeys.recording(owner.tenantId, call.id, sid);
     await env.ARCHIVE.put(key, new Uint8Array(64), { httpMetadata: { contentType: "audio/wav" } });
-    const call = await createEntity(owner, { type: "call", name: "Call", data: { recording: { key, stored: true } } });
     const ticket = await runTask(owner, "transcribe_call", { callId: call.id });
     expect(ticket.status).toBe("failed");
     expect(ticket.error).toContain("no transcription provider is configured");
@@ -279,13 +287,18 @@ describe("an OpenAI-compatible provider", () => {
       data: { message: "leak" },
     });
     await runTask(owner, "lead_scorer", { leadId: lead.id });
-    expect((await entity(owner, lead.id)).data.score).toMatchObject({ provider: "openai", model: "gpt-4o-mini" });
-    const key = `recordings/${owner.tenantId}/openai.wav`;
+    expect((await entity(owner, lead.id)).system.score).toMatchObject({ provider: "openai", model: "gpt-4o-mini" });
+    const sid = recordingSid();
+    const call = await seedSystemEntity(owner, {
+      type: "call",
+      name: "Call",
+      system: { recording: { sid, stored: true } },
+    });
+    const key = objectKeys.recording(owner.tenantId, call.id, sid);
     await env.ARCHIVE.put(key, new Uint8Array(64), { httpMetadata: { contentType: "audio/wav" } });
-    const call = await createEntity(owner, { type: "call", name: "Call", data: { recording: { key, stored: true } } });
     const ticket = await runTask(owner, "transcribe_call", { callId: call.id });
     expect(ticket.status).toBe("completed");
-    expect((await entity(owner, call.id)).data.transcript).toMatchObject({ provider: "openai", model: "whisper-1" });
+    expect((await entity(owner, call.id)).system.transcript).toMatchObject({ provider: "openai", model: "whisper-1" });
   });
 });
 

@@ -20,6 +20,7 @@ interface Entity {
   status: string | null;
   version: number;
   data: Record<string, unknown>;
+  system: Record<string, unknown>;
 }
 
 interface Project {
@@ -214,9 +215,9 @@ describe("the bridge call", () => {
     let callId = "";
     await deliverTwilioWebhooks(project.tenant.tenantId, async () => {
       const lead = await entity(project, leadId);
-      callId = (lead.data.bridge as { callId?: string } | undefined)?.callId ?? "";
+      callId = (lead.system.bridge as { callId?: string } | undefined)?.callId ?? "";
       // The whole chain: recording stored → transcribed → analyzed (Gemini simulator).
-      if (!callId || !lead.data.analysis) return false;
+      if (!callId || !lead.system.analysis) return false;
       const call = await entity(project, callId);
       return call.status === "completed";
     });
@@ -229,7 +230,7 @@ describe("the bridge call", () => {
     expect(ownerLeg?.steps).toContain(`dial:${customer}`);
 
     const call = await entity(project, callId);
-    const steps = (call.data.timeline as { status: string }[]).map((s) => s.status);
+    const steps = (call.system.timeline as { status: string }[]).map((s) => s.status);
     expect(steps).toEqual(
       expect.arrayContaining([
         "queued",
@@ -242,8 +243,13 @@ describe("the bridge call", () => {
         "completed",
       ]),
     );
-    expect(call.data).toMatchObject({ connected: true, durationSeconds: 95, recording: { stored: true, channels: 2 } });
-    const recordingKey = (call.data.recording as { key: string }).key;
+    expect(call.system).toMatchObject({
+      connected: true,
+      durationSeconds: 95,
+      recording: { stored: true, channels: 2 },
+    });
+    const recordingSid = (call.system.recording as { sid: string }).sid;
+    const recordingKey = `recordings/${project.tenant.tenantId}/${callId}/${recordingSid}.wav`;
     expect((await env.ARCHIVE.head(recordingKey))?.size).toBeGreaterThan(44);
     const audio = await request(`/api/v1/calls/${callId}/recording`, { headers: project.tenant.auth });
     expect(audio.status).toBe(200);
@@ -253,16 +259,16 @@ describe("the bridge call", () => {
     const lead = await entity(project, leadId);
     expect(lead).toMatchObject({
       status: "contacted",
-      data: {
+      system: {
         bridge: { status: "connected" },
         transcription: "done",
         analysis: { callId, provider: "gemini", promptVersion: "analyze-call/1" },
       },
     });
-    const analysis = lead.data.analysis as { sentiment: string; urgency: string; summary: string };
+    const analysis = lead.system.analysis as { sentiment: string; urgency: string; summary: string };
     expect(["positive", "neutral", "negative"]).toContain(analysis.sentiment);
     expect(analysis.summary.length).toBeGreaterThan(0);
-    expect((call.data.transcript as { text: string }).text).toContain("Customer:");
+    expect((call.system.transcript as { text: string }).text).toContain("Customer:");
 
     const page = await (
       await request(`/api/v1/realtime/poll?channels=entity:${callId}&cursor=0`, { headers: project.tenant.auth })
@@ -285,7 +291,7 @@ describe("the bridge call", () => {
     const { leadId } = await (await postLead(project, { name: "Miss Ed", phone: customer })).json<{ leadId: string }>();
     await deliverTwilioWebhooks(project.tenant.tenantId, async () => {
       const lead = await entity(project, leadId);
-      return (lead.data.bridge as { status?: string } | undefined)?.status === "missed";
+      return (lead.system.bridge as { status?: string } | undefined)?.status === "missed";
     });
     const messages = await simMessages();
     expect(messages.filter((m) => m.to === project.ownerPhone && m.body.startsWith("Missed:"))).toHaveLength(1);
@@ -391,7 +397,7 @@ describe("inbound calls", () => {
     let lead: Entity | undefined;
     await deliverTwilioWebhooks([project.tenant.projectId, project.tenant.tenantId], async () => {
       [lead] = await leadsWithPhone(project, caller);
-      return typeof lead?.data.transcription === "string";
+      return typeof lead?.system.transcription === "string";
     });
     expect(lead).toMatchObject({ data: { source: "phone-call", phone: caller } });
     const [inbound] = (await simCalls()).filter((c) => c.from === caller && c.direction === "inbound");
@@ -413,7 +419,7 @@ describe("inbound calls", () => {
       // Settled when this attempt's follow-up (queued) has stamped the lead anew.
       await deliverTwilioWebhooks([project.tenant.projectId, project.tenant.tenantId], async () => {
         const [lead] = await leadsWithPhone(project, caller);
-        const stamp = lead?.data.lastMissedCallAt;
+        const stamp = lead?.system.lastMissedCallAt;
         if (!stamp || stamp === lastFollowUp) return false;
         lastFollowUp = stamp;
         return true;
@@ -435,9 +441,9 @@ describe("Twilio webhooks", () => {
     }>();
     await deliverTwilioWebhooks(project.tenant.tenantId, async () => {
       const lead = await entity(project, leadId);
-      return (lead.data.bridge as { status?: string } | undefined)?.status === "missed";
+      return (lead.system.bridge as { status?: string } | undefined)?.status === "missed";
     });
-    const callId = ((await entity(project, leadId)).data.bridge as { callId: string }).callId;
+    const callId = ((await entity(project, leadId)).system.bridge as { callId: string }).callId;
     return { project, callId };
   }
 

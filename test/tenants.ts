@@ -44,7 +44,7 @@ export async function signUpTenant(label = "tenant"): Promise<TestTenant> {
   return { ...body, email, password, auth: { authorization: `Bearer ${body.accessToken}` } };
 }
 
-/** An API key with `role` for `tenant`, seeded through the repository (the API-key routes are not built yet). */
+/** An API key with `role` for `tenant`, seeded through the repository: quicker than the route, and any role. */
 export async function apiKeyFor(tenant: TestTenant, role: Role): Promise<Record<string, string>> {
   const key = `ak_${tenant.tenantId}_${crypto.randomUUID().replaceAll("-", "")}${crypto.randomUUID().replaceAll("-", "")}`;
   const handle = openDatabase(env);
@@ -68,4 +68,31 @@ export async function apiKeyFor(tenant: TestTenant, role: Role): Promise<Record<
 
 export function jsonRequest(method: string, body: unknown, headers: Record<string, string>): RequestInit {
   return { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
+}
+
+export interface TestMember {
+  userId: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+  /** Headers that authenticate with this member's access token. */
+  auth: Record<string, string>;
+}
+
+/** Someone invited into `tenant` with `role` who accepted, through the real API: a person with their own tokens. */
+export async function memberOf(tenant: TestTenant, role: Role): Promise<TestMember> {
+  const email = `${role}-${crypto.randomUUID()}@example.com`;
+  const password = "a long enough password";
+  const invited = await request("/api/v1/invitations", jsonRequest("POST", { email, role }, tenant.auth));
+  if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${await invited.text()}`);
+  const { token } = await invited.json<{ token: string }>();
+  const ip = { "cf-connecting-ip": `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}` };
+  const accepted = await request(
+    "/api/v1/auth/accept-invitation",
+    jsonRequest("POST", { token, name: `A ${role}`, password }, ip),
+  );
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${await accepted.text()}`);
+  const body = await accepted.json<{ userId: string; accessToken: string; refreshToken: string }>();
+  return { ...body, email, password, auth: { authorization: `Bearer ${body.accessToken}` } };
 }

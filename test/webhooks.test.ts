@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { endpointUrlProblem } from "../workers/webhooks/endpoint-url";
+import { outboundUrlProblem } from "../workers/outbound/url-policy";
 import { signatureHeader, verifySignature } from "../workers/webhooks/signature";
 import { request } from "./helpers";
 import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "./tenants";
@@ -110,12 +110,13 @@ describe("webhook endpoints", () => {
   });
 
   it("in production an endpoint must be https to a public host", () => {
-    expect(endpointUrlProblem("http://hooks.example.com", "production")?.message).toBe("must use https");
-    expect(endpointUrlProblem("https://127.0.0.1/x", "production")?.message).toBe("must be a public host");
-    expect(endpointUrlProblem("https://10.1.2.3/x", "production")?.message).toBe("must be a public host");
-    expect(endpointUrlProblem("https://localhost/x", "production")?.message).toBe("must be a public host");
-    expect(endpointUrlProblem("https://hooks.example.com/x", "production")).toBeUndefined();
-    expect(endpointUrlProblem("http://127.0.0.1:9999/x", "development")).toBeUndefined();
+    const problem = (url: string, appEnv: string) => outboundUrlProblem(url, { appEnv, field: "url" });
+    expect(problem("http://hooks.example.com", "production")?.message).toBe("must use https");
+    for (const internal of ["https://127.0.0.1/x", "https://10.1.2.3/x", "https://localhost/x"]) {
+      expect(problem(internal, "production")?.field).toBe("url");
+    }
+    expect(problem("https://hooks.example.com/x", "production")).toBeUndefined();
+    expect(problem("http://127.0.0.1:9999/x", "development")).toBeUndefined();
   });
 
   it("an edit needs If-Match: none is a 428, a stale one a 412", async () => {

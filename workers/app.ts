@@ -12,6 +12,7 @@ import type { AppEnv } from "./context";
 import { database } from "./middleware/database";
 import { notFound, onError } from "./middleware/problems";
 import { requestId } from "./middleware/request-id";
+import { apiSecurityHeaders } from "./middleware/security-headers";
 import { validationHook } from "./middleware/validation";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit";
@@ -38,6 +39,8 @@ import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
 
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  // Outermost, so error and not-found answers get the headers too.
+  app.use("*", apiSecurityHeaders);
   app.use("*", requestId);
   app.use("*", database);
   app.onError(onError);

@@ -12,22 +12,37 @@ export interface AuthContext {
   method: "jwt" | "api-key" | "system" | "webhook";
   tenantId: string;
   role: Role;
+  /** The person: the caller of a JWT, or the creator an API key acts for. */
   userId?: string;
   apiKeyId?: string;
+  /** JWT only: the login session and membership version the token was minted with (decision 012). */
+  sessionId?: string;
+  membershipVersion?: number;
   /** The key that verified a JWT, and its issuer. */
   kid?: string;
   issuer?: string;
   verifiedAt: Date;
 }
 
+/** A request's Idempotency-Key as the tenant's ledger holds it, and the hash of what it was sent with. */
+export interface IdempotencyClaim {
+  key: string;
+  fingerprint: string;
+}
+
 /** What every request carries through the middleware chain. */
 export interface AppVariables {
+  /** Minted by the server for every request; never taken from the client. */
   requestId: string;
+  /** The client's own X-Request-Id, if it sent a well-formed one: kept beside ours, labelled, never trusted. */
+  clientRequestId?: string;
   log: Logger;
   /** Opens Postgres on first use; closed after the response (middleware/database.ts). */
   db: () => Database;
   /** Set by the guard once the caller is authenticated. */
   auth?: AuthContext;
+  /** Set by the idempotency middleware when the request carries an Idempotency-Key (decision 013). */
+  idempotency?: IdempotencyClaim;
   tenantId?: string;
 }
 
@@ -58,5 +73,6 @@ export function webhookActor(tenantId: string, source: string, requestId: string
 export interface RequestActor {
   auth: AuthContext;
   requestId: string;
+  clientRequestId?: string;
   ip: string | null;
 }

@@ -5,36 +5,40 @@
  *   scheduled → cron jobs
  */
 import { createRequestHandler, type RequestHandler, type ServerBuild } from "@remix-run/cloudflare";
-import { refreshSession } from "../app/lib/session.server";
 import { openDatabase } from "../schema/db";
 import { consumeAgentBatch, consumeDeadLetters } from "./agents/consumer";
 import { createApp } from "./app";
 import { runScheduledJobs } from "./jobs/scheduled";
+import { cspNonce, withPageSecurityHeaders } from "./middleware/security-headers";
+import { crossSiteRefusal, prepareUiSession } from "./ui-session";
 
 export { TenantDurableObject } from "../durable-objects/tenant";
 
 const api = createApp();
 
 // The Remix build is produced by `npm run build`; loaded lazily so the API
-// path never pays for parsing the UI bundle.
+// path never pays for parsing the UI bundle. Always production mode: the
+// development mode writes a failed loader's message and stack into the page
+// (SQL text included); the log has them (app/entry.server.tsx handleError).
 let remixHandler: RequestHandler | undefined;
 async function handleUi(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-  remixHandler ??= createRequestHandler(
-    (await import("../build/server/index.js")) as ServerBuild,
-    env.APP_ENV === "development" ? "development" : "production",
-  );
+  remixHandler ??= createRequestHandler((await import("../build/server/index.js")) as ServerBuild, "production");
   let handle: ReturnType<typeof openDatabase> | undefined;
   const db = () => {
     handle ??= openDatabase(env);
     return handle.db;
   };
+  const nonce = cspNonce();
+  const refused = crossSiteRefusal(request);
+  if (refused) return withPageSecurityHeaders(refused, nonce);
   try {
-    const session = await refreshSession(request, env, db);
-    const response = await remixHandler(session.request, { cloudflare: { env, ctx }, db });
-    if (session.setCookies.length === 0) return response;
-    const withCookies = new Response(response.body, response);
-    for (const line of session.setCookies) withCookies.headers.append("Set-Cookie", line);
-    return withCookies;
+    const session = await prepareUiSession(request, env, db);
+    const response = withPageSecurityHeaders(
+      await remixHandler(session.request, { cloudflare: { env, ctx }, db, cspNonce: nonce }),
+      nonce,
+    );
+    for (const line of session.setCookies) response.headers.append("Set-Cookie", line);
+    return response;
   } finally {
     if (handle) ctx.waitUntil(handle.close());
   }

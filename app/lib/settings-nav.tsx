@@ -1,22 +1,34 @@
 import { NavLink } from "@remix-run/react";
 
-const SECTIONS = [
-  ["/settings/speed-to-lead", "Speed-to-lead"],
-  ["/settings/dna", "DNA"],
-  ["/settings/team", "Team"],
-  ["/settings/api-keys", "API keys"],
-  ["/settings/webhooks", "Webhooks"],
-  ["/settings/llm", "AI provider"],
-  ["/settings/usage", "Usage"],
-  ["/settings/audit", "Audit log"],
-] as const;
+/**
+ * The settings pages, in the order the navigation lists them. A page is
+ * `routes/_app.settings.<x>.tsx` plus one entry here: the layout
+ * (routes/_app.settings.tsx) gives it its navigation, its <h1> (the label, or
+ * the page's `handle.heading`) and its title.
+ */
+export const SETTINGS_PAGES: readonly { path: string; label: string; title?: string }[] = [
+  { path: "/settings/speed-to-lead", label: "Speed-to-lead" },
+  { path: "/settings/dna", label: "DNA", title: "DNA settings" },
+  { path: "/settings/team", label: "Team" },
+  { path: "/settings/api-keys", label: "API keys" },
+  { path: "/settings/webhooks", label: "Webhooks" },
+  { path: "/settings/llm", label: "AI provider" },
+  { path: "/settings/usage", label: "Usage" },
+  { path: "/settings/audit", label: "Audit log" },
+];
 
-/** The settings sections, one page each. */
+/** What a settings page may tell the layout: a heading that names something from its loader's data. */
+export interface SettingsHandle<Loader extends (...args: never[]) => unknown = () => unknown> {
+  heading?: (data: Awaited<ReturnType<Loader>>) => string;
+  /** Live channels whose events reload the page (read by the shell, routes/_app.tsx). */
+  channels?: string[];
+}
+
 export function SettingsNav() {
   return (
     <nav aria-label="Settings" className="row" style={{ marginBottom: "1rem" }}>
-      {SECTIONS.map(([to, label]) => (
-        <NavLink key={to} to={to}>
+      {SETTINGS_PAGES.map(({ path, label }) => (
+        <NavLink key={path} to={path}>
           {label}
         </NavLink>
       ))}

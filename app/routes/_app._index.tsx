@@ -1,13 +1,13 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Link, useLoaderData } from "@remix-run/react";
 import { dashboard } from "../../workers/services/dashboard";
-import { type AppContext, requireSession } from "../lib/session.server";
+import { requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · Apex" }];
 export const handle = { channels: ["entity:lead", "entity:call", "project:*"] };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   return dashboard(session);
 }
 

@@ -1,18 +1,21 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
-import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
+import { startTask } from "../../workers/agents/start-task";
 import { auditPage } from "../../workers/services/audit";
 import { deleteEntity, type Entity, getEntity, restoreEntity, updateEntity } from "../../workers/services/entities";
 import { publisherFor } from "../../workers/services/realtime";
 import { relationshipsOfEntity } from "../../workers/services/relationships";
-import { startTask } from "../../workers/services/tasks";
-import { textLead } from "../../workers/services/voice";
-import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
+import { textLead } from "../../workers/speed-to-lead/messages";
+import { FormError, FormNotice } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
+import { canAct, formAction, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Lead · Apex" }];
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   const id = z.uuid().safeParse(params.id);
   if (!id.success) throw new Response("No such lead", { status: 404 });
   const lead = await getEntity(id.data, session, true).catch(() => undefined);
@@ -22,52 +25,65 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const calls = related.filter((e): e is Entity => e?.type === "call");
   const messages = related.filter((e): e is Entity => e?.type === "message");
   const audit = await auditPage({ entityId: lead.id, limit: 20 }, session);
-  return { lead, calls, messages, audit: audit.items, csrf: session.csrf, canEdit: canAct(session.auth, "member") };
+  return { lead, calls, messages, audit: audit.items, canEdit: canAct(session.auth, "member") };
 }
 
 export const handle = { channels: ["entity:lead", "entity:call", "entity:message"] };
 
+const version = z.coerce.number().int().min(1);
+const leadAction = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("call") }),
+  z.object({ intent: z.literal("text"), body: z.string().trim().min(1).max(1600) }),
+  z.object({ intent: z.literal("won"), version }),
+  z.object({ intent: z.literal("lost"), version }),
+  z.object({ intent: z.literal("delete"), version }),
+  z.object({ intent: z.literal("restore") }),
+]);
+
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "member", "Your role cannot change leads.");
-  const id = String(params.id);
-  const version = Number(form.get("version"));
+  const id = z.uuid().safeParse(params.id);
+  if (!id.success) throw new Response("No such lead", { status: 404 });
+  const input = parseForm(leadAction, formFields(form));
+  if (!input.ok) return invalid(input.failure, { notice: null });
+  const lead = id.data;
   const writer = { ...session, publish: publisherFor(session.env, session.auth.tenantId) };
   try {
-    const intent = form.get("intent");
-    if (intent === "call") {
-      const lead = await getEntity(id, writer);
+    const todo = input.data;
+    if (todo.intent === "call") {
+      const { projectId } = await getEntity(lead, writer);
       await startTask(
         "sales_agent",
-        { leadId: id, projectId: lead.projectId, attempt: session.actor.requestId },
+        { leadId: lead, projectId, attempt: session.actor.requestId },
         {
           env: session.env,
           db: session.db,
           actor: session.actor,
-          waitUntil: (p) => (context as unknown as AppContext).cloudflare.ctx.waitUntil(p),
+          waitUntil: (p) => context.cloudflare.ctx.waitUntil(p),
         },
       );
-      return { error: null, notice: "Calling: your phone rings first." };
+      return { error: null, fields: {}, notice: "Calling: your phone rings first." };
     }
-    if (intent === "text") {
-      await textLead(id, String(form.get("body") ?? ""), writer);
-      return { error: null, notice: "Text sent." };
+    if (todo.intent === "text") {
+      await textLead(lead, todo.body, writer);
+      return { error: null, fields: {}, notice: "Text sent." };
     }
-    if (intent === "won" || intent === "lost") await updateEntity(id, version, { status: intent }, writer);
-    else if (intent === "delete") await deleteEntity(id, version, writer);
-    else if (intent === "restore") await restoreEntity(id, writer);
-    else return { error: "Unknown action.", notice: null };
+    if (todo.intent === "won" || todo.intent === "lost")
+      await updateEntity(lead, todo.version, { status: todo.intent }, writer);
+    else if (todo.intent === "delete") await deleteEntity(lead, todo.version, writer);
+    else await restoreEntity(lead, writer);
   } catch (error) {
-    return { error: problemMessage(error).message, notice: null };
+    return failure(error, { notice: null });
   }
-  return redirect(`/leads/${id}`);
+  return redirect(`/leads/${lead}`);
 }
 
 const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19);
 
 function CallCard({ call }: { call: Entity }) {
-  const timeline = (call.data.timeline as { status: string; at: string }[] | undefined) ?? [];
-  const transcript = (call.data.transcript as { text?: string } | undefined)?.text;
-  const analysis = call.data.analysis as
+  const timeline = (call.system.timeline as { status: string; at: string }[] | undefined) ?? [];
+  const transcript = (call.system.transcript as { text?: string } | undefined)?.text;
+  const analysis = call.system.analysis as
     | {
         summary: string;
         keyPoints: string[];
@@ -77,13 +93,13 @@ function CallCard({ call }: { call: Entity }) {
         urgency: string;
       }
     | undefined;
-  const recording = call.data.recording as { durationSeconds?: number; stored?: boolean } | undefined;
+  const recording = call.system.recording as { durationSeconds?: number; stored?: boolean } | undefined;
   return (
     <article className="card" data-testid="call">
       <h3>
         {call.name}{" "}
-        <span className={`pill ${call.data.connected ? "ok" : ""}`}>
-          {call.data.connected ? "connected" : (call.status ?? "—")}
+        <span className={`pill ${call.system.connected ? "ok" : ""}`}>
+          {call.system.connected ? "connected" : (call.status ?? "—")}
         </span>
       </h3>
       <ol className="timeline" aria-label="Call steps">
@@ -136,10 +152,10 @@ function CallCard({ call }: { call: Entity }) {
 }
 
 export default function LeadPage() {
-  const { lead, calls, messages, audit, csrf, canEdit } = useLoaderData<typeof loader>();
+  const { lead, calls, messages, audit, canEdit } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const actionResult = useActionData<typeof action>();
-  const score = lead.data.score as { value: number; reasons: string[]; model: string } | undefined;
+  const score = lead.system.score as { value: number; reasons: string[]; model: string } | undefined;
   const busy = navigation.state !== "idle";
   return (
     <>
@@ -155,8 +171,7 @@ export default function LeadPage() {
       </p>
       {lead.data.message ? <blockquote>{String(lead.data.message)}</blockquote> : null}
       {canEdit ? (
-        <Form method="post" className="row" aria-label="Lead actions">
-          <input type="hidden" name="csrf" value={csrf} />
+        <PostForm className="row" aria-label="Lead actions">
           <input type="hidden" name="version" value={lead.version} />
           {lead.deletedAt ? (
             <button type="submit" name="intent" value="restore" disabled={busy}>
@@ -176,18 +191,16 @@ export default function LeadPage() {
             </>
           )}
           {busy ? <span role="status">Saving…</span> : null}
-        </Form>
+        </PostForm>
       ) : null}
       {canEdit && !lead.deletedAt && lead.data.phone ? (
         <div className="row" style={{ marginTop: ".75rem", alignItems: "flex-end" }}>
-          <Form method="post">
-            <input type="hidden" name="csrf" value={csrf} />
+          <PostForm>
             <button type="submit" name="intent" value="call" disabled={busy}>
               Call now
             </button>
-          </Form>
-          <Form method="post" className="row" style={{ alignItems: "flex-end" }}>
-            <input type="hidden" name="csrf" value={csrf} />
+          </PostForm>
+          <PostForm className="row" style={{ alignItems: "flex-end" }}>
             <label>
               Text {String(lead.data.phone)}
               <input name="body" required maxLength={1600} />
@@ -195,15 +208,11 @@ export default function LeadPage() {
             <button type="submit" name="intent" value="text" disabled={busy}>
               Send text
             </button>
-          </Form>
+          </PostForm>
         </div>
       ) : null}
-      {actionResult?.error ? (
-        <p className="error" role="alert">
-          {actionResult.error}
-        </p>
-      ) : null}
-      {actionResult?.notice ? <p role="status">{actionResult.notice}</p> : null}
+      <FormError message={actionResult?.error} />
+      <FormNotice message={actionResult?.notice} />
 
       <h2>Score</h2>
       {score ? (
@@ -226,7 +235,7 @@ export default function LeadPage() {
       ) : (
         calls.map((call) => <CallCard key={call.id} call={call} />)
       )}
-      {lead.data.transcription ? <p>Transcription: {String(lead.data.transcription)}</p> : null}
+      {lead.system.transcription ? <p>Transcription: {String(lead.system.transcription)}</p> : null}
 
       <h2>Texts</h2>
       {messages.length === 0 ? (

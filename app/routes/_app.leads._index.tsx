@@ -1,7 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { listEntityPage } from "../../workers/services/entities";
-import { type AppContext, requireSession } from "../lib/session.server";
+import { Table } from "../components/table";
+import { requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Leads · Apex" }];
 export const handle = { channels: ["entity:lead"] };
@@ -9,11 +10,12 @@ export const handle = { channels: ["entity:lead"] };
 const STATUSES = ["new", "contacted", "won", "lost"];
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   const url = new URL(request.url);
   const status = url.searchParams.get("status") || undefined;
   const source = url.searchParams.get("source") || undefined;
-  const minScore = Number(url.searchParams.get("minScore") || 0);
+  const asked = Number(url.searchParams.get("minScore") || 0);
+  const minScore = Number.isInteger(asked) ? Math.min(100, Math.max(0, asked)) : 0;
   const date = /^\d{4}-\d{2}-\d{2}$/.test(url.searchParams.get("date") ?? "")
     ? (url.searchParams.get("date") as string)
     : "";
@@ -24,18 +26,16 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       status: STATUSES.includes(status ?? "") ? status : undefined,
       createdAfter: day,
       createdBefore: day ? new Date(day.getTime() + 86_400_000) : undefined,
+      // Filtered in the query, so a page is full and its cursor leads on to more matches.
+      source,
+      minScore: minScore || undefined,
       cursor: url.searchParams.get("cursor") || undefined,
       limit: 50,
     },
     session,
   );
-  const items = page.items.filter(
-    (lead) =>
-      (!source || lead.data.source === source) &&
-      ((lead.data.score as { value?: number } | undefined)?.value ?? 0) >= minScore,
-  );
   return {
-    items,
+    items: page.items,
     nextCursor: page.nextCursor,
     filters: { status: status ?? "", source: source ?? "", minScore, date },
   };
@@ -78,43 +78,31 @@ export default function Leads() {
       {items.length === 0 ? (
         <p className="empty">No leads match. New leads appear here the moment they arrive.</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Bridge</th>
-              <th scope="col">Source</th>
-              <th scope="col">Score</th>
-              <th scope="col">Received</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((lead) => {
-              const bridge = (lead.data.bridge as { status?: string } | undefined)?.status;
-              return (
-                <tr key={lead.id} data-testid="lead-row">
-                  <td>
-                    <Link to={`/leads/${lead.id}`}>{lead.name}</Link>
-                  </td>
-                  <td>
-                    <span className="pill">{lead.status ?? "—"}</span>
-                  </td>
-                  <td>
-                    <span className={`pill ${bridge === "connected" ? "ok" : bridge === "missed" ? "bad" : ""}`}>
-                      {bridge ?? "—"}
-                    </span>
-                  </td>
-                  <td>{String(lead.data.source ?? "—")}</td>
-                  <td>{(lead.data.score as { value?: number } | undefined)?.value ?? "—"}</td>
-                  <td>
-                    <time dateTime={lead.createdAt}>{new Date(lead.createdAt).toISOString().slice(11, 16)} UTC</time>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <Table columns={["Name", "Status", "Bridge", "Source", "Score", "Received"]}>
+          {items.map((lead) => {
+            const bridge = (lead.system.bridge as { status?: string } | undefined)?.status;
+            return (
+              <tr key={lead.id} data-testid="lead-row">
+                <td>
+                  <Link to={`/leads/${lead.id}`}>{lead.name}</Link>
+                </td>
+                <td>
+                  <span className="pill">{lead.status ?? "—"}</span>
+                </td>
+                <td>
+                  <span className={`pill ${bridge === "connected" ? "ok" : bridge === "missed" ? "bad" : ""}`}>
+                    {bridge ?? "—"}
+                  </span>
+                </td>
+                <td>{String(lead.data.source ?? "—")}</td>
+                <td>{(lead.system.score as { value?: number } | undefined)?.value ?? "—"}</td>
+                <td>
+                  <time dateTime={lead.createdAt}>{new Date(lead.createdAt).toISOString().slice(11, 16)} UTC</time>
+                </td>
+              </tr>
+            );
+          })}
+        </Table>
       )}
       {nextCursor ? (
         <p>

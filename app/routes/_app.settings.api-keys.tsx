@@ -1,95 +1,78 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import type { Role } from "../../workers/context";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { newApiKeyInput } from "../../workers/auth/inputs";
 import { apiKeyList, createApiKey, revokeKey } from "../../workers/services/api-keys";
-import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
-
-export const meta: MetaFunction = () => [{ title: "API keys · Apex" }];
+import { FormError, SecretShownOnce } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { Table } from "../components/table";
+import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
+import { canAct, formAction, requireSession } from "../lib/session.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  if (!canAct(session.auth, "admin")) return { keys: [], csrf: session.csrf, canManage: false };
-  return { keys: await apiKeyList(session), csrf: session.csrf, canManage: true };
+  const session = await requireSession(request, context);
+  if (!canAct(session.auth, "admin")) return { keys: [], canManage: false };
+  return { keys: await apiKeyList(session), canManage: true };
 }
+
+const keyAction = z.discriminatedUnion("intent", [
+  z.object({ intent: z.literal("revoke"), id: z.uuid() }),
+  newApiKeyInput.pick({ name: true, role: true }).extend({ intent: z.literal("create") }),
+]);
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot manage API keys.");
+  const input = parseForm(keyAction, formFields(form));
+  if (!input.ok) return invalid(input.failure, { created: null });
   try {
-    if (form.get("intent") === "revoke") {
-      await revokeKey(String(form.get("id")), session);
+    if (input.data.intent === "revoke") {
+      await revokeKey(input.data.id, session);
       return { created: null, error: null };
     }
-    const created = await createApiKey(
-      { name: String(form.get("name")), role: String(form.get("role")) as Role },
-      session,
-    );
+    const created = await createApiKey({ name: input.data.name, role: input.data.role }, session);
     return { created: created.key, error: null };
   } catch (error) {
-    return { created: null, error: problemMessage(error).message };
+    return failure(error, { created: null });
   }
 }
 
 export default function ApiKeys() {
-  const { keys, csrf, canManage } = useLoaderData<typeof loader>();
+  const { keys, canManage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <>
-      <h1>API keys</h1>
-      <SettingsNav />
       {!canManage ? <p className="empty">Only admins and owners manage API keys.</p> : null}
-      {result?.created ? (
-        <div className="card" role="status">
-          <p>Copy this key now: it is shown once.</p>
-          <pre data-testid="new-api-key">{result.created}</pre>
-        </div>
-      ) : null}
-      {result?.error ? (
-        <p className="error" role="alert">
-          {result.error}
-        </p>
-      ) : null}
+      <SecretShownOnce intro="Copy this key now: it is shown once." secret={result?.created} testId="new-api-key" />
+      <FormError message={result?.error} />
       {canManage ? (
         <>
           {keys.length === 0 ? (
             <p className="empty">No API keys yet.</p>
           ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">State</th>
+            <Table columns={["Name", "Role", "Created", "State"]}>
+              {keys.map((k) => (
+                <tr key={k.id}>
+                  <td>{k.name}</td>
+                  <td>{k.role}</td>
+                  <td>{k.createdAt.slice(0, 10)}</td>
+                  <td>
+                    {k.revokedAt ? (
+                      "revoked"
+                    ) : (
+                      <PostForm>
+                        <input type="hidden" name="id" value={k.id} />
+                        <button type="submit" name="intent" value="revoke" className="secondary">
+                          Revoke
+                        </button>
+                      </PostForm>
+                    )}
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {keys.map((k) => (
-                  <tr key={k.id}>
-                    <td>{k.name}</td>
-                    <td>{k.role}</td>
-                    <td>{k.createdAt.slice(0, 10)}</td>
-                    <td>
-                      {k.revokedAt ? (
-                        "revoked"
-                      ) : (
-                        <Form method="post">
-                          <input type="hidden" name="csrf" value={csrf} />
-                          <input type="hidden" name="id" value={k.id} />
-                          <button type="submit" name="intent" value="revoke" className="secondary">
-                            Revoke
-                          </button>
-                        </Form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+              ))}
+            </Table>
           )}
           <h2>New key</h2>
-          <Form method="post" className="stack">
-            <input type="hidden" name="csrf" value={csrf} />
+          <PostForm className="stack">
             <label>
               Name
               <input name="name" required maxLength={100} />
@@ -105,7 +88,7 @@ export default function ApiKeys() {
             <button type="submit" name="intent" value="create">
               Create key
             </button>
-          </Form>
+          </PostForm>
         </>
       ) : null}
     </>

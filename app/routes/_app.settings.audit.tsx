@@ -1,13 +1,11 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
+import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { Link, useLoaderData } from "@remix-run/react";
 import { auditPage } from "../../workers/services/audit";
-import { type AppContext, canAct, requireSession } from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
-
-export const meta: MetaFunction = () => [{ title: "Audit log · Apex" }];
+import { Table } from "../components/table";
+import { canAct, requireSession } from "../lib/session.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   if (!canAct(session.auth, "admin")) return { items: [], nextCursor: null, allowed: false };
   const cursor = new URL(request.url).searchParams.get("cursor") || undefined;
   const page = await auditPage({ limit: 50, cursor }, session);
@@ -18,36 +16,24 @@ export default function Audit() {
   const { items, nextCursor, allowed } = useLoaderData<typeof loader>();
   return (
     <>
-      <h1>Audit log</h1>
-      <SettingsNav />
       {!allowed ? <p className="empty">Only admins and owners read the audit log.</p> : null}
       {allowed && items.length === 0 ? <p className="empty">Nothing recorded yet.</p> : null}
       {items.length > 0 ? (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Action</th>
-              <th scope="col">Who</th>
-              <th scope="col">Verified by</th>
+        <Table columns={["When", "Action", "Who", "Verified by"]}>
+          {items.map((e) => (
+            <tr key={e.id}>
+              <td>
+                <time dateTime={e.createdAt}>{e.createdAt.replace("T", " ").slice(0, 19)}</time>
+              </td>
+              <td>{e.action}</td>
+              <td>{e.actorType}</td>
+              <td>
+                {e.verification.method}
+                {e.verification.kid ? ` (${e.verification.kid})` : ""}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {items.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <time dateTime={e.createdAt}>{e.createdAt.replace("T", " ").slice(0, 19)}</time>
-                </td>
-                <td>{e.action}</td>
-                <td>{e.actorType}</td>
-                <td>
-                  {e.verification.method}
-                  {e.verification.kid ? ` (${e.verification.kid})` : ""}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       ) : null}
       {nextCursor ? (
         <p>

@@ -1,21 +1,15 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { diffLayers } from "../../workers/dna/schema";
-import { getDna, putDnaLayer } from "../../workers/services/dna";
-import {
-  type AppContext,
-  canAct,
-  currentProject,
-  formAction,
-  problemMessage,
-  requireSession,
-} from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
-
-export const meta: MetaFunction = () => [{ title: "DNA settings · Apex" }];
+import { type ActionFunctionArgs, data, type LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { type DnaDiff, getDna, previewDnaLayer, putDnaLayer } from "../../workers/services/dna";
+import { FormError, FormNotice } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { formFields, parseForm, problemMessage } from "../lib/forms.server";
+import { canAct, currentProject, formAction, requireSession } from "../lib/session.server";
+import type { SettingsHandle } from "../lib/settings-nav";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   const project = await currentProject(session);
   const { dna, layers, versions } = await getDna(project.id, session);
   return {
@@ -23,13 +17,14 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     dna,
     custom: JSON.stringify(layers.custom ?? {}, null, 2),
     version: versions.custom,
-    csrf: session.csrf,
     canEdit: canAct(session.auth, "admin"),
   };
 }
 
+export const handle: SettingsHandle<typeof loader> = { heading: ({ project }) => `DNA — ${project.name}` };
+
 type ActionResult =
-  | { kind: "preview"; text: string; version: number; diff: { path: string; before: unknown; after: unknown }[] }
+  | { kind: "preview"; text: string; version: number; diff: DnaDiff }
   | { kind: "saved"; version: number }
   | {
       kind: "error";
@@ -40,49 +35,61 @@ type ActionResult =
       fields: Record<string, string>;
     };
 
-export async function action({ request, context }: ActionFunctionArgs): Promise<ActionResult> {
+const dnaForm = z.object({
+  intent: z.enum(["preview", "save"]),
+  version: z.coerce.number().int().min(0),
+  custom: z.string().max(200_000),
+});
+
+export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot change settings.");
-  const project = await currentProject(session);
-  const text = String(form.get("custom") ?? "");
-  const version = Number(form.get("version"));
+  const input = parseForm(dnaForm, formFields(form));
+  const {
+    intent,
+    version,
+    custom: text,
+  } = input.ok ? input.data : { intent: "preview", version: 0, custom: String(form.get("custom") ?? "") };
+  const answer = (result: ActionResult, status = 200) => data(result, { status });
+  const refused = (message: string, status: number, fields: Record<string, string> = {}) =>
+    answer({ kind: "error", text, version, message, conflict: status === 412, fields }, status);
+  if (!input.ok) return refused(input.failure.error, 422, input.failure.fields);
   let layer: unknown;
   try {
     layer = JSON.parse(text);
   } catch {
-    return { kind: "error", text, version, message: "The custom layer must be JSON.", conflict: false, fields: {} };
-  }
-  if (form.get("intent") === "preview") {
-    const { layers } = await getDna(project.id, session);
-    return { kind: "preview", text, version, diff: diffLayers(layers.custom ?? {}, layer) };
+    return refused("The custom layer must be JSON.", 422, { custom: "is not valid JSON" });
   }
   try {
+    const project = await currentProject(session);
+    if (intent === "preview") {
+      return answer({
+        kind: "preview",
+        text,
+        version,
+        diff: await previewDnaLayer(project.id, "custom", layer, session),
+      });
+    }
     const saved = await putDnaLayer(project.id, "custom", layer, version, session);
-    return { kind: "saved", version: saved.versions.custom };
+    return answer({ kind: "saved", version: saved.versions.custom });
   } catch (error) {
     const problem = problemMessage(error);
-    return {
-      kind: "error",
-      text,
-      version,
-      conflict: problem.status === 412,
-      message:
-        problem.status === 412
-          ? `Someone else saved the DNA while you were editing. ${problem.message} Your text is kept below: reload the page to see their change, then apply yours again.`
-          : problem.message,
-      fields: problem.fields,
-    };
+    return refused(
+      problem.status === 412
+        ? `Someone else saved the DNA while you were editing. ${problem.message} Your text is kept below: reload the page to see their change, then apply yours again.`
+        : problem.message,
+      problem.status,
+      problem.fields,
+    );
   }
 }
 
 export default function DnaSettings() {
-  const { project, dna, custom, version, csrf, canEdit } = useLoaderData<typeof loader>();
+  const { dna, custom, version, canEdit } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const text = result && result.kind !== "saved" ? result.text : custom;
   const formVersion = result && result.kind !== "saved" ? result.version : version;
   return (
     <>
-      <h1>DNA — {project.name}</h1>
-      <SettingsNav />
       <p>
         What Apex knows about this business: identity, brand voice, services, areas and module settings. The merged view
         below is defaults, then what onboarding generated, then your own custom layer.
@@ -91,8 +98,7 @@ export default function DnaSettings() {
       <pre data-testid="merged-dna">{JSON.stringify(dna, null, 2)}</pre>
       <h2>Your custom layer (version {version})</h2>
       {canEdit ? (
-        <Form method="post" className="stack" style={{ maxWidth: "none" }}>
-          <input type="hidden" name="csrf" value={csrf} />
+        <PostForm className="stack" style={{ maxWidth: "none" }}>
           <input type="hidden" name="version" value={formVersion} />
           <label>
             Custom layer (JSON)
@@ -105,18 +111,11 @@ export default function DnaSettings() {
           </label>
           <p id="dna-help">Preview shows what your edit changes before you save it.</p>
           {result?.kind === "error" ? (
-            <div className="error" role="alert" data-testid={result.conflict ? "dna-conflict" : "dna-error"}>
-              <p>{result.message}</p>
-              {Object.entries(result.fields).length > 0 ? (
-                <ul>
-                  {Object.entries(result.fields).map(([field, message]) => (
-                    <li key={field}>
-                      {field}: {message}
-                    </li>
-                  ))}
-                </ul>
-              ) : null}
-            </div>
+            <FormError
+              message={result.message}
+              fields={result.fields}
+              testId={result.conflict ? "dna-conflict" : "dna-error"}
+            />
           ) : null}
           {result?.kind === "preview" ? (
             <section aria-label="Changes" data-testid="dna-diff">
@@ -134,11 +133,10 @@ export default function DnaSettings() {
               )}
             </section>
           ) : null}
-          {result?.kind === "saved" ? (
-            <p role="status" data-testid="dna-saved">
-              Saved as version {result.version}.
-            </p>
-          ) : null}
+          <FormNotice
+            message={result?.kind === "saved" ? `Saved as version ${result.version}.` : null}
+            testId="dna-saved"
+          />
           <div className="row">
             <button type="submit" name="intent" value="preview" className="secondary">
               Preview changes
@@ -147,7 +145,7 @@ export default function DnaSettings() {
               Save
             </button>
           </div>
-        </Form>
+        </PostForm>
       ) : (
         <>
           <p className="empty">Your role can read the settings but not change them.</p>

@@ -1,57 +1,51 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import { getLlmSettings, putLlmSettings } from "../../workers/services/llm-settings";
-import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
-
-export const meta: MetaFunction = () => [{ title: "AI provider · Apex" }];
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { getLlmSettings, llmSettingsInput, putLlmSettings } from "../../workers/services/llm-settings";
+import { FormError, FormNotice } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, invalid, parseForm } from "../lib/forms.server";
+import { canAct, formAction, requireSession } from "../lib/session.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  return { settings: await getLlmSettings(session), csrf: session.csrf, canManage: canAct(session.auth, "owner") };
+  const session = await requireSession(request, context);
+  return { settings: await getLlmSettings(session), canManage: canAct(session.auth, "owner") };
 }
+
+// Empty inputs mean "not given", as an absent JSON field would.
+const blankIsAbsent = (form: FormData) =>
+  Object.fromEntries(
+    [...form].flatMap(([name, value]) =>
+      typeof value === "string" && value.trim() !== "" ? [[name, value.trim()]] : [],
+    ),
+  );
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "owner", "Only owners choose the AI provider.");
-  const value = (name: string) =>
-    String(form.get(name) ?? "").trim() === "" ? undefined : String(form.get(name)).trim();
+  const { csrf: _, ...fields } = blankIsAbsent(form);
+  const input = parseForm(llmSettingsInput, fields);
+  if (!input.ok) return invalid(input.failure, { saved: false });
   try {
-    await putLlmSettings(
-      {
-        provider: String(form.get("provider")) as "gemini" | "openai" | "rules",
-        model: value("model"),
-        baseUrl: value("baseUrl"),
-        apiKey: value("apiKey"),
-      },
-      session,
-    );
+    await putLlmSettings(input.data, session);
     return { saved: true, error: null };
   } catch (error) {
-    return { saved: false, error: problemMessage(error).message };
+    return failure(error, { saved: false });
   }
 }
 
 export default function LlmSettings() {
-  const { settings, csrf, canManage } = useLoaderData<typeof loader>();
+  const { settings, canManage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <>
-      <h1>AI provider</h1>
-      <SettingsNav />
       <p>
         Now: <strong>{settings.provider}</strong> {settings.model ? `(${settings.model})` : ""} — key{" "}
         {settings.apiKey ?? "none"} ·{" "}
         {settings.source === "platform" ? "the platform default" : "chosen by this account"}
       </p>
-      {result?.saved ? <p role="status">Saved.</p> : null}
-      {result?.error ? (
-        <p className="error" role="alert">
-          {result.error}
-        </p>
-      ) : null}
+      <FormNotice message={result?.saved ? "Saved." : null} />
+      <FormError message={result?.error} />
       {canManage ? (
-        <Form method="post" className="stack">
-          <input type="hidden" name="csrf" value={csrf} />
+        <PostForm className="stack">
           <label>
             Provider
             <select name="provider" defaultValue={settings.provider}>
@@ -73,7 +67,7 @@ export default function LlmSettings() {
             <input name="apiKey" type="password" autoComplete="off" />
           </label>
           <button type="submit">Save</button>
-        </Form>
+        </PostForm>
       ) : (
         <p className="empty">Only owners choose the AI provider.</p>
       )}

@@ -1,18 +1,13 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
 import { getVoiceSettings, putVoiceSettings } from "../../workers/services/project-settings";
 import type { DAYS } from "../../workers/voice/settings";
-import {
-  type AppContext,
-  canAct,
-  currentProject,
-  formAction,
-  problemMessage,
-  requireSession,
-} from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
-
-export const meta: MetaFunction = () => [{ title: "Speed-to-lead · Apex" }];
+import { fieldErrors } from "../components/field-errors";
+import { FormError, FormNotice } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
+import { canAct, currentProject, formAction, requireSession } from "../lib/session.server";
 
 const DAY_NAMES: Record<(typeof DAYS)[number], string> = {
   mon: "Monday",
@@ -26,77 +21,92 @@ const DAY_NAMES: Record<(typeof DAYS)[number], string> = {
 const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   const { settings, version } = await getVoiceSettings((await currentProject(session)).id, session);
-  return { settings, version, csrf: session.csrf, canEdit: canAct(session.auth, "admin") };
+  return { settings, version, canEdit: canAct(session.auth, "admin") };
 }
+
+// An empty input means "not set".
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === "string" && value.trim() === "" ? undefined : value), schema.optional());
+const line = optional(z.string().trim().max(500));
+const speedToLeadForm = z.object({
+  version: z.coerce.number().int().min(0),
+  ownerPhone: line,
+  trackingNumber: line,
+  timezone: line,
+  whisperTemplate: line,
+  scoreThreshold: optional(z.coerce.number().int().min(0).max(100)),
+  alwaysOpen: z.string().optional(),
+  ...Object.fromEntries(WEEK.flatMap((day) => [`${day}-from`, `${day}-to`].map((name) => [name, line]))),
+});
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot change settings.");
-  const text = (name: string) => {
-    const value = String(form.get(name) ?? "").trim();
-    return value === "" ? undefined : value;
-  };
-  const { settings } = await getVoiceSettings((await currentProject(session)).id, session);
-  const hours = form.get("alwaysOpen")
-    ? undefined
-    : Object.fromEntries(
-        WEEK.map((day) => {
-          const from = text(`${day}-from`);
-          const to = text(`${day}-to`);
-          return [day, from && to ? [[from, to]] : []];
-        }),
-      );
-  const next = {
-    ...settings,
-    ownerPhone: text("ownerPhone"),
-    trackingNumber: text("trackingNumber"),
-    timezone: text("timezone") ?? "UTC",
-    whisperTemplate: text("whisperTemplate") ?? settings.whisperTemplate,
-    scoreThreshold: Number(text("scoreThreshold") ?? settings.scoreThreshold),
-    businessHours: hours,
-  };
+  const input = parseForm(speedToLeadForm, formFields(form));
+  if (!input.ok) return invalid(input.failure, { saved: false });
+  const fields = input.data as z.output<typeof speedToLeadForm> & Record<string, string | undefined>;
   try {
-    await putVoiceSettings((await currentProject(session)).id, Number(form.get("version")), next, session);
+    const project = await currentProject(session);
+    // The settings as stored (an admin reads the intake secrets in full): what the form does not show, it keeps.
+    const { settings } = await getVoiceSettings(project.id, session);
+    const hours = fields.alwaysOpen
+      ? undefined
+      : Object.fromEntries(
+          WEEK.map((day) => {
+            const from = fields[`${day}-from`];
+            const to = fields[`${day}-to`];
+            return [day, from && to ? [[from, to]] : []];
+          }),
+        );
+    await putVoiceSettings(
+      project.id,
+      fields.version,
+      {
+        ...settings,
+        ownerPhone: fields.ownerPhone,
+        trackingNumber: fields.trackingNumber,
+        timezone: fields.timezone ?? "UTC",
+        whisperTemplate: fields.whisperTemplate ?? settings.whisperTemplate,
+        scoreThreshold: fields.scoreThreshold ?? settings.scoreThreshold,
+        businessHours: hours,
+      },
+      session,
+    );
     return { saved: true, error: null, fields: {} as Record<string, string> };
   } catch (error) {
-    const problem = problemMessage(error);
-    return {
-      saved: false,
-      error:
-        problem.status === 412 ? "Someone else saved these settings first; reload to see theirs." : problem.message,
-      fields: problem.fields,
-    };
+    return failure(error, { saved: false }, "Someone else saved these settings first; reload to see theirs.");
   }
 }
 
 export default function SpeedToLead() {
-  const { settings, version, csrf, canEdit } = useLoaderData<typeof loader>();
+  const { settings, version, canEdit } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
-  const fieldError = (name: string) =>
-    (result?.fields?.[name] ?? result?.fields?.[`modules.speedToLead.${name}`]) ? (
-      <span className="error">{result?.fields?.[name] ?? result?.fields?.[`modules.speedToLead.${name}`]}</span>
-    ) : null;
+  // The service names a field by its DNA path (modules.speedToLead.ownerPhone), the form by its input's name.
+  const errors = fieldErrors(
+    Object.fromEntries(
+      Object.entries(result?.fields ?? {}).map(([path, why]) => [path.replace(/^modules\.speedToLead\./, ""), why]),
+    ),
+  );
   const alwaysOpen = !settings.businessHours;
   return (
     <>
-      <h1>Speed-to-lead</h1>
-      <SettingsNav />
-      {result?.saved ? <p role="status">Saved.</p> : null}
-      {result?.error ? (
-        <p className="error" role="alert">
-          {result.error}
-        </p>
-      ) : null}
-      <Form method="post" className="stack">
-        <input type="hidden" name="csrf" value={csrf} />
+      <FormNotice message={result?.saved ? "Saved." : null} />
+      <FormError message={result?.error} />
+      <PostForm className="stack">
         <input type="hidden" name="version" value={version} />
         <fieldset disabled={!canEdit}>
           <legend>Phones</legend>
           <label>
             Your phone (the bridge rings it first)
-            <input name="ownerPhone" type="tel" defaultValue={settings.ownerPhone ?? ""} placeholder="+15551234567" />
-            {fieldError("ownerPhone")}
+            <input
+              name="ownerPhone"
+              type="tel"
+              defaultValue={settings.ownerPhone ?? ""}
+              placeholder="+15551234567"
+              {...errors.aria("ownerPhone")}
+            />
+            {errors.message("ownerPhone")}
           </label>
           <label>
             Tracking number (your Twilio number)
@@ -105,8 +115,9 @@ export default function SpeedToLead() {
               type="tel"
               defaultValue={settings.trackingNumber ?? ""}
               placeholder="+15557654321"
+              {...errors.aria("trackingNumber")}
             />
-            {fieldError("trackingNumber")}
+            {errors.message("trackingNumber")}
           </label>
         </fieldset>
         <fieldset disabled={!canEdit}>
@@ -152,7 +163,7 @@ export default function SpeedToLead() {
         ) : (
           <p className="empty">Your role can read these settings but not change them.</p>
         )}
-      </Form>
+      </PostForm>
     </>
   );
 }

@@ -1,124 +1,108 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
-import type { Role } from "../../workers/context";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { z } from "zod";
+import { invitationInput, roleSchema } from "../../workers/auth/inputs";
 import { changeMemberRole, invite, members, removeMember } from "../../workers/services/members";
-import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
+import { FormError, FormNotice } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { Table } from "../components/table";
+import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
+import { canAct, formAction, requireSession } from "../lib/session.server";
 
-export const meta: MetaFunction = () => [{ title: "Team · Apex" }];
-const ROLES: Role[] = ["owner", "admin", "member", "viewer"];
+const ROLES = roleSchema.options;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   return {
     members: await members(session),
-    csrf: session.csrf,
     canManage: canAct(session.auth, "admin"),
     me: session.auth.userId,
   };
 }
 
+const teamAction = z.discriminatedUnion("intent", [
+  invitationInput.extend({ intent: z.literal("invite") }),
+  z.object({ intent: z.literal("role"), userId: z.uuid(), role: roleSchema }),
+  z.object({ intent: z.literal("remove"), userId: z.uuid() }),
+]);
+
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot manage the team.");
+  const input = parseForm(teamAction, formFields(form));
+  if (!input.ok) return invalid(input.failure);
+  const todo = input.data;
   try {
-    const intent = form.get("intent");
-    if (intent === "invite") {
-      const invited = await invite(
-        { email: String(form.get("email")), role: String(form.get("role")) as Role },
-        session,
-      );
+    if (todo.intent === "invite") {
+      const invited = await invite({ email: todo.email, role: todo.role }, session);
       const link = new URL(`/accept-invitation?token=${encodeURIComponent(invited.token)}`, request.url).toString();
       return { message: `Invitation for ${invited.email} created. Send them this link (shown once): ${link}` };
     }
-    if (intent === "role")
-      await changeMemberRole(String(form.get("userId")), String(form.get("role")) as Role, session);
-    if (intent === "remove") await removeMember(String(form.get("userId")), session);
+    if (todo.intent === "role") await changeMemberRole(todo.userId, todo.role, session);
+    else await removeMember(todo.userId, session);
     return { message: "Saved." };
   } catch (error) {
-    return { error: problemMessage(error).message };
+    return failure(error);
   }
 }
 
 export default function Team() {
-  const { members: team, csrf, canManage, me } = useLoaderData<typeof loader>();
+  const { members: team, canManage, me } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <>
-      <h1>Team</h1>
-      <SettingsNav />
-      {result && "error" in result ? (
-        <p className="error" role="alert">
-          {result.error}
-        </p>
-      ) : result ? (
-        <p role="status">{result.message}</p>
-      ) : null}
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            {canManage ? <th scope="col">Change</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {team.map((m) => (
-            <tr key={m.userId}>
-              <td>{m.name}</td>
-              <td>{m.email}</td>
-              <td>{m.role}</td>
-              {canManage ? (
-                <td>
-                  <Form method="post" className="row">
-                    <input type="hidden" name="csrf" value={csrf} />
-                    <input type="hidden" name="userId" value={m.userId} />
-                    <label>
-                      <span className="skip">Role for {m.email}</span>
-                      <select name="role" defaultValue={m.role}>
-                        {ROLES.map((r) => (
-                          <option key={r}>{r}</option>
-                        ))}
-                      </select>
-                    </label>
-                    <button type="submit" name="intent" value="role" className="secondary">
-                      Set role
+      {result && "error" in result ? <FormError message={result.error} /> : <FormNotice message={result?.message} />}
+      <Table columns={canManage ? ["Name", "Email", "Role", "Change"] : ["Name", "Email", "Role"]}>
+        {team.map((m) => (
+          <tr key={m.userId}>
+            <td>{m.name}</td>
+            <td>{m.email}</td>
+            <td>{m.role}</td>
+            {canManage ? (
+              <td>
+                <PostForm className="row">
+                  <input type="hidden" name="userId" value={m.userId} />
+                  <RoleSelect label={<span className="skip">Role for {m.email}</span>} defaultValue={m.role} />
+                  <button type="submit" name="intent" value="role" className="secondary">
+                    Set role
+                  </button>
+                  {m.userId !== me ? (
+                    <button type="submit" name="intent" value="remove" className="secondary">
+                      Remove
                     </button>
-                    {m.userId !== me ? (
-                      <button type="submit" name="intent" value="remove" className="secondary">
-                        Remove
-                      </button>
-                    ) : null}
-                  </Form>
-                </td>
-              ) : null}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                  ) : null}
+                </PostForm>
+              </td>
+            ) : null}
+          </tr>
+        ))}
+      </Table>
       {canManage ? (
         <>
           <h2>Invite someone</h2>
-          <Form method="post" className="stack">
-            <input type="hidden" name="csrf" value={csrf} />
+          <PostForm className="stack">
             <label>
               Email
               <input name="email" type="email" required />
             </label>
-            <label>
-              Role
-              <select name="role" defaultValue="member">
-                {ROLES.map((r) => (
-                  <option key={r}>{r}</option>
-                ))}
-              </select>
-            </label>
+            <RoleSelect label="Role" defaultValue="member" />
             <button type="submit" name="intent" value="invite">
               Create invitation
             </button>
-          </Form>
+          </PostForm>
         </>
       ) : null}
     </>
   );
 }
+
+const RoleSelect = ({ label, defaultValue }: { label: ReactNode; defaultValue: string }) => (
+  <label>
+    {label}
+    <select name="role" defaultValue={defaultValue}>
+      {ROLES.map((r) => (
+        <option key={r}>{r}</option>
+      ))}
+    </select>
+  </label>
+);

@@ -1,52 +1,56 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
 import { setSpendCap, usageReport } from "../../workers/services/usage";
 import { monthOf } from "../../workers/usage/prices";
-import {
-  type AppContext,
-  canAct,
-  currentProject,
-  formAction,
-  problemMessage,
-  requireSession,
-} from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
-
-export const meta: MetaFunction = () => [{ title: "Usage · Apex" }];
-export const handle = { channels: ["project:*"] };
+import { FormError } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { Table } from "../components/table";
+import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
+import { canAct, currentProject, formAction, requireSession } from "../lib/session.server";
+import type { SettingsHandle } from "../lib/settings-nav";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   const project = await currentProject(session);
   return {
     report: await usageReport(project.id, monthOf(Date.now()), session),
-    csrf: session.csrf,
     canManage: canAct(session.auth, "owner"),
   };
 }
 
+export const handle: SettingsHandle<typeof loader> = {
+  heading: ({ report }) => `Usage — ${report.month}`,
+  channels: ["project:*"],
+};
+
+// Dollars, or empty for no cap (the API's `monthlyCapUsd: null`).
+const capForm = z.object({
+  cap: z
+    .string()
+    .trim()
+    .transform((raw) => (raw === "" ? null : Number(raw)))
+    .pipe(z.number().min(0).max(1_000_000).nullable()),
+});
+
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "owner", "Only owners set the spend cap.");
+  const input = parseForm(capForm, formFields(form));
+  if (!input.ok) return invalid({ ...input.failure, error: "The cap is a number of dollars, or empty for none." });
   const project = await currentProject(session);
-  const raw = String(form.get("cap") ?? "").trim();
-  const cap = raw === "" ? null : Number(raw);
-  if (cap !== null && (!Number.isFinite(cap) || cap < 0))
-    return { error: "The cap is a number of dollars, or empty for none." };
   try {
-    await setSpendCap(project.id, cap, { ...session, env: session.env });
+    await setSpendCap(project.id, input.data.cap, session);
     return { error: null };
   } catch (error) {
-    return { error: problemMessage(error).message };
+    return failure(error);
   }
 }
 
 export default function Usage() {
-  const { report, csrf, canManage } = useLoaderData<typeof loader>();
+  const { report, canManage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <>
-      <h1>Usage — {report.month}</h1>
-      <SettingsNav />
       <p>
         ${report.spentUsd.toFixed(2)} spent{" "}
         {report.capUsd === null ? "(no cap)" : `of a $${report.capUsd.toFixed(2)} cap`} ·{" "}
@@ -55,43 +59,28 @@ export default function Usage() {
       {report.resources.length === 0 ? (
         <p className="empty">Nothing used this month.</p>
       ) : (
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Resource</th>
-              <th scope="col">Quantity</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Cost</th>
+        <Table columns={["Resource", "Quantity", "Uses", "Cost"]}>
+          {report.resources.map((r) => (
+            <tr key={r.resource}>
+              <td>{r.resource}</td>
+              <td>
+                {r.quantity} {r.unit}
+              </td>
+              <td>{r.uses}</td>
+              <td>${r.costUsd.toFixed(4)}</td>
             </tr>
-          </thead>
-          <tbody>
-            {report.resources.map((r) => (
-              <tr key={r.resource}>
-                <td>{r.resource}</td>
-                <td>
-                  {r.quantity} {r.unit}
-                </td>
-                <td>{r.uses}</td>
-                <td>${r.costUsd.toFixed(4)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {canManage ? (
-        <Form method="post" className="stack">
-          <input type="hidden" name="csrf" value={csrf} />
+        <PostForm className="stack">
           <label>
             Monthly cap in dollars (empty: no cap)
             <input name="cap" type="number" min={0} step="0.01" defaultValue={report.capUsd ?? ""} />
           </label>
-          {result?.error ? (
-            <p className="error" role="alert">
-              {result.error}
-            </p>
-          ) : null}
+          <FormError message={result?.error} />
           <button type="submit">Save cap</button>
-        </Form>
+        </PostForm>
       ) : null}
     </>
   );

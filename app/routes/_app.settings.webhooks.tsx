@@ -1,5 +1,6 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
 import {
   createWebhookEndpoint,
   listWebhookEndpoints,
@@ -7,64 +8,67 @@ import {
   updateWebhookEndpoint,
   webhookDeliveryLog,
 } from "../../workers/services/webhooks";
-import { type AppContext, canAct, formAction, problemMessage, requireSession } from "../lib/session.server";
-import { SettingsNav } from "../lib/settings-nav";
+import { FormError, SecretShownOnce } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
+import { canAct, formAction, requireSession } from "../lib/session.server";
+import type { SettingsHandle } from "../lib/settings-nav";
 
-export const meta: MetaFunction = () => [{ title: "Webhooks · Apex" }];
-export const handle = { channels: ["webhook:*"] };
+export const handle: SettingsHandle = { channels: ["webhook:*"] };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  if (!canAct(session.auth, "admin")) return { endpoints: [], csrf: session.csrf, canManage: false };
+  const session = await requireSession(request, context);
+  if (!canAct(session.auth, "admin")) return { endpoints: [], canManage: false };
   const endpoints = await listWebhookEndpoints(session);
   const withLog = await Promise.all(
     endpoints.map(async (e) => ({ ...e, deliveries: await webhookDeliveryLog(e.id, 10, session) })),
   );
-  return { endpoints: withLog, csrf: session.csrf, canManage: true };
+  return { endpoints: withLog, canManage: true };
 }
+
+const webhookAction = z.discriminatedUnion("intent", [
+  z.object({
+    intent: z.literal("toggle"),
+    id: z.uuid(),
+    version: z.coerce.number().int().min(1),
+    enabled: z.enum(["true", "false"]),
+  }),
+  z.object({
+    intent: z.literal("create"),
+    url: z.string().min(1).max(2000),
+    // Ticked boxes; none ticked means every event.
+    events: z.array(z.enum(SUBSCRIBABLE_EVENTS)),
+  }),
+]);
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot manage webhooks.");
+  const input = parseForm(webhookAction, { ...formFields(form), events: form.getAll("events") });
+  if (!input.ok) return invalid(input.failure, { secret: null });
+  const todo = input.data;
   try {
-    if (form.get("intent") === "toggle") {
-      await updateWebhookEndpoint(
-        String(form.get("id")),
-        Number(form.get("version")),
-        { enabled: form.get("enabled") === "true" },
-        session,
-      );
+    if (todo.intent === "toggle") {
+      await updateWebhookEndpoint(todo.id, todo.version, { enabled: todo.enabled === "true" }, session);
       return { secret: null, error: null };
     }
-    const events = form.getAll("events").map(String);
     const created = await createWebhookEndpoint(
-      { url: String(form.get("url")), events: events.length ? events : ["*"] },
+      { url: todo.url, events: todo.events.length ? todo.events : ["*"] },
       session,
     );
     return { secret: created.secret, error: null };
   } catch (error) {
-    return { secret: null, error: problemMessage(error).message };
+    return failure(error, { secret: null });
   }
 }
 
 export default function Webhooks() {
-  const { endpoints, csrf, canManage } = useLoaderData<typeof loader>();
+  const { endpoints, canManage } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   return (
     <>
-      <h1>Webhooks</h1>
-      <SettingsNav />
       {!canManage ? <p className="empty">Only admins and owners manage webhooks.</p> : null}
-      {result?.secret ? (
-        <div className="card" role="status">
-          <p>Signing secret (shown once):</p>
-          <pre>{result.secret}</pre>
-        </div>
-      ) : null}
-      {result?.error ? (
-        <p className="error" role="alert">
-          {result.error}
-        </p>
-      ) : null}
+      <SecretShownOnce intro="Signing secret (shown once):" secret={result?.secret} />
+      <FormError message={result?.error} />
       {canManage && endpoints.length === 0 ? <p className="empty">No endpoints yet.</p> : null}
       {endpoints.map((e) => (
         <article key={e.id} className="card">
@@ -74,15 +78,14 @@ export default function Webhooks() {
             <span className={`pill ${e.enabled ? "ok" : "bad"}`}>{e.enabled ? "enabled" : "disabled"}</span>{" "}
             {e.disabledReason ?? ""}
           </p>
-          <Form method="post">
-            <input type="hidden" name="csrf" value={csrf} />
+          <PostForm>
             <input type="hidden" name="id" value={e.id} />
             <input type="hidden" name="version" value={e.version} />
             <input type="hidden" name="enabled" value={String(!e.enabled)} />
             <button type="submit" name="intent" value="toggle" className="secondary">
               {e.enabled ? "Disable" : "Enable"}
             </button>
-          </Form>
+          </PostForm>
           <h3>Recent deliveries</h3>
           {e.deliveries.length === 0 ? (
             <p className="empty">Nothing delivered yet.</p>
@@ -100,8 +103,7 @@ export default function Webhooks() {
       {canManage ? (
         <>
           <h2>New endpoint</h2>
-          <Form method="post" className="stack">
-            <input type="hidden" name="csrf" value={csrf} />
+          <PostForm className="stack">
             <label>
               URL
               <input name="url" type="url" required />
@@ -117,7 +119,7 @@ export default function Webhooks() {
             <button type="submit" name="intent" value="create">
               Add endpoint
             </button>
-          </Form>
+          </PostForm>
         </>
       ) : null}
     </>

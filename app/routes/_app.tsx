@@ -1,25 +1,17 @@
-import { data, type LoaderFunctionArgs } from "@remix-run/cloudflare";
-import { Form, NavLink, Outlet, useLoaderData, useMatches, useNavigation } from "@remix-run/react";
+import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
+import { NavLink, Outlet, useLoaderData, useMatches, useNavigation } from "@remix-run/react";
+import { PostForm } from "../components/post-form";
 import { LiveIndicator, useLive } from "../lib/live";
-import { type AppContext, canAct, requireSession } from "../lib/session.server";
+import { requireSession } from "../lib/session.server";
 
-/** The signed-in shell: navigation, the live connection, and the CSRF token forms need. */
+/** The signed-in shell: navigation, the live connection, and the CSRF token every form below it posts (components/csrf-field.tsx). */
 export async function loader({ request, context }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
-  return data(
-    { role: session.auth.role, csrf: session.csrf, canManage: canAct(session.auth, "admin") },
-    { headers: session.headers },
-  );
-}
-
-export interface ShellData {
-  role: string;
-  csrf: string;
-  canManage: boolean;
+  const session = await requireSession(request, context);
+  return { role: session.auth.role, csrf: session.csrf };
 }
 
 export default function Shell() {
-  const { csrf, role } = useLoaderData<ShellData>();
+  const { role } = useLoaderData<typeof loader>();
   // Pages name the channels they show; the shell keeps one connection for all of them.
   const channels = useMatches().flatMap((m) => (m.handle as { channels?: string[] } | undefined)?.channels ?? []);
   const state = useLive(channels.length > 0 ? channels : ["lead:*", "entity:lead"]);
@@ -37,19 +29,18 @@ export default function Shell() {
           </NavLink>
           <NavLink to="/leads">Leads</NavLink>
           <NavLink to="/tickets">Tasks</NavLink>
-          <NavLink to="/settings/dna">Settings</NavLink>
+          <NavLink to="/settings">Settings</NavLink>
         </nav>
         <LiveIndicator state={state} />
         {/* Space kept even when idle, so the header never jumps. */}
         <span role="status" aria-live="polite" style={{ minWidth: "5rem", fontSize: ".875rem" }}>
           {navigation.state === "loading" ? "Loading…" : navigation.state === "submitting" ? "Saving…" : ""}
         </span>
-        <Form method="post" action="/logout">
-          <input type="hidden" name="csrf" value={csrf} />
+        <PostForm action="/logout">
           <button type="submit" className="secondary" aria-label={`Log out (${role})`}>
             Log out
           </button>
-        </Form>
+        </PostForm>
       </header>
       <main id="main">
         <Outlet />

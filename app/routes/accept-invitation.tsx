@@ -1,20 +1,28 @@
-import { type ActionFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
-import { Form, useActionData, useSearchParams } from "@remix-run/react";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
+import { useActionData, useSearchParams } from "@remix-run/react";
+import { acceptInvitationInput } from "../../workers/auth/inputs";
 import { acceptInvitation } from "../../workers/services/members";
-import { type AppContext, identityRequest, problemMessage, sessionCookies } from "../lib/session.server";
+import { sessionCookies } from "../../workers/ui-session";
+import { FormError } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, formFields, parseForm } from "../lib/forms.server";
+import { identityRequest, publicCsrfToken, publicFormAction } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Join · Apex" }];
 
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  return { csrf: await publicCsrfToken(request, context) };
+}
+
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await request.formData();
+  const form = await publicFormAction(request, context);
+  const input = parseForm(acceptInvitationInput, formFields(form));
+  if (!input.ok) return input.failure;
   try {
-    const tokens = await acceptInvitation(
-      { token: String(form.get("token")), name: String(form.get("name")), password: String(form.get("password")) },
-      identityRequest(request, context as unknown as AppContext),
-    );
-    return redirect("/", { headers: sessionCookies(tokens) });
+    const tokens = await acceptInvitation(input.data, identityRequest(request, context));
+    return redirect("/", { headers: sessionCookies(request, tokens) });
   } catch (error) {
-    return { error: problemMessage(error).message };
+    return failure(error);
   }
 }
 
@@ -25,7 +33,7 @@ export default function AcceptInvitation() {
     <main>
       <h1>Apex</h1>
       <h2>Join your team</h2>
-      <Form method="post" className="stack">
+      <PostForm className="stack">
         <input type="hidden" name="token" value={params.get("token") ?? ""} />
         <label>
           Your name
@@ -35,13 +43,9 @@ export default function AcceptInvitation() {
           Password (12 characters or more; your existing one if you already have an account)
           <input name="password" type="password" autoComplete="new-password" minLength={12} required />
         </label>
-        {result?.error ? (
-          <p className="error" role="alert">
-            {result.error}
-          </p>
-        ) : null}
+        <FormError message={result?.error} />
         <button type="submit">Join</button>
-      </Form>
+      </PostForm>
     </main>
   );
 }

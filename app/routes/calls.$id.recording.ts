@@ -1,11 +1,12 @@
 import type { LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { z } from "zod";
-import { callRecording } from "../../workers/services/voice";
-import { type AppContext, problemMessage, requireSession } from "../lib/session.server";
+import { callRecording } from "../../workers/speed-to-lead/recordings";
+import { problemMessage } from "../lib/forms.server";
+import { requireSession } from "../lib/session.server";
 
 /** The recording player's source: the same service as GET /api/v1/calls/{id}/recording. */
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  const session = await requireSession(request, context as unknown as AppContext);
+  const session = await requireSession(request, context);
   const id = z.uuid().safeParse(params.id);
   if (!id.success) throw new Response("No such call", { status: 404 });
   try {

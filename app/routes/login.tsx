@@ -1,21 +1,29 @@
-import { type ActionFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
-import { Form, Link, useActionData, useSearchParams } from "@remix-run/react";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
+import { Link, useActionData, useSearchParams } from "@remix-run/react";
+import { loginInput } from "../../workers/auth/inputs";
 import { login } from "../../workers/services/identity";
-import { type AppContext, identityRequest, problemMessage, sessionCookies } from "../lib/session.server";
+import { sessionCookies } from "../../workers/ui-session";
+import { FormError } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, formFields, parseForm } from "../lib/forms.server";
+import { sameOriginPath } from "../lib/safe-redirect";
+import { identityRequest, publicCsrfToken, publicFormAction } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Log in · Apex" }];
 
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  return { csrf: await publicCsrfToken(request, context) };
+}
+
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await request.formData();
-  const next = String(form.get("next") ?? "/");
+  const form = await publicFormAction(request, context);
+  const input = parseForm(loginInput.pick({ email: true, password: true }), formFields(form));
+  if (!input.ok) return input.failure;
   try {
-    const tokens = await login(
-      { email: String(form.get("email") ?? ""), password: String(form.get("password") ?? "") },
-      identityRequest(request, context as unknown as AppContext),
-    );
-    return redirect(next.startsWith("/") && !next.startsWith("//") ? next : "/", { headers: sessionCookies(tokens) });
+    const tokens = await login(input.data, identityRequest(request, context));
+    return redirect(sameOriginPath(form.get("next"), request.url), { headers: sessionCookies(request, tokens) });
   } catch (error) {
-    return { error: problemMessage(error).message };
+    return failure(error);
   }
 }
 
@@ -26,7 +34,7 @@ export default function Login() {
     <main>
       <h1>Apex</h1>
       <h2>Log in</h2>
-      <Form method="post" className="stack">
+      <PostForm className="stack">
         <input type="hidden" name="next" value={params.get("next") ?? "/"} />
         <label>
           Email
@@ -36,13 +44,9 @@ export default function Login() {
           Password
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
-        {result?.error ? (
-          <p className="error" role="alert">
-            {result.error}
-          </p>
-        ) : null}
+        <FormError message={result?.error} />
         <button type="submit">Log in</button>
-      </Form>
+      </PostForm>
       <p>
         New here? <Link to="/signup">Create an account</Link>
       </p>

@@ -1,67 +1,55 @@
-import { type ActionFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
-import { Form, Link, useActionData } from "@remix-run/react";
-import { z } from "zod";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction, redirect } from "@remix-run/cloudflare";
+import { Link, useActionData } from "@remix-run/react";
+import { signupInput } from "../../workers/auth/inputs";
 import { signup } from "../../workers/services/identity";
-import { type AppContext, identityRequest, problemMessage, sessionCookies } from "../lib/session.server";
+import { sessionCookies } from "../../workers/ui-session";
+import { fieldErrors } from "../components/field-errors";
+import { FormError } from "../components/form-messages";
+import { PostForm } from "../components/post-form";
+import { failure, formFields, parseForm } from "../lib/forms.server";
+import { identityRequest, publicCsrfToken, publicFormAction } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign up · Apex" }];
 
-const input = z.object({
-  name: z.string().min(1).max(200),
-  email: z.email(),
-  password: z.string().min(12, "at least 12 characters").max(200),
-  tenantName: z.string().min(1).max(200),
-  projectName: z.string().min(1).max(200),
-});
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  return { csrf: await publicCsrfToken(request, context) };
+}
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = Object.fromEntries(await request.formData());
-  const parsed = input.safeParse({ ...form, projectName: form.projectName || form.tenantName });
-  if (!parsed.success) {
-    return {
-      error: "Check the highlighted fields.",
-      fields: Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])),
-    };
-  }
+  const fields = formFields(await publicFormAction(request, context));
+  // One project to start with, named after the business unless the form names it.
+  const input = parseForm(signupInput, { ...fields, projectName: fields.projectName || fields.tenantName });
+  if (!input.ok) return input.failure;
   try {
-    const tokens = await signup(parsed.data, identityRequest(request, context as unknown as AppContext));
-    return redirect("/", { headers: sessionCookies(tokens) });
+    const tokens = await signup(input.data, identityRequest(request, context));
+    return redirect("/", { headers: sessionCookies(request, tokens) });
   } catch (error) {
-    const problem = problemMessage(error);
-    return { error: problem.message, fields: problem.fields };
+    return failure(error);
   }
 }
 
 export default function Signup() {
   const result = useActionData<typeof action>();
-  const field = (name: string) => result?.fields?.[name];
-  const described = (name: string) =>
-    field(name) ? { "aria-invalid": true, "aria-describedby": `${name}-error` } : {};
-  const error = (name: string) =>
-    field(name) ? (
-      <span id={`${name}-error`} className="error">
-        {field(name)}
-      </span>
-    ) : null;
+  const errors = fieldErrors(result?.fields);
   return (
     <main>
       <h1>Apex</h1>
       <h2>Create your account</h2>
-      <Form method="post" className="stack">
+      <PostForm className="stack">
         <label>
           Your name
-          <input name="name" autoComplete="name" required {...described("name")} />
-          {error("name")}
+          <input name="name" autoComplete="name" required {...errors.aria("name")} />
+          {errors.message("name")}
         </label>
         <label>
           Business name
-          <input name="tenantName" autoComplete="organization" required {...described("tenantName")} />
-          {error("tenantName")}
+          <input name="tenantName" autoComplete="organization" required {...errors.aria("tenantName")} />
+          {errors.message("tenantName")}
         </label>
         <label>
           Email
-          <input name="email" type="email" autoComplete="email" required {...described("email")} />
-          {error("email")}
+          <input name="email" type="email" autoComplete="email" required {...errors.aria("email")} />
+          {errors.message("email")}
         </label>
         <label>
           Password (12 characters or more)
@@ -71,17 +59,13 @@ export default function Signup() {
             autoComplete="new-password"
             minLength={12}
             required
-            {...described("password")}
+            {...errors.aria("password")}
           />
-          {error("password")}
+          {errors.message("password")}
         </label>
-        {result?.error ? (
-          <p className="error" role="alert">
-            {result.error}
-          </p>
-        ) : null}
+        <FormError message={result?.error} />
         <button type="submit">Create account</button>
-      </Form>
+      </PostForm>
       <p>
         Have an account? <Link to="/login">Log in</Link>
       </p>

@@ -7,6 +7,10 @@
  *   PUT  /_receivers/{name}  {"secret": "whsec_…", "failFirst": 2, "failWith": 500}
  *   POST /hooks/{name}       a delivery; 400 if the signature does not verify
  *   GET  /_receivers/{name}  what arrived, in order, with the verdict
+ *   ANY  /capture/{name}/…   kept with its headers (a stand-in for an attacker's listener)
+ *   GET  /_captures/{name}   what the listener caught
+ *   ANY  /answer/{status}?location=…  that status (and Location, if given) with INTERNAL_PAGE:
+ *        a redirect or an internal page, for the outbound-URL tests
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
@@ -45,6 +49,9 @@ const SAMPLE_SITE = `<!doctype html><html><head><title>Pat's Plumbing — Spring
 <h2>Services</h2><ul><li>Burst pipe repair</li><li>Blocked drains</li><li>Hot water cylinders</li></ul>
 <p>Licensed, insured, and on site within the hour. Call +1 555 010 0001.</p></body></html>`;
 
+/** A page no tenant may ever read through Apex: the outbound-URL tests look for it in errors. */
+const INTERNAL_PAGE = "internal-only page: instance credentials AKIA-OUTBOUND-CANARY";
+
 function verify(secret: string, header: string | undefined, body: string): string | null {
   const fields = new Map((header ?? "").split(",").map((part) => part.trim().split("=", 2) as [string, string]));
   const t = Number(fields.get("t"));
@@ -66,6 +73,7 @@ export async function startWebhookReceiver(
   options: { port: number; log?: (line: string) => void } = { port: 0 },
 ): Promise<WebhookReceiverServer> {
   const receivers = new Map<string, Receiver>();
+  const captures = new Map<string, { method: string; path: string; headers: http.IncomingHttpHeaders }[]>();
   const log = options.log ?? (() => undefined);
   const json = (res: http.ServerResponse, status: number, value: unknown) => {
     res.writeHead(status, { "Content-Type": "application/json" });
@@ -86,6 +94,17 @@ export async function startWebhookReceiver(
       });
       return json(res, 200, { name });
     }
+    if (area === "capture" && name) {
+      // A listener an attacker would stand up: it keeps every request, headers included,
+      // so a test can show that no credential was ever sent to a tenant-chosen URL.
+      const list = captures.get(name) ?? [];
+      list.push({ method: req.method ?? "", path: url.pathname, headers: req.headers });
+      captures.set(name, list);
+      return json(res, 200, { captured: true });
+    }
+    if (area === "_captures" && name && req.method === "GET") {
+      return json(res, 200, { requests: captures.get(name) ?? [] });
+    }
     if (area === "_receivers" && name && req.method === "GET") {
       return json(res, 200, { received: receivers.get(name)?.received ?? [] });
     }
@@ -93,6 +112,11 @@ export async function startWebhookReceiver(
       // A small business's website, for onboarding to read in dev and tests.
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
       return res.end(SAMPLE_SITE);
+    }
+    if (area === "answer" && name) {
+      const location = url.searchParams.get("location");
+      res.writeHead(Number(name), { "Content-Type": "text/html", ...(location ? { Location: location } : {}) });
+      return res.end(INTERNAL_PAGE);
     }
     if (area === "hooks" && name && req.method === "POST") {
       const receiver = receivers.get(name);

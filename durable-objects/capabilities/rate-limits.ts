@@ -27,12 +27,28 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
-export function takeToken(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): RateDecision {
+/** The bucket's tokens at `now`: what is stored, refilled for the time since. A new key starts full. */
+function tokensAt(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): number {
   const row = sql
     .exec<{ tokens: number; updated_at: number }>("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", key)
     .toArray()[0];
-  const elapsed = row ? Math.max(0, now - row.updated_at) / 1000 : 0;
-  const available = Math.min(policy.capacity, (row ? row.tokens : policy.capacity) + elapsed * policy.refillPerSecond);
+  if (!row) return policy.capacity;
+  const elapsed = Math.max(0, now - row.updated_at) / 1000;
+  return Math.min(policy.capacity, row.tokens + elapsed * policy.refillPerSecond);
+}
+
+function decision(policy: BucketPolicy, allowed: boolean, tokensLeft: number): RateDecision {
+  return {
+    allowed,
+    limit: policy.capacity,
+    remaining: Math.floor(tokensLeft),
+    resetSeconds: Math.ceil((policy.capacity - tokensLeft) / policy.refillPerSecond),
+    retryAfterSeconds: allowed ? 0 : Math.ceil((1 - tokensLeft) / policy.refillPerSecond),
+  };
+}
+
+export function takeToken(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): RateDecision {
+  const available = tokensAt(sql, key, policy, now);
   const allowed = available >= 1;
   const tokens = allowed ? available - 1 : available;
   sql.exec(
@@ -42,11 +58,14 @@ export function takeToken(sql: SqlStorage, key: string, policy: BucketPolicy, no
     tokens,
     now,
   );
-  return {
-    allowed,
-    limit: policy.capacity,
-    remaining: Math.floor(tokens),
-    resetSeconds: Math.ceil((policy.capacity - tokens) / policy.refillPerSecond),
-    retryAfterSeconds: allowed ? 0 : Math.ceil((1 - tokens) / policy.refillPerSecond),
-  };
+  return decision(policy, allowed, tokens);
+}
+
+/**
+ * What `takeToken` would decide, without spending: lets a caller refuse early
+ * and charge only the requests that turn out to deserve it.
+ */
+export function peekToken(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): RateDecision {
+  const available = tokensAt(sql, key, policy, now);
+  return decision(policy, available >= 1, available);
 }

@@ -15,6 +15,10 @@ import { CHANNEL_PATTERN, matches, type TenantEvent } from "./events";
  */
 export const SOCKET_WINDOW_BYTES = 1024 * 1024;
 export const SLOW_CONSUMER_CLOSE = 4008;
+/** Close code for a socket whose session ended or whose user's membership changed. */
+export const SESSION_ENDED_CLOSE = 4001;
+/** The Worker → object header naming who opened a socket (role, user, session) as JSON. */
+export const SOCKET_OWNER_HEADER = "x-apex-socket-owner";
 
 export const clientFrame = z.discriminatedUnion("type", [
   z.object({
@@ -30,7 +34,20 @@ export const clientFrame = z.discriminatedUnion("type", [
 ]);
 export type ClientFrame = z.infer<typeof clientFrame>;
 
-export const socketAttachment = z.object({
+/**
+ * Who opened the socket, fixed at the upgrade: the role decides which
+ * channels it may join (channel-access.ts); user and session let a role
+ * change, removal or logout close it (sessions.ts). A socket from before
+ * these fields existed reads as a viewer with no session: least power.
+ */
+export const socketOwner = z.object({
+  role: z.enum(["owner", "admin", "member", "viewer"]).default("viewer"),
+  userId: z.string().optional(),
+  sid: z.string().optional(),
+});
+export type SocketOwner = z.infer<typeof socketOwner>;
+
+export const socketAttachment = socketOwner.extend({
   channels: z.array(z.string()),
   lastSentSeq: z.number().int().default(0),
   unackedBytes: z.number().int().default(0),
@@ -39,7 +56,7 @@ export type SocketAttachment = z.infer<typeof socketAttachment>;
 
 export function attachmentOf(socket: WebSocket): SocketAttachment {
   const parsed = socketAttachment.safeParse(socket.deserializeAttachment());
-  return parsed.success ? parsed.data : { channels: [], lastSentSeq: 0, unackedBytes: 0 };
+  return parsed.success ? parsed.data : { role: "viewer", channels: [], lastSentSeq: 0, unackedBytes: 0 };
 }
 
 export function channelsOf(socket: WebSocket): string[] {

@@ -1,5 +1,8 @@
-import { z } from "zod";
-import { missedBridgeFollowUp, missedInboundFollowUp, storeRecording } from "../services/voice";
+import { enqueue } from "../queue/enqueue";
+import { taskParams } from "../queue/tasks";
+import { missedBridgeFollowUp } from "../speed-to-lead/bridge";
+import { missedInboundFollowUp } from "../speed-to-lead/inbound";
+import { storeRecording } from "../speed-to-lead/recordings";
 import { defineAgent } from "./agent";
 
 /** Internal: a bridge that did not connect — SMS the owner, text the customer back (once per window). */
@@ -8,7 +11,7 @@ export const bridgeMissed = defineAgent({
   mode: "heavy",
   role: "owner",
   internal: true,
-  params: z.object({ callId: z.uuid(), reason: z.string().max(100) }),
+  params: taskParams.bridge_missed,
   run: (params, { env, actor, db }) => missedBridgeFollowUp(params.callId, params.reason, { env, db: db(), actor }),
 });
 
@@ -18,11 +21,11 @@ export const storeCallRecording = defineAgent({
   mode: "heavy",
   role: "owner",
   internal: true,
-  params: z.object({ callId: z.uuid() }),
+  params: taskParams.store_call_recording,
   async run(params, { env, actor, db, tenantId }) {
     const stored = await storeRecording(params.callId, { env, db: db(), actor });
-    // The analysis hook: the transcription ticket exists from here on (its provider arrives with the AI issue).
-    await env.TENANT.getByName(tenantId).createTicket(tenantId, "transcribe_call", { callId: params.callId });
+    // A ticket, so the lead page shows transcription (and then analysis) progressing or failing.
+    await enqueue(env, tenantId, "transcribe_call", { callId: params.callId }, { ticket: true });
     return stored;
   },
 });
@@ -33,6 +36,6 @@ export const inboundMissed = defineAgent({
   mode: "heavy",
   role: "owner",
   internal: true,
-  params: z.object({ callId: z.uuid() }),
+  params: taskParams.inbound_missed,
   run: (params, { env, actor, db }) => missedInboundFollowUp(params.callId, { env, db: db(), actor }),
 });

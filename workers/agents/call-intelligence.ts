@@ -1,4 +1,5 @@
-import { z } from "zod";
+import { enqueue } from "../queue/enqueue";
+import { taskParams } from "../queue/tasks";
 import { analyzeCall, scoreLead, transcribeCall } from "../services/call-intelligence";
 import { defineAgent } from "./agent";
 
@@ -7,12 +8,12 @@ export const transcribeCallAgent = defineAgent({
   task: "transcribe_call",
   mode: "heavy",
   role: "member",
-  params: z.object({ callId: z.uuid() }).strict(),
+  params: taskParams.transcribe_call,
   async run(params, { env, actor, db, runId, tenantId, reportProgress }) {
     await reportProgress(10, "reading the recording");
     const result = await transcribeCall(params.callId, { env, db: db(), actor, runKey: runId });
     await reportProgress(90, "transcribed; queueing the analysis");
-    await env.TENANT.getByName(tenantId).createTicket(tenantId, "analyze_call", { callId: params.callId });
+    await enqueue(env, tenantId, "analyze_call", { callId: params.callId }, { ticket: true });
     return result;
   },
 });
@@ -22,7 +23,7 @@ export const analyzeCallAgent = defineAgent({
   task: "analyze_call",
   mode: "heavy",
   role: "member",
-  params: z.object({ callId: z.uuid() }).strict(),
+  params: taskParams.analyze_call,
   run: (params, { env, actor, db, runId }) => analyzeCall(params.callId, { env, db: db(), actor, runKey: runId }),
 });
 
@@ -31,6 +32,6 @@ export const leadScorerAgent = defineAgent({
   task: "lead_scorer",
   mode: "heavy",
   role: "member",
-  params: z.object({ leadId: z.uuid() }).strict(),
+  params: taskParams.lead_scorer,
   run: (params, { env, actor, db, runId }) => scoreLead(params.leadId, { env, db: db(), actor, runKey: runId }),
 });

@@ -2,9 +2,9 @@ import { openDatabase } from "../../schema/db";
 import { systemActor } from "../context";
 import { createLogger, describeError } from "../logger";
 import { Problem } from "../problems";
+import { agentMessage } from "../queue/agent-message";
 import { recordFinishedTicket } from "../services/ticket-history";
 import type { AgentContext } from "./agent";
-import { agentMessage } from "./envelope";
 import { agents } from "./registry";
 
 /**

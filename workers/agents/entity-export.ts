@@ -1,10 +1,13 @@
-import { z } from "zod";
 import { openDatabase } from "../../schema/db";
 import { systemActor } from "../context";
+import { taskParams } from "../queue/tasks";
 import { listEntityPage } from "../services/entities";
+import { EXPORT_ROLE } from "../services/tasks";
+import { objectKeys } from "../storage/object-keys";
 import { defineAgent } from "./agent";
 
-export const exportKey = (tenantId: string, runId: string) => `exports/${tenantId}/${runId}.ndjson`;
+/** A ticketed run's id is its ticket's id: the download derives the same key from the ticket. */
+export const exportKey = objectKeys.export;
 const PAGE = 200;
 
 /**
@@ -16,8 +19,8 @@ const PAGE = 200;
 export const entityExport = defineAgent({
   task: "entity_export",
   mode: "heavy",
-  role: "admin",
-  params: z.object({ type: z.string().max(50).optional() }).strict(),
+  role: EXPORT_ROLE,
+  params: taskParams.entity_export,
   async run(params, { env, tenantId, runId, reportProgress }) {
     const handle = openDatabase(env);
     const lines: string[] = [];

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { taskParams } from "../queue/tasks";
 import { checkHealth } from "../services/health";
 import { defineAgent } from "./agent";
 
@@ -7,6 +7,6 @@ export const healthCheck = defineAgent({
   task: "health_check",
   mode: "instant",
   role: "viewer",
-  params: z.object({}).strict(),
+  params: taskParams.health_check,
   run: (_params, { env, waitUntil }) => checkHealth(env, waitUntil),
 });

@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { startBridge } from "../services/voice";
+import { taskParams } from "../queue/tasks";
+import { startBridge } from "../speed-to-lead/bridge";
 import { defineAgent } from "./agent";
 
 /**
@@ -10,25 +10,11 @@ export const salesAgent = defineAgent({
   task: "sales_agent",
   mode: "heavy",
   role: "member",
-  params: z
-    .object({
-      leadId: z.uuid(),
-      projectId: z.uuid(),
-      /** Set by a person's "call now": a new bridge even if the lead was called before. */
-      attempt: z.string().max(100).optional(),
-    })
-    .strict(),
+  params: taskParams.sales_agent,
   spends: (params) => params.projectId,
-  async run(params, { env, actor, db, tenantId, reportProgress }) {
+  async run(params, { env, actor, db, reportProgress }) {
     await reportProgress(10, "checking opt-outs and business hours");
-    const outcome = await startBridge(params, {
-      env,
-      db: db(),
-      actor,
-      schedule: async (delaySeconds) => {
-        await env.AGENTS.send({ task: "sales_agent", tenantId, params, enqueuedAt: Date.now() }, { delaySeconds });
-      },
-    });
+    const outcome = await startBridge(params, { env, db: db(), actor });
     await reportProgress(90, outcome.outcome === "dialing" ? "ringing the owner" : outcome.outcome);
     return outcome;
   },

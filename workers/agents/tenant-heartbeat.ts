@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { taskParams } from "../queue/tasks";
 import { defineAgent } from "./agent";
 
 /**
@@ -9,7 +9,7 @@ export const tenantHeartbeat = defineAgent({
   task: "tenant_heartbeat",
   mode: "heavy",
   role: "member",
-  params: z.object({}).strict(),
+  params: taskParams.tenant_heartbeat,
   async run(_params, { env, tenantId, runId, log }) {
     const { firstTime } = await env.TENANT.getByName(tenantId).recordAgentRun({
       messageId: runId,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { taskParams } from "../queue/tasks";
 import { attemptDelivery } from "../services/webhooks";
 import { defineAgent } from "./agent";
 
@@ -11,6 +11,6 @@ export const webhookDeliver = defineAgent({
   mode: "heavy",
   role: "owner",
   internal: true,
-  params: z.object({ deliveryId: z.uuid() }),
+  params: taskParams.webhook_deliver,
   run: (params, { env, actor, db, log }) => attemptDelivery(params.deliveryId, { env, db: db(), actor, log }),
 });

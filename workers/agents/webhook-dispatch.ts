@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { taskParams } from "../queue/tasks";
 import { dispatchWebhookEvent } from "../services/webhooks";
 import { defineAgent } from "./agent";
 
@@ -11,12 +11,7 @@ export const webhookDispatch = defineAgent({
   mode: "heavy",
   role: "owner",
   internal: true,
-  params: z.object({
-    eventId: z.string().min(1),
-    type: z.string().min(1),
-    occurredAt: z.string(),
-    dataJson: z.string(),
-  }),
+  params: taskParams.webhook_dispatch,
   async run(params, { env, actor, db, log }) {
     const deliveries = await dispatchWebhookEvent(params, { env, db: db(), actor });
     log.info("webhook event dispatched", { eventId: params.eventId, deliveries });

@@ -35,11 +35,15 @@ export interface AccessClaims {
   userId: string;
   tenantId: string;
   role: string;
+  /** The session (one per login, kept across refreshes): logout revokes it, and with it this token. */
+  sessionId: string;
+  /** The user's membership version when minted; a role change or removal makes the token stale. */
+  membershipVersion: number;
 }
 
 export async function signAccessToken(keys: SigningKeys, claims: AccessClaims, now = Date.now()): Promise<string> {
   const seconds = Math.floor(now / 1000);
-  return new SignJWT({ tid: claims.tenantId, role: claims.role })
+  return new SignJWT({ tid: claims.tenantId, role: claims.role, sid: claims.sessionId, mv: claims.membershipVersion })
     .setProtectedHeader({ alg: ALGORITHM, kid: keys.active.kid, typ: "JWT" })
     .setSubject(claims.userId)
     .setIssuer(ISSUER)
@@ -55,7 +59,14 @@ export interface VerifiedAccessToken extends AccessClaims {
   issuer: string;
 }
 
-const payload = z.object({ sub: z.uuid(), tid: z.uuid(), role: z.enum(["owner", "admin", "member", "viewer"]) });
+/** `sid` and `mv` are required: a token without them could not be revoked, so it is not accepted. */
+const payload = z.object({
+  sub: z.uuid(),
+  tid: z.uuid(),
+  role: z.enum(["owner", "admin", "member", "viewer"]),
+  sid: z.uuid(),
+  mv: z.number().int().min(0),
+});
 
 /** Throws on anything short of a valid token signed by one of our keys. */
 export async function verifyAccessToken(keys: SigningKeys, token: string): Promise<VerifiedAccessToken> {
@@ -71,5 +82,13 @@ export async function verifyAccessToken(keys: SigningKeys, token: string): Promi
     { algorithms: [ALGORITHM], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "nbf", "iat", "sub"] },
   );
   const claims = payload.parse(result.payload);
-  return { userId: claims.sub, tenantId: claims.tid, role: claims.role, kid, issuer: ISSUER };
+  return {
+    userId: claims.sub,
+    tenantId: claims.tid,
+    role: claims.role,
+    sessionId: claims.sid,
+    membershipVersion: claims.mv,
+    kid,
+    issuer: ISSUER,
+  };
 }

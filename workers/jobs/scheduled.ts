@@ -8,7 +8,6 @@ import { retentionJob } from "./retention";
 export type ScheduledJob = (env: Env, ctx: ExecutionContext) => Promise<void>;
 
 export const jobsByCron: Record<string, ScheduledJob[]> = {
-  "*/15 * * * *": [],
   "17 3 * * *": [retentionJob],
 };
 

@@ -35,17 +35,17 @@ export interface LlmResult<T> {
 
 const RETRIES = 3;
 
-function providerOf(resolved: Awaited<ReturnType<typeof resolveLlm>>): LlmProvider {
+function providerOf(resolved: Awaited<ReturnType<typeof resolveLlm>>, appEnv: string): LlmProvider {
   if (resolved.provider === "rules") return rulesProvider;
   if (!resolved.apiKey) throw new Error(`no API key for ${resolved.provider}`);
   if (resolved.provider === "openai")
-    return openAiProvider({ apiKey: resolved.apiKey, baseUrl: resolved.baseUrl ?? "" });
+    return openAiProvider({ apiKey: resolved.apiKey, baseUrl: resolved.baseUrl ?? "", appEnv });
   return geminiProvider({ apiKey: resolved.apiKey, baseUrl: resolved.baseUrl });
 }
 
 async function prepare(context: LlmContext, task: string) {
   const resolved = await resolveLlm(context);
-  const provider = providerOf(resolved);
+  const provider = providerOf(resolved, context.env.APP_ENV);
   // The rule-based provider costs nothing; every other one spends.
   if (provider.name !== "rules") await assertCanSpend(context.projectId, context);
   return { provider, model: modelFor(provider.name, task, resolved.model) };
@@ -154,18 +154,6 @@ export async function transcribe(
   const { provider, model } = await prepare(context, "transcribe_call");
   const answer = await withRetries(() => provider.transcribe(audio, mimeType, model));
   await bill(context, "transcribe_call", "1", answer);
-  return { value: answer.text, provider: provider.name, model: answer.model };
-}
-
-export async function generateText(
-  request: { task: string; system?: string; prompt: string },
-  context: LlmContext,
-): Promise<LlmResult<string>> {
-  const { provider, model } = await prepare(context, request.task);
-  const answer = await withRetries(() =>
-    provider.generate({ task: request.task, model, system: request.system, prompt: request.prompt }),
-  );
-  await bill(context, request.task, "1", answer);
   return { value: answer.text, provider: provider.name, model: answer.model };
 }
 

@@ -4,7 +4,7 @@ import { ROLE_RANK } from "../auth/roles";
 import type { AppEnv, AuthContext, Role } from "../context";
 import { Problem } from "../problems";
 import type { RoutePolicy } from "../routes/policy";
-import { authenticate } from "../services/authentication";
+import { assertSessionCurrent, confirmRole, verifyCredential } from "../services/authentication";
 
 /**
  * Per tenant: 20 requests a second sustained, bursts of 6× that
@@ -45,6 +45,11 @@ async function rateLimit(c: Context<AppEnv>, objectName: string, bucket: string,
  *   rate limit (429) → authenticate (401) → tenant context → authorize (403)
  * Validation (400/422) follows in the route's own zod validators. Fails
  * closed: a route whose policy names no known role admits nobody.
+ *
+ * Authentication has three parts (decision 012): the credential itself; its
+ * session in the tenant object (logout, membership changes), checked
+ * alongside the rate limit, which needs that same object; and, for
+ * WRITE-HIGH routes only, the caller's role re-read from Postgres.
  */
 export function guard(policy: RoutePolicy) {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -53,11 +58,12 @@ export function guard(policy: RoutePolicy) {
       if (policy.limitByIp) await rateLimit(c, `ip:${clientIp(c.req.raw)}`, "anonymous", IP_BUCKET);
       return next();
     }
-    const auth: AuthContext = await authenticate(c.req.raw, c.env, c.var.db);
-    c.set("auth", auth);
+    let auth: AuthContext = await verifyCredential(c.req.raw, c.env, c.var.db);
     c.set("tenantId", auth.tenantId);
     c.set("log", c.var.log.with({ tenantId: auth.tenantId }));
-    await rateLimit(c, auth.tenantId, "api", tenantBucket(c.env));
+    await Promise.all([rateLimit(c, auth.tenantId, "api", tenantBucket(c.env)), assertSessionCurrent(c.env, auth)]);
+    if (policy.risk === "WRITE-HIGH") auth = await confirmRole(auth, c.var.db);
+    c.set("auth", auth);
     const required = ROLE_RANK[policy.role as Role];
     if (!required || ROLE_RANK[auth.role] < required) {
       throw new Problem({

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../auth/encoding";
 import type { AppEnv } from "../context";
 import { Problem } from "../problems";
+import { idempotencyKeyReused } from "../services/idempotent-effects";
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 /** Replayed as stored; everything else (request id, rate-limit state) belongs to the new request. */
@@ -17,6 +18,9 @@ const IN_FLIGHT_WAIT_MS = 5_000;
  *   same key still running → wait up to 5 s for it and replay its response, else 409.
  * Only a 2xx (the effect committed) is stored; anything else releases the key,
  * so a request that failed validation leaves nothing behind.
+ * The ledger hears of a response only after the effect committed; for the
+ * gap between the two, entity writes also record the key in Postgres with
+ * their effect (decision 013).
  * Runs after the guard: the ledger is per tenant.
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
@@ -49,16 +53,13 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       detail: "Retry after the first request has finished.",
     });
   }
-  if (begun.outcome === "mismatch") {
-    throw new Problem({
-      status: 422,
-      code: "idempotency-key-reused",
-      title: "Idempotency-Key reused for a different request",
-      detail: "This key was used with another method, path or body. Use a new key for a new request.",
-      errors: [{ field: "Idempotency-Key", message: "already used for a different request" }],
-    });
-  }
+  if (begun.outcome === "mismatch") throw idempotencyKeyReused();
 
+  // Services that support it record the key with their effect, in the same
+  // Postgres transaction (decision 013): when this Worker dies after the
+  // commit and the ledger entry times out, the retry finds the effect there
+  // and answers with its result instead of making the change again.
+  c.set("idempotency", { key: ledgerKey, fingerprint });
   let stored = false;
   try {
     await next();

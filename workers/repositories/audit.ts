@@ -18,6 +18,7 @@ export async function recordAudit(tx: Transaction, actor: RequestActor, event: A
     actorType: { "api-key": "api_key", system: "system", webhook: "webhook", jwt: "user" }[auth.method],
     actorId: auth.apiKeyId ?? auth.userId ?? null,
     requestId: actor.requestId,
+    clientRequestId: actor.clientRequestId ?? null,
     action: event.action,
     entityType: event.entityType ?? null,
     entityId: event.entityId ?? null,

@@ -14,7 +14,15 @@ export async function projectExists(tx: Transaction, projectId: string): Promise
 
 export async function insertEntity(
   tx: Transaction,
-  values: { tenantId: string; projectId: string; type: string; name: string; status: string | null; data: unknown },
+  values: {
+    tenantId: string;
+    projectId: string;
+    type: string;
+    name: string;
+    status: string | null;
+    data: unknown;
+    system: unknown;
+  },
 ): Promise<EntityRow> {
   const [row] = await tx.insert(entities).values(values).returning();
   if (!row) throw new Error("entity insert returned nothing");
@@ -35,7 +43,7 @@ export async function updateEntityIfVersion(
   tx: Transaction,
   id: string,
   expectedVersion: number,
-  changes: Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>,
+  changes: Partial<Pick<EntityRow, "name" | "status" | "data" | "system" | "deletedAt">>,
 ): Promise<EntityRow | undefined> {
   const [row] = await tx
     .update(entities)
@@ -50,7 +58,7 @@ export async function insertSnapshot(tx: Transaction, row: EntityRow): Promise<v
     tenantId: row.tenantId,
     entityId: row.id,
     version: row.version,
-    state: { name: row.name, status: row.status, data: row.data, deletedAt: row.deletedAt },
+    state: { name: row.name, status: row.status, data: row.data, system: row.system, deletedAt: row.deletedAt },
   });
 }
 
@@ -76,6 +84,10 @@ export interface EntityFilter {
   status?: string | undefined;
   createdAfter?: Date | undefined;
   createdBefore?: Date | undefined;
+  /** `data.source` equals this. */
+  source?: string | undefined;
+  /** Apex's score (`system.score.value`) at least this; unscored rows count as 0. */
+  minScore?: number | undefined;
   deleted?: "exclude" | "include" | "only";
   /** Keyset position: rows strictly older than this (created_at, id). */
   after?: { createdAt: Date; id: string } | undefined;
@@ -90,6 +102,10 @@ export async function listEntities(tx: Transaction, filter: EntityFilter): Promi
   if (filter.status) conditions.push(eq(entities.status, filter.status));
   if (filter.createdAfter) conditions.push(gt(entities.createdAt, filter.createdAfter));
   if (filter.createdBefore) conditions.push(lt(entities.createdAt, filter.createdBefore));
+  if (filter.source) conditions.push(sql`${entities.data}->>'source' = ${filter.source}`);
+  if (filter.minScore) {
+    conditions.push(sql`coalesce((${entities.system}->'score'->>'value')::numeric, 0) >= ${filter.minScore}`);
+  }
   if ((filter.deleted ?? "exclude") === "exclude") conditions.push(isNull(entities.deletedAt));
   if (filter.deleted === "only") conditions.push(isNotNull(entities.deletedAt));
   // Postgres keeps microseconds, JavaScript dates milliseconds: page on the

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, notInArray, sql } from "drizzle-orm";
 import type { Database } from "../../schema/db";
 import { apiKeys, memberships, projects, refreshTokens, tenants, users } from "../../schema/tables";
 import { type Transaction, withSystem, withTenant } from "../../schema/tenant-transaction";
@@ -94,14 +94,45 @@ export async function revokeFamily(tx: Transaction, familyId: string, at: Date):
 
 // ── API keys ─────────────────────────────────────────────────────────────────
 
+/** An unrevoked key with its creator's membership role now (null once the creator left the tenant). */
 export async function findActiveApiKey(db: Database, tenantId: string, keyHash: string) {
   return withTenant(db, tenantId, async (tx) => {
     const [row] = await tx
-      .select({ id: apiKeys.id, role: apiKeys.role, expiresAt: apiKeys.expiresAt })
+      .select({
+        id: apiKeys.id,
+        role: apiKeys.role,
+        expiresAt: apiKeys.expiresAt,
+        createdBy: apiKeys.createdBy,
+        creatorRole: memberships.role,
+      })
       .from(apiKeys)
+      .leftJoin(memberships, and(eq(memberships.tenantId, apiKeys.tenantId), eq(memberships.userId, apiKeys.createdBy)))
       .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)));
     return row;
   });
+}
+
+export async function findApiKey(tx: Transaction, id: string) {
+  const [row] = await tx
+    .select({ id: apiKeys.id, role: apiKeys.role, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, id));
+  return row;
+}
+
+/** Revokes the keys `userId` created whose role is not in `keep` (all of them when `keep` is empty). */
+export async function revokeKeysCreatedBy(tx: Transaction, userId: string, at: Date, keep: readonly Role[] = []) {
+  return tx
+    .update(apiKeys)
+    .set({ revokedAt: at })
+    .where(
+      and(
+        eq(apiKeys.createdBy, userId),
+        isNull(apiKeys.revokedAt),
+        keep.length > 0 ? notInArray(apiKeys.role, [...keep]) : undefined,
+      ),
+    )
+    .returning({ id: apiKeys.id, name: apiKeys.name, prefix: apiKeys.prefix, role: apiKeys.role });
 }
 
 export async function insertApiKey(

@@ -85,16 +85,16 @@ export async function restoreSnapshotRows(
 export async function markArchived(tx: Transaction, id: string, version: number): Promise<boolean> {
   const rows = await tx
     .update(entities)
-    .set({ archivedAt: sql`now()`, data: {} })
+    .set({ archivedAt: sql`now()`, data: {}, system: {} })
     .where(and(eq(entities.id, id), eq(entities.version, version), isNull(entities.archivedAt)))
     .returning({ id: entities.id });
   return rows.length === 1;
 }
 
-export async function markUnarchived(tx: Transaction, id: string, data: unknown) {
+export async function markUnarchived(tx: Transaction, id: string, data: unknown, system: unknown) {
   const [row] = await tx
     .update(entities)
-    .set({ archivedAt: null, data, updatedAt: sql`now()` })
+    .set({ archivedAt: null, data, system, updatedAt: sql`now()` })
     .where(and(eq(entities.id, id), isNotNull(entities.archivedAt)))
     .returning();
   return row;

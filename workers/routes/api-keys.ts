@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { newApiKeyInput, roleSchema as role } from "../auth/inputs";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
@@ -8,7 +9,6 @@ import { actorOf, guardedErrors, idempotencyKeyHeader, notFoundError } from "./s
 
 const manage: RoutePolicy = { risk: "WRITE-HIGH", role: "admin" };
 const list: RoutePolicy = { risk: "READ", role: "admin" };
-const role = z.enum(["owner", "admin", "member", "viewer"]);
 
 const apiKeySummary = z
   .object({
@@ -34,13 +34,7 @@ const createKeyRoute = createRoute({
     body: {
       required: true,
       content: {
-        "application/json": {
-          schema: z.object({
-            name: z.string().min(1).max(100),
-            role,
-            expiresInDays: z.number().int().min(1).max(3650).optional(),
-          }),
-        },
+        "application/json": { schema: newApiKeyInput },
       },
     },
   },

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { acceptInvitationInput, loginInput, refreshTokenInput, roleSchema, signupInput } from "../auth/inputs";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { type IdentityRequest, login, logout, refresh, signup } from "../services/identity";
@@ -17,7 +18,7 @@ const tokenPair = z
     refreshToken: z.string().openapi({ description: "Opaque; rotates on every refresh" }),
     tenantId: z.uuid(),
     userId: z.uuid(),
-    role: z.enum(["owner", "admin", "member", "viewer"]),
+    role: roleSchema,
   })
   .openapi("TokenPair");
 
@@ -31,15 +32,7 @@ const signupRoute = createRoute({
   "x-apex-policy": credentialsPolicy,
   middleware: [guard(credentialsPolicy)] as const,
   request: {
-    body: json(
-      z.object({
-        email: z.email().max(320),
-        password: z.string().min(12, "at least 12 characters").max(1024),
-        name: z.string().min(1).max(200),
-        tenantName: z.string().min(1).max(200),
-        projectName: z.string().min(1).max(200),
-      }),
-    ),
+    body: json(signupInput),
   },
   responses: {
     201: {
@@ -59,13 +52,7 @@ const loginRoute = createRoute({
   "x-apex-policy": credentialsPolicy,
   middleware: [guard(credentialsPolicy)] as const,
   request: {
-    body: json(
-      z.object({
-        email: z.email(),
-        password: z.string().min(1).max(1024),
-        tenantId: z.uuid().optional().openapi({ description: "Which tenant, for users in several" }),
-      }),
-    ),
+    body: json(loginInput),
   },
   responses: {
     200: { description: "Logged in", content: { "application/json": { schema: tokenPair } } },
@@ -73,7 +60,7 @@ const loginRoute = createRoute({
   },
 });
 
-const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) });
+const refreshBody = z.object({ refreshToken: refreshTokenInput });
 
 const refreshRoute = createRoute({
   method: "post",
@@ -108,13 +95,7 @@ const acceptInvitationRoute = createRoute({
   "x-apex-policy": credentialsPolicy,
   middleware: [guard(credentialsPolicy)] as const,
   request: {
-    body: json(
-      z.object({
-        token: z.string().min(1).max(200),
-        name: z.string().min(1).max(200),
-        password: z.string().min(12, "at least 12 characters").max(1024),
-      }),
-    ),
+    body: json(acceptInvitationInput),
   },
   responses: {
     200: { description: "Joined and logged in", content: { "application/json": { schema: tokenPair } } },

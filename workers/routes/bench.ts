@@ -8,11 +8,15 @@ import type { RoutePolicy } from "./policy";
 /**
  * Floors for `npm run bench`: the cost of one tenant-object RPC and of one
  * Postgres insert, each behind the same Worker and middleware as real routes.
- * They exist only where BENCH_ROUTES=on (bench/run.ts sets it); anywhere else
- * they are indistinguishable from an unknown route.
+ * They exist only where BENCH_ROUTES=on (bench/run.ts sets it) and never when
+ * APP_ENV is production, whatever BENCH_ROUTES says; anywhere else they are
+ * indistinguishable from an unknown route. They are left out of the OpenAPI
+ * document (`hide`): they are not part of the API anyone may call.
  */
 const benchOnly = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.env.BENCH_ROUTES !== "on") throw problems.notFound(`Nothing answers ${c.req.method} ${c.req.path}.`);
+  if (c.env.BENCH_ROUTES !== "on" || c.env.APP_ENV === "production") {
+    throw problems.notFound(`Nothing answers ${c.req.method} ${c.req.path}.`);
+  }
   await next();
 });
 
@@ -23,6 +27,7 @@ const tenantObjectRpc = createRoute({
   path: "/tenant-object-rpc",
   tags: ["bench"],
   summary: "One RPC round trip to a tenant Durable Object (bench only)",
+  hide: true,
   "x-apex-policy": benchPolicy,
   middleware: [benchOnly] as const,
   responses: {
@@ -35,6 +40,7 @@ const postgresInsert = createRoute({
   path: "/postgres-insert",
   tags: ["bench"],
   summary: "One insert in a tenant transaction through the Neon driver (bench only)",
+  hide: true,
   "x-apex-policy": benchPolicy,
   middleware: [benchOnly] as const,
   responses: {

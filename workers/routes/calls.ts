@@ -2,7 +2,8 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
-import { callRecording, textLead } from "../services/voice";
+import { textLead } from "../speed-to-lead/messages";
+import { callRecording } from "../speed-to-lead/recordings";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 

@@ -33,6 +33,9 @@ const getRoute = createRoute({
   path: "/{id}/dna",
   tags: ["dna"],
   summary: "A project's DNA, merged or one layer; the ETag is the custom layer's version (what PUT …/dna/custom needs)",
+  description:
+    "Intake secrets (modules.speedToLead.intake) are shown in full to admins and owners only; other roles get " +
+    "their last four characters (`…1234`). Sending a hint back unchanged keeps the stored secret.",
   "x-apex-policy": read,
   middleware: [guard(read)] as const,
   request: { params: idParam, query: z.object({ layer: z.enum(DNA_LAYERS).optional() }) },

@@ -34,6 +34,13 @@ const read: RoutePolicy = { risk: "READ", role: "viewer" };
 const write: RoutePolicy = { risk: "WRITE-LOW", role: "member" };
 const destroy: RoutePolicy = { risk: "WRITE-HIGH", role: "member" };
 
+/** A client that sends `system` is told so, by name, rather than silently ignored. */
+const systemIsReadOnly = z
+  .unknown()
+  .refine((value) => value === undefined, { error: "is written by Apex only" })
+  .optional()
+  .openapi({ description: "Read-only: refused when sent" });
+
 const entitySchema = z
   .object({
     id: z.uuid(),
@@ -42,6 +49,10 @@ const entitySchema = z
     name: z.string(),
     status: z.string().nullable(),
     data: z.record(z.string(), z.unknown()),
+    system: z.record(z.string(), z.unknown()).openapi({
+      readOnly: true,
+      description: "State Apex writes (a call's timeline and recording, a lead's bridge and score); never writable",
+    }),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -77,6 +88,7 @@ const createEntityRoute = createRoute({
             name: z.string().min(1).max(500),
             status: z.string().min(1).max(50).optional(),
             data: z.record(z.string(), z.unknown()).default({}),
+            system: systemIsReadOnly,
           }),
         },
       },
@@ -91,6 +103,14 @@ const listQuery = z.object({
   status: z.string().optional(),
   createdAfter: z.iso.datetime({ offset: true }).optional(),
   createdBefore: z.iso.datetime({ offset: true }).optional(),
+  source: z.string().max(100).optional().openapi({ description: "Only entities whose data.source is this" }),
+  minScore: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100)
+    .optional()
+    .openapi({ description: "Only leads Apex scored at least this (system.score.value)" }),
   deleted: z
     .enum(["exclude", "include", "only"])
     .optional()
@@ -150,6 +170,7 @@ const patchEntityRoute = createRoute({
               name: z.string().min(1).max(500).optional(),
               status: z.string().min(1).max(50).nullable().optional(),
               data: z.record(z.string(), z.unknown()).optional(),
+              system: systemIsReadOnly,
             })
             .strict(),
         },
@@ -241,7 +262,12 @@ const unarchiveRoute = createRoute({
 /** What entity services need from a request: its database, its actor, and where to announce changes. */
 function entityContext(c: Context<AppEnv>) {
   const actor = actorOf(c);
-  return { db: c.var.db(), actor, publish: publisherFor(c.env, actor.auth.tenantId) };
+  return {
+    db: c.var.db(),
+    actor,
+    publish: publisherFor(c.env, actor.auth.tenantId),
+    idempotency: c.get("idempotency"),
+  };
 }
 
 function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entity: Entity, status: S) {

@@ -38,6 +38,8 @@ const intakeRoute = createRoute({
     },
     401: guardedErrors[401],
     422: guardedErrors[422],
+    // The project's budget, spent only by verified intakes; or the source IP's, spent by refused ones.
+    429: guardedErrors[429],
   },
 });
 

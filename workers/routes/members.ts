@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { invitationInput, roleSchema as role } from "../auth/inputs";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
@@ -8,7 +9,6 @@ import { actorOf, guardedErrors, idempotencyKeyHeader, notFoundError } from "./s
 
 const read: RoutePolicy = { risk: "READ", role: "viewer" };
 const manage: RoutePolicy = { risk: "WRITE-HIGH", role: "admin" };
-const role = z.enum(["owner", "admin", "member", "viewer"]);
 const userParam = z.object({ userId: z.uuid().openapi({ param: { name: "userId", in: "path" } }) });
 
 const memberSchema = z
@@ -70,7 +70,7 @@ const inviteRoute = createRoute({
   middleware: [guard(manage), idempotency] as const,
   request: {
     headers: idempotencyKeyHeader,
-    body: { required: true, content: { "application/json": { schema: z.object({ email: z.email(), role }) } } },
+    body: { required: true, content: { "application/json": { schema: invitationInput } } },
   },
   responses: {
     201: {
@@ -91,6 +91,7 @@ export function memberRoutes() {
     .openapi(changeRoleRoute, async (c) =>
       c.json(
         await changeMemberRole(c.req.valid("param").userId, c.req.valid("json").role, {
+          env: c.env,
           db: c.var.db(),
           actor: actorOf(c),
         }),
@@ -98,7 +99,7 @@ export function memberRoutes() {
       ),
     )
     .openapi(removeRoute, async (c) => {
-      await removeMember(c.req.valid("param").userId, { db: c.var.db(), actor: actorOf(c) });
+      await removeMember(c.req.valid("param").userId, { env: c.env, db: c.var.db(), actor: actorOf(c) });
       return c.body(null, 204);
     })
     .openapi(inviteRoute, async (c) =>

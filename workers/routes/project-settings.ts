@@ -22,7 +22,7 @@ const settingsBody = z.record(z.string(), z.unknown()).openapi("VoiceSettings", 
   description:
     'ownerPhone, trackingNumber (E.164), defaultCountry, timezone, businessHours {mon: [["08:00","17:00"]]…}, ' +
     "whisperTemplate, ownerSmsTemplate, textBackTemplate, disclosure, dedupWindowMinutes, textBackWindowMinutes, " +
-    "intake {googleKey, wordpressSecret, formToken}",
+    "intake {googleKey, wordpressSecret, formToken} (admin-only; a `…1234` hint sent back keeps the stored secret)",
 });
 
 const getRoute = createRoute({

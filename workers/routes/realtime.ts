@@ -1,9 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../context";
+import { SOCKET_OWNER_HEADER } from "../../durable-objects/capabilities/sockets";
+import type { AppEnv, AuthContext } from "../context";
 import { guard } from "../middleware/guard";
 import { Problem } from "../problems";
 import { pollEvents } from "../services/realtime";
+import { readSessionCookie } from "../ui-session";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors } from "./shared";
 
@@ -19,7 +21,7 @@ const pollRoute = createRoute({
   tags: ["realtime"],
   summary: "Long-poll the tenant's event log: events after `cursor` on `channels`, waiting up to `wait` seconds",
   description:
-    "Channels: `ticket:{id}`, `entity:{type}`, `entity:{id}`, or `entity:*`. Keep the returned cursor for the next call; `gap: true` means events were missed and the client should reload.",
+    "Channels: `ticket:{id}`, `entity:{type}`, `entity:{id}`, `entity:*` (viewer); `call:…`, `project:…` (member); `webhook:…` (admin). Keep the returned cursor for the next call; `gap: true` means events were missed and the client should reload.",
   "x-apex-policy": read,
   middleware: [guard(read)] as const,
   request: {
@@ -71,8 +73,7 @@ function sameOriginSessionCookie(request: Request): string | undefined {
     ? origin === new URL(request.url).origin
     : request.headers.get("sec-fetch-site") === "same-origin";
   if (!sameOrigin) return undefined;
-  const match = /(?:^|;\s*)apex_at=([^;]+)/.exec(request.headers.get("cookie") ?? "");
-  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  return readSessionCookie(request, "access");
 }
 
 export function realtimeRoutes() {
@@ -87,8 +88,14 @@ export function realtimeRoutes() {
         detail: "Open a WebSocket here, or use /api/v1/realtime/poll.",
       });
     }
-    const tenantId = c.get("tenantId") as string;
-    return c.env.TENANT.getByName(tenantId).fetch(c.req.raw);
+    const auth = c.get("auth") as AuthContext;
+    // Who opens the socket decides what it may subscribe to; set here, so a client cannot claim a role.
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(
+      SOCKET_OWNER_HEADER,
+      JSON.stringify({ role: auth.role, userId: auth.userId, sid: auth.method === "jwt" ? auth.sessionId : undefined }),
+    );
+    return c.env.TENANT.getByName(auth.tenantId).fetch(new Request(c.req.raw, { headers }));
   });
   app.use("/poll", handshakeCredential);
   return app.openapi(pollRoute, async (c) => {

@@ -53,7 +53,12 @@ export const ifMatchHeader = idempotencyKeyHeader.extend({
 export function actorOf(c: Context<AppEnv>): RequestActor {
   const auth = c.get("auth");
   if (!auth) throw new Error("actorOf called on a route without a guard");
-  return { auth, requestId: c.get("requestId"), ip: c.req.header("cf-connecting-ip") ?? null };
+  return {
+    auth,
+    requestId: c.get("requestId"),
+    clientRequestId: c.get("clientRequestId"),
+    ip: c.req.header("cf-connecting-ip") ?? null,
+  };
 }
 
 /** `If-Match: "7"` → 7. Writes without it are refused: a blind overwrite is how edits get lost. */

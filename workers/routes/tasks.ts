@@ -1,16 +1,9 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { startTask } from "../agents/start-task";
 import type { AppEnv } from "../context";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
-import {
-  cancelTicket,
-  exportFile,
-  exportFileByLink,
-  getTicket,
-  listTickets,
-  retryTicket,
-  startTask,
-} from "../services/tasks";
+import { cancelTicket, exportFile, exportFileByLink, getTicket, listTickets, retryTicket } from "../services/tasks";
 import type { RoutePolicy } from "./policy";
 import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 

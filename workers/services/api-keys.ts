@@ -1,11 +1,13 @@
+import type { z } from "zod";
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
+import { newApiKeyInput, parseId, parseInput } from "../auth/inputs";
 import { ROLE_RANK } from "../auth/roles";
-import type { RequestActor, Role } from "../context";
+import type { RequestActor } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
-import { insertApiKey, listApiKeys, revokeApiKey } from "../repositories/identity";
+import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../repositories/identity";
 
 interface Context {
   db: Database;
@@ -14,12 +16,12 @@ interface Context {
 
 /**
  * Creates a key `ak_<tenant>_<secret>`. The whole key is returned once and only
- * its SHA-256 is stored. A caller cannot mint a key stronger than itself.
+ * its SHA-256 is stored. A caller cannot mint a key stronger than itself, and
+ * the key acts for the person behind the caller (the creator of a calling
+ * key), so it ends with that person's membership.
  */
-export async function createApiKey(
-  input: { name: string; role: Role; expiresInDays?: number | undefined },
-  { db, actor }: Context,
-) {
+export async function createApiKey(raw: z.input<typeof newApiKeyInput>, { db, actor }: Context) {
+  const input = parseInput(newApiKeyInput, raw);
   if (ROLE_RANK[input.role] > ROLE_RANK[actor.auth.role]) {
     throw new Problem({
       status: 403,
@@ -68,8 +70,20 @@ export async function apiKeyList({ db, actor }: Context) {
   }));
 }
 
-export async function revokeKey(id: string, { db, actor }: Context): Promise<void> {
+/** Revokes a key; like member changes, a caller cannot revoke a key stronger than itself. */
+export async function revokeKey(idInput: unknown, { db, actor }: Context): Promise<void> {
+  const id = parseId(idInput, "id");
   await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const target = await findApiKey(tx, id);
+    if (target && !target.revokedAt && ROLE_RANK[target.role] > ROLE_RANK[actor.auth.role]) {
+      throw new Problem({
+        status: 403,
+        code: "forbidden",
+        title: "Forbidden",
+        detail: `A ${actor.auth.role} cannot revoke a key with the ${target.role} role.`,
+        errors: [{ field: "id", message: `the key's role is above ${actor.auth.role}` }],
+      });
+    }
     const row = await revokeApiKey(tx, id, new Date());
     if (!row) throw problems.notFound(`No active API key ${id}.`);
     await recordAudit(tx, actor, { action: "api_key.revoke", entityType: "api_key", entityId: id, before: row });

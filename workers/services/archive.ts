@@ -12,6 +12,7 @@ import {
   restoreSnapshotRows,
   snapshotsOf,
 } from "../repositories/retention";
+import { objectKeys } from "../storage/object-keys";
 import { type Entity, toEntity } from "./entities";
 
 /**
@@ -21,9 +22,15 @@ import { type Entity, toEntity } from "./entities";
  * and audit references keep working. R2 is written before Postgres changes:
  * a crash in between leaves an extra object, never lost data.
  */
-export const archiveKey = (tenantId: string, entityId: string) => `archive/${tenantId}/${entityId}.ndjson`;
+export const archiveKey = objectKeys.archive;
 
-const archivedEntityLine = z.object({ kind: z.literal("entity"), id: z.uuid(), data: z.unknown() });
+// Archives written before the `system` column have none: they bring back `{}`.
+const archivedEntityLine = z.object({
+  kind: z.literal("entity"),
+  id: z.uuid(),
+  data: z.unknown(),
+  system: z.unknown().default({}),
+});
 const archivedSnapshotLine = z.object({
   kind: z.literal("snapshot"),
   version: z.number().int(),
@@ -84,7 +91,7 @@ export async function unarchiveEntity(entityId: string, { db, archive, actor }: 
   const entityLine = archivedEntityLine.parse(JSON.parse(first ?? "{}"));
   const snapshots = rest.map((line) => archivedSnapshotLine.parse(JSON.parse(line)));
   const restored = await withTenant(db, tenantId, async (tx) => {
-    const row = await markUnarchived(tx, entityId, entityLine.data);
+    const row = await markUnarchived(tx, entityId, entityLine.data, entityLine.system);
     if (!row) throw problems.notFound(`No archived entity ${entityId}.`);
     await restoreSnapshotRows(
       tx,

@@ -3,9 +3,13 @@ import type { Database } from "../../schema/db";
 import type { RequestActor } from "../context";
 import { generateStructured, transcribe } from "../llm/gateway";
 import { Problem, problems } from "../problems";
+import { type BridgeOutcome, startBridge } from "../speed-to-lead/bridge";
+import { projectVoice } from "../speed-to-lead/context";
+import { recordingKey } from "../speed-to-lead/recordings";
+import { getTenantObject } from "../storage/object-keys";
 import { type Entity, getEntity, reviseEntity } from "./entities";
+import { callSystem, type LeadSystem, leadSystem } from "./entity-system";
 import { publisherFor } from "./realtime";
-import { type BridgeOutcome, projectVoice, startBridge } from "./voice";
 
 /**
  * Call intelligence and lead scoring (SPEC §6 A/B, seed §3.1): transcript →
@@ -42,20 +46,22 @@ export const leadScoreSchema = z.object({
 
 const entityContext = ({ env, db, actor }: Context) => ({ db, actor, publish: publisherFor(env, actor.auth.tenantId) });
 
-const leadOf = async (call: Entity, context: Context) =>
-  typeof call.data.leadId === "string" ? getEntity(call.data.leadId, entityContext(context)) : undefined;
+const leadOf = async (call: Entity, context: Context) => {
+  const { leadId } = callSystem(call);
+  return leadId ? getEntity(leadId, entityContext(context)) : undefined;
+};
 
-async function markLead(lead: Entity | undefined, data: Record<string, unknown>, context: Context) {
+async function markLead(lead: Entity | undefined, state: LeadSystem, context: Context) {
   if (!lead) return;
-  await reviseEntity(lead.id, (current) => ({ data: { ...current.data, ...data } }), entityContext(context));
+  await reviseEntity(lead.id, (current) => ({ system: { ...current.system, ...state } }), entityContext(context));
 }
 
 /** The stored recording → a transcript on the call; the lead shows each step. */
 export async function transcribeCall(callId: string, context: Context): Promise<{ characters: number; model: string }> {
   const call = await getEntity(callId, entityContext(context));
-  const recording = call.data.recording as { key?: string } | undefined;
-  if (!recording?.key) throw problems.notFound(`Call ${callId} has no stored recording.`);
-  const object = await context.env.ARCHIVE.get(recording.key);
+  const key = callSystem(call).recording?.stored ? recordingKey(call, context.actor.auth.tenantId) : undefined;
+  if (!key) throw problems.notFound(`Call ${callId} has no stored recording.`);
+  const object = await getTenantObject(context.env.ARCHIVE, context.actor.auth.tenantId, key);
   if (!object) throw problems.notFound(`The recording of call ${callId} is no longer stored.`);
   const lead = await leadOf(call, context);
   await markLead(lead, { transcription: "in-progress" }, context);
@@ -73,7 +79,7 @@ export async function transcribeCall(callId: string, context: Context): Promise<
   await reviseEntity(
     callId,
     (current) => ({
-      data: { ...current.data, transcript: { text: result.value, model: result.model, provider: result.provider } },
+      system: { ...current.system, transcript: { text: result.value, model: result.model, provider: result.provider } },
     }),
     entityContext(context),
   );
@@ -84,7 +90,7 @@ export async function transcribeCall(callId: string, context: Context): Promise<
 /** Transcript → summary, key points, intent, next steps, sentiment, urgency — on the call and its lead. */
 export async function analyzeCall(callId: string, context: Context) {
   const call = await getEntity(callId, entityContext(context));
-  const transcript = (call.data.transcript as { text?: string } | undefined)?.text;
+  const transcript = callSystem(call).transcript?.text;
   if (!transcript) throw problems.notFound(`Call ${callId} has no transcript yet.`);
   const result = await generateStructured(
     callAnalysisSchema,
@@ -104,7 +110,7 @@ export async function analyzeCall(callId: string, context: Context) {
     provider: result.provider,
     promptVersion: PROMPT_VERSIONS.analyze_call,
   };
-  await reviseEntity(callId, (current) => ({ data: { ...current.data, analysis } }), entityContext(context));
+  await reviseEntity(callId, (current) => ({ system: { ...current.system, analysis } }), entityContext(context));
   await markLead(await leadOf(call, context), { analysis: { ...analysis, callId } }, context);
   return analysis;
 }
@@ -151,23 +157,13 @@ export async function scoreLead(
   };
   const scored = await reviseEntity(
     leadId,
-    (current) => ({ data: { ...current.data, score } }),
+    (current) => ({ system: { ...current.system, score } }),
     entityContext(context),
   );
   const { settings } = await projectVoice(lead.projectId, context);
-  const contacted = scored.status !== "new" || Boolean(scored.data.bridge);
+  const contacted = scored.status !== "new" || Boolean(leadSystem(scored).bridge);
   if (score.value < settings.scoreThreshold || contacted) return { score: score.value, bridge: null };
-  const tenantId = context.actor.auth.tenantId;
-  const params = { leadId, projectId: lead.projectId };
-  const bridge = await startBridge(params, {
-    ...context,
-    // Outside business hours the bridge waits as a sales_agent run, not as a second scoring.
-    schedule: async (delaySeconds) => {
-      await context.env.AGENTS.send(
-        { task: "sales_agent", tenantId, params, enqueuedAt: Date.now() },
-        { delaySeconds },
-      );
-    },
-  });
+  // Outside business hours the bridge reschedules itself as a sales_agent run, not as a second scoring.
+  const bridge = await startBridge({ leadId, projectId: lead.projectId }, context);
   return { score: score.value, bridge };
 }

@@ -1,12 +1,14 @@
 import type { Database } from "../../schema/db";
 import type { RequestActor } from "../context";
+import { MISSED } from "../speed-to-lead/call-state";
 import { monthOf } from "../usage/prices";
 import { type Entity, listEntityPage } from "./entities";
+import { callSystem } from "./entity-system";
 import { listProjects } from "./projects";
 import { usageReport } from "./usage";
 
 /**
- * The numbers on the operator dashboard (issue #7), computed from the same
+ * The numbers on the operator dashboard, computed from the same
  * entities and ledger the API serves: today's leads by source, calls answered
  * and missed, speed-to-lead (intake → owner dialled → customer connected) as
  * median and p90 seconds, and the month's spend against the cap.
@@ -33,8 +35,6 @@ function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
-const MISSED = new Set(["no-answer", "busy", "failed", "canceled"]);
-
 export async function dashboard(context: Context, now = new Date()) {
   const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const [leads, calls, projects] = await Promise.all([
@@ -47,15 +47,18 @@ export async function dashboard(context: Context, now = new Date()) {
     const source = String(lead.data.source ?? "manual");
     bySource[source] = (bySource[source] ?? 0) + 1;
   }
-  const answered = calls.filter((c) => c.data.connected === true).length;
-  const missed = calls.filter((c) => MISSED.has(String(c.status)) || c.data.customerStatus === "no-answer").length;
+  const answered = calls.filter((c) => callSystem(c).connected === true).length;
+  const missed = calls.filter(
+    (c) => MISSED.has(String(c.status)) || callSystem(c).customerStatus === "no-answer",
+  ).length;
   const createdAt = new Map(leads.map((l) => [l.id, Date.parse(l.createdAt)]));
   const toDial: number[] = [];
   const toConnect: number[] = [];
   for (const call of calls) {
-    const intake = createdAt.get(String(call.data.leadId));
-    if (call.data.kind !== "bridge" || intake === undefined) continue;
-    const timeline = (call.data.timeline as { status: string; at: string }[] | undefined) ?? [];
+    const state = callSystem(call);
+    const intake = createdAt.get(String(state.leadId));
+    if (state.kind !== "bridge" || intake === undefined) continue;
+    const timeline = state.timeline ?? [];
     const at = (status: string) => timeline.find((s) => s.status === status)?.at;
     const dialled = at("initiated") ?? at("ringing");
     const connected = at("connecting-customer");

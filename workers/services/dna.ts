@@ -1,8 +1,11 @@
 import type { Database } from "../../schema/db";
 import { type Transaction, withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
+import { ROLE_RANK } from "../auth/roles";
+import type { RequestActor, Role } from "../context";
+import { secretHint } from "../crypto/secret-box";
 import {
   type Dna,
+  type DnaLayer,
   type DnaLayerName,
   diffLayers,
   dnaDefaults,
@@ -14,7 +17,7 @@ import { type FieldError, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { dnaLayersOf, writeLayerIfVersion } from "../repositories/dna";
 import { findProject } from "../repositories/projects";
-import type { VoiceSettings } from "../voice/settings";
+import { INTAKE_SECRETS, type VoiceSettings } from "../voice/settings";
 
 interface Context {
   db: Database;
@@ -55,14 +58,111 @@ export async function loadDna(tx: Transaction, projectId: string): Promise<Proje
   };
 }
 
+/**
+ * A project's DNA as `actor` may see it: the intake secrets (lead sources
+ * prove themselves with them) are admin-only, so lower roles get hints in
+ * the merge and in every layer. API and web pages both read through here.
+ */
 export async function getDna(projectId: string, { db, actor }: Context): Promise<ProjectDna> {
   const found = await withTenant(db, actor.auth.tenantId, (tx) => loadDna(tx, projectId));
   if (!found) throw problems.notFound(`No project ${projectId}.`);
-  return found;
+  return visibleTo(actor, found);
+}
+
+/** The lowest role that reads intake secrets in full. */
+const SECRET_READER: Role = "admin";
+
+function visibleTo(actor: RequestActor, found: ProjectDna): ProjectDna {
+  if (ROLE_RANK[actor.auth.role] >= ROLE_RANK[SECRET_READER]) return found;
+  return {
+    dna: hintSecrets(found.dna),
+    layers: {
+      defaults: hintSecrets(found.layers.defaults),
+      generated: hintSecrets(found.layers.generated),
+      custom: hintSecrets(found.layers.custom),
+    },
+    versions: found.versions,
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A DNA-shaped value (the merge or any layer) with each intake secret replaced by its hint. */
+function hintSecrets<T>(value: T): T {
+  const modules = isObject(value) ? value.modules : undefined;
+  const speedToLead = isObject(modules) ? modules.speedToLead : undefined;
+  const intake = isObject(speedToLead) ? speedToLead.intake : undefined;
+  if (!isObject(value) || !isObject(modules) || !isObject(speedToLead) || !isObject(intake)) return value;
+  const hinted: Record<string, unknown> = { ...intake };
+  for (const key of INTAKE_SECRETS) {
+    const secret = hinted[key];
+    if (typeof secret === "string") hinted[key] = secretHint(secret);
+  }
+  return { ...value, modules: { ...modules, speedToLead: { ...speedToLead, intake: hinted } } } as T;
+}
+
+export type DnaDiff = { path: string; before: unknown; after: unknown }[];
+
+/**
+ * A diff that is shown (preview) or kept (audit log) never carries a secret:
+ * each side is put back at its path, hinted, and taken out again, so a
+ * changed secret reads "…1234" → "…5678" whatever depth the diff stopped at.
+ */
+function hintDiff(diff: DnaDiff): DnaDiff {
+  const hintAt = (path: string, value: unknown) => {
+    const keys = path === "(root)" ? [] : path.split(".");
+    const whole = keys.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
+    return keys.reduce<unknown>((outer, key) => (isObject(outer) ? outer[key] : undefined), hintSecrets(whole));
+  };
+  return diff.map((d) => ({ path: d.path, before: hintAt(d.path, d.before), after: hintAt(d.path, d.after) }));
+}
+
+const isHint = (value: unknown) => typeof value === "string" && value === secretHint(value.slice(-4));
+
+/** Speed-to-lead settings without the intake values that are hints (to validate what is new in them). */
+export function withoutSecretHints(settings: unknown): unknown {
+  const intake = isObject(settings) ? settings.intake : undefined;
+  if (!isObject(settings) || !isObject(intake)) return settings;
+  return { ...settings, intake: Object.fromEntries(Object.entries(intake).filter(([, value]) => !isHint(value))) };
+}
+
+/**
+ * A form or client that only ever saw a secret's hint sends the hint back;
+ * that means "unchanged", never "replace the secret with '…1234'".
+ */
+function keepHintedSecrets(layer: DnaLayer, current: VoiceSettings["intake"]): DnaLayer {
+  const speedToLead = layer.modules?.speedToLead;
+  const intake = speedToLead?.intake;
+  if (!speedToLead || !isObject(intake)) return layer;
+  const kept: Record<string, unknown> = { ...intake };
+  for (const key of INTAKE_SECRETS) {
+    const secret = current[key];
+    if (secret && kept[key] === secretHint(secret)) kept[key] = secret;
+  }
+  return { ...layer, modules: { ...layer.modules, speedToLead: { ...speedToLead, intake: kept } } };
 }
 
 export async function speedToLeadSettings(tx: Transaction, projectId: string): Promise<VoiceSettings | undefined> {
   return (await loadDna(tx, projectId))?.dna.modules.speedToLead;
+}
+
+/**
+ * What replacing a written layer with `content` would change, as the diff
+ * the audit log would record (secrets hinted). Validates like a save.
+ */
+export async function previewDnaLayer(
+  projectId: string,
+  layer: "generated" | "custom",
+  content: unknown,
+  { db, actor }: Context,
+): Promise<DnaDiff> {
+  const parsed = dnaLayerSchema.safeParse(content);
+  if (!parsed.success) throw problems.validation(fieldErrors(parsed.error.issues));
+  const current = await withTenant(db, actor.auth.tenantId, (tx) => loadDna(tx, projectId));
+  if (!current) throw problems.notFound(`No project ${projectId}.`);
+  const next = keepHintedSecrets(parsed.data, current.dna.modules.speedToLead.intake);
+  return hintDiff(diffLayers(current.layers[layer], next));
 }
 
 /**
@@ -75,21 +175,37 @@ export async function putDnaLayer(
   layer: "generated" | "custom",
   content: unknown,
   expectedVersion: number,
+  context: Context,
+): Promise<ProjectDna> {
+  return updateDnaLayer(projectId, layer, () => content, expectedVersion, context);
+}
+
+/**
+ * `putDnaLayer` with the new content computed from the layer as stored, in
+ * the same transaction (a focused editor such as the speed-to-lead settings
+ * replaces one part and keeps the rest).
+ */
+export async function updateDnaLayer(
+  projectId: string,
+  layer: "generated" | "custom",
+  change: (stored: unknown) => unknown,
+  expectedVersion: number,
   { db, actor }: Context,
 ): Promise<ProjectDna> {
-  const parsed = dnaLayerSchema.safeParse(content);
-  if (!parsed.success) throw problems.validation(fieldErrors(parsed.error.issues));
-  return withTenant(db, actor.auth.tenantId, async (tx) => {
+  const saved = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await loadDna(tx, projectId);
     if (!current) throw problems.notFound(`No project ${projectId}.`);
     const stale = () => problems.versionMismatch(`The ${layer} DNA layer`, current.versions[layer]);
     if (current.versions[layer] !== expectedVersion) throw stale();
-    const layers = { ...current.layers, [layer]: parsed.data };
+    const parsed = dnaLayerSchema.safeParse(change(current.layers[layer]));
+    if (!parsed.success) throw problems.validation(fieldErrors(parsed.error.issues));
+    const content = keepHintedSecrets(parsed.data, current.dna.modules.speedToLead.intake);
+    const layers = { ...current.layers, [layer]: content };
     const merged = dnaSchema.safeParse(mergeLayers(layers.defaults, layers.generated, layers.custom));
     if (!merged.success) throw problems.validation(fieldErrors(merged.error.issues));
     const written = await writeLayerIfVersion(
       tx,
-      { tenantId: actor.auth.tenantId, projectId, layer, content: parsed.data },
+      { tenantId: actor.auth.tenantId, projectId, layer, content },
       expectedVersion,
     );
     if (!written) throw stale();
@@ -98,8 +214,9 @@ export async function putDnaLayer(
       entityType: "dna",
       entityId: projectId,
       before: { version: expectedVersion },
-      after: { version: written.version, diff: diffLayers(current.layers[layer], parsed.data) },
+      after: { version: written.version, diff: hintDiff(diffLayers(current.layers[layer], content)) },
     });
     return { dna: merged.data, layers, versions: { ...current.versions, [layer]: written.version } };
   });
+  return visibleTo(actor, saved);
 }

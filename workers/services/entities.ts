@@ -1,7 +1,7 @@
 import type { Database } from "../../schema/db";
 import type { Transaction } from "../../schema/tenant-transaction";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
+import type { IdempotencyClaim, RequestActor } from "../context";
 import { type FieldError, Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import {
@@ -16,7 +16,9 @@ import {
   projectExists,
   updateEntityIfVersion,
 } from "../repositories/entities";
+import { systemKeysIn } from "./entity-system";
 import { dataSchemaFor } from "./entity-types";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 import { type Publisher, publishEntityChange } from "./realtime";
 
 export interface Entity {
@@ -26,6 +28,8 @@ export interface Entity {
   name: string;
   status: string | null;
   data: Record<string, unknown>;
+  /** What Apex wrote (bridge, timeline, recording, analysis, score…): read-only to every client. */
+  system: Record<string, unknown>;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -42,6 +46,7 @@ export function toEntity(row: EntityRow): Entity {
     name: row.name,
     status: row.status,
     data: (row.data ?? {}) as Record<string, unknown>,
+    system: (row.system ?? {}) as Record<string, unknown>,
     version: row.version,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
@@ -53,6 +58,8 @@ export function toEntity(row: EntityRow): Entity {
 async function validateData(tx: Transaction, type: string, data: unknown): Promise<Record<string, unknown>> {
   const schema = await dataSchemaFor(tx, type);
   if (!schema) throw problems.validation([{ field: "type", message: `no entity type named ${type}` }]);
+  const reserved = systemKeysIn(type, data);
+  if (reserved.length > 0) throw problems.validation(reserved);
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data as Record<string, unknown>;
   const errors: FieldError[] = parsed.error.issues.map((issue) => ({
@@ -72,13 +79,26 @@ export interface EntityContext {
   actor: RequestActor;
   /** Where committed changes are announced (the tenant's event log); absent for background jobs. */
   publish?: Publisher | undefined;
+  /** The request's Idempotency-Key: recorded with the change, in its transaction (decision 013). */
+  idempotency?: IdempotencyClaim | undefined;
 }
 
+/** `system` is for Apex's own writers (intake, voice, agents); the API's schema never passes it. */
 export async function createEntity(
-  input: { projectId: string; type: string; name: string; status?: string | undefined; data: unknown },
-  { db, actor, publish }: EntityContext,
+  input: {
+    projectId: string;
+    type: string;
+    name: string;
+    status?: string | undefined;
+    data: unknown;
+    system?: Record<string, unknown>;
+  },
+  { db, actor, publish, idempotency }: EntityContext,
 ): Promise<Entity> {
   const created = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    // Published again on replay: the first attempt may have died before it announced the change.
+    const earlier = await earlierEffect<Entity>(tx, idempotency);
+    if (earlier) return earlier;
     const data = await validateData(tx, input.type, input.data);
     if (!(await projectExists(tx, input.projectId))) {
       throw problems.validation([{ field: "projectId", message: "no such project" }]);
@@ -90,9 +110,11 @@ export async function createEntity(
       name: input.name,
       status: input.status ?? null,
       data,
+      system: input.system ?? {},
     });
     const entity = toEntity(row);
     await recordAudit(tx, actor, { action: "entity.create", entityType: row.type, entityId: row.id, after: entity });
+    await recordEffect(tx, actor.auth.tenantId, idempotency, entity);
     return entity;
   });
   await publishEntityChange(publish, "entity.created", created);
@@ -113,15 +135,17 @@ async function changeEntity(
   id: string,
   expectedVersion: number,
   action: string,
-  { db, actor, publish }: EntityContext,
+  { db, actor, publish, idempotency }: EntityContext,
   decide: (
     current: EntityRow,
     tx: Transaction,
   ) =>
-    | Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>
-    | Promise<Partial<Pick<EntityRow, "name" | "status" | "data" | "deletedAt">>>,
+    | Partial<Pick<EntityRow, "name" | "status" | "data" | "system" | "deletedAt">>
+    | Promise<Partial<Pick<EntityRow, "name" | "status" | "data" | "system" | "deletedAt">>>,
 ): Promise<Entity> {
   const changed = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const earlier = await earlierEffect<Entity>(tx, idempotency);
+    if (earlier) return earlier;
     const current = await findEntity(tx, id);
     if (!current) throw notFound(id);
     if (current.version !== expectedVersion) throw preconditionFailed(current.version);
@@ -133,6 +157,7 @@ async function changeEntity(
     const before = toEntity(current);
     const after = toEntity(updated);
     await recordAudit(tx, actor, { action, entityType: updated.type, entityId: id, before, after });
+    await recordEffect(tx, actor.auth.tenantId, idempotency, after);
     return after;
   });
   await publishEntityChange(publish, action, changed);
@@ -147,6 +172,10 @@ export async function updateEntity(
 ): Promise<Entity> {
   return changeEntity(id, expectedVersion, "entity.update", context, async (current, tx) => {
     if (current.deletedAt) throw notFound(id);
+    if (patch.status !== undefined && current.type === "call" && (current.system as { kind?: unknown }).kind) {
+      // A call Apex placed or answered takes its status from Twilio's callbacks.
+      throw problems.validation([{ field: "status", message: "is set by Apex for calls it placed or answered" }]);
+    }
     return {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.status !== undefined ? { status: patch.status } : {}),
@@ -183,10 +212,12 @@ export async function restoreSnapshot(id: string, version: number, expectedVersi
   const snapshot = await withTenant(context.db, context.actor.auth.tenantId, (tx) => findSnapshot(tx, id, version));
   if (!snapshot) throw problems.notFound(`Entity ${id} has no snapshot of version ${version}.`);
   const state = snapshot.state as { name: string; status: string | null; data: unknown; deletedAt: string | null };
-  return changeEntity(id, expectedVersion, "entity.snapshot_restore", context, () => ({
+  // Restoring brings back what people wrote; Apex's own state stays as it is now
+  // (older snapshots kept system keys in `data`: they are dropped, not restored).
+  return changeEntity(id, expectedVersion, "entity.snapshot_restore", context, (current) => ({
     name: state.name,
     status: state.status,
-    data: state.data,
+    data: withoutSystemKeys(current.type, state.data),
     deletedAt: state.deletedAt ? new Date(state.deletedAt) : null,
   }));
 }
@@ -215,6 +246,8 @@ export async function listEntityPage(
     status?: string | undefined;
     createdAfter?: Date | undefined;
     createdBefore?: Date | undefined;
+    source?: string | undefined;
+    minScore?: number | undefined;
     deleted?: "exclude" | "include" | "only" | undefined;
     cursor?: string | undefined;
     limit: number;
@@ -230,6 +263,20 @@ export async function listEntityPage(
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
 }
 
+function withoutSystemKeys(type: string, data: unknown): Record<string, unknown> {
+  const copy = { ...((data ?? {}) as Record<string, unknown>) };
+  for (const { field } of systemKeysIn(type, copy)) delete copy[field.slice("data.".length)];
+  return copy;
+}
+
+/** A change made by Apex itself: it may write `system`, which no client can. */
+export interface Revision {
+  name?: string;
+  status?: string | null;
+  data?: Record<string, unknown>;
+  system?: Record<string, unknown>;
+}
+
 /**
  * For writers that are not a person holding an ETag (webhooks, agents): read
  * the current version, apply `change`, and compare-and-set; a lost race is
@@ -237,14 +284,23 @@ export async function listEntityPage(
  */
 export async function reviseEntity(
   id: string,
-  change: (current: Entity) => { name?: string; status?: string | null; data?: Record<string, unknown> },
+  change: (current: Entity) => Revision,
   context: EntityContext,
   maxAttempts = 8,
 ): Promise<Entity> {
   for (let attempt = 1; ; attempt++) {
     const current = await getEntity(id, context);
     try {
-      return await updateEntity(id, current.version, change(current), context);
+      return await changeEntity(id, current.version, "entity.update", context, async (row, tx) => {
+        if (row.deletedAt) throw notFound(id);
+        const revision = change(current);
+        return {
+          ...(revision.name !== undefined ? { name: revision.name } : {}),
+          ...(revision.status !== undefined ? { status: revision.status } : {}),
+          ...(revision.data !== undefined ? { data: await validateData(tx, row.type, revision.data) } : {}),
+          ...(revision.system !== undefined ? { system: revision.system } : {}),
+        };
+      });
     } catch (error) {
       if (!(error instanceof Problem && error.status === 412) || attempt >= maxAttempts) throw error;
       // Concurrent writers (a burst of Twilio callbacks on one call) back off a little, at random.

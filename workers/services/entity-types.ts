@@ -5,6 +5,7 @@ import type { RequestActor } from "../context";
 import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { type EntityTypeRow, findEntityType, insertEntityType, listEntityTypes } from "../repositories/entity-types";
+import { compileTenantSchema } from "./tenant-schema";
 
 /**
  * Built-in entity types (SPEC §3) and the zod schema their `data` must pass.
@@ -38,13 +39,18 @@ export const builtInTypes: Record<string, z.ZodType> = {
 
 export const TYPE_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 
-/** A JSON schema a tenant gave us, as zod; `undefined` when it is not one we can enforce. */
-function fromTenantSchema(jsonSchema: unknown): z.ZodType | undefined {
-  try {
-    return z.fromJSONSchema(jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
-  } catch {
-    return undefined;
-  }
+/**
+ * What `data` of a stored tenant type must pass. A type stored before Apex
+ * refused unsafe patterns may still hold one: it is never run, and writes to
+ * the type are refused, naming what is wrong, until it is defined anew.
+ */
+function storedTypeSchema(name: string, jsonSchema: unknown): z.ZodType {
+  const compiled = compileTenantSchema(jsonSchema);
+  if (compiled.ok) return compiled.schema;
+  const reasons = compiled.errors.map((e) => `${e.field} ${e.message}`).join("; ");
+  return z.unknown().superRefine((_, ctx) => {
+    ctx.addIssue({ code: "custom", message: `type ${name} has a schema Apex will not run (${reasons})` });
+  });
 }
 
 /** The schema `data` of `type` must pass, built-in or the tenant's own; `undefined` for an unknown type. */
@@ -52,7 +58,7 @@ export async function dataSchemaFor(tx: Transaction, type: string): Promise<z.Zo
   const builtIn = builtInTypes[type];
   if (builtIn) return builtIn;
   const custom = await findEntityType(tx, type);
-  return custom ? fromTenantSchema(custom.jsonSchema) : undefined;
+  return custom ? storedTypeSchema(custom.name, custom.jsonSchema) : undefined;
 }
 
 export interface EntityTypeView {
@@ -90,9 +96,8 @@ export async function defineEntityType(
   { db, actor }: Context,
 ): Promise<EntityTypeView> {
   if (builtInTypes[input.name]) throw problems.validation([{ field: "name", message: "is a built-in type" }]);
-  if (!fromTenantSchema(input.jsonSchema)) {
-    throw problems.validation([{ field: "jsonSchema", message: "is not a JSON schema Apex can enforce" }]);
-  }
+  const compiled = compileTenantSchema(input.jsonSchema);
+  if (!compiled.ok) throw problems.validation(compiled.errors);
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     const row = await insertEntityType(tx, {
       tenantId: actor.auth.tenantId,

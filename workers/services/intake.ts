@@ -5,10 +5,12 @@ import { sha256Hex, timingSafeEqual } from "../auth/encoding";
 import { type RequestActor, webhookActor } from "../context";
 import { type FieldError, Problem, problems } from "../problems";
 import { projectForWebhook } from "../repositories/projects";
+import { findBadText } from "../text/unicode";
 import { toE164 } from "../voice/phone";
 import type { VoiceSettings } from "../voice/settings";
 import { speedToLeadSettings } from "./dna";
 import { createEntity, type Entity, reviseEntity } from "./entities";
+import { leadSystem } from "./entity-system";
 import { publisherFor } from "./realtime";
 
 /**
@@ -60,7 +62,7 @@ function pick(fields: Record<string, string>, names: string[]): string | undefin
   return undefined;
 }
 
-function fromGoogle(body: unknown): { lead: NormalizedLead; key?: string | undefined } {
+function fromGoogle(body: unknown): NormalizedLead {
   const parsed = googleLead.safeParse(body);
   if (!parsed.success) {
     throw problems.validation(
@@ -75,21 +77,18 @@ function fromGoogle(body: unknown): { lead: NormalizedLead; key?: string | undef
     .map((c) => `${c.column_name ?? c.column_id}: ${c.string_value}`);
   const name = value("FULL_NAME") ?? [value("FIRST_NAME"), value("LAST_NAME")].filter(Boolean).join(" ");
   return {
-    key: parsed.data.google_key,
-    lead: {
-      name: name || "Unknown",
-      phone: value("PHONE_NUMBER"),
-      email: value("EMAIL"),
-      message: extra.length > 0 ? extra.join("\n") : undefined,
-      sourceLeadId: parsed.data.lead_id,
-      utm: {
-        utm_source: "google",
-        utm_medium: "cpc",
-        ...(parsed.data.campaign_id ? { utm_campaign: String(parsed.data.campaign_id) } : {}),
-      },
-      gclid: parsed.data.gcl_id,
-      isTest: parsed.data.is_test ?? false,
+    name: name || "Unknown",
+    phone: value("PHONE_NUMBER"),
+    email: value("EMAIL"),
+    message: extra.length > 0 ? extra.join("\n") : undefined,
+    sourceLeadId: parsed.data.lead_id,
+    utm: {
+      utm_source: "google",
+      utm_medium: "cpc",
+      ...(parsed.data.campaign_id ? { utm_campaign: String(parsed.data.campaign_id) } : {}),
     },
+    gclid: parsed.data.gcl_id,
+    isTest: parsed.data.is_test ?? false,
   };
 }
 
@@ -126,35 +125,60 @@ export function flatFields(body: unknown): Record<string, string> {
   return out;
 }
 
-const same = (a: string | undefined, b: string | undefined) =>
-  Boolean(a && b) && timingSafeEqual(new TextEncoder().encode(a), new TextEncoder().encode(b));
+/** SHA-256 of a proof: compared instead of the proof itself, so every comparison has one length. */
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Equal-time comparison: neither where a wrong proof differs nor how long the right one is can be timed. */
+async function sameSecret(given: string | undefined, expected: string | undefined): Promise<boolean> {
+  if (!given || !expected) return false;
+  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  return timingSafeEqual(a, b);
+}
 
 function refuse(detail: string): Problem {
   return new Problem({ status: 401, code: "webhook-unverified", title: "Unverified webhook", detail });
 }
 
-/** Checks the source's proof, then normalizes; throws a problem naming the field on bad input. */
-export function verifyAndNormalize(
+export interface IntakeProof {
+  secret?: string | undefined;
+  token?: string | undefined;
+}
+
+/**
+ * The source's proof, checked before the lead is read and before any of the
+ * project's budget is spent: a caller without it must not be able to use up
+ * what real leads need. Google sends its key inside the body, so only that
+ * one field is read here; the rest waits for normalizeLead.
+ */
+async function verifyProof(
   source: LeadSource,
   body: unknown,
-  proof: { secret?: string | undefined; token?: string | undefined },
+  proof: IntakeProof,
   settings: VoiceSettings,
-): NormalizedLead {
-  let lead: NormalizedLead;
+): Promise<void> {
   if (source === "google-ads") {
-    const google = fromGoogle(body);
-    if (!same(google.key, settings.intake.googleKey)) throw refuse("google_key does not match this project's key.");
-    lead = google.lead;
-  } else {
-    const expected = source === "wordpress" ? settings.intake.wordpressSecret : settings.intake.formToken;
-    const given = source === "wordpress" ? proof.secret : proof.token;
-    if (!same(given, expected)) {
-      throw refuse(
-        source === "wordpress" ? "The WordPress secret is missing or wrong." : "The form token is missing or wrong.",
-      );
+    const key = body && typeof body === "object" ? (body as { google_key?: unknown }).google_key : undefined;
+    if (!(await sameSecret(typeof key === "string" ? key : undefined, settings.intake.googleKey))) {
+      throw refuse("google_key does not match this project's key.");
     }
-    lead = fromFields(flatFields(body));
+    return;
   }
+  const expected = source === "wordpress" ? settings.intake.wordpressSecret : settings.intake.formToken;
+  const given = source === "wordpress" ? proof.secret : proof.token;
+  if (!(await sameSecret(given, expected))) {
+    throw refuse(
+      source === "wordpress" ? "The WordPress secret is missing or wrong." : "The form token is missing or wrong.",
+    );
+  }
+}
+
+/** A verified source's body as a lead; throws a problem naming the field on bad input. */
+export function normalizeLead(source: LeadSource, body: unknown, settings: VoiceSettings): NormalizedLead {
+  const badText = findBadText(body);
+  if (badText.length > 0) throw problems.validation(badText);
+  const lead = source === "google-ads" ? fromGoogle(body) : fromFields(flatFields(body));
   const errors: FieldError[] = [];
   const phone = lead.phone ? toE164(lead.phone, settings.defaultCountry) : undefined;
   if (lead.phone && !phone) errors.push({ field: "phone", message: `${lead.phone} is not a phone number` });
@@ -168,8 +192,21 @@ export function verifyAndNormalize(
   return { ...lead, phone, email };
 }
 
-/** Per project: bursts of 600 leads, 10 a second sustained — far above any real form, well below a flood. */
+/**
+ * Per project: bursts of 600 leads, 10 a second sustained — far above any real
+ * form, well below a flood. Spent only by requests that proved themselves.
+ */
 const INTAKE_BUCKET = { capacity: 600, refillPerSecond: 10 };
+
+/**
+ * Per source IP, for requests that failed their proof (wrong token, unknown
+ * project): 20, then one every 3 s. Kept in the object named for the IP (as
+ * the guard's anonymous bucket is), so a flood of guesses spends its own
+ * budget and never the project's. An IP that has used it up is refused before
+ * any database work — also for a right proof, until it refills.
+ */
+const UNVERIFIED_BUCKET = { capacity: 20, refillPerSecond: 1 / 3 };
+const UNVERIFIED_BUCKET_KEY = "intake-unverified";
 
 export interface IntakeResult {
   leadId: string;
@@ -185,6 +222,28 @@ interface IntakeContext {
   ip: string | null;
 }
 
+function rateLimited(detail: string, retryAfterSeconds: number): Problem {
+  return new Problem({
+    status: 429,
+    code: "rate-limited",
+    title: "Too many requests",
+    detail,
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+}
+
+/** A refusal of an unproven request, charged to its IP; past the IP's budget it becomes a 429. */
+async function chargeUnverified(error: unknown, ipObject: ReturnType<Env["TENANT"]["getByName"]>): Promise<unknown> {
+  const unproven = error instanceof Problem && (error.status === 401 || error.status === 404);
+  if (!unproven) return error;
+  const decision = await ipObject.takeRateToken(UNVERIFIED_BUCKET_KEY, UNVERIFIED_BUCKET);
+  if (decision.allowed) return error;
+  return rateLimited(
+    `Too many unverified intakes from this address; retry in ${decision.retryAfterSeconds} s.`,
+    decision.retryAfterSeconds,
+  );
+}
+
 /**
  * One intake, deduplicated in the tenant object: the lead's phone, email,
  * source id and Idempotency-Key are claimed together, so concurrent copies of
@@ -194,13 +253,22 @@ export async function takeLead(
   source: LeadSource,
   projectId: string,
   body: unknown,
-  proof: { secret?: string | undefined; token?: string | undefined; idempotencyKey?: string | undefined },
+  proof: IntakeProof & { idempotencyKey?: string | undefined },
   context: IntakeContext & { rawBody: string },
 ): Promise<IntakeResult> {
+  const ipObject = context.env.TENANT.getByName(`ip:${context.ip ?? "unknown"}`);
+  const standing = await ipObject.peekRateToken(UNVERIFIED_BUCKET_KEY, UNVERIFIED_BUCKET);
+  if (!standing.allowed) {
+    throw rateLimited(
+      `Too many unverified intakes from this address; retry in ${standing.retryAfterSeconds} s.`,
+      standing.retryAfterSeconds,
+    );
+  }
   // Exact copies of a request (same body, same proof) are answered by the
   // project's intake gate without touching Postgres: a burst of retries from a
   // form plugin costs one database path, not one each. The proof is part of
-  // the key, so a copy without the right token learns nothing.
+  // the key and only a verified intake is stored, so a copy without the right
+  // token learns nothing.
   const gate = context.env.TENANT.getByName(`intake:${projectId}`);
   const rawKey = `raw:${source}:${await sha256Hex(
     JSON.stringify([proof.secret ?? "", proof.token ?? "", proof.idempotencyKey ?? "", context.rawBody]),
@@ -218,7 +286,7 @@ export async function takeLead(
     result = await takeVerifiedLead(source, projectId, body, proof, context);
   } catch (error) {
     await gate.releaseAction(rawKey, "intake");
-    throw error;
+    throw await chargeUnverified(error, ipObject);
   }
   await gate.completeAction(rawKey, "intake", { status: 200, headers: {}, body: JSON.stringify(result) });
   return result;
@@ -228,27 +296,25 @@ async function takeVerifiedLead(
   source: LeadSource,
   projectId: string,
   body: unknown,
-  proof: { secret?: string | undefined; token?: string | undefined; idempotencyKey?: string | undefined },
+  proof: IntakeProof & { idempotencyKey?: string | undefined },
   context: IntakeContext,
 ): Promise<IntakeResult> {
   const project = await projectForWebhook(context.db, projectId);
   if (!project) throw problems.notFound(`No project ${projectId}.`);
+  const settings = await withTenant(context.db, project.tenantId, (tx) => speedToLeadSettings(tx, projectId));
+  if (!settings) throw problems.notFound(`No project ${projectId}.`);
+  await verifyProof(source, body, proof, settings);
   const limit = await context.env.TENANT.getByName(project.tenantId).takeRateToken(
     `intake:${projectId}`,
     INTAKE_BUCKET,
   );
   if (!limit.allowed) {
-    throw new Problem({
-      status: 429,
-      code: "rate-limited",
-      title: "Too many requests",
-      detail: `This project takes at most ${INTAKE_BUCKET.refillPerSecond} leads a second; retry in ${limit.retryAfterSeconds} s.`,
-      headers: { "Retry-After": String(limit.retryAfterSeconds) },
-    });
+    throw rateLimited(
+      `This project takes at most ${INTAKE_BUCKET.refillPerSecond} leads a second; retry in ${limit.retryAfterSeconds} s.`,
+      limit.retryAfterSeconds,
+    );
   }
-  const settings = await withTenant(context.db, project.tenantId, (tx) => speedToLeadSettings(tx, projectId));
-  if (!settings) throw problems.notFound(`No project ${projectId}.`);
-  const lead = verifyAndNormalize(source, body, proof, settings);
+  const lead = normalizeLead(source, body, settings);
   const actor: RequestActor = webhookActor(project.tenantId, `lead-source:${source}`, context.requestId, context.ip);
   const entityContext = { db: context.db, actor, publish: publisherFor(context.env, project.tenantId) };
 
@@ -287,9 +353,8 @@ async function takeVerifiedLead(
           ...(Object.keys(lead.utm).length > 0 ? { utm: lead.utm } : {}),
           ...(lead.gclid ? { gclid: lead.gclid } : {}),
           ...(lead.isTest ? { test: true } : {}),
-          intakes: 1,
-          receivedAt: new Date().toISOString(),
         },
+        system: { intakes: 1, receivedAt: new Date().toISOString() },
       },
       entityContext,
     );
@@ -322,9 +387,9 @@ async function noteRepeatIntake(
   await reviseEntity(
     leadId,
     (current) => ({
-      data: {
-        ...current.data,
-        intakes: Number(current.data.intakes ?? 1) + 1,
+      system: {
+        ...current.system,
+        intakes: (leadSystem(current).intakes ?? 1) + 1,
         lastIntake: { source, at: new Date().toISOString() },
       },
     }),

@@ -4,10 +4,10 @@ import { withTenant } from "../../schema/tenant-transaction";
 import type { RequestActor } from "../context";
 import { openSecret, sealSecret, secretHint } from "../crypto/secret-box";
 import type { ProviderName } from "../llm/types";
+import { assertOutboundUrl } from "../outbound/url-policy";
 import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findLlmSettings, type LlmSettingsRow, upsertLlmSettings } from "../repositories/llm-settings";
-import { endpointUrlProblem } from "../webhooks/endpoint-url";
 
 interface Context {
   env: Env;
@@ -63,8 +63,8 @@ export async function putLlmSettings(input: z.infer<typeof llmSettingsInput>, { 
   if (input.provider === "openai") {
     if (!input.baseUrl)
       throw problems.validation([{ field: "baseUrl", message: "required for an OpenAI-compatible provider" }]);
-    const bad = endpointUrlProblem(input.baseUrl, env.APP_ENV);
-    if (bad) throw problems.validation([{ ...bad, field: "baseUrl" }]);
+    // Checked again on every call (workers/llm/providers/openai.ts), redirects and, in production, DNS included.
+    assertOutboundUrl(input.baseUrl, { appEnv: env.APP_ENV, field: "baseUrl" });
   }
   if (input.provider !== "rules" && !input.apiKey) {
     throw problems.validation([{ field: "apiKey", message: `required for ${input.provider}` }]);

@@ -1,11 +1,14 @@
+import { z } from "zod";
 import type { Database } from "../../schema/db";
-import { withTenant } from "../../schema/tenant-transaction";
+import { type Transaction, withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
+import { acceptInvitationInput, invitationInput, parseId, parseInput, parseRole } from "../auth/inputs";
 import { hashPassword, verifyPassword } from "../auth/passwords";
 import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor, Role } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
+import { revokeKeysCreatedBy } from "../repositories/identity";
 import {
   countOwners,
   deleteMembership,
@@ -18,12 +21,13 @@ import {
   markInvitationAccepted,
   setMemberRole,
 } from "../repositories/members";
-import { type IdentityRequest, issueTokens, type TokenPair } from "./identity";
+import { currentMembership, type IdentityRequest, issueTokens, type TokenPair } from "./identity";
 
 const INVITATION_DAYS = 7;
 const INVITATION = /^inv_([0-9a-f-]{36})_[A-Za-z0-9_-]{32,}$/;
 
 interface Context {
+  env: Env;
   db: Database;
   actor: RequestActor;
 }
@@ -44,14 +48,53 @@ function assertCanGrant(actor: RequestActor, role: Role): void {
     throw forbidden(`A ${actor.auth.role} cannot grant the ${role} role.`);
 }
 
-export async function members({ db, actor }: Context) {
+export async function members({ db, actor }: Pick<Context, "db" | "actor">) {
   const rows = await withTenant(db, actor.auth.tenantId, (tx) => listMembers(tx));
   return rows.map((r) => ({ ...r, since: r.since.toISOString() }));
 }
 
-export async function changeMemberRole(userId: string, role: Role, { db, actor }: Context) {
+/**
+ * Runs a change to `userId`'s membership, then makes every access token
+ * minted before it stale (decision 012). The version is bumped inside the
+ * transaction, so an unreachable tenant object rolls the change back, and
+ * again after the commit, so a token minted in between cannot carry the old
+ * role (minting reads the version before the role).
+ */
+async function changingMembership<T>(
+  userId: string,
+  { env, db, actor }: Context,
+  change: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  const tenant = env.TENANT.getByName(actor.auth.tenantId);
+  const result = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const changed = await change(tx);
+    await tenant.bumpMembershipVersion(userId);
+    return changed;
+  });
+  await tenant.bumpMembershipVersion(userId);
+  return result;
+}
+
+/** Keys act for their creator (services/authentication.ts): revoked here so a later re-invitation cannot revive them. */
+async function revokeCreatorKeys(tx: Transaction, actor: RequestActor, userId: string, keep: readonly Role[]) {
+  for (const key of await revokeKeysCreatedBy(tx, userId, new Date(), keep)) {
+    await recordAudit(tx, actor, {
+      action: "api_key.revoke",
+      entityType: "api_key",
+      entityId: key.id,
+      before: { ...key, reason: keep.length > 0 ? "creator demoted below the key's role" : "creator removed" },
+    });
+  }
+}
+
+const atOrBelow = (role: Role) => (Object.keys(ROLE_RANK) as Role[]).filter((r) => ROLE_RANK[r] <= ROLE_RANK[role]);
+
+export async function changeMemberRole(userIdInput: unknown, roleInput: unknown, context: Context) {
+  const userId = parseId(userIdInput, "userId");
+  const role = parseRole(roleInput);
+  const { actor } = context;
   assertCanGrant(actor, role);
-  return withTenant(db, actor.auth.tenantId, async (tx) => {
+  return changingMembership(userId, context, async (tx) => {
     const current = await findMembership(tx, userId);
     if (!current) throw problems.notFound(`No member ${userId}.`);
     if (ROLE_RANK[current.role] > ROLE_RANK[actor.auth.role])
@@ -66,12 +109,15 @@ export async function changeMemberRole(userId: string, role: Role, { db, actor }
       before: { userId, role: current.role },
       after: { userId, role: updated?.role },
     });
+    await revokeCreatorKeys(tx, actor, userId, atOrBelow(role));
     return { userId, role };
   });
 }
 
-export async function removeMember(userId: string, { db, actor }: Context): Promise<void> {
-  await withTenant(db, actor.auth.tenantId, async (tx) => {
+export async function removeMember(userIdInput: unknown, context: Context): Promise<void> {
+  const userId = parseId(userIdInput, "userId");
+  const { actor } = context;
+  await changingMembership(userId, context, async (tx) => {
     const current = await findMembership(tx, userId);
     if (!current) throw problems.notFound(`No member ${userId}.`);
     if (ROLE_RANK[current.role] > ROLE_RANK[actor.auth.role])
@@ -85,11 +131,13 @@ export async function removeMember(userId: string, { db, actor }: Context): Prom
       entityType: "member",
       before: { userId, role: current.role },
     });
+    await revokeCreatorKeys(tx, actor, userId, []);
   });
 }
 
 /** The token is in this answer only; deliver it to the invitee (e.g. in a link). */
-export async function invite(input: { email: string; role: Role }, { db, actor }: Context) {
+export async function invite(raw: z.input<typeof invitationInput>, { db, actor }: Pick<Context, "db" | "actor">) {
+  const input = parseInput(invitationInput, raw);
   assertCanGrant(actor, input.role);
   const token = `inv_${actor.auth.tenantId}_${randomToken(32)}`;
   return withTenant(db, actor.auth.tenantId, async (tx) => {
@@ -118,12 +166,13 @@ export async function invite(input: { email: string; role: Role }, { db, actor }
  * link cannot be used to take over someone else's account.
  */
 export async function acceptInvitation(
-  input: { token: string; name: string; password: string },
+  raw: z.input<typeof acceptInvitationInput>,
   request: IdentityRequest,
 ): Promise<TokenPair> {
+  const input = parseInput(acceptInvitationInput, raw);
   const tenantId = INVITATION.exec(input.token)?.[1];
   const invalid = () => problems.unauthorized("The invitation is not valid or has expired.");
-  if (!tenantId) throw invalid();
+  if (!tenantId || !z.uuid().safeParse(tenantId).success) throw invalid();
   const tokenHash = await sha256Hex(input.token);
   const invitation = await withTenant(request.db, tenantId, (tx) => findOpenInvitation(tx, tokenHash));
   if (!invitation) throw invalid();
@@ -141,7 +190,9 @@ export async function acceptInvitation(
     if (!(await insertMembership(tx, claims))) {
       throw problems.conflict("already-member", "This account is already a member of the tenant.");
     }
-    const tokens = await issueTokens(tx, request.env, claims, crypto.randomUUID());
+    const membership = await currentMembership(tx, request.env, tenantId, user.id);
+    if (!membership) throw new Error("accepted invitation left no membership");
+    const tokens = await issueTokens(tx, request.env, membership, crypto.randomUUID());
     await recordAudit(
       tx,
       {

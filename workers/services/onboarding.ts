@@ -1,10 +1,10 @@
-import { z } from "zod";
+import type { z } from "zod";
 import type { Database } from "../../schema/db";
 import type { RequestActor } from "../context";
 import { dnaSchema } from "../dna/schema";
 import { generateStructured } from "../llm/gateway";
-import { problems } from "../problems";
-import { endpointUrlProblem } from "../webhooks/endpoint-url";
+import { fetchOutbound } from "../outbound/fetch";
+import { onboardingParams } from "../queue/tasks";
 import { getDna, putDnaLayer } from "./dna";
 
 /**
@@ -12,30 +12,27 @@ import { getDna, putDnaLayer } from "./dna";
  * few answers, the LLM drafts the `generated` DNA layer; the owner reviews it
  * and edits the `custom` layer over it.
  */
-export const onboardingInput = z
-  .object({
-    projectId: z.uuid(),
-    businessName: z.string().min(1).max(200),
-    websiteUrl: z.url().optional(),
-    answers: z.record(z.string().max(200), z.string().max(2_000)).default({}),
-  })
-  .strict();
+/** The task's params (workers/queue/tasks.ts): the one schema the API, the queue and this service share. */
+export const onboardingInput = onboardingParams;
 
 /** What the model drafts: the parts of DNA a website can tell; module settings stay with people. */
 export const generatedDnaSchema = dnaSchema.pick({ identity: true, brandBrain: true, services: true, geoScope: true });
 
 const MAX_SITE_TEXT = 8_000;
+/** Enough for http → https and apex → www, each hop checked against the policy. */
+const MAX_SITE_REDIRECTS = 5;
 
-/** The readable text of a page: headings, paragraphs, list items — never script or style. */
+/**
+ * The readable text of a page: headings, paragraphs, list items — never
+ * script or style. A URL or redirect the outbound policy refuses is a 422
+ * naming params.websiteUrl; a failed answer is reported by status only.
+ */
 export async function siteText(url: string, appEnv: string): Promise<string> {
-  const bad = endpointUrlProblem(url, appEnv);
-  if (bad) throw problems.validation([{ ...bad, field: "params.websiteUrl" }]);
-  const response = await fetch(url, {
-    redirect: "follow",
-    signal: AbortSignal.timeout(10_000),
-    headers: { "user-agent": "Apex-Onboarding/1" },
-  });
-  if (!response.ok) throw new Error(`the website answered ${response.status}`);
+  const response = await fetchOutbound(
+    url,
+    { headers: { "user-agent": "Apex-Onboarding/1" } },
+    { appEnv, field: "params.websiteUrl", what: "the website", maxRedirects: MAX_SITE_REDIRECTS },
+  );
   const chunks: string[] = [];
   let size = 0;
   let skip = 0;

@@ -2,7 +2,7 @@ import type { Database } from "../../schema/db";
 import type { RequestActor } from "../context";
 import { problems } from "../problems";
 import { type VoiceSettings, voiceSettingsSchema } from "../voice/settings";
-import { getDna, putDnaLayer } from "./dna";
+import { getDna, updateDnaLayer, withoutSecretHints } from "./dna";
 
 /**
  * Speed-to-lead settings are the DNA's `modules.speedToLead`. These two
@@ -14,29 +14,36 @@ interface Context {
   actor: RequestActor;
 }
 
+/** As `actor` may see them: intake secrets are hinted below admin (services/dna.ts). */
 export async function getVoiceSettings(projectId: string, context: Context) {
   const { dna, versions } = await getDna(projectId, context);
   return { settings: dna.modules.speedToLead, version: versions.custom };
 }
 
+/**
+ * Replaces the settings whole. An intake secret sent back as the hint it was
+ * shown as keeps the stored secret (putDnaLayer), so a form that never held
+ * the secret cannot wipe it.
+ */
 export async function putVoiceSettings(
   projectId: string,
   expectedVersion: number,
   input: unknown,
   context: Context,
 ): Promise<{ settings: VoiceSettings; version: number }> {
-  const parsed = voiceSettingsSchema.safeParse(input);
+  const parsed = voiceSettingsSchema.safeParse(withoutSecretHints(input));
   if (!parsed.success) {
     throw problems.validation(
       parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message })),
     );
   }
-  const { layers } = await getDna(projectId, context);
-  const custom = (layers.custom ?? {}) as { modules?: Record<string, unknown> };
-  const saved = await putDnaLayer(
+  const saved = await updateDnaLayer(
     projectId,
     "custom",
-    { ...custom, modules: { ...custom.modules, speedToLead: input as Record<string, unknown> } },
+    (stored) => {
+      const custom = (stored ?? {}) as { modules?: Record<string, unknown> };
+      return { ...custom, modules: { ...custom.modules, speedToLead: input as Record<string, unknown> } };
+    },
     expectedVersion,
     context,
   );

@@ -1,6 +1,7 @@
+import { forbiddenChannels } from "../../durable-objects/capabilities/channel-access";
 import { CHANNEL_PATTERN, type TenantEvent } from "../../durable-objects/capabilities/events";
 import type { RequestActor } from "../context";
-import { problems } from "../problems";
+import { Problem, problems } from "../problems";
 import type { Entity } from "./entities";
 
 /** Puts an event on the tenant's log; entity services call it after their transaction commits. */
@@ -51,6 +52,16 @@ export async function pollEvents(
     throw problems.validation([
       { field: "channels", message: bad ? `${bad} is not a channel` : "1–20 channels, comma-separated" },
     ]);
+  }
+  const refused = forbiddenChannels(actor.auth.role, channels);
+  if (refused.length > 0) {
+    throw new Problem({
+      status: 403,
+      code: "forbidden",
+      title: "Forbidden",
+      detail: `A ${actor.auth.role} may not listen on ${refused.join(", ")}.`,
+      errors: [{ field: "channels", message: `${refused.join(", ")}: your role may not listen here` }],
+    });
   }
   const page = await env.TENANT.getByName(actor.auth.tenantId).poll(query.cursor, channels, query.waitSeconds * 1000);
   return {

@@ -1,15 +1,13 @@
 import type { Ticket, TicketStatus } from "../../durable-objects/capabilities/tickets";
 import type { Database } from "../../schema/db";
-import type { AgentContext } from "../agents/agent";
-import { agents } from "../agents/registry";
 import { parseSigningKeys } from "../auth/access-tokens";
 import { signDownloadToken, verifyDownloadToken } from "../auth/download-tokens";
+import { parseId } from "../auth/inputs";
 import { ROLE_RANK } from "../auth/roles";
-import type { RequestActor } from "../context";
-import { createLogger } from "../logger";
-import { Problem, problems } from "../problems";
+import type { RequestActor, Role } from "../context";
+import { problems } from "../problems";
+import { getTenantObject, objectKeys } from "../storage/object-keys";
 import { historicTicket, recordFinishedTicket } from "./ticket-history";
-import { assertCanSpend } from "./usage";
 
 export interface TicketView extends Omit<Ticket, "resultJson"> {
   result: unknown;
@@ -20,59 +18,13 @@ export const ticketView = ({ resultJson, ...rest }: Ticket): TicketView => ({
   result: resultJson === null ? null : JSON.parse(resultJson),
 });
 
+/** Who may export a tenant's entities (the entity_export agent's role) and so download an export. */
+export const EXPORT_ROLE: Role = "admin";
+
 interface Context {
   env: Env;
   actor: RequestActor;
   waitUntil(promise: Promise<unknown>): void;
-}
-
-interface StartContext extends Context {
-  db: Database;
-}
-
-export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket"; ticket: TicketView };
-
-/**
- * Starts a task: an instant one runs now and its result is the answer; a
- * heavy one becomes a ticket in the tenant's object and runs from the queue.
- */
-export async function startTask(
-  task: string,
-  params: unknown,
-  { env, actor, waitUntil, db }: StartContext,
-): Promise<TaskOutcome> {
-  const agent = agents.get(task);
-  if (!agent || agent.internal) throw problems.notFound(`No task named ${task}.`);
-  if (ROLE_RANK[actor.auth.role] < ROLE_RANK[agent.role]) {
-    throw new Problem({
-      status: 403,
-      code: "forbidden",
-      title: "Forbidden",
-      detail: `${task} needs the ${agent.role} role.`,
-    });
-  }
-  const parsed = agent.params.safeParse(params ?? {});
-  if (!parsed.success) {
-    throw problems.validation(
-      parsed.error.issues.map((i) => ({ field: ["params", ...i.path.map(String)].join("."), message: i.message })),
-    );
-  }
-  if (agent.spends) await assertCanSpend(agent.spends(parsed.data), { env, db, actor });
-  if (agent.mode === "instant") {
-    const context: AgentContext = {
-      env,
-      tenantId: actor.auth.tenantId,
-      actor,
-      db: () => db,
-      runId: actor.requestId,
-      log: createLogger({ task, tenantId: actor.auth.tenantId, requestId: actor.requestId }),
-      reportProgress: async () => undefined,
-      waitUntil,
-    };
-    return { kind: "instant", result: await agent.run(parsed.data, context) };
-  }
-  const ticket = await env.TENANT.getByName(actor.auth.tenantId).createTicket(actor.auth.tenantId, task, parsed.data);
-  return { kind: "ticket", ticket: ticketView(ticket) };
 }
 
 interface ReadContext {
@@ -93,11 +45,15 @@ async function findTicket(env: Env, tenantId: string, id: string, db?: Database)
 /**
  * A finished export's result carries a signed download link, minted on each
  * read so the link a caller sees is always fresh (it expires in an hour).
+ * The link needs no credentials, so it is minted only for a caller who may
+ * run the export itself (and download it with credentials): anyone else
+ * reading the ticket sees that it finished, not a way to fetch it.
  */
-async function withDownloadLink(env: Env, tenantId: string, ticket: TicketView): Promise<TicketView> {
+async function withDownloadLink(env: Env, actor: RequestActor, ticket: TicketView): Promise<TicketView> {
   if (ticket.task !== "entity_export" || ticket.status !== "completed") return ticket;
+  if (ROLE_RANK[actor.auth.role] < ROLE_RANK[EXPORT_ROLE]) return ticket;
   const { token, expiresAt } = await signDownloadToken(parseSigningKeys(env.JWT_SIGNING_KEYS), {
-    tenantId,
+    tenantId: actor.auth.tenantId,
     ticketId: ticket.id,
   });
   const base = env.PUBLIC_BASE_URL.replace(/\/$/, "");
@@ -105,16 +61,18 @@ async function withDownloadLink(env: Env, tenantId: string, ticket: TicketView):
   return { ...ticket, result: { ...(ticket.result as object), downloadUrl, downloadExpiresAt: expiresAt } };
 }
 
-export async function getTicket(id: string, { env, actor, db }: ReadContext): Promise<TicketView> {
-  return withDownloadLink(env, actor.auth.tenantId, await findTicket(env, actor.auth.tenantId, id, db));
+export async function getTicket(idInput: unknown, { env, actor, db }: ReadContext): Promise<TicketView> {
+  const id = parseId(idInput, "id");
+  return withDownloadLink(env, actor, await findTicket(env, actor.auth.tenantId, id, db));
 }
 
 export async function listTickets(status: TicketStatus | undefined, { env, actor }: Omit<Context, "waitUntil">) {
   const tickets = await env.TENANT.getByName(actor.auth.tenantId).listTickets(status);
-  return Promise.all(tickets.map((t) => withDownloadLink(env, actor.auth.tenantId, ticketView(t))));
+  return Promise.all(tickets.map((t) => withDownloadLink(env, actor, ticketView(t))));
 }
 
-export async function cancelTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+export async function cancelTicket(idInput: unknown, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+  const id = parseId(idInput, "id");
   const ticket = await env.TENANT.getByName(actor.auth.tenantId).cancelTicket(id);
   if (!ticket) throw problems.notFound(`No ticket ${id}.`);
   await recordFinishedTicket(env, actor.auth.tenantId, ticket);
@@ -122,7 +80,8 @@ export async function cancelTicket(id: string, { env, actor }: Omit<Context, "wa
 }
 
 /** A failed ticket runs again from the start; anything else answers 409. */
-export async function retryTicket(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+export async function retryTicket(idInput: unknown, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+  const id = parseId(idInput, "id");
   const tenant = env.TENANT.getByName(actor.auth.tenantId);
   const current = await tenant.getTicket(id);
   if (!current) throw problems.notFound(`No ticket ${id}.`);
@@ -151,11 +110,11 @@ export async function exportFileByLink(id: string, token: string, { env, db }: {
 
 async function exportObject(env: Env, tenantId: string, id: string, db?: Database): Promise<R2ObjectBody> {
   const ticket = await findTicket(env, tenantId, id, db);
-  const result = ticket.result as { key?: string } | null;
-  if (ticket.task !== "entity_export" || ticket.status !== "completed" || !result?.key) {
+  if (ticket.task !== "entity_export" || ticket.status !== "completed") {
     throw problems.notFound(`Ticket ${id} has no finished export.`);
   }
-  const object = await env.ARCHIVE.get(result.key);
+  // The key is derived from tenant and ticket, never read back from the ticket's result.
+  const object = await getTenantObject(env.ARCHIVE, tenantId, objectKeys.export(tenantId, id));
   if (!object) throw problems.notFound(`The export of ticket ${id} is no longer stored.`);
   return object;
 }

@@ -4,7 +4,10 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken } from "../auth/encoding";
 import type { RequestActor } from "../context";
 import type { Logger } from "../logger";
-import { problems } from "../problems";
+import { fetchOutbound, OutboundStatusError } from "../outbound/fetch";
+import { assertOutboundUrl } from "../outbound/url-policy";
+import { Problem, problems } from "../problems";
+import { enqueueMany } from "../queue/enqueue";
 import { recordAudit } from "../repositories/audit";
 import {
   closeDelivery,
@@ -22,7 +25,6 @@ import {
   updateEndpointIfVersion,
   type WebhookEndpointRow,
 } from "../repositories/webhooks";
-import { endpointUrlProblem } from "../webhooks/endpoint-url";
 import { SIGNATURE_HEADER, signatureHeader } from "../webhooks/signature";
 import { publisherFor } from "./realtime";
 
@@ -65,10 +67,7 @@ const toEndpoint = (row: WebhookEndpointRow): WebhookEndpoint => ({
 
 const notFound = (id: string) => problems.notFound(`No webhook endpoint ${id}.`);
 
-function checkUrl(url: string, env: Env): void {
-  const problem = endpointUrlProblem(url, env.APP_ENV);
-  if (problem) throw problems.validation([problem]);
-}
+const checkUrl = (url: string, env: Env) => assertOutboundUrl(url, { appEnv: env.APP_ENV, field: "url" });
 
 /** The tenant object delivers only what some enabled endpoint wants; tell it after every change. */
 async function syncSubscriptions({ env, db, actor }: Context): Promise<void> {
@@ -225,13 +224,12 @@ export async function dispatchWebhookEvent(event: WebhookEvent, { env, db, actor
       endpoints.map((e) => e.id),
     );
   });
-  if (pending.length > 0) {
-    await env.AGENTS.sendBatch(
-      pending.map((d) => ({
-        body: { task: "webhook_deliver", tenantId, params: { deliveryId: d.id }, enqueuedAt: Date.now() },
-      })),
-    );
-  }
+  await enqueueMany(
+    env,
+    tenantId,
+    "webhook_deliver",
+    pending.map((d) => ({ deliveryId: d.id })),
+  );
   return pending.length;
 }
 
@@ -250,10 +248,16 @@ export function deliveryLimits(env: Env): DeliveryLimits {
   };
 }
 
+/** What the delivery log keeps of a failed attempt: a status or an error name, never a response body. */
+function attemptError(caught: unknown): string {
+  if (caught instanceof OutboundStatusError) return `HTTP ${caught.status}`;
+  return caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+}
+
 /**
  * One attempt at one delivery: sign, POST, log the attempt. A failure before
- * the last attempt throws RetryableDeliveryError; the last failed attempt
- * fails the delivery and counts against the endpoint, which is disabled (and
+ * the last attempt throws RetryableDeliveryError; the last failed attempt, or
+ * one whose URL the outbound policy refuses, fails the delivery and counts against the endpoint, which is disabled (and
  * the tenant told on `webhook:{id}`) after `disableAfter` failed deliveries
  * in a row.
  */
@@ -279,30 +283,37 @@ export async function attemptDelivery(deliveryId: string, context: Context & { l
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = null;
+  let refused = false;
   try {
-    const response = await fetch(endpoint.url, {
-      method: "POST",
-      redirect: "manual",
-      signal: AbortSignal.timeout(10_000),
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "Apex-Webhooks/1",
-        "apex-event-id": delivery.eventId,
-        "apex-event-type": delivery.eventType,
-        "apex-delivery-id": delivery.id,
-        "apex-delivery-attempt": String(attempt),
-        [SIGNATURE_HEADER]: await signatureHeader(endpoint.secret, body, Math.floor(Date.now() / 1000)),
+    // Checked again at send time (the rule may have tightened since the endpoint was saved, and production
+    // resolves the name); redirects are never followed, so a 3xx fails the attempt like any non-2xx.
+    const response = await fetchOutbound(
+      endpoint.url,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "Apex-Webhooks/1",
+          "apex-event-id": delivery.eventId,
+          "apex-event-type": delivery.eventType,
+          "apex-delivery-id": delivery.id,
+          "apex-delivery-attempt": String(attempt),
+          [SIGNATURE_HEADER]: await signatureHeader(endpoint.secret, body, Math.floor(Date.now() / 1000)),
+        },
+        body,
       },
-      body,
-    });
+      { appEnv: env.APP_ENV, field: "url", what: "the endpoint" },
+    );
     statusCode = response.status;
     await response.body?.cancel();
-    if (!response.ok) error = `HTTP ${response.status}`;
   } catch (caught) {
-    error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+    if (caught instanceof OutboundStatusError) statusCode = caught.status;
+    // A URL the policy refuses stays refused: retrying cannot help.
+    refused = caught instanceof Problem;
+    error = attemptError(caught);
   }
   const succeeded = error === null;
-  const final = succeeded || attempt >= limits.maxAttempts;
+  const final = succeeded || refused || attempt >= limits.maxAttempts;
   const durationMs = Date.now() - started;
 
   const disabled = await withTenant(db, tenantId, async (tx) => {

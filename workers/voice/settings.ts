@@ -46,6 +46,9 @@ export const voiceSettingsSchema = z.object({
 
 export type VoiceSettings = z.infer<typeof voiceSettingsSchema>;
 
+/** The `intake` fields that are shared secrets: only admins read them (services/dna.ts decides who). */
+export const INTAKE_SECRETS = ["googleKey", "wordpressSecret", "formToken"] as const;
+
 /** `{name}`-style placeholders; unknown ones are left as they are. */
 export function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);

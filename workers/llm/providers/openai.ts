@@ -1,27 +1,42 @@
+import { fetchOutbound, OutboundStatusError } from "../../outbound/fetch";
+import { Problem } from "../../problems";
 import { type GenerateRequest, type LlmProvider, type ProviderAnswer, TransientLlmError } from "../types";
 
-/** Any OpenAI-compatible endpoint, over plain fetch: /chat/completions, /audio/transcriptions, /embeddings. */
-export function openAiProvider(config: { apiKey: string; baseUrl: string }): LlmProvider {
+const WHAT = "OpenAI-compatible endpoint";
+
+/**
+ * Any OpenAI-compatible endpoint, over plain fetch: /chat/completions,
+ * /audio/transcriptions, /embeddings. The base URL is the tenant's, so every
+ * call goes through the outbound-URL policy (`appEnv` decides its rule): no
+ * redirects, so the tenant's key is never re-sent elsewhere, and a failed
+ * answer is reported by status only — its body may be an internal page.
+ */
+export function openAiProvider(config: { apiKey: string; baseUrl: string; appEnv: string }): LlmProvider {
   const base = config.baseUrl.replace(/\/$/, "");
   async function post(path: string, body: BodyInit, json: boolean): Promise<Record<string, unknown>> {
     let response: Response;
     try {
-      response = await fetch(`${base}${path}`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${config.apiKey}`, ...(json ? { "content-type": "application/json" } : {}) },
-        body,
-        signal: AbortSignal.timeout(30_000),
-      });
-    } catch (error) {
-      throw new TransientLlmError(`OpenAI-compatible endpoint unreachable: ${String(error)}`);
-    }
-    if (response.status === 429 || response.status >= 500) {
-      throw new TransientLlmError(`OpenAI-compatible endpoint answered ${response.status}`);
-    }
-    if (!response.ok)
-      throw new Error(
-        `OpenAI-compatible endpoint answered ${response.status}: ${(await response.text()).slice(0, 300)}`,
+      response = await fetchOutbound(
+        `${base}${path}`,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${config.apiKey}`,
+            ...(json ? { "content-type": "application/json" } : {}),
+          },
+          body,
+        },
+        { appEnv: config.appEnv, field: "baseUrl", what: WHAT, timeoutMs: 30_000 },
       );
+    } catch (error) {
+      // A refused URL is final; so is any answer but 429 and 5xx.
+      if (error instanceof Problem) throw error;
+      if (error instanceof OutboundStatusError) {
+        if (error.status === 429 || error.status >= 500) throw new TransientLlmError(error.message);
+        throw error;
+      }
+      throw new TransientLlmError(`${WHAT} unreachable: ${String(error)}`);
+    }
     return (await response.json()) as Record<string, unknown>;
   }
   const usageOf = (body: Record<string, unknown>) => {

@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { request } from "./helpers";
 import { jsonRequest, signUpTenant } from "./tenants";
 
-/** Bad input to the endpoints added with webhooks, usage, voice and AI: a problem naming the field, nothing written. */
+/** Bad input to usage, spend cap, speed-to-lead settings, texts, downloads, AI settings and intake: a problem naming the field, nothing written. */
 async function fieldOf(response: Response): Promise<string | undefined> {
   expect(response.headers.get("content-type")).toContain("application/problem+json");
   return (await response.json<{ errors?: { field: string }[] }>()).errors?.[0]?.field;
 }
 
-describe("bad input to the new endpoints", () => {
+describe("bad input is a problem naming the field, and nothing is written", () => {
   it("a negative spend cap is a 422 naming monthlyCapUsd and the cap stays unset", async () => {
     const owner = await signUpTenant("bad-cap");
     const response = await request(

@@ -1,4 +1,4 @@
-import type { DAYS, VoiceSettings } from "./settings";
+import type { DAYS, VoiceSettings } from "../voice/settings";
 
 interface LocalTime {
   day: (typeof DAYS)[number];

@@ -77,19 +77,30 @@ export function twilioClient(env: TwilioConfig) {
 }
 
 /**
- * X-Twilio-Signature over the public URL Twilio was given (PUBLIC_BASE_URL,
- * never the Host header, which a proxy or an attacker can change) and the
- * form parameters.
+ * A recording's audio, fetched from Twilio's own API by RecordingSid: the one
+ * place the platform's credentials are sent besides the REST client. The URL
+ * is built here from the API base and the account, never taken from a
+ * callback or a record, and a redirect (Twilio may answer with one to its
+ * media storage) is followed without the Authorization header.
  */
-export function validTwilioSignature(
-  env: TwilioConfig,
-  signature: string | undefined,
-  publicUrl: string,
-  params: Record<string, string>,
-): boolean {
-  if (!signature || !env.TWILIO_AUTH_TOKEN) return false;
-  return twilio.validateRequest(env.TWILIO_AUTH_TOKEN, signature, publicUrl, params);
+export async function downloadRecording(env: TwilioConfig, recordingSid: string): Promise<Response> {
+  if (!/^RE[0-9a-fA-F]{32}$/.test(recordingSid)) throw new Error("not a recording SID");
+  if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) throw new Error("Twilio is not configured");
+  const base = new URL(env.TWILIO_API_BASE_URL || "https://api.twilio.com");
+  const url = new URL(
+    `/2010-04-01/Accounts/${encodeURIComponent(env.TWILIO_ACCOUNT_SID)}/Recordings/${recordingSid}.wav`,
+    base,
+  );
+  const response = await fetch(url, {
+    headers: { authorization: `Basic ${btoa(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`)}` },
+    redirect: "manual",
+    signal: AbortSignal.timeout(30_000),
+  });
+  const location = response.headers.get("location");
+  if (response.status >= 300 && response.status < 400 && location) {
+    const target = new URL(location, url);
+    if (target.protocol !== "https:" && target.origin !== base.origin) throw new Error("recording redirect refused");
+    return fetch(target, { redirect: "manual", signal: AbortSignal.timeout(30_000) });
+  }
+  return response;
 }
-
-export const VoiceResponse = twilio.twiml.VoiceResponse;
-export const MessagingResponse = twilio.twiml.MessagingResponse;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Every message on the AGENTS queue. Validated on the way in and on the way out. */
+/** Every message on the AGENTS queue. Validated on the way out (`sendAgentMessages`) and on the way in. */
 export const agentMessage = z.object({
   task: z.string().min(1),
   tenantId: z.uuid(),

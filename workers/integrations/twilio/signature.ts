@@ -1,0 +1,17 @@
+import twilio from "twilio";
+import type { TwilioConfig } from "./client";
+
+/**
+ * X-Twilio-Signature over the public URL Twilio was given (PUBLIC_BASE_URL,
+ * never the Host header, which a proxy or an attacker can change) and the
+ * form parameters.
+ */
+export function validTwilioSignature(
+  env: TwilioConfig,
+  signature: string | undefined,
+  publicUrl: string,
+  params: Record<string, string>,
+): boolean {
+  if (!signature || !env.TWILIO_AUTH_TOKEN) return false;
+  return twilio.validateRequest(env.TWILIO_AUTH_TOKEN, signature, publicUrl, params);
+}

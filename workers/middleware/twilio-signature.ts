@@ -1,0 +1,45 @@
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
+import { type AppEnv, type RequestActor, webhookActor } from "../context";
+import { validTwilioSignature } from "../integrations/twilio/signature";
+import { Problem, problems } from "../problems";
+import { tenantOfProject } from "../speed-to-lead/inbound";
+
+export type TwilioEnv = AppEnv & {
+  Variables: AppEnv["Variables"] & { form: Record<string, string>; actor: RequestActor };
+};
+
+const uuid = z.uuid();
+
+/**
+ * Twilio's webhooks are trusted only after X-Twilio-Signature checks out,
+ * computed over PUBLIC_BASE_URL + path + query (never the Host header, which a
+ * proxy or an attacker can change) and the form body; a forgery gets 403 and
+ * changes nothing. The tenant is read from the signed URL (or from the
+ * project it names) only after that.
+ */
+export const twilioSignature = createMiddleware<TwilioEnv>(async (c, next) => {
+  const url = new URL(c.req.url);
+  const publicUrl = new URL(`${url.pathname}${url.search}`, c.env.PUBLIC_BASE_URL).toString();
+  const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
+  if (!validTwilioSignature(c.env, c.req.header("x-twilio-signature"), publicUrl, form)) {
+    throw new Problem({
+      status: 403,
+      code: "twilio-signature-invalid",
+      title: "Forbidden",
+      detail: "X-Twilio-Signature does not match this request.",
+    });
+  }
+  // Trusted only now: the tenant and call ids are part of the signed URL.
+  let tenantId = c.req.query("tenant");
+  const project = c.req.query("project");
+  if (!tenantId && project && uuid.safeParse(project).success) {
+    tenantId = await tenantOfProject(c.var.db(), project);
+  }
+  if (!tenantId || !uuid.safeParse(tenantId).success)
+    throw problems.notFound("This webhook names no tenant or project.");
+  c.set("form", form);
+  c.set("actor", webhookActor(tenantId, "twilio", c.get("requestId"), c.req.header("cf-connecting-ip") ?? null));
+  c.set("tenantId", tenantId);
+  await next();
+});

@@ -1,0 +1,72 @@
+import { z } from "zod";
+import { urlProblemInEveryEnvironment } from "../outbound/url-policy";
+import { RESOURCES } from "../usage/prices";
+
+/**
+ * Every task the AGENTS queue carries, and the params it takes. The one table
+ * both sides read: `enqueue()` checks a message against it before sending
+ * (and the compiler checks the call site), the agent that runs the task takes
+ * its params from here, and the consumer parses them again on arrival.
+ * Adding a task: a line here, an agent file, a line in agents/registry.ts.
+ */
+const id = z.uuid();
+
+export const onboardingParams = z
+  .object({
+    projectId: id,
+    businessName: z.string().min(1).max(200),
+    // Refused at submission (422 naming params.websiteUrl) for everything but http and loopback, which only
+    // the environment decides; the onboarding service applies the full rule when the task runs.
+    websiteUrl: z
+      .url()
+      .superRefine((url, issues) => {
+        const problem = urlProblemInEveryEnvironment(url, "websiteUrl");
+        if (problem) issues.addIssue({ code: "custom", message: problem.message });
+      })
+      .optional(),
+    answers: z.record(z.string().max(200), z.string().max(2_000)).default({}),
+  })
+  .strict();
+
+export const taskParams = {
+  tenant_heartbeat: z.object({}).strict(),
+  health_check: z.object({}).strict(),
+  entity_export: z.object({ type: z.string().max(50).optional() }).strict(),
+  log_usage: z
+    .object({
+      projectId: id,
+      resource: z.enum(RESOURCES),
+      quantity: z.number().positive().max(1_000_000_000),
+      reference: z.string().max(200).optional(),
+      /** The same key twice records one use. */
+      idempotencyKey: z.string().min(1).max(200).optional(),
+    })
+    .strict(),
+  webhook_dispatch: z.object({
+    eventId: z.string().min(1),
+    type: z.string().min(1),
+    occurredAt: z.string(),
+    dataJson: z.string(),
+  }),
+  webhook_deliver: z.object({ deliveryId: id }),
+  sales_agent: z
+    .object({
+      leadId: id,
+      projectId: id,
+      /** Set by a person's "call now": a new bridge even if the lead was called before. */
+      attempt: z.string().max(100).optional(),
+    })
+    .strict(),
+  bridge_missed: z.object({ callId: id, reason: z.string().max(100) }),
+  inbound_missed: z.object({ callId: id }),
+  store_call_recording: z.object({ callId: id }),
+  transcribe_call: z.object({ callId: id }).strict(),
+  analyze_call: z.object({ callId: id }).strict(),
+  lead_scorer: z.object({ leadId: id }).strict(),
+  onboarding: onboardingParams,
+} as const;
+
+export type TaskName = keyof typeof taskParams;
+export type TaskParams<T extends TaskName> = z.input<(typeof taskParams)[T]>;
+
+export const isTaskName = (task: string): task is TaskName => Object.hasOwn(taskParams, task);

@@ -1,0 +1,104 @@
+import { z } from "zod";
+import type { FieldError } from "../problems";
+
+/**
+ * The state Apex itself writes on built-in entities, kept in the `system`
+ * column rather than in tenant-writable `data` (SPEC "Trust boundaries"):
+ * the entities API never writes it, so nothing a tenant types becomes a
+ * storage key, a URL the platform fetches, a credential target or a status
+ * the bridge trusts. Writers go through `reviseEntity`/`createEntity`'s
+ * `system` argument; readers parse with these schemas instead of casting.
+ *
+ * The schemas are loose on purpose: older rows may carry extra keys, and a
+ * reader must never fail a page because of one.
+ */
+const at = z.string();
+
+export const timelineStep = z.looseObject({ status: z.string(), at });
+export type TimelineStep = z.infer<typeof timelineStep>;
+
+export const callAnalysis = z.looseObject({
+  summary: z.string(),
+  keyPoints: z.array(z.string()).optional(),
+  customerIntent: z.string().optional(),
+  nextSteps: z.array(z.string()).optional(),
+  sentiment: z.string(),
+  urgency: z.string(),
+  model: z.string().optional(),
+  provider: z.string().optional(),
+});
+
+export const callSystemSchema = z.looseObject({
+  kind: z.enum(["bridge", "inbound"]).optional(),
+  direction: z.enum(["inbound", "outbound"]).optional(),
+  from: z.string().optional(),
+  to: z.string().optional(),
+  /** The customer's number the bridge dials after the owner presses 1. */
+  customer: z.string().optional(),
+  leadId: z.string().optional(),
+  callSid: z.string().optional(),
+  timeline: z.array(timelineStep).optional(),
+  /** Twilio's recording; the R2 key is derived from tenant, call and `sid` (workers/storage/object-keys.ts). */
+  recording: z
+    .looseObject({
+      sid: z.string(),
+      durationSeconds: z.number().optional(),
+      channels: z.number().optional(),
+      stored: z.boolean().optional(),
+    })
+    .optional(),
+  transcript: z
+    .looseObject({ text: z.string(), model: z.string().optional(), provider: z.string().optional() })
+    .optional(),
+  analysis: callAnalysis.optional(),
+  connected: z.boolean().optional(),
+  customerStatus: z.string().optional(),
+  durationSeconds: z.number().optional(),
+});
+export type CallSystem = z.infer<typeof callSystemSchema>;
+
+export const leadSystemSchema = z.looseObject({
+  /** Where the bridge for this lead stands: dialing-owner, connected, missed, scheduled, skipped… */
+  bridge: z
+    .looseObject({ status: z.string(), callId: z.string().optional(), reason: z.string().optional() })
+    .optional(),
+  score: z
+    .looseObject({ value: z.number(), reasons: z.array(z.string()), model: z.string(), provider: z.string() })
+    .optional(),
+  analysis: callAnalysis.extend({ callId: z.string().optional() }).optional(),
+  transcription: z.string().optional(),
+  lastCallStatus: z.string().optional(),
+  lastMissedCallAt: at.optional(),
+  /** How many intakes named this person, and when the first one arrived (speed-to-lead starts here). */
+  intakes: z.number().optional(),
+  lastIntake: z.looseObject({ source: z.string(), at }).optional(),
+  receivedAt: at.optional(),
+});
+export type LeadSystem = z.infer<typeof leadSystemSchema>;
+
+const systemSchemas = { lead: leadSystemSchema, call: callSystemSchema } as const;
+
+/** A call's system state, typed; `{}` when there is none (a call a person logged by hand). */
+export function callSystem(entity: { system: Record<string, unknown> }): CallSystem {
+  const parsed = callSystemSchema.safeParse(entity.system);
+  return parsed.success ? parsed.data : {};
+}
+
+export function leadSystem(entity: { system: Record<string, unknown> }): LeadSystem {
+  const parsed = leadSystemSchema.safeParse(entity.system);
+  return parsed.success ? parsed.data : {};
+}
+
+/**
+ * Keys of built-in types that only Apex writes. A client that sends one in
+ * `data` gets a 422 naming it, so nobody mistakes `data.score` for the score.
+ */
+export function systemKeysIn(type: string, data: unknown): FieldError[] {
+  const schema = systemSchemas[type as keyof typeof systemSchemas];
+  if (!schema || typeof data !== "object" || data === null) return [];
+  // A hand-logged call may say who called whom; the rest of a call's state is Apex's.
+  const tenantMayWrite = type === "call" ? new Set(["direction", "from", "to", "durationSeconds"]) : new Set<string>();
+  return Object.keys(schema.shape)
+    .filter((key) => !tenantMayWrite.has(key) && Object.hasOwn(data, key))
+    .map((key) => ({ field: `data.${key}`, message: "is written by Apex only; read it from `system`" }));
+}

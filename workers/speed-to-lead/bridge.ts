@@ -1,0 +1,176 @@
+import { twilioClient } from "../integrations/twilio/client";
+import { Problem } from "../problems";
+import { enqueue } from "../queue/enqueue";
+import { createEntity, getEntity, reviseEntity } from "../services/entities";
+import type { CallSystem } from "../services/entity-system";
+import { HOUR_MS, onceOnly } from "../services/external-actions";
+import { relate } from "../services/relationships";
+import { fillTemplate } from "../voice/settings";
+import { isOpen, nextOpening } from "./business-hours";
+import { callAndLead, markLead } from "./call-state";
+import { entityContext, optedOut, projectVoice, requireTwilio, type VoiceContext, webhookUrl } from "./context";
+import { leadSummary, sendSms, textBack } from "./messages";
+
+export type BridgeOutcome =
+  | { outcome: "dialing"; callId: string; callSid: string }
+  | { outcome: "already-dialed"; callId: string; callSid: string }
+  | { outcome: "scheduled"; at: string }
+  | { outcome: "skipped"; reason: string };
+
+/**
+ * The bridge (seed §3.1 SalesAgent): ring the owner from the project's number;
+ * the whisper and the connect step follow as Twilio webhooks. Outside business
+ * hours the owner gets an SMS and the call is scheduled for opening time.
+ * One automatic bridge per lead, ever: the action key is the lead's. A person
+ * pressing "call now" passes `attempt`, which makes a new, equally
+ * once-only key for that press.
+ */
+export async function startBridge(
+  input: { leadId: string; projectId: string; attempt?: string | undefined },
+  context: VoiceContext,
+): Promise<BridgeOutcome> {
+  const { env, actor } = context;
+  requireTwilio(env);
+  const { settings } = await projectVoice(input.projectId, context);
+  if (!settings.ownerPhone || !settings.trackingNumber) {
+    throw new Problem({
+      status: 422,
+      code: "voice-not-set-up",
+      title: "Speed-to-lead is not set up",
+      detail: "The project needs an owner phone and a tracking number (PUT /api/v1/projects/{id}/voice-settings).",
+      errors: [{ field: settings.ownerPhone ? "trackingNumber" : "ownerPhone", message: "required for the bridge" }],
+    });
+  }
+  const lead = await getEntity(input.leadId, context);
+  const customer = typeof lead.data.phone === "string" ? lead.data.phone : undefined;
+  if (!customer) return { outcome: "skipped", reason: "the lead has no phone number" };
+  if (await optedOut(customer, context)) {
+    await markLead(lead.id, { bridge: { status: "skipped", reason: "opted-out" } }, context);
+    return { outcome: "skipped", reason: "the customer opted out" };
+  }
+  const now = new Date();
+  if (!isOpen(settings, now)) {
+    const opening = nextOpening(settings, now);
+    const summary = leadSummary(lead);
+    await sendSms(
+      {
+        projectId: input.projectId,
+        to: settings.ownerPhone,
+        from: settings.trackingNumber,
+        body: `${fillTemplate(settings.ownerSmsTemplate, summary)} (after hours: Apex will call you when you open)`,
+        key: `after-hours:${lead.id}`,
+        leadId: lead.id,
+      },
+      context,
+    );
+    if (!opening) return { outcome: "skipped", reason: "no business hours are open" };
+    // Queues delay at most 12 h; a run that wakes early reschedules itself.
+    await enqueue(env, actor.auth.tenantId, "sales_agent", input, {
+      delaySeconds: Math.min(43_200, Math.ceil((opening.getTime() - now.getTime()) / 1000)),
+    });
+    await markLead(lead.id, { bridge: { status: "scheduled", at: opening.toISOString() } }, context);
+    return { outcome: "scheduled", at: opening.toISOString() };
+  }
+
+  const { result, performed } = await onceOnly(
+    env,
+    actor.auth.tenantId,
+    `bridge:${lead.id}${input.attempt ? `:manual:${input.attempt}` : ""}`,
+    30 * 24 * HOUR_MS,
+    async () => {
+      const call = await createEntity(
+        {
+          projectId: input.projectId,
+          type: "call",
+          name: `Bridge for ${lead.name}`,
+          status: "queued",
+          data: {},
+          system: {
+            direction: "outbound",
+            kind: "bridge",
+            from: settings.trackingNumber,
+            to: settings.ownerPhone,
+            customer,
+            leadId: lead.id,
+            timeline: [{ status: "queued", at: new Date().toISOString() }],
+          } satisfies CallSystem,
+        },
+        entityContext(context),
+      );
+      await relate(lead.id, { toId: call.id, type: "has_call" }, entityContext(context));
+      const query = { tenant: actor.auth.tenantId, call: call.id };
+      let created: { sid: string };
+      try {
+        created = await twilioClient(env).calls.create({
+          to: settings.ownerPhone as string,
+          from: settings.trackingNumber as string,
+          url: webhookUrl(env, "whisper", query),
+          statusCallback: webhookUrl(env, "status", query),
+          statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+          timeout: 20,
+        });
+      } catch (error) {
+        // Twilio's own refusal (a RestException: HTTP status and Twilio error code) means
+        // nothing was dialled, and the key is released for a retry. Anything else may
+        // have happened after Twilio placed the call: settle the key, never dial twice.
+        const refused =
+          typeof (error as { status?: unknown }).status === "number" &&
+          typeof (error as { code?: unknown }).code === "number";
+        if (refused) throw error;
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "bridge outcome unknown; not retrying",
+            callId: call.id,
+            error: String(error),
+          }),
+        );
+        return { callId: call.id, callSid: "unknown" };
+      }
+      // The call exists at Twilio from here on: a failure in bookkeeping must not
+      // release the ledger key (a retry would dial the owner a second time).
+      await reviseEntity(
+        call.id,
+        (c) => ({ system: { ...c.system, callSid: created.sid } }),
+        entityContext(context),
+      ).catch((error) =>
+        console.error(
+          JSON.stringify({
+            level: "error",
+            msg: "call placed but its SID was not saved",
+            callId: call.id,
+            callSid: created.sid,
+            error: String(error),
+          }),
+        ),
+      );
+      return { callId: call.id, callSid: created.sid };
+    },
+  );
+  await markLead(lead.id, { bridge: { status: "dialing-owner", callId: result.callId } }, context);
+  return performed ? { outcome: "dialing", ...result } : { outcome: "already-dialed", ...result };
+}
+
+/**
+ * After a bridge that did not connect: tell the owner, and text the customer
+ * back — once per customer per window, however many attempts failed.
+ */
+export async function missedBridgeFollowUp(callId: string, reason: string, context: VoiceContext) {
+  const { call, lead, settings } = await callAndLead(callId, context);
+  if (!lead || !settings.ownerPhone || !settings.trackingNumber) return { owner: false, customer: false };
+  const summary = leadSummary(lead);
+  const owner = await sendSms(
+    {
+      projectId: call.projectId,
+      to: settings.ownerPhone,
+      from: settings.trackingNumber,
+      body: `Missed: ${fillTemplate(settings.ownerSmsTemplate, summary)}`,
+      key: `missed-owner:${callId}`,
+      leadId: lead.id,
+    },
+    context,
+  );
+  const customer = await textBack(call.projectId, summary.phone, settings, context, lead.id);
+  await markLead(lead.id, { bridge: { status: "missed", reason, callId } }, context);
+  return { owner: owner.sent, customer: customer.sent };
+}

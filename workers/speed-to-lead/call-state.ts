@@ -1,0 +1,45 @@
+import { type Entity, getEntity, reviseEntity } from "../services/entities";
+import { type CallSystem, callSystem, type LeadSystem } from "../services/entity-system";
+import { entityContext, projectVoice, type VoiceContext } from "./context";
+
+/**
+ * How speed-to-lead writes its state: on the call (a timeline of Twilio steps)
+ * and on the lead (bridge progress), always in `system`, never in `data`
+ * (docs/decisions/014).
+ */
+/** Apex's own notes on a lead (bridge progress, last call status): the lead's `system` state. */
+export async function markLead(leadId: string, state: LeadSystem, context: VoiceContext): Promise<Entity> {
+  return reviseEntity(leadId, (lead) => ({ system: { ...lead.system, ...state } }), entityContext(context));
+}
+
+export async function callAndLead(callId: string, context: VoiceContext) {
+  const call = await getEntity(callId, context);
+  const { leadId } = callSystem(call);
+  const lead = leadId ? await getEntity(leadId, context) : undefined;
+  const { settings } = await projectVoice(call.projectId, context);
+  return { call, lead, settings };
+}
+
+export async function appendTimeline(
+  callId: string,
+  step: { status: string } & Record<string, unknown>,
+  context: VoiceContext,
+  extra: CallSystem = {},
+  status?: string,
+): Promise<Entity> {
+  return reviseEntity(
+    callId,
+    (call) => ({
+      ...(status ? { status } : {}),
+      system: {
+        ...call.system,
+        ...extra,
+        timeline: [...(callSystem(call).timeline ?? []), { ...step, at: new Date().toISOString() }],
+      },
+    }),
+    entityContext(context),
+  );
+}
+
+/** Call statuses in which nobody answered. */
+export const MISSED = new Set(["no-answer", "busy", "failed", "canceled"]);

@@ -1,0 +1,58 @@
+import type { Database } from "../../schema/db";
+import { withTenant } from "../../schema/tenant-transaction";
+import type { RequestActor } from "../context";
+import { twilioConfigured } from "../integrations/twilio/client";
+import { Problem, problems } from "../problems";
+import { isOptedOut } from "../repositories/opt-outs";
+import { findProject } from "../repositories/projects";
+import { speedToLeadSettings } from "../services/dna";
+import { publisherFor } from "../services/realtime";
+
+/**
+ * What every speed-to-lead step needs: who acts, the database, the project's
+ * speed-to-lead settings (DNA `modules.speedToLead`) and the opt-out ledger.
+ */
+export interface VoiceContext {
+  env: Env;
+  db: Database;
+  actor: RequestActor;
+}
+
+export const entityContext = ({ env, db, actor }: VoiceContext) => ({
+  db,
+  actor,
+  publish: publisherFor(env, actor.auth.tenantId),
+});
+
+/** The project and its speed-to-lead settings, read from the merged DNA (modules.speedToLead). */
+export async function projectVoice(projectId: string, { db, actor }: VoiceContext) {
+  const found = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    const project = await findProject(tx, projectId);
+    const settings = project ? await speedToLeadSettings(tx, projectId) : undefined;
+    return project && settings ? { project, settings } : undefined;
+  });
+  if (!found) throw problems.notFound(`No project ${projectId}.`);
+  return found;
+}
+
+export async function optedOut(phone: string, { db, actor }: VoiceContext): Promise<boolean> {
+  return withTenant(db, actor.auth.tenantId, (tx) => isOptedOut(tx, phone));
+}
+
+/** Public webhook URL: PUBLIC_BASE_URL, the address Twilio was given and signs. */
+export function webhookUrl(env: Env, path: string, query: Record<string, string>): string {
+  const url = new URL(`/webhooks/twilio/${path}`, env.PUBLIC_BASE_URL);
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+  return url.toString();
+}
+
+export function requireTwilio(env: Env): void {
+  if (!twilioConfigured(env)) {
+    throw new Problem({
+      status: 503,
+      code: "twilio-not-configured",
+      title: "Twilio is not configured",
+      detail: "Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or run npm run dev, which starts the simulator).",
+    });
+  }
+}
