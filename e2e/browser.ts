@@ -162,7 +162,7 @@ export const browserChecks: BrowserCheck[] = [
         headers: { ...auth, "if-match": etag },
         body: JSON.stringify({
           ownerPhone,
-          trackingNumber: "+15550100002",
+          trackingNumber: "+15550100012",
           intake: { formToken: "browser-form-token-0123456789" },
         }),
       });
@@ -247,7 +247,7 @@ export const browserChecks: BrowserCheck[] = [
       const context = await browser.newContext();
       const page = await logIn(context, stack.baseUrl, { email, password: "a long enough password" });
       await page.goto(`${stack.baseUrl}/settings/dna`);
-      await page.getByText("can read the settings but not change them").waitFor();
+      await page.getByTestId("role-notice").waitFor();
       expect((await page.getByRole("button", { name: "Save" }).count()) === 0, "a viewer was offered Save");
       await shoot(page, "viewer-settings");
       await context.close();

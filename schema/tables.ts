@@ -433,6 +433,23 @@ export const optOuts = pgTable(
 );
 
 /**
+ * Which project a tracking number belongs to, across all tenants: a number is
+ * the caller id of the bridge and the sender of texts, so one tenant must
+ * never be able to name another tenant's number as its own. The primary key
+ * makes the claim global; row-level security still hides other tenants' rows.
+ */
+export const trackingNumbers = pgTable("tracking_numbers", {
+  number: text("number").primaryKey(),
+  tenantId: uuid("tenant_id")
+    .notNull()
+    .references(() => tenants.id),
+  projectId: uuid("project_id")
+    .notNull()
+    .references(() => projects.id),
+  claimedAt: timestamp("claimed_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
  * Which LLM a tenant's agents use (SPEC §9). The provider key is stored
  * encrypted (AES-GCM, key from the SECRETS_ENCRYPTION_KEY secret, the
  * tenant id as associated data) and only its last four characters in clear.

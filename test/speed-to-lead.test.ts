@@ -35,7 +35,7 @@ async function projectWithVoice(label: string, extra: Record<string, unknown> = 
   const ownerPhone = testPhone();
   const trackingNumber = testPhone();
   const formToken = `form-token-${crypto.randomUUID()}`;
-  const path = `/api/v1/projects/${tenant.projectId}/voice-settings`;
+  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
   const current = await request(path, { headers: tenant.auth });
   const saved = await request(
     path,
@@ -427,6 +427,20 @@ describe("inbound calls", () => {
     }
     expect((await simMessages()).filter((m) => m.to === caller)).toHaveLength(1);
     expect(await leadsWithPhone(project, caller)).toHaveLength(1);
+  });
+});
+
+describe("speed-to-lead settings", () => {
+  it("answer at /speed-to-lead-settings and, the same, at the deprecated /voice-settings", async () => {
+    const project = await projectWithVoice("settings-alias");
+    const base = `/api/v1/projects/${project.tenant.projectId}`;
+    const current = await request(`${base}/speed-to-lead-settings`, { headers: project.tenant.auth });
+    const alias = await request(`${base}/voice-settings`, { headers: project.tenant.auth });
+    expect(current.status).toBe(200);
+    expect(alias.headers.get("etag")).toBe(current.headers.get("etag"));
+    const settings = await current.json<{ ownerPhone: string }>();
+    expect(settings.ownerPhone).toBe(project.ownerPhone);
+    expect(await alias.json()).toEqual(settings);
   });
 });
 

@@ -122,7 +122,7 @@ describe("tasks", () => {
 
   it("a cancelled ticket stays cancelled; the queued message is dropped", async () => {
     const stub = env.TENANT.getByName(tenant.tenantId);
-    const ticket = await stub.createTicket(tenant.tenantId, "tenant_heartbeat", {});
+    const ticket = await stub.createTicket(tenant.tenantId, "entity_export", {});
     const cancelled = await request(`/api/v1/tickets/${ticket.id}/cancel`, { method: "POST", headers: tenant.auth });
     expect((await cancelled.json<TicketBody>()).status).toBe("cancelled");
     await new Promise((r) => setTimeout(r, 500));
@@ -136,7 +136,7 @@ describe("tasks", () => {
       const old = Date.now() - 60_000;
       state.storage.sql.exec(
         `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at)
-         VALUES (?, 'tenant_heartbeat', '{}', 'queued', ?, ?, ?, NULL)`,
+         VALUES (?, 'entity_export', '{}', 'queued', ?, ?, ?, NULL)`,
         id,
         old,
         old,
@@ -155,7 +155,7 @@ describe("tasks", () => {
       const now = Date.now();
       state.storage.sql.exec(
         `INSERT INTO tickets (id, task, params, status, message, attempts, created_at, updated_at, expires_at, sent_at)
-         VALUES (?, 'tenant_heartbeat', '{}', 'processing', 'attempt 6 failed: boom', 6, ?, ?, ?, ?)`,
+         VALUES (?, 'entity_export', '{}', 'processing', 'attempt 6 failed: boom', 6, ?, ?, ?, ?)`,
         ticket.id,
         now,
         now,
@@ -168,7 +168,7 @@ describe("tasks", () => {
         id: "dead-1",
         timestamp: new Date(),
         attempts: 1,
-        body: { task: "tenant_heartbeat", tenantId: tenant.tenantId, ticketId: ticket.id, params: {} },
+        body: { task: "entity_export", tenantId: tenant.tenantId, ticketId: ticket.id, params: {} },
       },
     ]);
     const ctx = createExecutionContext();
@@ -188,7 +188,7 @@ describe("tasks", () => {
       const now = Date.now();
       state.storage.sql.exec(
         `INSERT INTO tickets (id, task, params, status, error, attempts, created_at, updated_at, expires_at, sent_at)
-         VALUES (?, 'tenant_heartbeat', '{}', 'failed', 'gave up', 6, ?, ?, ?, ?)`,
+         VALUES (?, 'entity_export', '{}', 'failed', 'gave up', 6, ?, ?, ?, ?)`,
         id,
         now,
         now,
@@ -234,7 +234,7 @@ describe("tasks", () => {
       // Sent already, so neither the alarm nor a live message races the steps below.
       state.storage.sql.exec(
         `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at)
-         VALUES (?, 'tenant_heartbeat', '{}', 'queued', ?, ?, ?, ?)`,
+         VALUES (?, 'entity_export', '{}', 'queued', ?, ?, ?, ?)`,
         id,
         now,
         now,

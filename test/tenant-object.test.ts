@@ -1,7 +1,8 @@
 import { evictAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { TENANT_MIGRATIONS, type TenantDurableObject } from "../durable-objects/tenant";
+import type { TenantDurableObject } from "../durable-objects/tenant";
+import { TENANT_MIGRATIONS } from "../durable-objects/tenant-migrations";
 
 describe("the tenant Durable Object", () => {
   it("answers ping over RPC with a counter kept in its SQLite storage", async () => {
@@ -20,14 +21,14 @@ describe("the tenant Durable Object", () => {
     expect((await env.TENANT.getByName("eviction-tenant").ping()).pings).toBe(3);
   });
 
-  it("applies each storage migration exactly once", async () => {
+  it("applies each storage migration exactly once, in the declared order", async () => {
     const stub = env.TENANT.getByName("migrations-tenant");
     await stub.ping();
     await evictAllDurableObjects(); // a second construction must not re-apply anything
     await stub.ping();
     await runInDurableObject(stub, async (_instance: TenantDurableObject, state) => {
-      const rows = state.storage.sql.exec<{ id: string }>("SELECT id FROM _migrations").toArray();
-      expect(rows.map((r) => r.id).sort()).toEqual(TENANT_MIGRATIONS.map((m) => m.id).sort());
+      const rows = state.storage.sql.exec<{ id: string }>("SELECT id FROM _migrations ORDER BY rowid").toArray();
+      expect(rows.map((r) => r.id)).toEqual(TENANT_MIGRATIONS.map((m) => m.id));
     });
   });
 
@@ -35,5 +36,16 @@ describe("the tenant Durable Object", () => {
     await env.TENANT.getByName("tenant-a").ping();
     await env.TENANT.getByName("tenant-a").ping();
     expect((await env.TENANT.getByName("tenant-b").ping()).pings).toBe(1);
+  });
+
+  it("keeps no table of the removed heartbeat scaffold", async () => {
+    const stub = env.TENANT.getByName("no-heartbeat-tenant");
+    await stub.ping();
+    await runInDurableObject(stub, async (_instance: TenantDurableObject, state) => {
+      const tables = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'agent_runs'")
+        .toArray();
+      expect(tables).toEqual([]);
+    });
   });
 });

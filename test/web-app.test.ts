@@ -150,11 +150,12 @@ describe("the web app", () => {
     expect((await browser.open("/leads?date=2001-01-01")).html).not.toContain("Today Tess");
   });
 
-  it("a viewer sees the settings but no way to change them", async () => {
+  it("a viewer sees the settings pages but neither what the API keeps from viewers nor a way to change them", async () => {
     const owner = await signUpTenant("web-viewer");
     const viewer = await viewerOf(owner);
     const { html } = await viewer.open("/settings/dna");
-    expect(html).toContain("can read the settings but not change them");
+    expect(html).toContain("Only members and above can see the business");
+    expect(html).not.toContain("merged-dna");
     expect(html).not.toContain("Preview changes");
     const forced = await viewer.post("/settings/dna", { version: "0", intent: "save", custom: "{}" });
     expect(forced.status).toBe(403);

@@ -187,7 +187,7 @@ describe("webhook deliveries", () => {
   it("a finished ticket is delivered as ticket.completed", async () => {
     const owner = await signUpTenant("hooks-ticket");
     const { sink } = await wire(owner, ["ticket.completed"]);
-    const started = await request("/api/v1/tasks/tenant_heartbeat", jsonRequest("POST", {}, owner.auth));
+    const started = await request("/api/v1/tasks/entity_export", jsonRequest("POST", {}, owner.auth));
     const ticket = await started.json<{ id: string }>();
     const [delivery] = await eventually(async () => {
       const got = await sink.received();

@@ -1,9 +1,10 @@
 /**
  * The API and webhook application: the middleware chain, in order, and the
  * mounted route modules. Global: request id + access log → lazy Postgres.
- * Per route (declared beside its schema, see routes/policy.ts):
- *   guard: rate limit → authenticate → tenant → authorize
- *   → idempotency ledger (mutations) → zod validation → service → repository
+ * Per route (declared beside its schema with defineRoute, routes/shared.ts):
+ *   guard: authenticate → rate limit → authorize (middleware/guard.ts)
+ *   → services built once (c.var.services) → idempotency ledger (writes)
+ *   → zod validation → service → repository
  */
 
 import { swaggerUI } from "@hono/swagger-ui";
@@ -28,10 +29,10 @@ import { leadIntakeRoutes } from "./routes/lead-intake";
 import { llmSettingsRoutes } from "./routes/llm-settings";
 import { memberRoutes } from "./routes/members";
 import { pingRoutes } from "./routes/ping";
-import { projectSettingsRoutes } from "./routes/project-settings";
 import { realtimeRoutes } from "./routes/realtime";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
+import { speedToLeadSettingsRoutes } from "./routes/speed-to-lead-settings";
 import { taskRoutes } from "./routes/tasks";
 import { twilioWebhookRoutes } from "./routes/twilio-webhooks";
 import { usageRoutes } from "./routes/usage";
@@ -60,7 +61,7 @@ export function createApp() {
   app.route("/api/v1/audit", auditRoutes());
   app.route("/api/v1/retention-policies", retentionRoutes());
   app.route("/api/v1/projects", usageRoutes());
-  app.route("/api/v1/projects", projectSettingsRoutes());
+  app.route("/api/v1/projects", speedToLeadSettingsRoutes());
   app.route("/api/v1/projects", dnaRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
   app.route("/api/v1/settings/llm", llmSettingsRoutes());

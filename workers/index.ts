@@ -12,6 +12,8 @@ import { runScheduledJobs } from "./jobs/scheduled";
 import { cspNonce, withPageSecurityHeaders } from "./middleware/security-headers";
 import { crossSiteRefusal, prepareUiSession } from "./ui-session";
 
+export { IntakeGateObject } from "../durable-objects/intake-gate";
+export { RateLimiterObject } from "../durable-objects/rate-limiter";
 export { TenantDurableObject } from "../durable-objects/tenant";
 
 const api = createApp();

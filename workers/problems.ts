@@ -10,6 +10,22 @@ export interface FieldError {
   message: string;
 }
 
+/**
+ * zod issues → field errors, the one mapping: the dotted path names the field
+ * a client must fix, under `prefix` (`data`, `params`) when the value sat
+ * inside a larger body; an issue about the whole value names `(body)`.
+ */
+export function zodFieldErrors(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  prefix = "",
+  whole = "(body)",
+): FieldError[] {
+  return issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || whole,
+    message: issue.message,
+  }));
+}
+
 export interface ProblemInit {
   status: number;
   /** Stable, machine-readable code; the `type` URI is derived from it. */

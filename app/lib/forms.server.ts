@@ -1,8 +1,7 @@
 import { data } from "@remix-run/cloudflare";
 import type { z } from "zod";
 import { createLogger, describeError } from "../../workers/logger";
-import { fieldErrors } from "../../workers/middleware/validation";
-import { Problem } from "../../workers/problems";
+import { Problem, zodFieldErrors } from "../../workers/problems";
 
 /**
  * How a form action reads and answers, so every form behaves like the API:
@@ -38,7 +37,7 @@ export function parseForm<T extends z.ZodType>(
 ): { ok: true; data: z.output<T> } | { ok: false; failure: FormFailure } {
   const parsed = schema.safeParse(fields);
   if (parsed.success) return { ok: true, data: parsed.data };
-  const errors = fieldErrors(parsed.error);
+  const errors = zodFieldErrors(parsed.error.issues);
   return { ok: false, failure: { error: `Check ${errors.map((e) => e.field).join(", ")}.`, fields: fieldMap(errors) } };
 }
 

@@ -17,5 +17,9 @@ export function sameOriginPath(next: unknown, requestUrl: string): string {
   } catch {
     return "/";
   }
-  return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : "/";
+  if (url.origin !== origin) return "/";
+  // Dot segments can collapse to a path that starts with `//` (`/.//evil.example` → `//evil.example`),
+  // which a browser reads as another host: only a single leading slash is a path.
+  if (url.pathname.startsWith("//")) return "/";
+  return `${url.pathname}${url.search}${url.hash}`;
 }

@@ -1,7 +1,7 @@
 import { redirect } from "@remix-run/cloudflare";
-import type { Database } from "../../schema/db";
 import { ROLE_RANK } from "../../workers/auth/roles";
-import type { AuthContext, RequestActor, Role } from "../../workers/context";
+import type { AuthContext, Role } from "../../workers/context";
+import { contextFromSession, type ServiceContext } from "../../workers/service-context";
 import { authenticate } from "../../workers/services/authentication";
 import { listProjects } from "../../workers/services/projects";
 import { clearedCookies, readSessionCookie } from "../../workers/ui-session";
@@ -16,11 +16,8 @@ import { readForm } from "./forms.server";
  * what the API would. Writes carry a CSRF token bound to the session
  * (csrf.server.ts) on top of SameSite and an origin check.
  */
-export interface Session {
+export interface Session extends ServiceContext {
   auth: AuthContext;
-  actor: RequestActor;
-  db: Database;
-  env: Env;
   /** The token this session's forms carry in their `csrf` field. */
   csrf: string;
 }
@@ -51,8 +48,8 @@ export async function requireSession(request: Request, context: AppLoadContext):
     const next = new URL(request.url).pathname;
     throw redirect(`/login?next=${encodeURIComponent(next)}`, { headers: clearedCookies(request) });
   }
-  const actor: RequestActor = { auth, requestId: crypto.randomUUID(), ip: request.headers.get("cf-connecting-ip") };
-  return { auth, actor, db: context.db(), env, csrf: await csrfToken(request, env, auth) };
+  const services = contextFromSession({ env, auth, db: context.db, ip: request.headers.get("cf-connecting-ip") });
+  return { ...services, auth, csrf: await csrfToken(request, env, auth) };
 }
 
 export const canAct = (auth: AuthContext, role: Role) => ROLE_RANK[auth.role] >= ROLE_RANK[role];

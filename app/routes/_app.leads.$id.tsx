@@ -4,7 +4,6 @@ import { z } from "zod";
 import { startTask } from "../../workers/agents/start-task";
 import { auditPage } from "../../workers/services/audit";
 import { deleteEntity, type Entity, getEntity, restoreEntity, updateEntity } from "../../workers/services/entities";
-import { publisherFor } from "../../workers/services/realtime";
 import { relationshipsOfEntity } from "../../workers/services/relationships";
 import { textLead } from "../../workers/speed-to-lead/messages";
 import { FormError, FormNotice } from "../components/form-messages";
@@ -24,8 +23,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const related = await Promise.all(edges.map((e) => getEntity(e.toId, session).catch(() => undefined)));
   const calls = related.filter((e): e is Entity => e?.type === "call");
   const messages = related.filter((e): e is Entity => e?.type === "message");
-  const audit = await auditPage({ entityId: lead.id, limit: 20 }, session);
-  return { lead, calls, messages, audit: audit.items, canEdit: canAct(session.auth, "member") };
+  // The audit log (IPs, how callers were verified) is admin-only, as GET /api/v1/audit is.
+  const audit = canAct(session.auth, "admin") ? await auditPage({ entityId: lead.id, limit: 20 }, session) : undefined;
+  return { lead, calls, messages, audit: audit?.items ?? null, canEdit: canAct(session.auth, "member") };
 }
 
 export const handle = { channels: ["entity:lead", "entity:call", "entity:message"] };
@@ -47,31 +47,25 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const input = parseForm(leadAction, formFields(form));
   if (!input.ok) return invalid(input.failure, { notice: null });
   const lead = id.data;
-  const writer = { ...session, publish: publisherFor(session.env, session.auth.tenantId) };
   try {
     const todo = input.data;
     if (todo.intent === "call") {
-      const { projectId } = await getEntity(lead, writer);
+      const { projectId } = await getEntity(lead, session);
       await startTask(
         "sales_agent",
         { leadId: lead, projectId, attempt: session.actor.requestId },
-        {
-          env: session.env,
-          db: session.db,
-          actor: session.actor,
-          waitUntil: (p) => context.cloudflare.ctx.waitUntil(p),
-        },
+        { ...session, waitUntil: (p) => context.cloudflare.ctx.waitUntil(p) },
       );
       return { error: null, fields: {}, notice: "Calling: your phone rings first." };
     }
     if (todo.intent === "text") {
-      await textLead(lead, todo.body, writer);
+      await textLead(lead, todo.body, session);
       return { error: null, fields: {}, notice: "Text sent." };
     }
     if (todo.intent === "won" || todo.intent === "lost")
-      await updateEntity(lead, todo.version, { status: todo.intent }, writer);
-    else if (todo.intent === "delete") await deleteEntity(lead, todo.version, writer);
-    else await restoreEntity(lead, writer);
+      await updateEntity(lead, todo.version, { status: todo.intent }, session);
+    else if (todo.intent === "delete") await deleteEntity(lead, todo.version, session);
+    else await restoreEntity(lead, session);
   } catch (error) {
     return failure(error, { notice: null });
   }
@@ -250,14 +244,18 @@ export default function LeadPage() {
         </ul>
       )}
 
-      <h2>History</h2>
-      <ul>
-        {audit.map((entry) => (
-          <li key={entry.id}>
-            <time dateTime={entry.createdAt}>{when(entry.createdAt)}</time> {entry.action} by {entry.actorType}
-          </li>
-        ))}
-      </ul>
+      {audit ? (
+        <>
+          <h2>History</h2>
+          <ul>
+            {audit.map((entry) => (
+              <li key={entry.id}>
+                <time dateTime={entry.createdAt}>{when(entry.createdAt)}</time> {entry.action} by {entry.actorType}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
     </>
   );
 }

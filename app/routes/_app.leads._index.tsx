@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData } from "@remix-run/react";
+import { LEAD_ORIGIN_IDS } from "../../workers/intake/sources";
 import { listEntityPage } from "../../workers/services/entities";
 import { Table } from "../components/table";
 import { requireSession } from "../lib/session.server";
@@ -60,7 +61,7 @@ export default function Leads() {
           Source
           <select name="source" defaultValue={filters.source}>
             <option value="">any</option>
-            {["form", "google-ads", "wordpress", "phone-call"].map((s) => (
+            {LEAD_ORIGIN_IDS.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>

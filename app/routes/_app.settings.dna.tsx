@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type DnaDiff, getDna, previewDnaLayer, putDnaLayer } from "../../workers/services/dna";
 import { FormError, FormNotice } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
+import { RoleNotice } from "../components/role-notice";
 import { formFields, parseForm, problemMessage } from "../lib/forms.server";
 import { canAct, currentProject, formAction, requireSession } from "../lib/session.server";
 import type { SettingsHandle } from "../lib/settings-nav";
@@ -11,8 +12,11 @@ import type { SettingsHandle } from "../lib/settings-nav";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context);
   const project = await currentProject(session);
+  // Members and above, as in the API (GET /projects/{id}/dna).
+  if (!canAct(session.auth, "member")) return { hidden: true as const, project };
   const { dna, layers, versions } = await getDna(project.id, session);
   return {
+    hidden: false as const,
     project,
     dna,
     custom: JSON.stringify(layers.custom ?? {}, null, 2),
@@ -84,8 +88,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function DnaSettings() {
-  const { dna, custom, version, canEdit } = useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  if (data.hidden) return <RoleNotice least="member" what="the business's DNA" />;
+  const { dna, custom, version, canEdit } = data;
   const text = result && result.kind !== "saved" ? result.text : custom;
   const formVersion = result && result.kind !== "saved" ? result.version : version;
   return (

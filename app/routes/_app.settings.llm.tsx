@@ -3,12 +3,15 @@ import { useActionData, useLoaderData } from "@remix-run/react";
 import { getLlmSettings, llmSettingsInput, putLlmSettings } from "../../workers/services/llm-settings";
 import { FormError, FormNotice } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
+import { RoleNotice } from "../components/role-notice";
 import { failure, invalid, parseForm } from "../lib/forms.server";
 import { canAct, formAction, requireSession } from "../lib/session.server";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context);
-  return { settings: await getLlmSettings(session), canManage: canAct(session.auth, "owner") };
+  // Admins and above, as in the API: the provider's address and key hint.
+  if (!canAct(session.auth, "admin")) return { hidden: true as const };
+  return { hidden: false as const, settings: await getLlmSettings(session), canManage: canAct(session.auth, "owner") };
 }
 
 // Empty inputs mean "not given", as an absent JSON field would.
@@ -33,8 +36,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function LlmSettings() {
-  const { settings, canManage } = useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  if (data.hidden) return <RoleNotice least="admin" what="the AI provider settings" />;
+  const { settings, canManage } = data;
   return (
     <>
       <p>

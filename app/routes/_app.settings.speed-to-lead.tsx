@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { getVoiceSettings, putVoiceSettings } from "../../workers/services/project-settings";
-import type { DAYS } from "../../workers/voice/settings";
+import type { DAYS } from "../../workers/speed-to-lead/settings";
+import { getSpeedToLeadSettings, putSpeedToLeadSettings } from "../../workers/speed-to-lead/settings-store";
 import { fieldErrors } from "../components/field-errors";
 import { FormError, FormNotice } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
+import { RoleNotice } from "../components/role-notice";
 import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
 import { canAct, currentProject, formAction, requireSession } from "../lib/session.server";
 
@@ -22,8 +23,10 @@ const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context);
-  const { settings, version } = await getVoiceSettings((await currentProject(session)).id, session);
-  return { settings, version, canEdit: canAct(session.auth, "admin") };
+  // Admin only, as in the API: the owner's numbers and the lead sources' secrets.
+  if (!canAct(session.auth, "admin")) return { hidden: true as const };
+  const { settings, version } = await getSpeedToLeadSettings((await currentProject(session)).id, session);
+  return { hidden: false as const, settings, version, canEdit: true };
 }
 
 // An empty input means "not set".
@@ -49,7 +52,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     const project = await currentProject(session);
     // The settings as stored (an admin reads the intake secrets in full): what the form does not show, it keeps.
-    const { settings } = await getVoiceSettings(project.id, session);
+    const { settings } = await getSpeedToLeadSettings(project.id, session);
     const hours = fields.alwaysOpen
       ? undefined
       : Object.fromEntries(
@@ -59,7 +62,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
             return [day, from && to ? [[from, to]] : []];
           }),
         );
-    await putVoiceSettings(
+    await putSpeedToLeadSettings(
       project.id,
       fields.version,
       {
@@ -80,8 +83,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function SpeedToLead() {
-  const { settings, version, canEdit } = useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
+  if (data.hidden) return <RoleNotice least="admin" what="the speed-to-lead settings" />;
+  const { settings, version, canEdit } = data;
   // The service names a field by its DNA path (modules.speedToLead.ownerPhone), the form by its input's name.
   const errors = fieldErrors(
     Object.fromEntries(

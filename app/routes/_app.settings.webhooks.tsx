@@ -1,13 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
 import { useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { webhookDeliveryLog } from "../../workers/services/webhook-delivery";
 import {
   createWebhookEndpoint,
   listWebhookEndpoints,
   SUBSCRIBABLE_EVENTS,
   updateWebhookEndpoint,
-  webhookDeliveryLog,
-} from "../../workers/services/webhooks";
+} from "../../workers/services/webhook-endpoints";
 import { FormError, SecretShownOnce } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
 import { failure, formFields, invalid, parseForm } from "../lib/forms.server";

@@ -51,45 +51,91 @@ const toEvent = (row: Row): TenantEvent =>
     at: new Date(row.at).toISOString(),
   });
 
-export function appendEvent(
-  sql: SqlStorage,
-  channel: string,
-  type: string,
-  dataJson: string,
-  now: number,
-): TenantEvent {
-  const seq = sql
-    .exec<{ seq: number }>(
-      "INSERT INTO events (channel, type, data, at) VALUES (?, ?, ?, ?) RETURNING seq",
-      channel,
-      type,
-      dataJson,
-      now,
-    )
-    .one().seq;
-  sql.exec("DELETE FROM events WHERE seq <= ?", seq - EVENT_LOG_LIMIT);
-  return { seq, channel, type, dataJson, at: new Date(now).toISOString() };
-}
-
 /** `entity:*` matches every channel that starts with `entity:`; anything else matches exactly. */
 export function matches(channel: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith(":*") ? channel.startsWith(p.slice(0, -1)) : channel === p));
 }
 
-export function eventsAfter(
-  sql: SqlStorage,
-  cursor: number,
-  patterns: readonly string[],
-  limit: number,
-): { events: TenantEvent[]; gap: boolean; latest: number } {
-  const oldest = sql.exec<{ seq: number | null }>("SELECT MIN(seq) AS seq FROM events").one().seq;
-  const latest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
-  const gap = cursor > 0 && oldest !== null && cursor < oldest - 1;
-  const events = sql
-    .exec<Row>("SELECT * FROM events WHERE seq > ? ORDER BY seq", cursor)
-    .toArray()
-    .filter((row) => matches(row.channel, patterns))
-    .slice(0, limit)
-    .map(toEvent);
-  return { events, gap, latest };
+export interface EventPage {
+  events: TenantEvent[];
+  /** The cursor is older than the log holds: the client missed events and should reload. */
+  gap: boolean;
+  latest: number;
+}
+
+export interface EventsHost {
+  sql: SqlStorage;
+  now(): number;
+  /** Hands a just-logged event on (sockets, webhook outbox). Runs before `record` returns. */
+  fanOut(event: TenantEvent): Promise<void>;
+}
+
+export class EventLog {
+  /** Long-poll callers parked until the next event. In memory: after an eviction they simply time out. */
+  private readonly pollers = new Set<() => void>();
+
+  constructor(private readonly host: EventsHost) {}
+
+  /** Logs the event, wakes pollers and fans it out. */
+  async record(channel: string, type: string, dataJson: string): Promise<TenantEvent> {
+    const event = this.append(channel, type, dataJson);
+    const pollers = [...this.pollers];
+    this.pollers.clear();
+    for (const wake of pollers) wake();
+    await this.host.fanOut(event);
+    return event;
+  }
+
+  /**
+   * Events after `cursor` on the given channels. With `waitMs`, parks until
+   * one arrives or the time is up (the long-poll fallback for networks that
+   * block WebSockets).
+   */
+  async poll(cursor: number, channels: string[], waitMs = 0, limit = 100): Promise<EventPage & { cursor: number }> {
+    const deadline = this.host.now() + waitMs;
+    for (;;) {
+      const page = this.after(cursor, channels, limit);
+      const remaining = deadline - this.host.now();
+      if (page.events.length > 0 || page.gap || remaining <= 0) {
+        const last = page.events[page.events.length - 1];
+        return { ...page, cursor: last ? last.seq : Math.max(cursor, page.gap ? page.latest : cursor) };
+      }
+      await new Promise<void>((resolve) => {
+        this.pollers.add(resolve);
+        setTimeout(() => {
+          this.pollers.delete(resolve);
+          resolve();
+        }, remaining);
+      });
+    }
+  }
+
+  after(cursor: number, patterns: readonly string[], limit: number): EventPage {
+    const { sql } = this.host;
+    const oldest = sql.exec<{ seq: number | null }>("SELECT MIN(seq) AS seq FROM events").one().seq;
+    const latest = sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM events").one().seq ?? 0;
+    const gap = cursor > 0 && oldest !== null && cursor < oldest - 1;
+    const events = sql
+      .exec<Row>("SELECT * FROM events WHERE seq > ? ORDER BY seq", cursor)
+      .toArray()
+      .filter((row) => matches(row.channel, patterns))
+      .slice(0, limit)
+      .map(toEvent);
+    return { events, gap, latest };
+  }
+
+  private append(channel: string, type: string, dataJson: string): TenantEvent {
+    const now = this.host.now();
+    const seq = this.host.sql
+      .exec<{ seq: number }>(
+        "INSERT INTO events (channel, type, data, at) VALUES (?, ?, ?, ?) RETURNING seq",
+        channel,
+        type,
+        dataJson,
+        now,
+      )
+      .one().seq;
+    this.host.sql.exec("DELETE FROM events WHERE seq <= ?", seq - EVENT_LOG_LIMIT);
+    return { seq, channel, type, dataJson, at: new Date(now).toISOString() };
+  }
 }

@@ -27,14 +27,9 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
-/** The bucket's tokens at `now`: what is stored, refilled for the time since. A new key starts full. */
-function tokensAt(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): number {
-  const row = sql
-    .exec<{ tokens: number; updated_at: number }>("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", key)
-    .toArray()[0];
-  if (!row) return policy.capacity;
-  const elapsed = Math.max(0, now - row.updated_at) / 1000;
-  return Math.min(policy.capacity, row.tokens + elapsed * policy.refillPerSecond);
+export interface RateLimitsHost {
+  sql: SqlStorage;
+  now(): number;
 }
 
 function decision(policy: BucketPolicy, allowed: boolean, tokensLeft: number): RateDecision {
@@ -47,25 +42,40 @@ function decision(policy: BucketPolicy, allowed: boolean, tokensLeft: number): R
   };
 }
 
-export function takeToken(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): RateDecision {
-  const available = tokensAt(sql, key, policy, now);
-  const allowed = available >= 1;
-  const tokens = allowed ? available - 1 : available;
-  sql.exec(
-    `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
-    key,
-    tokens,
-    now,
-  );
-  return decision(policy, allowed, tokens);
-}
+export class RateLimits {
+  constructor(private readonly host: RateLimitsHost) {}
 
-/**
- * What `takeToken` would decide, without spending: lets a caller refuse early
- * and charge only the requests that turn out to deserve it.
- */
-export function peekToken(sql: SqlStorage, key: string, policy: BucketPolicy, now: number): RateDecision {
-  const available = tokensAt(sql, key, policy, now);
-  return decision(policy, available >= 1, available);
+  take(key: string, policy: BucketPolicy): RateDecision {
+    const now = this.host.now();
+    const available = this.tokensAt(key, policy, now);
+    const allowed = available >= 1;
+    const tokens = allowed ? available - 1 : available;
+    this.host.sql.exec(
+      `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+      key,
+      tokens,
+      now,
+    );
+    return decision(policy, allowed, tokens);
+  }
+
+  /**
+   * What `take` would decide, without spending: lets a caller refuse early
+   * and charge only the requests that turn out to deserve it.
+   */
+  peek(key: string, policy: BucketPolicy): RateDecision {
+    const available = this.tokensAt(key, policy, this.host.now());
+    return decision(policy, available >= 1, available);
+  }
+
+  /** The bucket's tokens at `now`: what is stored, refilled for the time since. A new key starts full. */
+  private tokensAt(key: string, policy: BucketPolicy, now: number): number {
+    const row = this.host.sql
+      .exec<{ tokens: number; updated_at: number }>("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", key)
+      .toArray()[0];
+    if (!row) return policy.capacity;
+    const elapsed = Math.max(0, now - row.updated_at) / 1000;
+    return Math.min(policy.capacity, row.tokens + elapsed * policy.refillPerSecond);
+  }
 }

@@ -23,40 +23,63 @@ export const sessionMigrations: readonly SqliteMigration[] = [
 
 export type SessionVerdict = "current" | "stale-membership" | "revoked-session";
 
-export function membershipVersion(sql: SqlStorage, userId: string): number {
-  const [row] = sql
-    .exec<{ version: number }>("SELECT version FROM member_versions WHERE user_id = ?", userId)
-    .toArray();
-  return row?.version ?? 0;
+/** Who a socket belongs to, as far as ending it is concerned. */
+export interface SessionOwner {
+  userId?: string;
+  sid?: string;
 }
 
-export function bumpMembershipVersion(sql: SqlStorage, userId: string): number {
-  return sql
-    .exec<{ version: number }>(
-      `INSERT INTO member_versions (user_id, version) VALUES (?, 1)
-       ON CONFLICT (user_id) DO UPDATE SET version = version + 1
-       RETURNING version`,
-      userId,
-    )
-    .one().version;
+export interface SessionsHost {
+  sql: SqlStorage;
+  now(): number;
+  /** Closes the open sockets `whose` picks, telling the client why. */
+  closeSockets(whose: (owner: SessionOwner) => boolean, reason: string): void;
 }
 
-/** `until`: when the session's last access token expires; the row is useless after that. */
-export function revokeSession(sql: SqlStorage, sid: string, until: number, now: number): void {
-  sql.exec("DELETE FROM revoked_sessions WHERE until < ?", now);
-  sql.exec(
-    `INSERT INTO revoked_sessions (sid, until) VALUES (?, ?)
-     ON CONFLICT (sid) DO UPDATE SET until = MAX(until, excluded.until)`,
-    sid,
-    until,
-  );
-}
+export class Sessions {
+  constructor(private readonly host: SessionsHost) {}
 
-export function sessionVerdict(
-  sql: SqlStorage,
-  token: { userId: string; sid: string; membershipVersion: number },
-): SessionVerdict {
-  const revoked = sql.exec("SELECT 1 FROM revoked_sessions WHERE sid = ?", token.sid).toArray().length > 0;
-  if (revoked) return "revoked-session";
-  return token.membershipVersion < membershipVersion(sql, token.userId) ? "stale-membership" : "current";
+  membershipVersion(userId: string): number {
+    const [row] = this.host.sql
+      .exec<{ version: number }>("SELECT version FROM member_versions WHERE user_id = ?", userId)
+      .toArray();
+    return row?.version ?? 0;
+  }
+
+  /** The user's membership changed: tokens minted before now are stale, and their open sockets close. */
+  bumpMembershipVersion(userId: string): number {
+    const version = this.host.sql
+      .exec<{ version: number }>(
+        `INSERT INTO member_versions (user_id, version) VALUES (?, 1)
+         ON CONFLICT (user_id) DO UPDATE SET version = version + 1
+         RETURNING version`,
+        userId,
+      )
+      .one().version;
+    this.host.closeSockets((owner) => owner.userId === userId, "membership changed: reconnect with a fresh token");
+    return version;
+  }
+
+  /**
+   * Logout (or a leaked refresh family): the session's access tokens and
+   * sockets end now. `until`: when the session's last access token expires;
+   * the row is useless after that.
+   */
+  revokeSession(sid: string, until: number): void {
+    const { sql } = this.host;
+    sql.exec("DELETE FROM revoked_sessions WHERE until < ?", this.host.now());
+    sql.exec(
+      `INSERT INTO revoked_sessions (sid, until) VALUES (?, ?)
+       ON CONFLICT (sid) DO UPDATE SET until = MAX(until, excluded.until)`,
+      sid,
+      until,
+    );
+    this.host.closeSockets((owner) => owner.sid === sid, "session ended");
+  }
+
+  verdict(token: { userId: string; sid: string; membershipVersion: number }): SessionVerdict {
+    const revoked = this.host.sql.exec("SELECT 1 FROM revoked_sessions WHERE sid = ?", token.sid).toArray().length > 0;
+    if (revoked) return "revoked-session";
+    return token.membershipVersion < this.membershipVersion(token.userId) ? "stale-membership" : "current";
+  }
 }

@@ -41,85 +41,77 @@ type Row = {
 
 const isPaused = (total: number, cap: number | null) => cap !== null && total >= cap;
 
-function read(sql: SqlStorage, projectId: string, month: string): SpendState | undefined {
-  const row = sql
-    .exec<Row>(
-      "SELECT total_micros, cap_micros FROM project_spend WHERE project_id = ? AND month = ?",
+export interface SpendHost {
+  sql: SqlStorage;
+}
+
+export class Spend {
+  constructor(private readonly host: SpendHost) {}
+
+  state(projectId: string, month: string): SpendState | undefined {
+    const row = this.host.sql
+      .exec<Row>(
+        "SELECT total_micros, cap_micros FROM project_spend WHERE project_id = ? AND month = ?",
+        projectId,
+        month,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    return {
+      totalMicros: row.total_micros,
+      capMicros: row.cap_micros,
+      paused: isPaused(row.total_micros, row.cap_micros),
+    };
+  }
+
+  /** First seed wins: a later one may carry a total that already includes a reservation made here. */
+  seed(projectId: string, month: string, totalMicros: number, capMicros: number | null): SpendState {
+    this.host.sql.exec(
+      `INSERT INTO project_spend (project_id, month, total_micros, cap_micros) VALUES (?, ?, ?, ?)
+       ON CONFLICT (project_id, month) DO NOTHING`,
       projectId,
       month,
-    )
-    .toArray()[0];
-  if (!row) return undefined;
-  return {
-    totalMicros: row.total_micros,
-    capMicros: row.cap_micros,
-    paused: isPaused(row.total_micros, row.cap_micros),
-  };
-}
+      totalMicros,
+      capMicros,
+    );
+    return this.state(projectId, month) as SpendState;
+  }
 
-export function spendState(sql: SqlStorage, projectId: string, month: string): SpendState | undefined {
-  return read(sql, projectId, month);
-}
+  reserve(projectId: string, month: string, costMicros: number): SpendReservation {
+    const current = this.state(projectId, month);
+    if (!current) return { outcome: "unknown" };
+    if (current.paused) return { outcome: "paused", ...current };
+    const totalMicros = current.totalMicros + costMicros;
+    this.host.sql.exec(
+      "UPDATE project_spend SET total_micros = ? WHERE project_id = ? AND month = ?",
+      totalMicros,
+      projectId,
+      month,
+    );
+    const paused = isPaused(totalMicros, current.capMicros);
+    return { outcome: "reserved", totalMicros, capMicros: current.capMicros, paused, crossedCap: paused };
+  }
 
-/** First seed wins: a later one may carry a total that already includes a reservation made here. */
-export function seedSpend(
-  sql: SqlStorage,
-  projectId: string,
-  month: string,
-  totalMicros: number,
-  capMicros: number | null,
-): SpendState {
-  sql.exec(
-    `INSERT INTO project_spend (project_id, month, total_micros, cap_micros) VALUES (?, ?, ?, ?)
-     ON CONFLICT (project_id, month) DO NOTHING`,
-    projectId,
-    month,
-    totalMicros,
-    capMicros,
-  );
-  return read(sql, projectId, month) as SpendState;
-}
+  /** Gives a reservation back when its usage row was not written (a replay, or Postgres failed). */
+  release(projectId: string, month: string, costMicros: number): void {
+    this.host.sql.exec(
+      "UPDATE project_spend SET total_micros = MAX(0, total_micros - ?) WHERE project_id = ? AND month = ?",
+      costMicros,
+      projectId,
+      month,
+    );
+  }
 
-export function reserveSpend(sql: SqlStorage, projectId: string, month: string, costMicros: number): SpendReservation {
-  const current = read(sql, projectId, month);
-  if (!current) return { outcome: "unknown" };
-  if (current.paused) return { outcome: "paused", ...current };
-  const totalMicros = current.totalMicros + costMicros;
-  sql.exec(
-    "UPDATE project_spend SET total_micros = ? WHERE project_id = ? AND month = ?",
-    totalMicros,
-    projectId,
-    month,
-  );
-  const paused = isPaused(totalMicros, current.capMicros);
-  return { outcome: "reserved", totalMicros, capMicros: current.capMicros, paused, crossedCap: paused };
-}
-
-/** Gives a reservation back when its usage row was not written (a replay, or Postgres failed). */
-export function releaseSpend(sql: SqlStorage, projectId: string, month: string, costMicros: number): void {
-  sql.exec(
-    "UPDATE project_spend SET total_micros = MAX(0, total_micros - ?) WHERE project_id = ? AND month = ?",
-    costMicros,
-    projectId,
-    month,
-  );
-}
-
-/** A new cap applies at once: raising it above the total un-pauses the project. */
-export function setSpendCap(
-  sql: SqlStorage,
-  projectId: string,
-  month: string,
-  capMicros: number | null,
-  totalIfUnseeded: number,
-): SpendState {
-  sql.exec(
-    `INSERT INTO project_spend (project_id, month, total_micros, cap_micros) VALUES (?, ?, ?, ?)
-     ON CONFLICT (project_id, month) DO UPDATE SET cap_micros = excluded.cap_micros`,
-    projectId,
-    month,
-    totalIfUnseeded,
-    capMicros,
-  );
-  return read(sql, projectId, month) as SpendState;
+  /** A new cap applies at once: raising it above the total un-pauses the project. */
+  setCap(projectId: string, month: string, capMicros: number | null, totalIfUnseeded: number): SpendState {
+    this.host.sql.exec(
+      `INSERT INTO project_spend (project_id, month, total_micros, cap_micros) VALUES (?, ?, ?, ?)
+       ON CONFLICT (project_id, month) DO UPDATE SET cap_micros = excluded.cap_micros`,
+      projectId,
+      month,
+      totalIfUnseeded,
+      capMicros,
+    );
+    return this.state(projectId, month) as SpendState;
+  }
 }

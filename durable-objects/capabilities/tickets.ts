@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Timer } from "../alarm-scheduler";
 import type { SqliteMigration } from "../sqlite-migrations";
 
 /**
@@ -7,7 +8,8 @@ import type { SqliteMigration } from "../sqlite-migrations";
  * one synchronous transaction; the queue message goes out afterwards and
  * marks it sent. If the object dies in between, its alarm finds the unsent
  * ticket and sends it again — a ticket never sits queued forever. The queue
- * delivers at least once, so starting a ticket is idempotent too.
+ * delivers at least once, so starting a ticket is idempotent too. Every
+ * change is published as a `ticket.{status}` event on `ticket:{id}`.
  */
 export const ticketMigrations: readonly SqliteMigration[] = [
   {
@@ -71,6 +73,8 @@ type Row = {
 export const DEFAULT_TICKET_TTL_MS = 60 * 60 * 1000;
 /** An unsent ticket older than this is re-sent by the alarm. */
 export const OUTBOX_GRACE_MS = 2_000;
+/** A finished ticket is forgotten at its expiry; Postgres keeps the history. */
+const FINISHED: ReadonlySet<TicketStatus> = new Set(["completed", "failed", "cancelled"]);
 
 function toTicket(row: Row): Ticket {
   return ticket.parse({
@@ -88,137 +92,219 @@ function toTicket(row: Row): Ticket {
   });
 }
 
-function row(sql: SqlStorage, id: string): Row | undefined {
-  return sql.exec<Row>("SELECT * FROM tickets WHERE id = ?", id).toArray()[0];
+type Outcome = { status: "completed"; resultJson: string } | { status: "failed"; error: string };
+
+/** One queue message for a stored ticket (its params were checked when it was made). */
+export interface TicketMessage {
+  task: string;
+  tenantId: string;
+  ticketId: string;
+  params: unknown;
 }
 
-export function insertTicket(
-  sql: SqlStorage,
-  id: string,
-  task: string,
-  params: unknown,
-  now: number,
-  ttlMs: number,
-): Ticket {
-  sql.exec(
-    `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at)
-     VALUES (?, ?, ?, 'queued', ?, ?, ?, NULL)`,
-    id,
-    task,
-    JSON.stringify(params ?? {}),
-    now,
-    now,
-    now + ttlMs,
-  );
-  return toTicket(row(sql, id) as Row);
+export interface TicketsHost {
+  sql: SqlStorage;
+  now(): number;
+  scheduleBy(at: number): Promise<void>;
+  /** Undefined until the object is told; the outbox timer needs it to address messages. */
+  tenantId(): string | undefined;
+  publish(channel: string, type: string, dataJson: string): Promise<unknown>;
+  send(message: TicketMessage): Promise<void>;
 }
 
-export function readTicket(sql: SqlStorage, id: string): Ticket | undefined {
-  const found = row(sql, id);
-  return found ? toTicket(found) : undefined;
-}
-
-/** The params as stored (JSON text): parsed by the consumer against the agent's own schema. */
-export function ticketParams(sql: SqlStorage, id: string): string | undefined {
-  return row(sql, id)?.params;
-}
-
-export function listTickets(sql: SqlStorage, status: TicketStatus | undefined, limit: number): Ticket[] {
-  const rows = status
-    ? sql.exec<Row>("SELECT * FROM tickets WHERE status = ? ORDER BY created_at DESC LIMIT ?", status, limit)
-    : sql.exec<Row>("SELECT * FROM tickets ORDER BY created_at DESC LIMIT ?", limit);
-  return rows.toArray().map(toTicket);
-}
-
-export function markSent(sql: SqlStorage, id: string, now: number): void {
-  sql.exec("UPDATE tickets SET sent_at = ? WHERE id = ? AND sent_at IS NULL", now, id);
-}
-
-export function unsentTickets(sql: SqlStorage, olderThan: number): { id: string; task: string; params: unknown }[] {
-  return sql
-    .exec<{ id: string; task: string; params: string }>(
-      "SELECT id, task, params FROM tickets WHERE sent_at IS NULL AND status = 'queued' AND created_at <= ?",
-      olderThan,
-    )
-    .toArray()
-    .map((r) => ({ id: r.id, task: r.task, params: JSON.parse(r.params) }));
-}
-
-/** queued/processing → processing, counting the attempt; anything finished stays as it is. */
-export function startTicket(sql: SqlStorage, id: string, now: number): Ticket | undefined {
-  const cursor = sql.exec(
-    `UPDATE tickets SET status = 'processing', attempts = attempts + 1, updated_at = ?, sent_at = COALESCE(sent_at, ?)
-     WHERE id = ? AND status IN ('queued', 'processing')`,
-    now,
-    now,
-    id,
-  );
-  return cursor.rowsWritten > 0 ? readTicket(sql, id) : undefined;
-}
-
-export function setProgress(
-  sql: SqlStorage,
-  id: string,
-  progress: number,
-  message: string,
-  now: number,
-): Ticket | undefined {
-  const cursor = sql.exec(
-    "UPDATE tickets SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
-    Math.max(0, Math.min(100, Math.round(progress))),
-    message,
-    now,
-    id,
-  );
-  return cursor.rowsWritten > 0 ? readTicket(sql, id) : undefined;
-}
-
-export function finishTicket(
-  sql: SqlStorage,
-  id: string,
-  outcome: { status: "completed"; resultJson: string } | { status: "failed"; error: string },
-  now: number,
-): Ticket | undefined {
-  const cursor =
-    outcome.status === "completed"
-      ? sql.exec(
-          `UPDATE tickets SET status = 'completed', progress = 100, result = ?, error = NULL, updated_at = ?
-           WHERE id = ? AND status = 'processing'`,
-          outcome.resultJson,
+export class Tickets {
+  readonly timers: readonly Timer[] = [
+    {
+      // A ticket whose queue message never went out (the object died in between) is sent again.
+      name: "ticket-outbox",
+      nextDue: () => {
+        const oldest = this.host.sql
+          .exec<{ at: number | null }>(
+            "SELECT MIN(created_at) AS at FROM tickets WHERE sent_at IS NULL AND status = 'queued'",
+          )
+          .one().at;
+        return oldest === null ? undefined : oldest + OUTBOX_GRACE_MS;
+      },
+      run: (now) => this.resendUnsent(now - OUTBOX_GRACE_MS),
+    },
+    {
+      name: "ticket-ttl",
+      nextDue: () => this.nextExpiry(),
+      run: (now) => {
+        this.host.sql.exec(
+          "DELETE FROM tickets WHERE expires_at <= ? AND status IN ('completed', 'failed', 'cancelled')",
           now,
-          id,
-        )
-      : sql.exec(
-          `UPDATE tickets SET status = 'failed', error = ?, updated_at = ?
-           WHERE id = ? AND status IN ('queued', 'processing')`,
-          outcome.error,
-          now,
-          id,
         );
-  return cursor.rowsWritten > 0 ? readTicket(sql, id) : undefined;
-}
+      },
+    },
+  ];
 
-export function cancelTicket(sql: SqlStorage, id: string, now: number): Ticket | undefined {
-  sql.exec(
-    "UPDATE tickets SET status = 'cancelled', updated_at = ? WHERE id = ? AND status IN ('queued', 'processing')",
-    now,
-    id,
-  );
-  return readTicket(sql, id);
-}
+  constructor(private readonly host: TicketsHost) {}
 
-/** failed → queued again, unsent: the caller sends it (and the alarm would, if the caller died). */
-export function requeueTicket(sql: SqlStorage, id: string, now: number): Ticket | undefined {
-  const cursor = sql.exec(
-    `UPDATE tickets SET status = 'queued', progress = 0, message = 'retry requested', error = NULL, result = NULL,
-       updated_at = ?, sent_at = NULL
-     WHERE id = ? AND status = 'failed'`,
-    now,
-    id,
-  );
-  return cursor.rowsWritten > 0 ? readTicket(sql, id) : undefined;
-}
+  /**
+   * Records the ticket and its outbox mark, then sends the queue message. A
+   * crash between the two is repaired by the ticket-outbox timer, which
+   * re-sends unsent tickets after OUTBOX_GRACE_MS.
+   */
+  async create(tenantId: string, task: string, params: unknown, ttlMs = DEFAULT_TICKET_TTL_MS): Promise<Ticket> {
+    const id = crypto.randomUUID();
+    const now = this.host.now();
+    this.host.sql.exec(
+      `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, NULL)`,
+      id,
+      task,
+      JSON.stringify(params ?? {}),
+      now,
+      now,
+      now + ttlMs,
+    );
+    const created = this.get(id) as Ticket;
+    await this.publish(created);
+    await this.host.scheduleBy(now + OUTBOX_GRACE_MS);
+    await this.send(tenantId, id, task, params);
+    return this.get(id) ?? created;
+  }
 
-export function pruneTickets(sql: SqlStorage, now: number): void {
-  sql.exec("DELETE FROM tickets WHERE expires_at <= ? AND status IN ('completed', 'failed', 'cancelled')", now);
+  get(id: string): Ticket | undefined {
+    const found = this.row(id);
+    return found ? toTicket(found) : undefined;
+  }
+
+  list(status: TicketStatus | undefined, limit: number): Ticket[] {
+    const { sql } = this.host;
+    const rows = status
+      ? sql.exec<Row>("SELECT * FROM tickets WHERE status = ? ORDER BY created_at DESC LIMIT ?", status, limit)
+      : sql.exec<Row>("SELECT * FROM tickets ORDER BY created_at DESC LIMIT ?", limit);
+    return rows.toArray().map(toTicket);
+  }
+
+  /**
+   * For the queue consumer: queued/processing → processing, counting the
+   * attempt. The ticket and its params as stored (JSON text, parsed by the
+   * consumer against the agent's own schema) if it may run now, else undefined.
+   */
+  async start(id: string): Promise<{ ticket: Ticket; paramsJson: string } | undefined> {
+    const now = this.host.now();
+    const started = this.changed(
+      id,
+      `UPDATE tickets SET status = 'processing', attempts = attempts + 1, updated_at = ?, sent_at = COALESCE(sent_at, ?)
+       WHERE id = ? AND status IN ('queued', 'processing')`,
+      now,
+      now,
+      id,
+    );
+    await this.publish(started);
+    return started ? { ticket: started, paramsJson: this.row(id)?.params ?? "{}" } : undefined;
+  }
+
+  async progress(id: string, progress: number, message: string): Promise<Ticket | undefined> {
+    const ticket = this.changed(
+      id,
+      "UPDATE tickets SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
+      Math.max(0, Math.min(100, Math.round(progress))),
+      message,
+      this.host.now(),
+      id,
+    );
+    await this.publish(ticket);
+    return ticket;
+  }
+
+  async finish(id: string, outcome: Outcome): Promise<Ticket | undefined> {
+    const now = this.host.now();
+    const ticket =
+      outcome.status === "completed"
+        ? this.changed(
+            id,
+            `UPDATE tickets SET status = 'completed', progress = 100, result = ?, error = NULL, updated_at = ?
+             WHERE id = ? AND status = 'processing'`,
+            outcome.resultJson,
+            now,
+            id,
+          )
+        : this.changed(
+            id,
+            `UPDATE tickets SET status = 'failed', error = ?, updated_at = ?
+             WHERE id = ? AND status IN ('queued', 'processing')`,
+            outcome.error,
+            now,
+            id,
+          );
+    await this.publish(ticket);
+    return ticket;
+  }
+
+  async cancel(id: string): Promise<Ticket | undefined> {
+    this.host.sql.exec(
+      "UPDATE tickets SET status = 'cancelled', updated_at = ? WHERE id = ? AND status IN ('queued', 'processing')",
+      this.host.now(),
+      id,
+    );
+    const ticket = this.get(id);
+    await this.publish(ticket);
+    return ticket;
+  }
+
+  /** failed → queued again, unsent, and sent; `undefined` when it is not failed. */
+  async retry(tenantId: string, id: string): Promise<Ticket | undefined> {
+    const now = this.host.now();
+    const requeued = this.changed(
+      id,
+      `UPDATE tickets SET status = 'queued', progress = 0, message = 'retry requested', error = NULL, result = NULL,
+         updated_at = ?, sent_at = NULL
+       WHERE id = ? AND status = 'failed'`,
+      now,
+      id,
+    );
+    if (!requeued) return undefined;
+    await this.publish(requeued);
+    await this.host.scheduleBy(now + OUTBOX_GRACE_MS);
+    await this.send(tenantId, id, requeued.task, JSON.parse(this.row(id)?.params ?? "{}"));
+    return this.get(id);
+  }
+
+  private async resendUnsent(createdBy: number): Promise<void> {
+    const tenantId = this.host.tenantId();
+    if (!tenantId) return;
+    const unsent = this.host.sql
+      .exec<{ id: string; task: string; params: string }>(
+        "SELECT id, task, params FROM tickets WHERE sent_at IS NULL AND status = 'queued' AND created_at <= ?",
+        createdBy,
+      )
+      .toArray();
+    for (const t of unsent) await this.send(tenantId, t.id, t.task, JSON.parse(t.params));
+  }
+
+  private async send(tenantId: string, ticketId: string, task: string, params: unknown): Promise<void> {
+    await this.host.send({ task, tenantId, ticketId, params });
+    this.host.sql.exec("UPDATE tickets SET sent_at = ? WHERE id = ? AND sent_at IS NULL", this.host.now(), ticketId);
+  }
+
+  /** Publishes the change without the result (which can be large; readers fetch the ticket). */
+  private async publish(ticket: Ticket | undefined): Promise<void> {
+    if (!ticket) return;
+    const { resultJson: _omitted, ...summary } = ticket;
+    await this.host.publish(`ticket:${ticket.id}`, `ticket.${ticket.status}`, JSON.stringify(summary));
+    if (FINISHED.has(ticket.status)) await this.host.scheduleBy(Date.parse(ticket.expiresAt));
+  }
+
+  /** Runs an UPDATE on ticket `id`; the ticket as it is now if a row changed, else undefined. */
+  private changed(id: string, query: string, ...bindings: (string | number)[]): Ticket | undefined {
+    return this.host.sql.exec(query, ...bindings).rowsWritten > 0 ? this.get(id) : undefined;
+  }
+
+  private row(id: string): Row | undefined {
+    return this.host.sql.exec<Row>("SELECT * FROM tickets WHERE id = ?", id).toArray()[0];
+  }
+
+  private nextExpiry(): number | undefined {
+    return (
+      this.host.sql
+        .exec<{ next: number | null }>(
+          "SELECT MIN(expires_at) AS next FROM tickets WHERE status IN ('completed', 'failed', 'cancelled')",
+        )
+        .one().next ?? undefined
+    );
+  }
 }

@@ -1,4 +1,7 @@
+import type { Logger } from "../../workers/logger";
+import type { Timer } from "../alarm-scheduler";
 import type { SqliteMigration } from "../sqlite-migrations";
+import { EVENT_LOG_LIMIT, type TenantEvent } from "./events";
 
 /**
  * Which logged events leave Apex as outbound webhooks, and the outbox that
@@ -6,6 +9,9 @@ import type { SqliteMigration } from "../sqlite-migrations";
  * single source: an event that is logged and matches an endpoint's
  * subscription gets an outbox row in the same synchronous step, so a crash
  * before the queue send is repaired by the alarm, never lost.
+ *
+ * The outbox keeps its own copy of each event's data and its own list of
+ * subscribed types, so it reads no other capability's tables.
  */
 export const webhookOutboxMigrations: readonly SqliteMigration[] = [
   {
@@ -16,6 +22,21 @@ export const webhookOutboxMigrations: readonly SqliteMigration[] = [
             queued_at INTEGER NOT NULL,
             PRIMARY KEY (seq, event_type)
           )`,
+  },
+  {
+    // One-time move: the event's data into the outbox row (it used to join the event log),
+    // and the subscribed types out of the object's `meta` table into a table of their own.
+    id: "webhook-outbox/2",
+    sql: `ALTER TABLE webhook_outbox ADD COLUMN data TEXT;
+          ALTER TABLE webhook_outbox ADD COLUMN at INTEGER;
+          UPDATE webhook_outbox SET
+            data = (SELECT e.data FROM events e WHERE e.seq = webhook_outbox.seq),
+            at = (SELECT e.at FROM events e WHERE e.seq = webhook_outbox.seq);
+          DELETE FROM webhook_outbox WHERE data IS NULL;
+          CREATE TABLE webhook_subscriptions (event_type TEXT PRIMARY KEY);
+          INSERT INTO webhook_subscriptions (event_type)
+            SELECT DISTINCT j.value FROM meta, json_each(meta.value) AS j WHERE meta.key = 'webhook_events';
+          DELETE FROM meta WHERE key = 'webhook_events';`,
   },
 ];
 
@@ -57,63 +78,134 @@ export function webhookEventTypes(channel: string, type: string): WebhookEventTy
   return [];
 }
 
-export function subscribedTypes(sql: SqlStorage): Set<string> {
-  const row = sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'webhook_events'").toArray()[0];
-  return new Set(row ? (JSON.parse(row.value) as string[]) : []);
-}
-
-export function setSubscribedTypes(sql: SqlStorage, types: string[]): void {
-  sql.exec(
-    `INSERT INTO meta (key, value) VALUES ('webhook_events', ?)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    JSON.stringify([...new Set(types)].sort()),
-  );
-}
-
-/** Adds outbox rows for the subscribed types `seq` stands for; returns how many. */
-export function enqueueWebhookEvents(
-  sql: SqlStorage,
-  seq: number,
-  channel: string,
-  type: string,
-  subscribed: Set<string>,
-  now: number,
-): number {
-  if (subscribed.size === 0) return 0;
-  let added = 0;
-  for (const eventType of webhookEventTypes(channel, type)) {
-    if (!subscribed.has("*") && !subscribed.has(eventType)) continue;
-    sql.exec(
-      "INSERT INTO webhook_outbox (seq, event_type, queued_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-      seq,
-      eventType,
-      now,
-    );
-    added += 1;
-  }
-  return added;
-}
-
-export interface OutboxItem {
+interface OutboxItem {
   seq: number;
   eventType: string;
   dataJson: string;
   at: number;
 }
 
-/** Unsent outbox rows with their event's data; an event pruned from the log meanwhile is dropped. */
-export function pendingWebhookEvents(sql: SqlStorage, limit = 100): OutboxItem[] {
-  sql.exec("DELETE FROM webhook_outbox WHERE seq NOT IN (SELECT seq FROM events)");
-  return sql
-    .exec<{ seq: number; event_type: string; data: string; at: number }>(
-      `SELECT o.seq, o.event_type, e.data, e.at FROM webhook_outbox o JOIN events e ON e.seq = o.seq
-       ORDER BY o.seq LIMIT ?`,
-      limit,
-    )
-    .toArray()
-    .map((r) => ({ seq: r.seq, eventType: r.event_type, dataJson: r.data, at: r.at }));
+/** The `webhook_dispatch` task's params: one event for the tenant's endpoints. */
+export interface WebhookDispatch {
+  /** Stable across re-sends, so a receiver can deduplicate. */
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  dataJson: string;
 }
 
-export function markWebhookEventSent(sql: SqlStorage, seq: number, eventType: string): void {
-  sql.exec("DELETE FROM webhook_outbox WHERE seq = ? AND event_type = ?", seq, eventType);
+/** A failed send is tried again by the alarm after this. */
+export const WEBHOOK_OUTBOX_GRACE_MS = 2_000;
+
+export interface WebhookOutboxHost {
+  sql: SqlStorage;
+  now(): number;
+  scheduleBy(at: number): Promise<void>;
+  /** Undefined until the object is told; nothing can be addressed before that. */
+  tenantId(): string | undefined;
+  /** Sends one `webhook_dispatch` queue message. */
+  dispatch(tenantId: string, event: WebhookDispatch): Promise<unknown>;
+  log: Logger;
+}
+
+export class WebhookOutbox {
+  /** Re-sends what a failed or interrupted flush left behind. */
+  readonly timers: readonly Timer[] = [
+    {
+      name: "webhook-outbox",
+      nextDue: () => {
+        const oldest = this.host.sql
+          .exec<{ queued: number | null }>("SELECT MIN(queued_at) AS queued FROM webhook_outbox")
+          .one().queued;
+        return oldest === null ? undefined : oldest + WEBHOOK_OUTBOX_GRACE_MS;
+      },
+      run: () => this.flush(),
+    },
+  ];
+
+  constructor(private readonly host: WebhookOutboxHost) {}
+
+  /** The union of the enabled endpoints' event types; the webhook service keeps it current. */
+  setSubscriptions(types: string[]): void {
+    this.host.sql.exec("DELETE FROM webhook_subscriptions");
+    for (const type of new Set(types)) {
+      this.host.sql.exec("INSERT INTO webhook_subscriptions (event_type) VALUES (?)", type);
+    }
+  }
+
+  /**
+   * Queues outbox rows for the subscribed types a just-logged event stands
+   * for (synchronously, in the same step that logged it), then tries to send
+   * them. A failed send is logged and left to the alarm, never thrown at the
+   * caller that published the event.
+   */
+  async offer(event: TenantEvent): Promise<void> {
+    if (this.enqueue(event) === 0) return;
+    try {
+      await this.flush();
+    } catch (error) {
+      this.host.log.error("webhook outbox send failed", { error: String(error) });
+      await this.host.scheduleBy(this.host.now() + WEBHOOK_OUTBOX_GRACE_MS);
+    }
+  }
+
+  /** Sends outbox rows to the queue as `webhook_dispatch` messages, oldest first. */
+  private async flush(): Promise<void> {
+    const tenantId = this.host.tenantId();
+    if (!tenantId) return;
+    for (const item of this.pending()) {
+      await this.host.dispatch(tenantId, {
+        eventId: `evt_${item.seq}_${item.eventType.replace(".", "_")}`,
+        type: item.eventType,
+        occurredAt: new Date(item.at).toISOString(),
+        dataJson: item.dataJson,
+      });
+      this.host.sql.exec("DELETE FROM webhook_outbox WHERE seq = ? AND event_type = ?", item.seq, item.eventType);
+    }
+  }
+
+  private enqueue(event: TenantEvent): number {
+    const subscribed = this.subscribed();
+    if (subscribed.size === 0) return 0;
+    let added = 0;
+    for (const eventType of webhookEventTypes(event.channel, event.type)) {
+      if (!subscribed.has("*") && !subscribed.has(eventType)) continue;
+      this.host.sql.exec(
+        `INSERT INTO webhook_outbox (seq, event_type, queued_at, data, at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+        event.seq,
+        eventType,
+        this.host.now(),
+        event.dataJson,
+        Date.parse(event.at),
+      );
+      added += 1;
+    }
+    return added;
+  }
+
+  private subscribed(): Set<string> {
+    return new Set(
+      this.host.sql
+        .exec<{ event_type: string }>("SELECT event_type FROM webhook_subscriptions")
+        .toArray()
+        .map((row) => row.event_type),
+    );
+  }
+
+  /**
+   * Unsent rows, oldest first. Like the event log, the outbox holds at most
+   * the newest EVENT_LOG_LIMIT events: an older row is dropped, not sent late.
+   */
+  private pending(limit = 100): OutboxItem[] {
+    const { sql } = this.host;
+    sql.exec("DELETE FROM webhook_outbox WHERE seq <= (SELECT MAX(seq) FROM webhook_outbox) - ?", EVENT_LOG_LIMIT);
+    return sql
+      .exec<{ seq: number; event_type: string; data: string; at: number }>(
+        "SELECT seq, event_type, data, at FROM webhook_outbox ORDER BY seq LIMIT ?",
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ seq: r.seq, eventType: r.event_type, dataJson: r.data, at: r.at }));
+  }
 }

@@ -6,7 +6,7 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { insertEntityType } from "../../workers/repositories/entity-types";
 import { cleanText, findBadText } from "../../workers/text/unicode";
 import { request } from "../helpers";
-import { jsonRequest, signUpTenant, type TestTenant } from "../tenants";
+import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "../tenants";
 import { testPhone } from "../twilio";
 
 /**
@@ -316,5 +316,49 @@ describe("a customer's text with bytes Postgres refuses", () => {
       items: { data: { body: string } }[];
     }>();
     expect(messages.items.map((m) => m.data.body)).toEqual(["need a plumber today"]);
+  });
+});
+
+describe("input shaped to crash a query or a walk", () => {
+  it("refuses: entity data nested 20,000 levels deep overflowing the stack — 422 naming where it goes too deep", async () => {
+    const tenant = await signUpTenant("deep-json");
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    const response = await request("/api/v1/entities", {
+      method: "POST",
+      headers: { ...tenant.auth, "content-type": "application/json" },
+      body: `{"projectId":"${tenant.projectId}","type":"lead","name":"Deep","data":{"x":${deep}}}`,
+    });
+    expect(response.status).toBe(422);
+    expect((await fieldsOf(response))[0]).toMatch(/^data\.x(\.0)+$/);
+  });
+
+  it("refuses: forged list cursors (a bad id, a date past year 9999, a huge audit id) answering 500 — 422 naming cursor", async () => {
+    const tenant = await signUpTenant("forged-cursor");
+    const forged = [
+      btoa(JSON.stringify(["2020-01-01T00:00:00.000Z", "not-a-uuid"])),
+      btoa(JSON.stringify(["+275760-09-13T00:00:00.000Z", crypto.randomUUID()])),
+    ];
+    for (const cursor of forged) {
+      const response = await request(`/api/v1/entities?cursor=${encodeURIComponent(cursor)}`, { headers: tenant.auth });
+      expect(response.status).toBe(422);
+      expect(await fieldsOf(response)).toEqual(["cursor"]);
+    }
+    const audit = await request("/api/v1/audit?cursor=9999999999999999999999", { headers: tenant.auth });
+    expect(audit.status).toBe(422);
+    expect(await fieldsOf(audit)).toEqual(["cursor"]);
+  });
+
+  it("refuses: a member logging a billion voice minutes to pause the project — log_usage needs an admin", async () => {
+    const tenant = await signUpTenant("log-usage-member");
+    const member = await apiKeyFor(tenant, "member");
+    const response = await request(
+      "/api/v1/tasks/log_usage",
+      jsonRequest(
+        "POST",
+        { params: { projectId: tenant.projectId, resource: "voice_minute", quantity: 1_000_000_000 } },
+        member,
+      ),
+    );
+    expect(response.status).toBe(403);
   });
 });

@@ -152,3 +152,48 @@ describe("intake secrets by role", () => {
     expectNoSecret(diff, secrets);
   });
 });
+
+describe("what the API keeps from a role, the pages keep too", () => {
+  it("refuses: a viewer or member reading the owner's numbers on /settings/speed-to-lead (admin-only in the API)", async () => {
+    const { owner } = await tenantWithSecrets("role-ui-numbers");
+    for (const role of ["viewer", "member"] as const) {
+      const browser = await browserWithRole(owner, role);
+      const { html } = await browser.open("/settings/speed-to-lead");
+      expect(html).toContain("role-notice");
+      expect(html).not.toContain("+15550101234");
+      expect(await (await browser.fetch("/settings/speed-to-lead.data")).text()).not.toContain("+15550101234");
+    }
+  });
+
+  it("refuses: a member reading the AI provider's address and key hint on /settings/llm (admin-only in the API)", async () => {
+    const owner = await signUpTenant("role-ui-llm");
+    const saved = await request(
+      "/api/v1/settings/llm",
+      jsonRequest(
+        "PUT",
+        { provider: "openai", baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-test-abcdef" },
+        owner.auth,
+      ),
+    );
+    expect(saved.status).toBe(200);
+    const member = await browserWithRole(owner, "member");
+    const text = (await member.open("/settings/llm")).html + (await (await member.fetch("/settings/llm.data")).text());
+    expect(text).not.toContain("127.0.0.1:9");
+    expect(text).not.toContain("cdef");
+  });
+
+  it("refuses: a member reading a lead's audit trail (IPs, how callers were verified) on its page", async () => {
+    const owner = await signUpTenant("role-ui-audit");
+    const lead = await (
+      await request(
+        "/api/v1/entities",
+        jsonRequest("POST", { projectId: owner.projectId, type: "lead", name: "Audited" }, owner.auth),
+      )
+    ).json<{ id: string }>();
+    const member = await browserWithRole(owner, "member");
+    const page = await member.open(`/leads/${lead.id}`);
+    expect(page.response.status).toBe(200);
+    expect(page.html).not.toContain("entity.create by");
+    expect(await (await member.fetch(`/leads/${lead.id}.data`)).text()).not.toContain("entity.create");
+  });
+});

@@ -96,6 +96,32 @@ describe("system fields cannot be written through the entities API", () => {
     expect(await fieldsOf(changed)).toContain("status");
   });
 
+  it("refuses: restoring a snapshot to rewind the Twilio status of a call Apex placed", async () => {
+    const tenant = await signUpTenant("snapshot-call-status");
+    const call = await seedSystemEntity(tenant, {
+      type: "call",
+      name: "Bridge",
+      status: "in-progress",
+      system: { kind: "bridge" },
+    });
+    const handle = openDatabase(env);
+    try {
+      const { reviseEntity } = await import("../../workers/services/entities");
+      await reviseEntity(call.id, () => ({ status: "completed" }), {
+        db: handle.db,
+        actor: systemActor(tenant.tenantId, "test"),
+      });
+    } finally {
+      await handle.close();
+    }
+    const restored = await request(
+      `/api/v1/entities/${call.id}/snapshots/${call.version}/restore`,
+      jsonRequest("POST", {}, { ...tenant.auth, "if-match": `"${call.version + 1}"` }),
+    );
+    expect(restored.status).toBe(200);
+    expect((await restored.json<EntityBody>()).status).toBe("completed");
+  });
+
   it("refuses: restoring an old snapshot to roll back Apex's state on a lead", async () => {
     const tenant = await signUpTenant("snapshot-system");
     const lead = await seedSystemEntity(tenant, {
@@ -240,5 +266,44 @@ describe("the platform's Twilio credentials go only to Twilio's API", () => {
       requests: unknown[];
     }>();
     expect(caught.requests).toEqual([]);
+  });
+});
+
+describe("a tracking number is one project's alone", () => {
+  const settingsOf = (tenant: TestTenant) => `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
+  const setNumber = async (tenant: TestTenant, trackingNumber: string) => {
+    const current = await request(settingsOf(tenant), { headers: tenant.auth });
+    return request(
+      settingsOf(tenant),
+      jsonRequest("PUT", { trackingNumber }, { ...tenant.auth, "if-match": current.headers.get("etag") ?? "" }),
+    );
+  };
+
+  it("refuses: tenant B naming tenant A's tracking number to call and text as A — 422, B's settings unchanged", async () => {
+    const a = await signUpTenant("number-a");
+    const b = await signUpTenant("number-b");
+    const number = `+1555${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+    expect((await setNumber(a, number)).status).toBe(200);
+    const stolen = await setNumber(b, number);
+    expect(stolen.status).toBe(422);
+    expect(await fieldsOf(stolen)).toContain("modules.speedToLead.trackingNumber");
+    const bSettings = await (await request(settingsOf(b), { headers: b.auth })).json<{ trackingNumber?: string }>();
+    expect(bSettings.trackingNumber).toBeUndefined();
+    // The DNA's custom layer is another way to write the same setting: refused too.
+    const viaDna = await request(
+      `/api/v1/projects/${b.projectId}/dna/custom`,
+      jsonRequest("PUT", { modules: { speedToLead: { trackingNumber: number } } }, { ...b.auth, "if-match": '"0"' }),
+    );
+    expect(viaDna.status).toBe(422);
+  });
+
+  it("a project lets go of its old number when it takes a new one, and another project may then take it", async () => {
+    const a = await signUpTenant("number-move-a");
+    const b = await signUpTenant("number-move-b");
+    const first = `+1555${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+    const second = `+1555${String(Math.floor(Math.random() * 9_000_000) + 1_000_000)}`;
+    expect((await setNumber(a, first)).status).toBe(200);
+    expect((await setNumber(a, second)).status).toBe(200);
+    expect((await setNumber(b, first)).status).toBe(200);
   });
 });

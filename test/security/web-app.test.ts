@@ -24,6 +24,9 @@ describe("log-in redirects", () => {
     "/\\/evil.example",
     "/\t/evil.example",
     "//evil.example",
+    "/.//evil.example",
+    "/a/..//evil.example",
+    "/%2e%2e//evil.example",
     "https://evil.example/",
   ]) {
     it(`refuses: an open redirect after log-in through next=${JSON.stringify(next)}`, async () => {

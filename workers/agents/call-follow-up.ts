@@ -1,5 +1,6 @@
 import { enqueue } from "../queue/enqueue";
 import { taskParams } from "../queue/tasks";
+import { contextFromAgent } from "../service-context";
 import { missedBridgeFollowUp } from "../speed-to-lead/bridge";
 import { missedInboundFollowUp } from "../speed-to-lead/inbound";
 import { storeRecording } from "../speed-to-lead/recordings";
@@ -12,7 +13,7 @@ export const bridgeMissed = defineAgent({
   role: "owner",
   internal: true,
   params: taskParams.bridge_missed,
-  run: (params, { env, actor, db }) => missedBridgeFollowUp(params.callId, params.reason, { env, db: db(), actor }),
+  run: (params, context) => missedBridgeFollowUp(params.callId, params.reason, contextFromAgent(context)),
 });
 
 /** Internal: copy a finished call's recording from Twilio into R2. */
@@ -22,8 +23,9 @@ export const storeCallRecording = defineAgent({
   role: "owner",
   internal: true,
   params: taskParams.store_call_recording,
-  async run(params, { env, actor, db, tenantId }) {
-    const stored = await storeRecording(params.callId, { env, db: db(), actor });
+  async run(params, context) {
+    const { env, tenantId } = context;
+    const stored = await storeRecording(params.callId, contextFromAgent(context));
     // A ticket, so the lead page shows transcription (and then analysis) progressing or failing.
     await enqueue(env, tenantId, "transcribe_call", { callId: params.callId }, { ticket: true });
     return stored;
@@ -37,5 +39,5 @@ export const inboundMissed = defineAgent({
   role: "owner",
   internal: true,
   params: taskParams.inbound_missed,
-  run: (params, { env, actor, db }) => missedInboundFollowUp(params.callId, { env, db: db(), actor }),
+  run: (params, context) => missedInboundFollowUp(params.callId, contextFromAgent(context)),
 });

@@ -1,5 +1,6 @@
 import { enqueue } from "../queue/enqueue";
 import { taskParams } from "../queue/tasks";
+import { contextFromAgent } from "../service-context";
 import { analyzeCall, scoreLead, transcribeCall } from "../services/call-intelligence";
 import { defineAgent } from "./agent";
 
@@ -9,9 +10,10 @@ export const transcribeCallAgent = defineAgent({
   mode: "heavy",
   role: "member",
   params: taskParams.transcribe_call,
-  async run(params, { env, actor, db, runId, tenantId, reportProgress }) {
+  async run(params, context) {
+    const { env, tenantId, reportProgress } = context;
     await reportProgress(10, "reading the recording");
-    const result = await transcribeCall(params.callId, { env, db: db(), actor, runKey: runId });
+    const result = await transcribeCall(params.callId, { ...contextFromAgent(context), runKey: context.runId });
     await reportProgress(90, "transcribed; queueing the analysis");
     await enqueue(env, tenantId, "analyze_call", { callId: params.callId }, { ticket: true });
     return result;
@@ -24,7 +26,7 @@ export const analyzeCallAgent = defineAgent({
   mode: "heavy",
   role: "member",
   params: taskParams.analyze_call,
-  run: (params, { env, actor, db, runId }) => analyzeCall(params.callId, { env, db: db(), actor, runKey: runId }),
+  run: (params, context) => analyzeCall(params.callId, { ...contextFromAgent(context), runKey: context.runId }),
 });
 
 /** Heavy: score a lead; at or above the project's threshold the server bridges it. */
@@ -33,5 +35,5 @@ export const leadScorerAgent = defineAgent({
   mode: "heavy",
   role: "member",
   params: taskParams.lead_scorer,
-  run: (params, { env, actor, db, runId }) => scoreLead(params.leadId, { env, db: db(), actor, runKey: runId }),
+  run: (params, context) => scoreLead(params.leadId, { ...contextFromAgent(context), runKey: context.runId }),
 });

@@ -1,4 +1,5 @@
 import { taskParams } from "../queue/tasks";
+import { contextFromAgent } from "../service-context";
 import { recordUsage } from "../services/usage";
 import { defineAgent } from "./agent";
 
@@ -10,8 +11,9 @@ import { defineAgent } from "./agent";
 export const logUsage = defineAgent({
   task: "log_usage",
   mode: "instant",
-  role: "member",
+  // Usage is money: a number logged here counts against the cap and can pause the project.
+  role: "admin",
   params: taskParams.log_usage,
   spends: (params) => params.projectId,
-  run: (params, { env, actor, db }) => recordUsage({ ...params, source: "log_usage" }, { env, db: db(), actor }),
+  run: (params, context) => recordUsage({ ...params, source: "log_usage" }, contextFromAgent(context)),
 });

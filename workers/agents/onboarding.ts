@@ -1,4 +1,5 @@
 import { taskParams } from "../queue/tasks";
+import { contextFromAgent } from "../service-context";
 import { onboard } from "../services/onboarding";
 import { defineAgent } from "./agent";
 
@@ -9,6 +10,6 @@ export const onboardingAgent = defineAgent({
   role: "admin",
   params: taskParams.onboarding,
   spends: (params) => params.projectId,
-  run: (params, { env, actor, db, runId, reportProgress }) =>
-    onboard(params, { env, db: db(), actor, runKey: runId, progress: reportProgress }),
+  run: (params, context) =>
+    onboard(params, { ...contextFromAgent(context), runKey: context.runId, progress: context.reportProgress }),
 });

@@ -6,14 +6,12 @@ import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
 import { onboardingAgent } from "./onboarding";
 import { salesAgent } from "./sales-agent";
-import { tenantHeartbeat } from "./tenant-heartbeat";
 import { webhookDeliver } from "./webhook-deliver";
 import { webhookDispatch } from "./webhook-dispatch";
 
 /** Task name → agent. The queue consumer and the tasks route dispatch through this table only. */
 export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
   [
-    tenantHeartbeat,
     healthCheck,
     entityExport,
     logUsage,

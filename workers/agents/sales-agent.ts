@@ -1,4 +1,5 @@
 import { taskParams } from "../queue/tasks";
+import { contextFromAgent } from "../service-context";
 import { startBridge } from "../speed-to-lead/bridge";
 import { defineAgent } from "./agent";
 
@@ -12,9 +13,10 @@ export const salesAgent = defineAgent({
   role: "member",
   params: taskParams.sales_agent,
   spends: (params) => params.projectId,
-  async run(params, { env, actor, db, reportProgress }) {
+  async run(params, context) {
+    const { reportProgress } = context;
     await reportProgress(10, "checking opt-outs and business hours");
-    const outcome = await startBridge(params, { env, db: db(), actor });
+    const outcome = await startBridge(params, contextFromAgent(context));
     await reportProgress(90, outcome.outcome === "dialing" ? "ringing the owner" : outcome.outcome);
     return outcome;
   },

@@ -1,19 +1,11 @@
-import type { Database } from "../../schema/db";
 import { ROLE_RANK } from "../auth/roles";
-import type { RequestActor } from "../context";
 import { createLogger } from "../logger";
-import { Problem, problems } from "../problems";
+import { Problem, problems, zodFieldErrors } from "../problems";
+import type { ServiceContext } from "../service-context";
 import { type TicketView, ticketView } from "../services/tasks";
 import { assertCanSpend } from "../services/usage";
 import type { AgentContext } from "./agent";
 import { agents } from "./registry";
-
-interface StartContext {
-  env: Env;
-  actor: RequestActor;
-  waitUntil(promise: Promise<unknown>): void;
-  db: Database;
-}
 
 export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket"; ticket: TicketView };
 
@@ -24,7 +16,14 @@ export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket
 export async function startTask(
   task: string,
   params: unknown,
-  { env, actor, waitUntil, db }: StartContext,
+  {
+    env,
+    actor,
+    waitUntil,
+    db,
+  }: Pick<ServiceContext, "env" | "actor" | "db"> & {
+    waitUntil(promise: Promise<unknown>): void;
+  },
 ): Promise<TaskOutcome> {
   const agent = agents.get(task);
   if (!agent || agent.internal) throw problems.notFound(`No task named ${task}.`);
@@ -38,9 +37,7 @@ export async function startTask(
   }
   const parsed = agent.params.safeParse(params ?? {});
   if (!parsed.success) {
-    throw problems.validation(
-      parsed.error.issues.map((i) => ({ field: ["params", ...i.path.map(String)].join("."), message: i.message })),
-    );
+    throw problems.validation(zodFieldErrors(parsed.error.issues, "params"));
   }
   if (agent.spends) await assertCanSpend(agent.spends(parsed.data), { env, db, actor });
   if (agent.mode === "instant") {

@@ -1,5 +1,6 @@
 import { taskParams } from "../queue/tasks";
-import { attemptDelivery } from "../services/webhooks";
+import { contextFromAgent } from "../service-context";
+import { attemptDelivery } from "../services/webhook-delivery";
 import { defineAgent } from "./agent";
 
 /**
@@ -12,5 +13,5 @@ export const webhookDeliver = defineAgent({
   role: "owner",
   internal: true,
   params: taskParams.webhook_deliver,
-  run: (params, { env, actor, db, log }) => attemptDelivery(params.deliveryId, { env, db: db(), actor, log }),
+  run: (params, context) => attemptDelivery(params.deliveryId, contextFromAgent(context)),
 });

@@ -1,5 +1,6 @@
 import { taskParams } from "../queue/tasks";
-import { dispatchWebhookEvent } from "../services/webhooks";
+import { contextFromAgent } from "../service-context";
+import { dispatchWebhookEvent } from "../services/webhook-delivery";
 import { defineAgent } from "./agent";
 
 /**
@@ -12,9 +13,9 @@ export const webhookDispatch = defineAgent({
   role: "owner",
   internal: true,
   params: taskParams.webhook_dispatch,
-  async run(params, { env, actor, db, log }) {
-    const deliveries = await dispatchWebhookEvent(params, { env, db: db(), actor });
-    log.info("webhook event dispatched", { eventId: params.eventId, deliveries });
+  async run(params, context) {
+    const deliveries = await dispatchWebhookEvent(params, contextFromAgent(context));
+    context.log.info("webhook event dispatched", { eventId: params.eventId, deliveries });
     return { deliveries };
   },
 });

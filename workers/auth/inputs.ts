@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { fieldErrors } from "../middleware/validation";
-import { problems } from "../problems";
+import { problems, zodFieldErrors } from "../problems";
 
 /**
  * What the identity, member and API-key services accept. The API's routes
@@ -50,7 +49,9 @@ export const newApiKeyInput = z.object({
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown, field = "(body)"): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw problems.validation(fieldErrors(parsed.error).map((e) => (e.field === "(body)" ? { ...e, field } : e)));
+  throw problems.validation(
+    zodFieldErrors(parsed.error.issues).map((e) => (e.field === "(body)" ? { ...e, field } : e)),
+  );
 }
 
 export const parseId = (value: unknown, field: string): string => parseInput(z.uuid(), value, field);

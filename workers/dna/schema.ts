@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { voiceSettingsSchema } from "../voice/settings";
+import { speedToLeadSettingsSchema } from "../speed-to-lead/settings";
 
 /**
  * A project's DNA (SPEC §3, seed §6): identity, brand brain, services, geo
@@ -42,7 +42,7 @@ export const dnaSchema = z.object({
     areas: z.array(text(100)).max(200),
   }),
   modules: z.object({
-    speedToLead: voiceSettingsSchema,
+    speedToLead: speedToLeadSettingsSchema,
   }),
 });
 

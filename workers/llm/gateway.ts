@@ -1,7 +1,6 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
-import type { RequestActor } from "../context";
-import { Problem } from "../problems";
+import { Problem, zodFieldErrors } from "../problems";
+import type { ServiceContext } from "../service-context";
 import { resolveLlm } from "../services/llm-settings";
 import { assertCanSpend, recordUsage } from "../services/usage";
 import { modelFor } from "./models";
@@ -18,14 +17,11 @@ import { type LlmProvider, type ProviderAnswer, TransientLlmError } from "./type
  * agent never bills twice); structured answers are zod-validated, repaired
  * once, and otherwise fail with the validation error.
  */
-export interface LlmContext {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
+export type LlmContext = Pick<ServiceContext, "env" | "db" | "actor"> & {
   projectId: string;
   /** Base of the usage ledger keys: stable across retries of one agent run. */
   runKey: string;
-}
+};
 
 export interface LlmResult<T> {
   value: T;
@@ -109,7 +105,7 @@ function check<S extends z.ZodType>(
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
-    errors: parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(output)", message: i.message })),
+    errors: zodFieldErrors(parsed.error.issues, "", "(output)"),
   };
 }
 

@@ -1,12 +1,13 @@
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
-import { type AppEnv, type RequestActor, webhookActor } from "../context";
+import { type AppEnv, webhookActor } from "../context";
 import { validTwilioSignature } from "../integrations/twilio/signature";
 import { Problem, problems } from "../problems";
+import { contextFrom, type ServiceContext } from "../service-context";
 import { tenantOfProject } from "../speed-to-lead/inbound";
 
 export type TwilioEnv = AppEnv & {
-  Variables: AppEnv["Variables"] & { form: Record<string, string>; actor: RequestActor };
+  Variables: AppEnv["Variables"] & { form: Record<string, string>; services: ServiceContext };
 };
 
 const uuid = z.uuid();
@@ -39,7 +40,8 @@ export const twilioSignature = createMiddleware<TwilioEnv>(async (c, next) => {
   if (!tenantId || !uuid.safeParse(tenantId).success)
     throw problems.notFound("This webhook names no tenant or project.");
   c.set("form", form);
-  c.set("actor", webhookActor(tenantId, "twilio", c.get("requestId"), c.req.header("cf-connecting-ip") ?? null));
+  const actor = webhookActor(tenantId, "twilio", c.get("requestId"), c.req.header("cf-connecting-ip") ?? null);
+  c.set("services", contextFrom(c, actor));
   c.set("tenantId", tenantId);
   await next();
 });

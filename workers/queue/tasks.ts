@@ -29,7 +29,6 @@ export const onboardingParams = z
   .strict();
 
 export const taskParams = {
-  tenant_heartbeat: z.object({}).strict(),
   health_check: z.object({}).strict(),
   entity_export: z.object({ type: z.string().max(50).optional() }).strict(),
   log_usage: z

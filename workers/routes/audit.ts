@@ -1,11 +1,10 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
+import type { RoutePolicy } from "../middleware/policy";
 import { auditPage } from "../services/audit";
-import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors } from "./shared";
+import { defineRoute } from "./shared";
 
-const readAudit: RoutePolicy = { risk: "READ", role: "admin" };
+const readAudit = { risk: "READ", role: "admin" } satisfies RoutePolicy;
 
 const auditEntry = z
   .object({
@@ -29,13 +28,11 @@ const auditEntry = z
   })
   .openapi("AuditEntry");
 
-const listAuditRoute = createRoute({
+const listAuditRoute = defineRoute(readAudit, {
   method: "get",
   path: "/",
   tags: ["audit"],
   summary: "The tenant's audit log, newest first",
-  "x-apex-policy": readAudit,
-  middleware: [guard(readAudit)] as const,
   request: {
     query: z.object({
       entityId: z.uuid().optional(),
@@ -55,7 +52,6 @@ const listAuditRoute = createRoute({
         "application/json": { schema: z.object({ items: z.array(auditEntry), nextCursor: z.string().nullable() }) },
       },
     },
-    ...guardedErrors,
   },
 });
 
@@ -68,7 +64,7 @@ export function auditRoutes() {
         since: query.since ? new Date(query.since) : undefined,
         until: query.until ? new Date(query.until) : undefined,
       },
-      { db: c.var.db(), actor: actorOf(c) },
+      c.var.services,
     );
     return c.json(page, 200);
   });

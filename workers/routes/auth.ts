@@ -1,14 +1,13 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { acceptInvitationInput, loginInput, refreshTokenInput, roleSchema, signupInput } from "../auth/inputs";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
-import { type IdentityRequest, login, logout, refresh, signup } from "../services/identity";
+import type { RoutePolicy } from "../middleware/policy";
+import { anonymousContextFrom } from "../service-context";
+import { login, logout, refresh, signup } from "../services/identity";
 import { acceptInvitation } from "../services/members";
-import type { RoutePolicy } from "./policy";
-import { guardedErrors } from "./shared";
+import { defineRoute, guardedErrors } from "./shared";
 
-const credentialsPolicy: RoutePolicy = { risk: "WRITE-HIGH", role: "public", limitByIp: true };
+const credentialsPolicy = { risk: "WRITE-HIGH", role: "public", limitByIp: true } satisfies RoutePolicy;
 
 const tokenPair = z
   .object({
@@ -24,13 +23,11 @@ const tokenPair = z
 
 const json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } }, required: true });
 
-const signupRoute = createRoute({
+const signupRoute = defineRoute(credentialsPolicy, {
   method: "post",
   path: "/signup",
   tags: ["auth"],
   summary: "Create a tenant, its first project and the owner user",
-  "x-apex-policy": credentialsPolicy,
-  middleware: [guard(credentialsPolicy)] as const,
   request: {
     body: json(signupInput),
   },
@@ -44,13 +41,11 @@ const signupRoute = createRoute({
   },
 });
 
-const loginRoute = createRoute({
+const loginRoute = defineRoute(credentialsPolicy, {
   method: "post",
   path: "/login",
   tags: ["auth"],
   summary: "Exchange email and password for tokens",
-  "x-apex-policy": credentialsPolicy,
-  middleware: [guard(credentialsPolicy)] as const,
   request: {
     body: json(loginInput),
   },
@@ -62,13 +57,11 @@ const loginRoute = createRoute({
 
 const refreshBody = z.object({ refreshToken: refreshTokenInput });
 
-const refreshRoute = createRoute({
+const refreshRoute = defineRoute(credentialsPolicy, {
   method: "post",
   path: "/refresh",
   tags: ["auth"],
   summary: "Rotate a refresh token; reuse of a rotated token revokes its family",
-  "x-apex-policy": credentialsPolicy,
-  middleware: [guard(credentialsPolicy)] as const,
   request: { body: json(refreshBody) },
   responses: {
     200: { description: "New tokens", content: { "application/json": { schema: tokenPair } } },
@@ -76,24 +69,20 @@ const refreshRoute = createRoute({
   },
 });
 
-const logoutRoute = createRoute({
+const logoutRoute = defineRoute(credentialsPolicy, {
   method: "post",
   path: "/logout",
   tags: ["auth"],
   summary: "Revoke a refresh token and its family",
-  "x-apex-policy": credentialsPolicy,
-  middleware: [guard(credentialsPolicy)] as const,
   request: { body: json(refreshBody) },
   responses: { 204: { description: "Logged out (also when the token was unknown)" }, ...guardedErrors },
 });
 
-const acceptInvitationRoute = createRoute({
+const acceptInvitationRoute = defineRoute(credentialsPolicy, {
   method: "post",
   path: "/accept-invitation",
   tags: ["auth"],
   summary: "Join a tenant with an invitation token (new account, or your existing one's password)",
-  "x-apex-policy": credentialsPolicy,
-  middleware: [guard(credentialsPolicy)] as const,
   request: {
     body: json(acceptInvitationInput),
   },
@@ -104,22 +93,18 @@ const acceptInvitationRoute = createRoute({
   },
 });
 
-function identityRequest(c: Context<AppEnv>): IdentityRequest {
-  return { env: c.env, db: c.var.db(), requestId: c.var.requestId, ip: c.req.header("cf-connecting-ip") ?? null };
-}
-
 export function authRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(signupRoute, async (c) => c.json(await signup(c.req.valid("json"), identityRequest(c)), 201))
-    .openapi(loginRoute, async (c) => c.json(await login(c.req.valid("json"), identityRequest(c)), 200))
+    .openapi(signupRoute, async (c) => c.json(await signup(c.req.valid("json"), anonymousContextFrom(c)), 201))
+    .openapi(loginRoute, async (c) => c.json(await login(c.req.valid("json"), anonymousContextFrom(c)), 200))
     .openapi(refreshRoute, async (c) =>
-      c.json(await refresh(c.req.valid("json").refreshToken, identityRequest(c)), 200),
+      c.json(await refresh(c.req.valid("json").refreshToken, anonymousContextFrom(c)), 200),
     )
     .openapi(acceptInvitationRoute, async (c) =>
-      c.json(await acceptInvitation(c.req.valid("json"), identityRequest(c)), 200),
+      c.json(await acceptInvitation(c.req.valid("json"), anonymousContextFrom(c)), 200),
     )
     .openapi(logoutRoute, async (c) => {
-      await logout(c.req.valid("json").refreshToken, identityRequest(c));
+      await logout(c.req.valid("json").refreshToken, anonymousContextFrom(c));
       return c.body(null, 204);
     });
 }

@@ -1,9 +1,10 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
+import type { RoutePolicy } from "../middleware/policy";
 import { problems } from "../problems";
 import { benchPostgresInsert, benchTenantObjectRoundTrip } from "../services/bench";
-import type { RoutePolicy } from "./policy";
+import { defineRoute } from "./shared";
 
 /**
  * Floors for `npm run bench`: the cost of one tenant-object RPC and of one
@@ -20,33 +21,37 @@ const benchOnly = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-export const benchPolicy: RoutePolicy = { risk: "WRITE-LOW", role: "public" };
+export const benchPolicy = { risk: "WRITE-LOW", role: "public" } satisfies RoutePolicy;
 
-const tenantObjectRpc = createRoute({
-  method: "post",
-  path: "/tenant-object-rpc",
-  tags: ["bench"],
-  summary: "One RPC round trip to a tenant Durable Object (bench only)",
-  hide: true,
-  "x-apex-policy": benchPolicy,
-  middleware: [benchOnly] as const,
-  responses: {
-    200: { description: "Done", content: { "application/json": { schema: z.object({ pings: z.number() }) } } },
+const tenantObjectRpc = defineRoute(
+  benchPolicy,
+  {
+    method: "post",
+    path: "/tenant-object-rpc",
+    tags: ["bench"],
+    summary: "One RPC round trip to a tenant Durable Object (bench only)",
+    hide: true,
+    responses: {
+      200: { description: "Done", content: { "application/json": { schema: z.object({ pings: z.number() }) } } },
+    },
   },
-});
+  { middleware: [benchOnly] },
+);
 
-const postgresInsert = createRoute({
-  method: "post",
-  path: "/postgres-insert",
-  tags: ["bench"],
-  summary: "One insert in a tenant transaction through the Neon driver (bench only)",
-  hide: true,
-  "x-apex-policy": benchPolicy,
-  middleware: [benchOnly] as const,
-  responses: {
-    200: { description: "Done", content: { "application/json": { schema: z.object({ ok: z.literal(true) }) } } },
+const postgresInsert = defineRoute(
+  benchPolicy,
+  {
+    method: "post",
+    path: "/postgres-insert",
+    tags: ["bench"],
+    summary: "One insert in a tenant transaction through the Neon driver (bench only)",
+    hide: true,
+    responses: {
+      200: { description: "Done", content: { "application/json": { schema: z.object({ ok: z.literal(true) }) } } },
+    },
   },
-});
+  { middleware: [benchOnly] },
+);
 
 export function benchRoutes() {
   return new OpenAPIHono<AppEnv>()

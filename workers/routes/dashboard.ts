@@ -1,33 +1,27 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
+import type { RoutePolicy } from "../middleware/policy";
 import { dashboard } from "../services/dashboard";
 import { listProjects } from "../services/projects";
-import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors } from "./shared";
+import { defineRoute } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "viewer" };
+const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
 
-const dashboardRoute = createRoute({
+const dashboardRoute = defineRoute(read, {
   method: "get",
   path: "/dashboard",
   tags: ["dashboard"],
   summary: "Today's leads by source, calls answered and missed, speed-to-lead median and p90, spend against the cap",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   responses: {
     200: { description: "The numbers", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } },
-    ...guardedErrors,
   },
 });
 
-const projectsRoute = createRoute({
+const projectsRoute = defineRoute(read, {
   method: "get",
   path: "/projects",
   tags: ["projects"],
   summary: "The tenant's projects",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   responses: {
     200: {
       description: "Projects",
@@ -41,14 +35,11 @@ const projectsRoute = createRoute({
         },
       },
     },
-    ...guardedErrors,
   },
 });
 
 export function dashboardRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(dashboardRoute, async (c) => c.json(await dashboard({ db: c.var.db(), actor: actorOf(c) }), 200))
-    .openapi(projectsRoute, async (c) =>
-      c.json({ items: await listProjects({ db: c.var.db(), actor: actorOf(c) }) }, 200),
-    );
+    .openapi(dashboardRoute, async (c) => c.json(await dashboard(c.var.services), 200))
+    .openapi(projectsRoute, async (c) => c.json({ items: await listProjects(c.var.services) }, 200));
 }

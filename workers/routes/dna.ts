@@ -1,23 +1,12 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { DNA_LAYERS } from "../dna/schema";
-import { guard } from "../middleware/guard";
-import { idempotency } from "../middleware/idempotency";
+import type { RoutePolicy } from "../middleware/policy";
 import { getDna, putDnaLayer } from "../services/dna";
-import type { RoutePolicy } from "./policy";
-import {
-  actorOf,
-  conflictErrors,
-  etag,
-  guardedErrors,
-  idParam,
-  ifMatchHeader,
-  notFoundError,
-  requiredVersion,
-} from "./shared";
+import { conflictErrors, defineRoute, etag, idParam, ifMatchHeader, notFoundError, requiredVersion } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "member" };
-const write: RoutePolicy = { risk: "WRITE-HIGH", role: "admin" };
+const read = { risk: "READ", role: "member" } satisfies RoutePolicy;
+const write = { risk: "WRITE-HIGH", role: "admin" } satisfies RoutePolicy;
 
 const dnaView = z
   .object({
@@ -28,7 +17,7 @@ const dnaView = z
   })
   .openapi("ProjectDna");
 
-const getRoute = createRoute({
+const getRoute = defineRoute(read, {
   method: "get",
   path: "/{id}/dna",
   tags: ["dna"],
@@ -36,23 +25,18 @@ const getRoute = createRoute({
   description:
     "Intake secrets (modules.speedToLead.intake) are shown in full to admins and owners only; other roles get " +
     "their last four characters (`…1234`). Sending a hint back unchanged keeps the stored secret.",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { params: idParam, query: z.object({ layer: z.enum(DNA_LAYERS).optional() }) },
   responses: {
     200: { description: "DNA", content: { "application/json": { schema: dnaView } } },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const putRoute = createRoute({
+const putRoute = defineRoute(write, {
   method: "put",
   path: "/{id}/dna/custom",
   tags: ["dna"],
   summary: "Replace the custom layer (a partial DNA merged over defaults and generated); needs If-Match",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     params: idParam,
     headers: ifMatchHeader,
@@ -60,7 +44,6 @@ const putRoute = createRoute({
   },
   responses: {
     200: { description: "The merged DNA after the change", content: { "application/json": { schema: dnaView } } },
-    ...guardedErrors,
     ...notFoundError,
     ...conflictErrors,
   },
@@ -69,7 +52,7 @@ const putRoute = createRoute({
 export function dnaRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(getRoute, async (c) => {
-      const found = await getDna(c.req.valid("param").id, { db: c.var.db(), actor: actorOf(c) });
+      const found = await getDna(c.req.valid("param").id, c.var.services);
       const layer = c.req.valid("query").layer;
       c.header("ETag", etag(found.versions.custom));
       return c.json(
@@ -78,10 +61,8 @@ export function dnaRoutes() {
       );
     })
     .openapi(putRoute, async (c) => {
-      const saved = await putDnaLayer(c.req.valid("param").id, "custom", c.req.valid("json"), requiredVersion(c), {
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      const { id } = c.req.valid("param");
+      const saved = await putDnaLayer(id, "custom", c.req.valid("json"), requiredVersion(c), c.var.services);
       c.header("ETag", etag(saved.versions.custom));
       return c.json({ dna: saved.dna as unknown as Record<string, unknown>, versions: saved.versions }, 200);
     });

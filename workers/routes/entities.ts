@@ -1,8 +1,8 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
-import { idempotency } from "../middleware/idempotency";
+import type { AppEnv, IdempotencyClaim } from "../context";
+import type { RoutePolicy } from "../middleware/policy";
+import type { ServiceContext } from "../service-context";
 import { unarchiveEntity } from "../services/archive";
 import {
   createEntity,
@@ -16,13 +16,10 @@ import {
   updateEntity,
 } from "../services/entities";
 import { TYPE_NAME } from "../services/entity-types";
-import { publisherFor } from "../services/realtime";
-import type { RoutePolicy } from "./policy";
 import {
-  actorOf,
   conflictErrors,
+  defineRoute,
   etag,
-  guardedErrors,
   idempotencyKeyHeader,
   idParam,
   ifMatchHeader,
@@ -30,9 +27,9 @@ import {
   requiredVersion,
 } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "viewer" };
-const write: RoutePolicy = { risk: "WRITE-LOW", role: "member" };
-const destroy: RoutePolicy = { risk: "WRITE-HIGH", role: "member" };
+const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
+const write = { risk: "WRITE-LOW", role: "member" } satisfies RoutePolicy;
+const destroy = { risk: "WRITE-HIGH", role: "member" } satisfies RoutePolicy;
 
 /** A client that sends `system` is told so, by name, rather than silently ignored. */
 const systemIsReadOnly = z
@@ -66,13 +63,11 @@ const entityResponse = (description: string) => ({
   headers: z.object({ ETag: z.string() }),
   content: { "application/json": { schema: entitySchema } },
 });
-const createEntityRoute = createRoute({
+const createEntityRoute = defineRoute(write, {
   method: "post",
   path: "/",
   tags: ["entities"],
   summary: "Create an entity of a built-in type",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     headers: idempotencyKeyHeader,
     body: {
@@ -94,7 +89,7 @@ const createEntityRoute = createRoute({
       },
     },
   },
-  responses: { 201: entityResponse("Created"), ...guardedErrors, ...conflictErrors },
+  responses: { 201: entityResponse("Created"), ...conflictErrors },
 });
 
 const listQuery = z.object({
@@ -119,13 +114,11 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const listEntitiesRoute = createRoute({
+const listEntitiesRoute = defineRoute(read, {
   method: "get",
   path: "/",
   tags: ["entities"],
   summary: "List entities, newest first, with cursor pagination and filters",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { query: listQuery },
   responses: {
     200: {
@@ -136,28 +129,23 @@ const listEntitiesRoute = createRoute({
         },
       },
     },
-    ...guardedErrors,
   },
 });
 
-const getEntityRoute = createRoute({
+const getEntityRoute = defineRoute(read, {
   method: "get",
   path: "/{id}",
   tags: ["entities"],
   summary: "Read one entity; its ETag is its version",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { params: idParam },
-  responses: { 200: entityResponse("The entity"), ...guardedErrors, ...notFoundError },
+  responses: { 200: entityResponse("The entity"), ...notFoundError },
 });
 
-const patchEntityRoute = createRoute({
+const patchEntityRoute = defineRoute(write, {
   method: "patch",
   path: "/{id}",
   tags: ["entities"],
   summary: "Change name, status or data (data is replaced whole); needs If-Match",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     params: idParam,
     headers: ifMatchHeader,
@@ -177,38 +165,32 @@ const patchEntityRoute = createRoute({
       },
     },
   },
-  responses: { 200: entityResponse("Updated"), ...guardedErrors, ...notFoundError, ...conflictErrors },
+  responses: { 200: entityResponse("Updated"), ...notFoundError, ...conflictErrors },
 });
 
-const deleteEntityRoute = createRoute({
+const deleteEntityRoute = defineRoute(destroy, {
   method: "delete",
   path: "/{id}",
   tags: ["entities"],
   summary: "Soft-delete; needs If-Match. Restore with POST …/restore",
-  "x-apex-policy": destroy,
-  middleware: [guard(destroy), idempotency] as const,
   request: { params: idParam, headers: ifMatchHeader },
-  responses: { 200: entityResponse("Deleted (soft)"), ...guardedErrors, ...notFoundError, ...conflictErrors },
+  responses: { 200: entityResponse("Deleted (soft)"), ...notFoundError, ...conflictErrors },
 });
 
-const restoreEntityRoute = createRoute({
+const restoreEntityRoute = defineRoute(write, {
   method: "post",
   path: "/{id}/restore",
   tags: ["entities"],
   summary: "Undo a soft delete",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: { params: idParam, headers: idempotencyKeyHeader },
-  responses: { 200: entityResponse("Restored"), ...guardedErrors, ...notFoundError },
+  responses: { 200: entityResponse("Restored"), ...notFoundError },
 });
 
-const snapshotsRoute = createRoute({
+const snapshotsRoute = defineRoute(read, {
   method: "get",
   path: "/{id}/snapshots",
   tags: ["entities"],
   summary: "The states this entity had before each change, newest first",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { params: idParam },
   responses: {
     200: {
@@ -223,18 +205,15 @@ const snapshotsRoute = createRoute({
         },
       },
     },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const restoreSnapshotRoute = createRoute({
+const restoreSnapshotRoute = defineRoute(write, {
   method: "post",
   path: "/{id}/snapshots/{version}/restore",
   tags: ["entities"],
   summary: "Make the entity's state equal a snapshot's, as a new version; needs If-Match",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     params: idParam.extend({
       version: z.coerce
@@ -245,32 +224,24 @@ const restoreSnapshotRoute = createRoute({
     }),
     headers: ifMatchHeader,
   },
-  responses: { 200: entityResponse("Restored to the snapshot"), ...guardedErrors, ...notFoundError, ...conflictErrors },
+  responses: { 200: entityResponse("Restored to the snapshot"), ...notFoundError, ...conflictErrors },
 });
 
-const unarchiveRoute = createRoute({
+const unarchiveRoute = defineRoute(write, {
   method: "post",
   path: "/{id}/unarchive",
   tags: ["entities"],
   summary: "Bring an entity's data and history back from the cold archive",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: { params: idParam, headers: idempotencyKeyHeader },
-  responses: { 200: entityResponse("Back from the archive"), ...guardedErrors, ...notFoundError },
+  responses: { 200: entityResponse("Back from the archive"), ...notFoundError },
 });
 
-/** What entity services need from a request: its database, its actor, and where to announce changes. */
-function entityContext(c: Context<AppEnv>) {
-  const actor = actorOf(c);
-  return {
-    db: c.var.db(),
-    actor,
-    publish: publisherFor(c.env, actor.auth.tenantId),
-    idempotency: c.get("idempotency"),
-  };
+/** An entity write records the request's Idempotency-Key with its effect, in one transaction (decision 013). */
+function entityContext(c: { var: { services: ServiceContext; idempotency?: IdempotencyClaim | undefined } }) {
+  return { ...c.var.services, idempotency: c.var.idempotency };
 }
 
-function withEtag<S extends 200 | 201>(c: Context<AppEnv>, entity: Entity, status: S) {
+function withEtag<E extends AppEnv, S extends 200 | 201>(c: Context<E>, entity: Entity, status: S) {
   c.header("ETag", etag(entity.version));
   return c.json(entity, status);
 }
@@ -290,11 +261,11 @@ export function entityRoutes() {
           createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
           createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
         },
-        entityContext(c),
+        c.var.services,
       );
       return c.json(page, 200);
     })
-    .openapi(getEntityRoute, async (c) => withEtag(c, await getEntity(c.req.valid("param").id, entityContext(c)), 200))
+    .openapi(getEntityRoute, async (c) => withEtag(c, await getEntity(c.req.valid("param").id, c.var.services), 200))
     .openapi(patchEntityRoute, async (c) => {
       const entity = await updateEntity(
         c.req.valid("param").id,
@@ -312,14 +283,10 @@ export function entityRoutes() {
       withEtag(c, await restoreEntity(c.req.valid("param").id, entityContext(c)), 200),
     )
     .openapi(snapshotsRoute, async (c) =>
-      c.json({ items: await entitySnapshots(c.req.valid("param").id, entityContext(c)) }, 200),
+      c.json({ items: await entitySnapshots(c.req.valid("param").id, c.var.services) }, 200),
     )
     .openapi(unarchiveRoute, async (c) => {
-      const entity = await unarchiveEntity(c.req.valid("param").id, {
-        db: c.var.db(),
-        archive: c.env.ARCHIVE,
-        actor: actorOf(c),
-      });
+      const entity = await unarchiveEntity(c.req.valid("param").id, { ...c.var.services, archive: c.env.ARCHIVE });
       return withEtag(c, entity, 200);
     })
     .openapi(restoreSnapshotRoute, async (c) => {

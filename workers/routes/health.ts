@@ -1,7 +1,8 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
+import type { RoutePolicy } from "../middleware/policy";
 import { checkHealth } from "../services/health";
-import type { RoutePolicy } from "./policy";
+import { defineRoute } from "./shared";
 
 const status = z.enum(["ok", "down"]);
 const configured = z.enum(["configured", "not-configured"]);
@@ -20,15 +21,14 @@ const healthReport = z
   })
   .openapi("HealthReport");
 
-export const healthPolicy: RoutePolicy = { risk: "READ", role: "public" };
+export const healthPolicy = { risk: "READ", role: "public" } satisfies RoutePolicy;
 
-const getHealth = createRoute({
+const getHealth = defineRoute(healthPolicy, {
   method: "get",
   path: "/",
   tags: ["operations"],
   summary: "Probe Postgres and the tenant Durable Object; report which integrations are configured",
   description: "200 when the core (Postgres, tenant object) answers, 503 when either does not.",
-  "x-apex-policy": healthPolicy,
   responses: {
     200: { description: "Core is up", content: { "application/json": { schema: healthReport } } },
     503: {

@@ -1,15 +1,16 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
+import { LEAD_SOURCE_IDS, leadSource } from "../intake/sources";
+import { takeLead } from "../intake/take-lead";
+import type { RoutePolicy } from "../middleware/policy";
 import { problems } from "../problems";
-import { LEAD_SOURCES, takeLead } from "../services/intake";
-import type { RoutePolicy } from "./policy";
-import { guardedErrors } from "./shared";
+import { anonymousContextFrom } from "../service-context";
+import { defineRoute, guardedErrors } from "./shared";
 
 /** Public: a lead source proves itself per project (google_key, shared secret or token), checked in the service. */
-const intake: RoutePolicy = { risk: "WRITE-LOW", role: "public" };
+const intake = { risk: "WRITE-LOW", role: "public" } satisfies RoutePolicy;
 
-const intakeRoute = createRoute({
+const intakeRoute = defineRoute(intake, {
   method: "post",
   path: "/{source}",
   tags: ["lead intake"],
@@ -17,10 +18,8 @@ const intakeRoute = createRoute({
     "A lead from Google Ads (lead form webhook JSON, verified by google_key), WordPress (JSON or form post, " +
     "X-Apex-Secret header or ?secret=) or any form (JSON or form post, Bearer token or ?token=). " +
     "Deduplicated by phone, email, the source's lead id and Idempotency-Key; the bridge call is queued.",
-  "x-apex-policy": intake,
-  middleware: [guard(intake)] as const,
   request: {
-    params: z.object({ source: z.enum(LEAD_SOURCES).openapi({ param: { name: "source", in: "path" } }) }),
+    params: z.object({ source: z.enum(LEAD_SOURCE_IDS).openapi({ param: { name: "source", in: "path" } }) }),
     query: z.object({
       project: z.uuid().openapi({ description: "The project the lead is for" }),
       secret: z.string().optional(),
@@ -54,25 +53,17 @@ function parseBody(type: string, text: string): unknown {
 
 export function leadIntakeRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(intakeRoute, async (c) => {
-    const { project, secret, token } = c.req.valid("query");
-    const bearer = c.req.header("authorization")?.replace(/^Bearer\s+/i, "");
+    const source = leadSource(c.req.valid("param").source);
+    if (!source) throw problems.notFound("No such lead source.");
     const rawBody = await c.req.text();
+    const body = parseBody(c.req.header("content-type") ?? "", rawBody);
+    const proof = source.proofFrom({ body, header: (name) => c.req.header(name), query: (name) => c.req.query(name) });
     const result = await takeLead(
-      c.req.valid("param").source,
-      project,
-      parseBody(c.req.header("content-type") ?? "", rawBody),
-      {
-        secret: c.req.header("x-apex-secret") ?? secret,
-        token: bearer ?? token,
-        idempotencyKey: c.req.header("idempotency-key"),
-      },
-      {
-        env: c.env,
-        db: c.var.db(),
-        requestId: c.get("requestId"),
-        ip: c.req.header("cf-connecting-ip") ?? null,
-        rawBody,
-      },
+      source,
+      c.req.valid("query").project,
+      body,
+      { proof, idempotencyKey: c.req.header("idempotency-key") },
+      { ...anonymousContextFrom(c), rawBody },
     );
     return c.json(result, 200);
   });

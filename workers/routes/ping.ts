@@ -1,15 +1,15 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import type { RoutePolicy } from "./policy";
+import type { RoutePolicy } from "../middleware/policy";
+import { defineRoute } from "./shared";
 
-export const pingPolicy: RoutePolicy = { risk: "READ", role: "public" };
+export const pingPolicy = { risk: "READ", role: "public" } satisfies RoutePolicy;
 
-const getPing = createRoute({
+const getPing = defineRoute(pingPolicy, {
   method: "get",
   path: "/",
   tags: ["operations"],
   summary: "Liveness: the Worker answers, touching no dependency",
-  "x-apex-policy": pingPolicy,
   responses: {
     200: {
       description: "The Worker is alive",

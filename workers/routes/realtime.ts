@@ -1,29 +1,27 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { SOCKET_OWNER_HEADER } from "../../durable-objects/capabilities/sockets";
 import type { AppEnv, AuthContext } from "../context";
 import { guard } from "../middleware/guard";
+import type { RoutePolicy } from "../middleware/policy";
 import { Problem } from "../problems";
 import { pollEvents } from "../services/realtime";
 import { readSessionCookie } from "../ui-session";
-import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors } from "./shared";
+import { defineRoute } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "viewer" };
+const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
 
 const eventSchema = z
   .object({ seq: z.number(), channel: z.string(), type: z.string(), data: z.unknown(), at: z.string() })
   .openapi("RealtimeEvent");
 
-const pollRoute = createRoute({
+const pollRoute = defineRoute(read, {
   method: "get",
   path: "/poll",
   tags: ["realtime"],
   summary: "Long-poll the tenant's event log: events after `cursor` on `channels`, waiting up to `wait` seconds",
   description:
     "Channels: `ticket:{id}`, `entity:{type}`, `entity:{id}`, `entity:*` (viewer); `call:…`, `project:…` (member); `webhook:…` (admin). Keep the returned cursor for the next call; `gap: true` means events were missed and the client should reload.",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: {
     query: z.object({
       channels: z.string().min(1).max(2000),
@@ -40,7 +38,6 @@ const pollRoute = createRoute({
         },
       },
     },
-    ...guardedErrors,
   },
 });
 
@@ -102,7 +99,7 @@ export function realtimeRoutes() {
     const query = c.req.valid("query");
     const page = await pollEvents(
       { channels: query.channels, cursor: query.cursor, waitSeconds: query.wait },
-      { env: c.env, actor: actorOf(c) },
+      c.var.services,
     );
     return c.json(page, 200);
   });

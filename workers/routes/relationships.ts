@@ -1,13 +1,11 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
-import { idempotency } from "../middleware/idempotency";
+import type { RoutePolicy } from "../middleware/policy";
 import { relate, relationshipsOfEntity, unrelate } from "../services/relationships";
-import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
+import { defineRoute, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "viewer" };
-const write: RoutePolicy = { risk: "WRITE-LOW", role: "member" };
+const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
+const write = { risk: "WRITE-LOW", role: "member" } satisfies RoutePolicy;
 
 const relationshipSchema = z
   .object({
@@ -20,13 +18,11 @@ const relationshipSchema = z
   })
   .openapi("Relationship");
 
-const createRelationshipRoute = createRoute({
+const createRelationshipRoute = defineRoute(write, {
   method: "post",
   path: "/{id}/relationships",
   tags: ["relationships"],
   summary: "Link this entity to another (a typed, directed edge)",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     params: idParam,
     headers: idempotencyKeyHeader,
@@ -46,59 +42,55 @@ const createRelationshipRoute = createRoute({
   responses: {
     201: { description: "Linked", content: { "application/json": { schema: relationshipSchema } } },
     409: { description: "This edge exists already" },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const listRelationshipsRoute = createRoute({
+const listRelationshipsRoute = defineRoute(read, {
   method: "get",
   path: "/{id}/relationships",
   tags: ["relationships"],
   summary: "This entity's edges, outgoing, incoming or both",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { params: idParam, query: z.object({ direction: z.enum(["out", "in", "both"]).default("both") }) },
   responses: {
     200: {
       description: "Edges",
       content: { "application/json": { schema: z.object({ items: z.array(relationshipSchema) }) } },
     },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const deleteRelationshipRoute = createRoute({
-  method: "delete",
-  path: "/{id}/relationships/{relationshipId}",
-  tags: ["relationships"],
-  summary: "Remove an edge",
-  "x-apex-policy": write,
-  middleware: [guard(write)] as const,
-  request: {
-    params: idParam.extend({
-      relationshipId: z.uuid().openapi({ param: { name: "relationshipId", in: "path" } }),
-    }),
+const deleteRelationshipRoute = defineRoute(
+  write,
+  {
+    method: "delete",
+    path: "/{id}/relationships/{relationshipId}",
+    tags: ["relationships"],
+    summary: "Remove an edge",
+    request: {
+      params: idParam.extend({
+        relationshipId: z.uuid().openapi({ param: { name: "relationshipId", in: "path" } }),
+      }),
+    },
+    responses: { 204: { description: "Removed" }, ...notFoundError },
   },
-  responses: { 204: { description: "Removed" }, ...guardedErrors, ...notFoundError },
-});
+  { idempotency: false },
+);
 
 export function relationshipRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createRelationshipRoute, async (c) =>
-      c.json(await relate(c.req.valid("param").id, c.req.valid("json"), { db: c.var.db(), actor: actorOf(c) }), 201),
+      c.json(await relate(c.req.valid("param").id, c.req.valid("json"), c.var.services), 201),
     )
     .openapi(listRelationshipsRoute, async (c) => {
-      const items = await relationshipsOfEntity(c.req.valid("param").id, c.req.valid("query").direction, {
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      const { id } = c.req.valid("param");
+      const items = await relationshipsOfEntity(id, c.req.valid("query").direction, c.var.services);
       return c.json({ items }, 200);
     })
     .openapi(deleteRelationshipRoute, async (c) => {
       const { id, relationshipId } = c.req.valid("param");
-      await unrelate(id, relationshipId, { db: c.var.db(), actor: actorOf(c) });
+      await unrelate(id, relationshipId, c.var.services);
       return c.body(null, 204);
     });
 }

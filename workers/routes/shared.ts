@@ -1,6 +1,10 @@
-import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv, RequestActor } from "../context";
+import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context";
+import { guard } from "../middleware/guard";
+import { idempotency } from "../middleware/idempotency";
+import type { RoutePolicy } from "../middleware/policy";
+import { type ServicesEnv, services } from "../middleware/services";
 import { Problem } from "../problems";
 
 export const problemSchema = z
@@ -50,19 +54,8 @@ export const ifMatchHeader = idempotencyKeyHeader.extend({
   "if-match": z.string().optional().openapi({ description: 'Required: the ETag you read, e.g. "3"' }),
 });
 
-export function actorOf(c: Context<AppEnv>): RequestActor {
-  const auth = c.get("auth");
-  if (!auth) throw new Error("actorOf called on a route without a guard");
-  return {
-    auth,
-    requestId: c.get("requestId"),
-    clientRequestId: c.get("clientRequestId"),
-    ip: c.req.header("cf-connecting-ip") ?? null,
-  };
-}
-
 /** `If-Match: "7"` → 7. Writes without it are refused: a blind overwrite is how edits get lost. */
-export function requiredVersion(c: Context<AppEnv>): number {
+export function requiredVersion<E extends AppEnv>(c: Context<E>): number {
   const header = c.req.header("if-match");
   if (!header) {
     throw new Problem({
@@ -87,3 +80,65 @@ export function requiredVersion(c: Context<AppEnv>): number {
 }
 
 export const etag = (version: number) => `"${version}"`;
+
+/** A route's OpenAPI description, less what `defineRoute` writes from its policy. */
+type RouteSpec = Omit<RouteConfig, "middleware" | "x-apex-policy">;
+
+interface RouteOptions {
+  /**
+   * A guarded write that takes no Idempotency-Key says so here, on purpose;
+   * one that declares the header (idempotencyKeyHeader, ifMatchHeader) gets
+   * the ledger without asking.
+   */
+  idempotency?: false;
+  /** This route's own middleware, run after the standard ones. */
+  middleware?: MiddlewareHandler<AppEnv>[];
+}
+
+/** A policy that may be public gives its handler no caller and no services. */
+type IsGuarded<Policy extends RoutePolicy> = "public" extends Policy["role"] ? false : true;
+
+type DefinedRoute<Policy extends RoutePolicy, Spec extends RouteSpec> = Spec & {
+  "x-apex-policy": RoutePolicy;
+  // Typed as one middleware: @hono/zod-openapi reads the handler's variables (`c.var.services`) from it.
+  middleware: IsGuarded<Policy> extends true ? [MiddlewareHandler<ServicesEnv>] : MiddlewareHandler<AppEnv>[];
+  responses: IsGuarded<Policy> extends true ? Spec["responses"] & typeof guardedErrors : Spec["responses"];
+};
+
+function acceptsIdempotencyKey(spec: RouteSpec): boolean {
+  const headers = spec.request?.headers;
+  return headers instanceof z.ZodObject && "idempotency-key" in headers.shape;
+}
+
+/**
+ * Every route is declared through here, so none can forget its policy: it is
+ * published as `x-apex-policy` and enforced by `guard(policy)` from the one
+ * object. A guarded route also gets its services built (`c.var.services`),
+ * the error answers every guard can give, and, for writes that declare
+ * Idempotency-Key, the idempotency ledger (decision 013). A guarded write
+ * that declares no key must say `{ idempotency: false }`; this throws when
+ * the app is built otherwise, so the choice is always written down.
+ */
+export function defineRoute<
+  const Policy extends RoutePolicy,
+  Path extends string,
+  Spec extends RouteSpec & { path: Path },
+>(policy: Policy, spec: Spec, options: RouteOptions = {}): DefinedRoute<Policy, Spec> & { getRoutingPath(): string } {
+  const guarded = policy.role !== "public";
+  const takesKey = acceptsIdempotencyKey(spec);
+  const where = `${spec.method.toUpperCase()} ${spec.path}`;
+  if (takesKey && (policy.risk === "READ" || !guarded || options.idempotency === false)) {
+    throw new Error(`${where} declares Idempotency-Key but would not honour it`);
+  }
+  if (guarded && policy.risk !== "READ" && !takesKey && options.idempotency !== false) {
+    throw new Error(`${where} is a write: declare Idempotency-Key or pass { idempotency: false }`);
+  }
+  const standard = guarded ? [guard(policy), services, ...(takesKey ? [idempotency] : [])] : [guard(policy)];
+  const route = createRoute({
+    ...spec,
+    "x-apex-policy": policy,
+    middleware: [...standard, ...(options.middleware ?? [])],
+    responses: guarded ? { ...guardedErrors, ...spec.responses } : spec.responses,
+  });
+  return route as unknown as DefinedRoute<Policy, Spec> & { getRoutingPath(): string };
+}

@@ -1,15 +1,14 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { startTask } from "../agents/start-task";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
-import { idempotency } from "../middleware/idempotency";
+import type { RoutePolicy } from "../middleware/policy";
+import { anonymousContextFrom } from "../service-context";
 import { cancelTicket, exportFile, exportFileByLink, getTicket, listTickets, retryTicket } from "../services/tasks";
-import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
+import { defineRoute, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 
-const run: RoutePolicy = { risk: "WRITE-LOW", role: "viewer" };
-const read: RoutePolicy = { risk: "READ", role: "viewer" };
-const cancel: RoutePolicy = { risk: "WRITE-LOW", role: "member" };
+const run = { risk: "WRITE-LOW", role: "viewer" } satisfies RoutePolicy;
+const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
+const cancel = { risk: "WRITE-LOW", role: "member" } satisfies RoutePolicy;
 
 const ticketSchema = z
   .object({
@@ -27,14 +26,12 @@ const ticketSchema = z
   })
   .openapi("Ticket");
 
-const startTaskRoute = createRoute({
+const startTaskRoute = defineRoute(run, {
   method: "post",
   path: "/tasks/{task}",
   tags: ["tasks"],
   summary: "Run a task: instant ones answer 200 with the result, heavy ones 202 with a ticket",
   description: "Each task also requires its own least role (health_check: viewer, entity_export: admin).",
-  "x-apex-policy": run,
-  middleware: [guard(run), idempotency] as const,
   request: {
     params: z.object({
       task: z
@@ -54,33 +51,27 @@ const startTaskRoute = createRoute({
       content: { "application/json": { schema: z.object({ result: z.unknown() }) } },
     },
     202: { description: "Accepted; follow the ticket", content: { "application/json": { schema: ticketSchema } } },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const getTicketRoute = createRoute({
+const getTicketRoute = defineRoute(read, {
   method: "get",
   path: "/tickets/{id}",
   tags: ["tasks"],
   summary: "A ticket's status, progress, result or error",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { params: idParam },
   responses: {
     200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const listTicketsRoute = createRoute({
+const listTicketsRoute = defineRoute(read, {
   method: "get",
   path: "/tickets",
   tags: ["tasks"],
   summary: "Recent tickets, newest first",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: {
     query: z.object({ status: z.enum(["queued", "processing", "completed", "failed", "cancelled"]).optional() }),
   },
@@ -89,64 +80,63 @@ const listTicketsRoute = createRoute({
       description: "Tickets",
       content: { "application/json": { schema: z.object({ items: z.array(ticketSchema) }) } },
     },
-    ...guardedErrors,
   },
 });
 
-const cancelTicketRoute = createRoute({
-  method: "post",
-  path: "/tickets/{id}/cancel",
-  tags: ["tasks"],
-  summary: "Cancel a queued or running ticket (a running agent finishes its current step)",
-  "x-apex-policy": cancel,
-  middleware: [guard(cancel)] as const,
-  request: { params: idParam },
-  responses: {
-    200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
-    ...guardedErrors,
-    ...notFoundError,
+const cancelTicketRoute = defineRoute(
+  cancel,
+  {
+    method: "post",
+    path: "/tickets/{id}/cancel",
+    tags: ["tasks"],
+    summary: "Cancel a queued or running ticket (a running agent finishes its current step)",
+    request: { params: idParam },
+    responses: {
+      200: { description: "The ticket", content: { "application/json": { schema: ticketSchema } } },
+      ...notFoundError,
+    },
   },
-});
+  { idempotency: false },
+);
 
-const retryTicketRoute = createRoute({
-  method: "post",
-  path: "/tickets/{id}/retry",
-  tags: ["tasks"],
-  summary: "Run a failed ticket again",
-  "x-apex-policy": cancel,
-  middleware: [guard(cancel)] as const,
-  request: { params: idParam },
-  responses: {
-    200: { description: "Queued again", content: { "application/json": { schema: ticketSchema } } },
-    409: { description: "The ticket is not failed" },
-    ...guardedErrors,
-    ...notFoundError,
+const retryTicketRoute = defineRoute(
+  cancel,
+  {
+    method: "post",
+    path: "/tickets/{id}/retry",
+    tags: ["tasks"],
+    summary: "Run a failed ticket again",
+    request: { params: idParam },
+    responses: {
+      200: { description: "Queued again", content: { "application/json": { schema: ticketSchema } } },
+      409: { description: "The ticket is not failed" },
+      ...notFoundError,
+    },
   },
-});
+  { idempotency: false },
+);
 
-const downloadRoute = createRoute({
-  method: "get",
-  path: "/tickets/{id}/download",
-  tags: ["tasks"],
-  summary: "The NDJSON file of a finished entity_export ticket",
-  "x-apex-policy": { risk: "READ", role: "admin" } satisfies RoutePolicy,
-  middleware: [guard({ risk: "READ", role: "admin" })] as const,
-  request: { params: idParam },
-  responses: {
-    200: { description: "NDJSON", content: { "application/x-ndjson": { schema: z.string() } } },
-    ...guardedErrors,
-    ...notFoundError,
+const downloadRoute = defineRoute(
+  { risk: "READ", role: "admin" },
+  {
+    method: "get",
+    path: "/tickets/{id}/download",
+    tags: ["tasks"],
+    summary: "The NDJSON file of a finished entity_export ticket",
+    request: { params: idParam },
+    responses: {
+      200: { description: "NDJSON", content: { "application/x-ndjson": { schema: z.string() } } },
+      ...notFoundError,
+    },
   },
-});
+);
 
-const downloadByLinkPolicy: RoutePolicy = { risk: "READ", role: "public", limitByIp: true };
-const downloadByLinkRoute = createRoute({
+const downloadByLinkPolicy = { risk: "READ", role: "public", limitByIp: true } satisfies RoutePolicy;
+const downloadByLinkRoute = defineRoute(downloadByLinkPolicy, {
   method: "get",
   path: "/downloads/exports/{id}",
   tags: ["tasks"],
   summary: "An export's NDJSON through the signed link in its ticket's result (no Authorization needed)",
-  "x-apex-policy": downloadByLinkPolicy,
-  middleware: [guard(downloadByLinkPolicy)] as const,
   request: {
     params: idParam,
     query: z.object({ token: z.string().min(1).openapi({ description: "From the ticket's result.downloadUrl" }) }),
@@ -163,40 +153,27 @@ const downloadByLinkRoute = createRoute({
 export function taskRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(startTaskRoute, async (c) => {
-      const context = {
-        env: c.env,
-        actor: actorOf(c),
-        db: c.var.db(),
-        waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
-      };
+      const context = { ...c.var.services, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
       const outcome = await startTask(c.req.valid("param").task, body.params, context);
       if (outcome.kind === "instant") return c.json({ result: outcome.result }, 200);
       c.header("Location", `/api/v1/tickets/${outcome.ticket.id}`);
       return c.json(outcome.ticket, 202);
     })
-    .openapi(getTicketRoute, async (c) =>
-      c.json(await getTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c), db: c.var.db() }), 200),
-    )
+    .openapi(getTicketRoute, async (c) => c.json(await getTicket(c.req.valid("param").id, c.var.services), 200))
     .openapi(listTicketsRoute, async (c) =>
-      c.json({ items: await listTickets(c.req.valid("query").status, { env: c.env, actor: actorOf(c) }) }, 200),
+      c.json({ items: await listTickets(c.req.valid("query").status, c.var.services) }, 200),
     )
-    .openapi(cancelTicketRoute, async (c) =>
-      c.json(await cancelTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
-    )
-    .openapi(retryTicketRoute, async (c) =>
-      c.json(await retryTicket(c.req.valid("param").id, { env: c.env, actor: actorOf(c) }), 200),
-    )
+    .openapi(cancelTicketRoute, async (c) => c.json(await cancelTicket(c.req.valid("param").id, c.var.services), 200))
+    .openapi(retryTicketRoute, async (c) => c.json(await retryTicket(c.req.valid("param").id, c.var.services), 200))
     .openapi(downloadRoute, async (c) => {
-      const file = await exportFile(c.req.valid("param").id, { env: c.env, actor: actorOf(c) });
+      const file = await exportFile(c.req.valid("param").id, c.var.services);
       // A stream, not JSON: the typed-response helper cannot describe it, hence the cast.
       return c.body(file.body, 200, { "Content-Type": "application/x-ndjson" }) as never;
     })
     .openapi(downloadByLinkRoute, async (c) => {
-      const file = await exportFileByLink(c.req.valid("param").id, c.req.valid("query").token, {
-        env: c.env,
-        db: c.var.db(),
-      });
+      const { id } = c.req.valid("param");
+      const file = await exportFileByLink(id, c.req.valid("query").token, anonymousContextFrom(c));
       return c.body(file.body, 200, {
         "Content-Type": "application/x-ndjson",
         "Content-Disposition": `attachment; filename="export-${c.req.valid("param").id}.ndjson"`,

@@ -30,37 +30,35 @@ function callId(c: { req: { query(name: string): string | undefined } }): string
 
 export function twilioWebhookRoutes() {
   const app = new Hono<TwilioEnv>();
+  // It also builds the services (c.var.services), acting as Twilio for the tenant the signed URL names.
   app.use("*", twilioSignature);
-  const context = (c: { env: Env; var: TwilioEnv["Variables"] }) => ({
-    env: c.env,
-    db: c.var.db(),
-    actor: c.var.actor,
-  });
 
-  app.post("/whisper", async (c) => xml(await whisperTwiml(callId(c), context(c))));
+  app.post("/whisper", async (c) => xml(await whisperTwiml(callId(c), c.var.services)));
 
   // Each handler adapts HTTP only: the callback decides and starts its own follow-up.
-  app.post("/connect", async (c) => xml((await connectTwiml(callId(c), c.var.form.Digits ?? "", context(c))).twiml));
+  app.post("/connect", async (c) =>
+    xml((await connectTwiml(callId(c), c.var.form.Digits ?? "", c.var.services)).twiml),
+  );
 
   app.post("/status", async (c) => {
-    await callStatus(callId(c), c.var.form, context(c));
+    await callStatus(callId(c), c.var.form, c.var.services);
     return c.body(null, 204);
   });
 
-  app.post("/dial-status", async (c) => xml((await dialStatus(callId(c), c.var.form, context(c))).twiml));
+  app.post("/dial-status", async (c) => xml((await dialStatus(callId(c), c.var.form, c.var.services)).twiml));
 
   app.post("/recording-status", async (c) => {
-    await recordingReady(callId(c), c.var.form, context(c));
+    await recordingReady(callId(c), c.var.form, c.var.services);
     return c.body(null, 204);
   });
 
-  app.post("/inbound", async (c) => xml(await inboundCall(c.req.query("project") ?? "", c.var.form, context(c))));
+  app.post("/inbound", async (c) => xml(await inboundCall(c.req.query("project") ?? "", c.var.form, c.var.services)));
 
-  app.post("/inbound-status", async (c) => xml((await inboundDialStatus(callId(c), c.var.form, context(c))).twiml));
+  app.post("/inbound-status", async (c) => xml((await inboundDialStatus(callId(c), c.var.form, c.var.services)).twiml));
 
   app.post("/sms", async (c) => {
     const project = c.req.query("project") ?? "";
-    const { reply } = await inboundSms(project, c.var.form, context(c));
+    const { reply } = await inboundSms(project, c.var.form, c.var.services);
     const twiml = new MessagingResponse();
     if (reply) twiml.message(reply);
     return xml(twiml.toString());

@@ -1,14 +1,12 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
-import { idempotency } from "../middleware/idempotency";
+import type { RoutePolicy } from "../middleware/policy";
 import { setSpendCap, usageReport } from "../services/usage";
 import { monthOf } from "../usage/prices";
-import type { RoutePolicy } from "./policy";
-import { actorOf, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
+import { defineRoute, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "member" };
-const setCap: RoutePolicy = { risk: "WRITE-HIGH", role: "owner" };
+const read = { risk: "READ", role: "member" } satisfies RoutePolicy;
+const setCap = { risk: "WRITE-HIGH", role: "owner" } satisfies RoutePolicy;
 
 const spendSummary = z
   .object({
@@ -34,13 +32,11 @@ const usageReportSchema = spendSummary
   })
   .openapi("UsageReport");
 
-const usageRoute = createRoute({
+const usageRoute = defineRoute(read, {
   method: "get",
   path: "/{id}/usage",
   tags: ["usage"],
   summary: "A project's spend for a month, per resource, summed from the usage ledger",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: {
     params: idParam,
     query: z.object({
@@ -53,18 +49,15 @@ const usageRoute = createRoute({
   },
   responses: {
     200: { description: "Usage", content: { "application/json": { schema: usageReportSchema } } },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
-const spendCapRoute = createRoute({
+const spendCapRoute = defineRoute(setCap, {
   method: "put",
   path: "/{id}/spend-cap",
   tags: ["usage"],
   summary: "Set the monthly spend cap (null removes it); a cap above this month's spend resumes a paused project",
-  "x-apex-policy": setCap,
-  middleware: [guard(setCap), idempotency] as const,
   request: {
     params: idParam,
     headers: idempotencyKeyHeader,
@@ -79,30 +72,17 @@ const spendCapRoute = createRoute({
   },
   responses: {
     200: { description: "The cap and the month's spend", content: { "application/json": { schema: spendSummary } } },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
 
 export function usageRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(usageRoute, async (c) =>
-      c.json(
-        await usageReport(c.req.valid("param").id, c.req.valid("query").month ?? monthOf(Date.now()), {
-          db: c.var.db(),
-          actor: actorOf(c),
-        }),
-        200,
-      ),
-    )
+    .openapi(usageRoute, async (c) => {
+      const month = c.req.valid("query").month ?? monthOf(Date.now());
+      return c.json(await usageReport(c.req.valid("param").id, month, c.var.services), 200);
+    })
     .openapi(spendCapRoute, async (c) =>
-      c.json(
-        await setSpendCap(c.req.valid("param").id, c.req.valid("json").monthlyCapUsd, {
-          env: c.env,
-          db: c.var.db(),
-          actor: actorOf(c),
-        }),
-        200,
-      ),
+      c.json(await setSpendCap(c.req.valid("param").id, c.req.valid("json").monthlyCapUsd, c.var.services), 200),
     );
 }

@@ -1,7 +1,7 @@
-import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guard } from "../middleware/guard";
-import { idempotency } from "../middleware/idempotency";
+import type { RoutePolicy } from "../middleware/policy";
+import { webhookDeliveryLog } from "../services/webhook-delivery";
 import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
@@ -9,14 +9,11 @@ import {
   listWebhookEndpoints,
   SUBSCRIBABLE_EVENTS,
   updateWebhookEndpoint,
-  webhookDeliveryLog,
-} from "../services/webhooks";
-import type { RoutePolicy } from "./policy";
+} from "../services/webhook-endpoints";
 import {
-  actorOf,
   conflictErrors,
+  defineRoute,
   etag,
-  guardedErrors,
   idempotencyKeyHeader,
   idParam,
   ifMatchHeader,
@@ -24,8 +21,8 @@ import {
   requiredVersion,
 } from "./shared";
 
-const read: RoutePolicy = { risk: "READ", role: "admin" };
-const write: RoutePolicy = { risk: "WRITE-HIGH", role: "admin" };
+const read = { risk: "READ", role: "admin" } satisfies RoutePolicy;
+const write = { risk: "WRITE-HIGH", role: "admin" } satisfies RoutePolicy;
 
 const events = z
   .array(z.enum(SUBSCRIBABLE_EVENTS))
@@ -78,13 +75,11 @@ const endpointResponse = (description: string) => ({
   content: { "application/json": { schema: endpointSchema } },
 });
 
-const createRouteDef = createRoute({
+const createRouteDef = defineRoute(write, {
   method: "post",
   path: "/",
   tags: ["webhooks"],
   summary: "Register an endpoint; the answer carries its signing secret, once",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     headers: idempotencyKeyHeader,
     body: {
@@ -98,44 +93,36 @@ const createRouteDef = createRoute({
   },
   responses: {
     201: { description: "Registered", content: { "application/json": { schema: createdSchema } } },
-    ...guardedErrors,
   },
 });
 
-const listRoute = createRoute({
+const listRoute = defineRoute(read, {
   method: "get",
   path: "/",
   tags: ["webhooks"],
   summary: "The tenant's endpoints",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   responses: {
     200: {
       description: "Endpoints",
       content: { "application/json": { schema: z.object({ items: z.array(endpointSchema) }) } },
     },
-    ...guardedErrors,
   },
 });
 
-const getRoute = createRoute({
+const getRoute = defineRoute(read, {
   method: "get",
   path: "/{id}",
   tags: ["webhooks"],
   summary: "One endpoint, with its ETag",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: { params: idParam },
-  responses: { 200: endpointResponse("The endpoint"), ...guardedErrors, ...notFoundError },
+  responses: { 200: endpointResponse("The endpoint"), ...notFoundError },
 });
 
-const patchRoute = createRoute({
+const patchRoute = defineRoute(write, {
   method: "patch",
   path: "/{id}",
   tags: ["webhooks"],
   summary: "Change url, description, events, or enable/disable (re-enabling clears the failure count); needs If-Match",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: {
     params: idParam,
     headers: ifMatchHeader,
@@ -155,27 +142,23 @@ const patchRoute = createRoute({
       },
     },
   },
-  responses: { 200: endpointResponse("Updated"), ...guardedErrors, ...notFoundError, ...conflictErrors },
+  responses: { 200: endpointResponse("Updated"), ...notFoundError, ...conflictErrors },
 });
 
-const deleteRoute = createRoute({
+const deleteRoute = defineRoute(write, {
   method: "delete",
   path: "/{id}",
   tags: ["webhooks"],
   summary: "Remove an endpoint (nothing more is delivered to it); needs If-Match",
-  "x-apex-policy": write,
-  middleware: [guard(write), idempotency] as const,
   request: { params: idParam, headers: ifMatchHeader },
-  responses: { 204: { description: "Removed" }, ...guardedErrors, ...notFoundError, ...conflictErrors },
+  responses: { 204: { description: "Removed" }, ...notFoundError, ...conflictErrors },
 });
 
-const deliveriesRoute = createRoute({
+const deliveriesRoute = defineRoute(read, {
   method: "get",
   path: "/{id}/deliveries",
   tags: ["webhooks"],
   summary: "The delivery log: newest first, every attempt with its status code or error",
-  "x-apex-policy": read,
-  middleware: [guard(read)] as const,
   request: {
     params: idParam,
     query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
@@ -185,7 +168,6 @@ const deliveriesRoute = createRoute({
       description: "Deliveries",
       content: { "application/json": { schema: z.object({ items: z.array(deliverySchema) }) } },
     },
-    ...guardedErrors,
     ...notFoundError,
   },
 });
@@ -193,49 +175,29 @@ const deliveriesRoute = createRoute({
 export function webhookEndpointRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createRouteDef, async (c) => {
-      const created = await createWebhookEndpoint(c.req.valid("json"), {
-        env: c.env,
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      const created = await createWebhookEndpoint(c.req.valid("json"), c.var.services);
       c.header("Location", `/api/v1/webhook-endpoints/${created.id}`);
       c.header("ETag", etag(created.version));
       return c.json(created, 201);
     })
-    .openapi(listRoute, async (c) =>
-      c.json({ items: await listWebhookEndpoints({ db: c.var.db(), actor: actorOf(c) }) }, 200),
-    )
+    .openapi(listRoute, async (c) => c.json({ items: await listWebhookEndpoints(c.var.services) }, 200))
     .openapi(getRoute, async (c) => {
-      const endpoint = await getWebhookEndpoint(c.req.valid("param").id, { db: c.var.db(), actor: actorOf(c) });
+      const endpoint = await getWebhookEndpoint(c.req.valid("param").id, c.var.services);
       c.header("ETag", etag(endpoint.version));
       return c.json(endpoint, 200);
     })
     .openapi(patchRoute, async (c) => {
-      const endpoint = await updateWebhookEndpoint(c.req.valid("param").id, requiredVersion(c), c.req.valid("json"), {
-        env: c.env,
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      const { id } = c.req.valid("param");
+      const endpoint = await updateWebhookEndpoint(id, requiredVersion(c), c.req.valid("json"), c.var.services);
       c.header("ETag", etag(endpoint.version));
       return c.json(endpoint, 200);
     })
     .openapi(deleteRoute, async (c) => {
-      await deleteWebhookEndpoint(c.req.valid("param").id, requiredVersion(c), {
-        env: c.env,
-        db: c.var.db(),
-        actor: actorOf(c),
-      });
+      await deleteWebhookEndpoint(c.req.valid("param").id, requiredVersion(c), c.var.services);
       return c.body(null, 204);
     })
-    .openapi(deliveriesRoute, async (c) =>
-      c.json(
-        {
-          items: await webhookDeliveryLog(c.req.valid("param").id, c.req.valid("query").limit, {
-            db: c.var.db(),
-            actor: actorOf(c),
-          }),
-        },
-        200,
-      ),
-    );
+    .openapi(deliveriesRoute, async (c) => {
+      const items = await webhookDeliveryLog(c.req.valid("param").id, c.req.valid("query").limit, c.var.services);
+      return c.json({ items }, 200);
+    });
 }

@@ -1,18 +1,12 @@
 import type { z } from "zod";
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
 import { newApiKeyInput, parseId, parseInput } from "../auth/inputs";
 import { ROLE_RANK } from "../auth/roles";
-import type { RequestActor } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../repositories/identity";
-
-interface Context {
-  db: Database;
-  actor: RequestActor;
-}
+import type { ServiceContext } from "../service-context";
 
 /**
  * Creates a key `ak_<tenant>_<secret>`. The whole key is returned once and only
@@ -20,7 +14,10 @@ interface Context {
  * the key acts for the person behind the caller (the creator of a calling
  * key), so it ends with that person's membership.
  */
-export async function createApiKey(raw: z.input<typeof newApiKeyInput>, { db, actor }: Context) {
+export async function createApiKey(
+  raw: z.input<typeof newApiKeyInput>,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+) {
   const input = parseInput(newApiKeyInput, raw);
   if (ROLE_RANK[input.role] > ROLE_RANK[actor.auth.role]) {
     throw new Problem({
@@ -57,7 +54,7 @@ export async function createApiKey(raw: z.input<typeof newApiKeyInput>, { db, ac
   });
 }
 
-export async function apiKeyList({ db, actor }: Context) {
+export async function apiKeyList({ db, actor }: Pick<ServiceContext, "db" | "actor">) {
   const rows = await withTenant(db, actor.auth.tenantId, (tx) => listApiKeys(tx));
   return rows.map((r) => ({
     id: r.id,
@@ -71,7 +68,7 @@ export async function apiKeyList({ db, actor }: Context) {
 }
 
 /** Revokes a key; like member changes, a caller cannot revoke a key stronger than itself. */
-export async function revokeKey(idInput: unknown, { db, actor }: Context): Promise<void> {
+export async function revokeKey(idInput: unknown, { db, actor }: Pick<ServiceContext, "db" | "actor">): Promise<void> {
   const id = parseId(idInput, "id");
   await withTenant(db, actor.auth.tenantId, async (tx) => {
     const target = await findApiKey(tx, id);

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findEntity } from "../repositories/entities";
@@ -12,6 +10,7 @@ import {
   restoreSnapshotRows,
   snapshotsOf,
 } from "../repositories/retention";
+import type { ServiceContext } from "../service-context";
 import { objectKeys } from "../storage/object-keys";
 import { type Entity, toEntity } from "./entities";
 
@@ -38,13 +37,10 @@ const archivedSnapshotLine = z.object({
   createdAt: z.string(),
 });
 
-interface Context {
-  db: Database;
-  archive: R2Bucket;
-  actor: RequestActor;
-}
-
-export async function archiveEntity(entityId: string, { db, archive, actor }: Context): Promise<boolean> {
+export async function archiveEntity(
+  entityId: string,
+  { db, archive, actor }: Pick<ServiceContext, "db" | "actor"> & { archive: R2Bucket },
+): Promise<boolean> {
   const tenantId = actor.auth.tenantId;
   const loaded = await withTenant(db, tenantId, async (tx) => {
     const entity = await findEntity(tx, entityId);
@@ -73,7 +69,10 @@ export async function archiveEntity(entityId: string, { db, archive, actor }: Co
   });
 }
 
-export async function unarchiveEntity(entityId: string, { db, archive, actor }: Context): Promise<Entity> {
+export async function unarchiveEntity(
+  entityId: string,
+  { db, archive, actor }: Pick<ServiceContext, "db" | "actor"> & { archive: R2Bucket },
+): Promise<Entity> {
   const tenantId = actor.auth.tenantId;
   const current = await withTenant(db, tenantId, (tx) => findEntity(tx, entityId));
   if (!current) throw problems.notFound(`No entity ${entityId}.`);

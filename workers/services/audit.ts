@@ -1,15 +1,15 @@
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { problems } from "../problems";
 import { type AuditFilter, queryAudit } from "../repositories/audit-query";
+import type { ServiceContext } from "../service-context";
 
 export async function auditPage(
   query: Omit<AuditFilter, "beforeId"> & { cursor?: string | undefined },
-  { db, actor }: { db: Database; actor: RequestActor },
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ) {
   const beforeId = query.cursor ? Number(query.cursor) : undefined;
-  if (beforeId !== undefined && (!Number.isInteger(beforeId) || beforeId <= 0)) {
+  // A bigserial id, and only one that fits: a larger number would reach Postgres as an out-of-range bigint.
+  if (beforeId !== undefined && (!Number.isSafeInteger(beforeId) || beforeId <= 0)) {
     throw problems.validation([{ field: "cursor", message: "not a cursor this API issued" }]);
   }
   const rows = await withTenant(db, actor.auth.tenantId, (tx) =>

@@ -1,15 +1,13 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
-import type { RequestActor } from "../context";
 import { generateStructured, transcribe } from "../llm/gateway";
 import { Problem, problems } from "../problems";
+import type { ServiceContext } from "../service-context";
 import { type BridgeOutcome, startBridge } from "../speed-to-lead/bridge";
 import { projectVoice } from "../speed-to-lead/context";
 import { recordingKey } from "../speed-to-lead/recordings";
 import { getTenantObject } from "../storage/object-keys";
 import { type Entity, getEntity, reviseEntity } from "./entities";
 import { callSystem, type LeadSystem, leadSystem } from "./entity-system";
-import { publisherFor } from "./realtime";
 
 /**
  * Call intelligence and lead scoring (SPEC §6 A/B, seed §3.1): transcript →
@@ -17,13 +15,12 @@ import { publisherFor } from "./realtime";
  * The model only ever fills a validated schema; what happens next (a bridge
  * call) is decided here, by the server.
  */
-interface Context {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
+
+/** An agent's run of one of these steps. */
+type RunContext = Pick<ServiceContext, "env" | "db" | "actor" | "publish"> & {
   /** Stable across retries of one run: the base of its usage-ledger keys. */
   runKey: string;
-}
+};
 
 export const PROMPT_VERSIONS = { analyze_call: "analyze-call/1", lead_scorer: "lead-scorer/1" } as const;
 
@@ -44,21 +41,22 @@ export const leadScoreSchema = z.object({
   reasons: z.array(z.string().min(1).max(300)).min(1).max(6),
 });
 
-const entityContext = ({ env, db, actor }: Context) => ({ db, actor, publish: publisherFor(env, actor.auth.tenantId) });
-
-const leadOf = async (call: Entity, context: Context) => {
+const leadOf = async (call: Entity, context: RunContext) => {
   const { leadId } = callSystem(call);
-  return leadId ? getEntity(leadId, entityContext(context)) : undefined;
+  return leadId ? getEntity(leadId, context) : undefined;
 };
 
-async function markLead(lead: Entity | undefined, state: LeadSystem, context: Context) {
+async function markLead(lead: Entity | undefined, state: LeadSystem, context: RunContext) {
   if (!lead) return;
-  await reviseEntity(lead.id, (current) => ({ system: { ...current.system, ...state } }), entityContext(context));
+  await reviseEntity(lead.id, (current) => ({ system: { ...current.system, ...state } }), context);
 }
 
 /** The stored recording → a transcript on the call; the lead shows each step. */
-export async function transcribeCall(callId: string, context: Context): Promise<{ characters: number; model: string }> {
-  const call = await getEntity(callId, entityContext(context));
+export async function transcribeCall(
+  callId: string,
+  context: RunContext,
+): Promise<{ characters: number; model: string }> {
+  const call = await getEntity(callId, context);
   const key = callSystem(call).recording?.stored ? recordingKey(call, context.actor.auth.tenantId) : undefined;
   if (!key) throw problems.notFound(`Call ${callId} has no stored recording.`);
   const object = await getTenantObject(context.env.ARCHIVE, context.actor.auth.tenantId, key);
@@ -81,15 +79,15 @@ export async function transcribeCall(callId: string, context: Context): Promise<
     (current) => ({
       system: { ...current.system, transcript: { text: result.value, model: result.model, provider: result.provider } },
     }),
-    entityContext(context),
+    context,
   );
   await markLead(lead, { transcription: "done" }, context);
   return { characters: result.value.length, model: result.model };
 }
 
 /** Transcript → summary, key points, intent, next steps, sentiment, urgency — on the call and its lead. */
-export async function analyzeCall(callId: string, context: Context) {
-  const call = await getEntity(callId, entityContext(context));
+export async function analyzeCall(callId: string, context: RunContext) {
+  const call = await getEntity(callId, context);
   const transcript = callSystem(call).transcript?.text;
   if (!transcript) throw problems.notFound(`Call ${callId} has no transcript yet.`);
   const result = await generateStructured(
@@ -110,7 +108,7 @@ export async function analyzeCall(callId: string, context: Context) {
     provider: result.provider,
     promptVersion: PROMPT_VERSIONS.analyze_call,
   };
-  await reviseEntity(callId, (current) => ({ system: { ...current.system, analysis } }), entityContext(context));
+  await reviseEntity(callId, (current) => ({ system: { ...current.system, analysis } }), context);
   await markLead(await leadOf(call, context), { analysis: { ...analysis, callId } }, context);
   return analysis;
 }
@@ -122,9 +120,9 @@ export async function analyzeCall(callId: string, context: Context) {
  */
 export async function scoreLead(
   leadId: string,
-  context: Context,
+  context: RunContext,
 ): Promise<{ score: number; bridge: BridgeOutcome | null }> {
-  const lead = await getEntity(leadId, entityContext(context));
+  const lead = await getEntity(leadId, context);
   if (lead.type !== "lead") throw problems.validation([{ field: "params.leadId", message: "is not a lead" }]);
   const facts = {
     name: lead.name,
@@ -155,11 +153,7 @@ export async function scoreLead(
     promptVersion: PROMPT_VERSIONS.lead_scorer,
     scoredAt: new Date().toISOString(),
   };
-  const scored = await reviseEntity(
-    leadId,
-    (current) => ({ system: { ...current.system, score } }),
-    entityContext(context),
-  );
+  const scored = await reviseEntity(leadId, (current) => ({ system: { ...current.system, score } }), context);
   const { settings } = await projectVoice(lead.projectId, context);
   const contacted = scored.status !== "new" || Boolean(leadSystem(scored).bridge);
   if (score.value < settings.scoreThreshold || contacted) return { score: score.value, bridge: null };

@@ -1,5 +1,4 @@
-import type { Database } from "../../schema/db";
-import type { RequestActor } from "../context";
+import type { ServiceContext } from "../service-context";
 import { MISSED } from "../speed-to-lead/call-state";
 import { monthOf } from "../usage/prices";
 import { type Entity, listEntityPage } from "./entities";
@@ -7,18 +6,7 @@ import { callSystem } from "./entity-system";
 import { listProjects } from "./projects";
 import { usageReport } from "./usage";
 
-/**
- * The numbers on the operator dashboard, computed from the same
- * entities and ledger the API serves: today's leads by source, calls answered
- * and missed, speed-to-lead (intake → owner dialled → customer connected) as
- * median and p90 seconds, and the month's spend against the cap.
- */
-interface Context {
-  db: Database;
-  actor: RequestActor;
-}
-
-async function all(type: string, since: Date, context: Context): Promise<Entity[]> {
+async function all(type: string, since: Date, context: Pick<ServiceContext, "db" | "actor">): Promise<Entity[]> {
   const items: Entity[] = [];
   let cursor: string | undefined;
   do {
@@ -35,7 +23,13 @@ function percentile(values: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }
 
-export async function dashboard(context: Context, now = new Date()) {
+/**
+ * The numbers on the operator dashboard, computed from the same
+ * entities and ledger the API serves: today's leads by source, calls answered
+ * and missed, speed-to-lead (intake → owner dialled → customer connected) as
+ * median and p90 seconds, and the month's spend against the cap.
+ */
+export async function dashboard(context: Pick<ServiceContext, "db" | "actor">, now = new Date()) {
   const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const [leads, calls, projects] = await Promise.all([
     all("lead", since, context),

@@ -1,4 +1,3 @@
-import type { Database } from "../../schema/db";
 import { type Transaction, withTenant } from "../../schema/tenant-transaction";
 import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor, Role } from "../context";
@@ -13,16 +12,13 @@ import {
   dnaSchema,
   mergeLayers,
 } from "../dna/schema";
-import { type FieldError, problems } from "../problems";
+import { problems, zodFieldErrors } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { dnaLayersOf, writeLayerIfVersion } from "../repositories/dna";
 import { findProject } from "../repositories/projects";
-import { INTAKE_SECRETS, type VoiceSettings } from "../voice/settings";
-
-interface Context {
-  db: Database;
-  actor: RequestActor;
-}
+import type { ServiceContext } from "../service-context";
+import { INTAKE_SECRETS, type SpeedToLeadSettings } from "../speed-to-lead/settings";
+import { claimTrackingNumber } from "../speed-to-lead/tracking-number-claims";
 
 export interface ProjectDna {
   dna: Dna;
@@ -30,12 +26,6 @@ export interface ProjectDna {
   /** Per written layer; 0 when the layer has never been written. */
   versions: { generated: number; custom: number };
 }
-
-const fieldErrors = (issues: { path: PropertyKey[]; message: string }[], prefix = ""): FieldError[] =>
-  issues.map((i) => ({
-    field: [prefix, ...i.path.map(String)].filter(Boolean).join(".") || "(body)",
-    message: i.message,
-  }));
 
 /** The merged DNA of a project inside a tenant transaction (what agents and the bridge read). */
 export async function loadDna(tx: Transaction, projectId: string): Promise<ProjectDna | undefined> {
@@ -63,7 +53,10 @@ export async function loadDna(tx: Transaction, projectId: string): Promise<Proje
  * prove themselves with them) are admin-only, so lower roles get hints in
  * the merge and in every layer. API and web pages both read through here.
  */
-export async function getDna(projectId: string, { db, actor }: Context): Promise<ProjectDna> {
+export async function getDna(
+  projectId: string,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+): Promise<ProjectDna> {
   const found = await withTenant(db, actor.auth.tenantId, (tx) => loadDna(tx, projectId));
   if (!found) throw problems.notFound(`No project ${projectId}.`);
   return visibleTo(actor, found);
@@ -131,7 +124,7 @@ export function withoutSecretHints(settings: unknown): unknown {
  * A form or client that only ever saw a secret's hint sends the hint back;
  * that means "unchanged", never "replace the secret with '…1234'".
  */
-function keepHintedSecrets(layer: DnaLayer, current: VoiceSettings["intake"]): DnaLayer {
+function keepHintedSecrets(layer: DnaLayer, current: SpeedToLeadSettings["intake"]): DnaLayer {
   const speedToLead = layer.modules?.speedToLead;
   const intake = speedToLead?.intake;
   if (!speedToLead || !isObject(intake)) return layer;
@@ -143,7 +136,10 @@ function keepHintedSecrets(layer: DnaLayer, current: VoiceSettings["intake"]): D
   return { ...layer, modules: { ...layer.modules, speedToLead: { ...speedToLead, intake: kept } } };
 }
 
-export async function speedToLeadSettings(tx: Transaction, projectId: string): Promise<VoiceSettings | undefined> {
+export async function speedToLeadSettings(
+  tx: Transaction,
+  projectId: string,
+): Promise<SpeedToLeadSettings | undefined> {
   return (await loadDna(tx, projectId))?.dna.modules.speedToLead;
 }
 
@@ -155,10 +151,10 @@ export async function previewDnaLayer(
   projectId: string,
   layer: "generated" | "custom",
   content: unknown,
-  { db, actor }: Context,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ): Promise<DnaDiff> {
   const parsed = dnaLayerSchema.safeParse(content);
-  if (!parsed.success) throw problems.validation(fieldErrors(parsed.error.issues));
+  if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error.issues));
   const current = await withTenant(db, actor.auth.tenantId, (tx) => loadDna(tx, projectId));
   if (!current) throw problems.notFound(`No project ${projectId}.`);
   const next = keepHintedSecrets(parsed.data, current.dna.modules.speedToLead.intake);
@@ -175,7 +171,7 @@ export async function putDnaLayer(
   layer: "generated" | "custom",
   content: unknown,
   expectedVersion: number,
-  context: Context,
+  context: Pick<ServiceContext, "db" | "actor">,
 ): Promise<ProjectDna> {
   return updateDnaLayer(projectId, layer, () => content, expectedVersion, context);
 }
@@ -190,7 +186,7 @@ export async function updateDnaLayer(
   layer: "generated" | "custom",
   change: (stored: unknown) => unknown,
   expectedVersion: number,
-  { db, actor }: Context,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ): Promise<ProjectDna> {
   const saved = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const current = await loadDna(tx, projectId);
@@ -198,17 +194,22 @@ export async function updateDnaLayer(
     const stale = () => problems.versionMismatch(`The ${layer} DNA layer`, current.versions[layer]);
     if (current.versions[layer] !== expectedVersion) throw stale();
     const parsed = dnaLayerSchema.safeParse(change(current.layers[layer]));
-    if (!parsed.success) throw problems.validation(fieldErrors(parsed.error.issues));
+    if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error.issues));
     const content = keepHintedSecrets(parsed.data, current.dna.modules.speedToLead.intake);
     const layers = { ...current.layers, [layer]: content };
     const merged = dnaSchema.safeParse(mergeLayers(layers.defaults, layers.generated, layers.custom));
-    if (!merged.success) throw problems.validation(fieldErrors(merged.error.issues));
+    if (!merged.success) throw problems.validation(zodFieldErrors(merged.error.issues));
     const written = await writeLayerIfVersion(
       tx,
       { tenantId: actor.auth.tenantId, projectId, layer, content },
       expectedVersion,
     );
     if (!written) throw stale();
+    await claimTrackingNumber(tx, {
+      tenantId: actor.auth.tenantId,
+      projectId,
+      number: merged.data.modules.speedToLead.trackingNumber,
+    });
     await recordAudit(tx, actor, {
       action: `dna.${layer}.update`,
       entityType: "dna",

@@ -1,8 +1,7 @@
-import type { Database } from "../../schema/db";
 import type { Transaction } from "../../schema/tenant-transaction";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { IdempotencyClaim, RequestActor } from "../context";
-import { type FieldError, Problem, problems } from "../problems";
+import type { IdempotencyClaim } from "../context";
+import { Problem, problems, zodFieldErrors } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import {
   type EntityRow,
@@ -16,10 +15,11 @@ import {
   projectExists,
   updateEntityIfVersion,
 } from "../repositories/entities";
+import type { ServiceContext } from "../service-context";
 import { systemKeysIn } from "./entity-system";
 import { dataSchemaFor } from "./entity-types";
 import { earlierEffect, recordEffect } from "./idempotent-effects";
-import { type Publisher, publishEntityChange } from "./realtime";
+import { publishEntityChange } from "./realtime";
 
 export interface Entity {
   id: string;
@@ -62,11 +62,7 @@ async function validateData(tx: Transaction, type: string, data: unknown): Promi
   if (reserved.length > 0) throw problems.validation(reserved);
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data as Record<string, unknown>;
-  const errors: FieldError[] = parsed.error.issues.map((issue) => ({
-    field: ["data", ...issue.path.map(String)].join("."),
-    message: issue.message,
-  }));
-  throw problems.validation(errors);
+  throw problems.validation(zodFieldErrors(parsed.error.issues, "data"));
 }
 
 /** Not found and not yours are the same answer: no existence oracle across tenants. */
@@ -74,14 +70,17 @@ const notFound = (id: string) => problems.notFound(`No entity ${id}.`);
 
 const preconditionFailed = (current: number) => problems.versionMismatch("The entity", current);
 
-export interface EntityContext {
-  db: Database;
-  actor: RequestActor;
-  /** Where committed changes are announced (the tenant's event log); absent for background jobs. */
-  publish?: Publisher | undefined;
-  /** The request's Idempotency-Key: recorded with the change, in its transaction (decision 013). */
-  idempotency?: IdempotencyClaim | undefined;
-}
+/**
+ * What an entity write needs besides the database and the actor: where to
+ * announce the committed change (fixtures that announce nothing leave it
+ * out), and the request's Idempotency-Key, recorded with the change in its
+ * transaction (decision 013).
+ */
+type EntityWrite = Pick<ServiceContext, "db" | "actor"> &
+  Partial<Pick<ServiceContext, "publish">> & { idempotency?: IdempotencyClaim | undefined };
+
+/** Reading needs only the tenant's database and who reads. */
+type EntityRead = Pick<ServiceContext, "db" | "actor">;
 
 /** `system` is for Apex's own writers (intake, voice, agents); the API's schema never passes it. */
 export async function createEntity(
@@ -93,7 +92,7 @@ export async function createEntity(
     data: unknown;
     system?: Record<string, unknown>;
   },
-  { db, actor, publish, idempotency }: EntityContext,
+  { db, actor, publish, idempotency }: EntityWrite,
 ): Promise<Entity> {
   const created = await withTenant(db, actor.auth.tenantId, async (tx) => {
     // Published again on replay: the first attempt may have died before it announced the change.
@@ -121,7 +120,7 @@ export async function createEntity(
   return created;
 }
 
-export async function getEntity(id: string, { db, actor }: EntityContext, includeDeleted = false): Promise<Entity> {
+export async function getEntity(id: string, { db, actor }: EntityRead, includeDeleted = false): Promise<Entity> {
   const row = await withTenant(db, actor.auth.tenantId, (tx) => findEntity(tx, id));
   if (!row || (row.deletedAt && !includeDeleted)) throw notFound(id);
   return toEntity(row);
@@ -135,7 +134,7 @@ async function changeEntity(
   id: string,
   expectedVersion: number,
   action: string,
-  { db, actor, publish, idempotency }: EntityContext,
+  { db, actor, publish, idempotency }: EntityWrite,
   decide: (
     current: EntityRow,
     tx: Transaction,
@@ -168,11 +167,11 @@ export async function updateEntity(
   id: string,
   expectedVersion: number,
   patch: { name?: string | undefined; status?: string | null | undefined; data?: unknown },
-  context: EntityContext,
+  context: EntityWrite,
 ): Promise<Entity> {
   return changeEntity(id, expectedVersion, "entity.update", context, async (current, tx) => {
     if (current.deletedAt) throw notFound(id);
-    if (patch.status !== undefined && current.type === "call" && (current.system as { kind?: unknown }).kind) {
+    if (patch.status !== undefined && statusSetByApex(current)) {
       // A call Apex placed or answered takes its status from Twilio's callbacks.
       throw problems.validation([{ field: "status", message: "is set by Apex for calls it placed or answered" }]);
     }
@@ -184,20 +183,20 @@ export async function updateEntity(
   });
 }
 
-export async function deleteEntity(id: string, expectedVersion: number, context: EntityContext): Promise<Entity> {
+export async function deleteEntity(id: string, expectedVersion: number, context: EntityWrite): Promise<Entity> {
   return changeEntity(id, expectedVersion, "entity.delete", context, (current) => {
     if (current.deletedAt) throw notFound(id);
     return { deletedAt: new Date() };
   });
 }
 
-export async function restoreEntity(id: string, context: EntityContext): Promise<Entity> {
+export async function restoreEntity(id: string, context: EntityWrite): Promise<Entity> {
   const current = await getEntity(id, context, true);
   if (!current.deletedAt) return current;
   return changeEntity(id, current.version, "entity.restore", context, () => ({ deletedAt: null }));
 }
 
-export async function entitySnapshots(id: string, context: EntityContext) {
+export async function entitySnapshots(id: string, context: EntityRead) {
   await getEntity(id, context, true);
   const rows = await withTenant(context.db, context.actor.auth.tenantId, (tx) => listSnapshots(tx, id));
   return rows.map((r) => ({
@@ -208,15 +207,16 @@ export async function entitySnapshots(id: string, context: EntityContext) {
 }
 
 /** Restoring a snapshot is itself a change: a new version whose state equals the snapshot's. */
-export async function restoreSnapshot(id: string, version: number, expectedVersion: number, context: EntityContext) {
+export async function restoreSnapshot(id: string, version: number, expectedVersion: number, context: EntityWrite) {
   const snapshot = await withTenant(context.db, context.actor.auth.tenantId, (tx) => findSnapshot(tx, id, version));
   if (!snapshot) throw problems.notFound(`Entity ${id} has no snapshot of version ${version}.`);
   const state = snapshot.state as { name: string; status: string | null; data: unknown; deletedAt: string | null };
   // Restoring brings back what people wrote; Apex's own state stays as it is now
-  // (older snapshots kept system keys in `data`: they are dropped, not restored).
+  // (older snapshots kept system keys in `data`: they are dropped, not restored),
+  // and so does the status of a call Apex placed, which Twilio's callbacks set.
   return changeEntity(id, expectedVersion, "entity.snapshot_restore", context, (current) => ({
     name: state.name,
-    status: state.status,
+    status: statusSetByApex(current) ? current.status : state.status,
     data: withoutSystemKeys(current.type, state.data),
     deletedAt: state.deletedAt ? new Date(state.deletedAt) : null,
   }));
@@ -228,11 +228,17 @@ function encodeCursor(row: Entity): string {
   return btoa(JSON.stringify([row.createdAt, row.id])).replace(/=+$/, "");
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(atob(cursor)) as [string, string];
     const date = new Date(createdAt);
-    if (Number.isNaN(date.getTime()) || typeof id !== "string") throw new Error("bad cursor");
+    const year = date.getUTCFullYear();
+    // Only what this API issues: a real date and an entity id, so nothing odd reaches the query.
+    if (Number.isNaN(date.getTime()) || year < 2000 || year > 9999 || typeof id !== "string" || !UUID.test(id)) {
+      throw new Error("bad cursor");
+    }
     return { createdAt: date, id };
   } catch {
     throw problems.validation([{ field: "cursor", message: "not a cursor this API issued" }]);
@@ -252,7 +258,7 @@ export async function listEntityPage(
     cursor?: string | undefined;
     limit: number;
   },
-  { db, actor }: EntityContext,
+  { db, actor }: EntityRead,
 ): Promise<{ items: Entity[]; nextCursor: string | null }> {
   const after = query.cursor ? decodeCursor(query.cursor) : undefined;
   const rows = await withTenant(db, actor.auth.tenantId, (tx) =>
@@ -262,6 +268,9 @@ export async function listEntityPage(
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
 }
+
+/** A call Apex placed or answered takes its status from Twilio, never from a person. */
+const statusSetByApex = (row: EntityRow) => row.type === "call" && Boolean((row.system as { kind?: unknown }).kind);
 
 function withoutSystemKeys(type: string, data: unknown): Record<string, unknown> {
   const copy = { ...((data ?? {}) as Record<string, unknown>) };
@@ -285,7 +294,7 @@ export interface Revision {
 export async function reviseEntity(
   id: string,
   change: (current: Entity) => Revision,
-  context: EntityContext,
+  context: EntityWrite,
   maxAttempts = 8,
 ): Promise<Entity> {
   for (let attempt = 1; ; attempt++) {
@@ -313,7 +322,7 @@ export async function reviseEntity(
 export async function leadByPhone(
   projectId: string,
   phone: string,
-  { db, actor }: EntityContext,
+  { db, actor }: EntityRead,
 ): Promise<Entity | undefined> {
   const row = await withTenant(db, actor.auth.tenantId, (tx) => findLeadByPhone(tx, projectId, phone));
   return row ? toEntity(row) : undefined;

@@ -1,10 +1,9 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
 import { type Transaction, withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { type EntityTypeRow, findEntityType, insertEntityType, listEntityTypes } from "../repositories/entity-types";
+import type { ServiceContext } from "../service-context";
 import { compileTenantSchema } from "./tenant-schema";
 
 /**
@@ -75,12 +74,7 @@ const viewOf = (row: EntityTypeRow): EntityTypeView => ({
   jsonSchema: row.jsonSchema,
 });
 
-interface Context {
-  db: Database;
-  actor: RequestActor;
-}
-
-export async function entityTypeList({ db, actor }: Context): Promise<EntityTypeView[]> {
+export async function entityTypeList({ db, actor }: Pick<ServiceContext, "db" | "actor">): Promise<EntityTypeView[]> {
   const builtIns = Object.entries(builtInTypes).map(([name, schema]) => ({
     name,
     builtIn: true,
@@ -93,7 +87,7 @@ export async function entityTypeList({ db, actor }: Context): Promise<EntityType
 
 export async function defineEntityType(
   input: { name: string; description?: string | undefined; jsonSchema: Record<string, unknown> },
-  { db, actor }: Context,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ): Promise<EntityTypeView> {
   if (builtInTypes[input.name]) throw problems.validation([{ field: "name", message: "is a built-in type" }]);
   const compiled = compileTenantSchema(input.jsonSchema);

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
 import { type Transaction, withTenant } from "../../schema/tenant-transaction";
 import { ACCESS_TOKEN_SECONDS, parseSigningKeys, signAccessToken } from "../auth/access-tokens";
 import { randomToken, sha256Hex } from "../auth/encoding";
@@ -17,6 +16,7 @@ import {
   membershipRole,
   revokeFamily,
 } from "../repositories/identity";
+import type { AnonymousContext } from "../service-context";
 
 const REFRESH_TOKEN_MS = 30 * 86_400_000;
 /** `rt_<tenant uuid>_<secret>`: the tenant part lets the lookup run under that tenant's RLS. */
@@ -38,13 +38,8 @@ export interface TokenPair {
   role: Role;
 }
 
-/** What identity operations need from the request that asks for them. */
-export interface IdentityRequest {
-  env: Env;
-  db: Database;
-  requestId: string;
-  ip: string | null;
-}
+/** What identity operations need from the request that asks for them: no actor yet, they make one. */
+export type IdentityRequest = Pick<AnonymousContext, "env" | "db" | "requestId" | "ip">;
 
 interface Claims {
   tenantId: string;

@@ -1,19 +1,12 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { openSecret, sealSecret, secretHint } from "../crypto/secret-box";
 import type { ProviderName } from "../llm/types";
 import { assertOutboundUrl } from "../outbound/url-policy";
 import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findLlmSettings, type LlmSettingsRow, upsertLlmSettings } from "../repositories/llm-settings";
-
-interface Context {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
-}
+import type { ServiceContext } from "../service-context";
 
 export const llmSettingsInput = z
   .object({
@@ -53,12 +46,19 @@ const view = (row: LlmSettingsRow): LlmSettingsView => ({
   source: "tenant",
 });
 
-export async function getLlmSettings({ env, db, actor }: Context): Promise<LlmSettingsView> {
+export async function getLlmSettings({
+  env,
+  db,
+  actor,
+}: Pick<ServiceContext, "env" | "db" | "actor">): Promise<LlmSettingsView> {
   const row = await withTenant(db, actor.auth.tenantId, (tx) => findLlmSettings(tx, actor.auth.tenantId));
   return row ? view(row) : platformDefault(env);
 }
 
-export async function putLlmSettings(input: z.infer<typeof llmSettingsInput>, { env, db, actor }: Context) {
+export async function putLlmSettings(
+  input: z.infer<typeof llmSettingsInput>,
+  { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   const tenantId = actor.auth.tenantId;
   if (input.provider === "openai") {
     if (!input.baseUrl)
@@ -99,7 +99,11 @@ export interface ResolvedLlm {
 }
 
 /** What an agent uses: the tenant's choice with its key decrypted, or the platform default. */
-export async function resolveLlm({ env, db, actor }: Context): Promise<ResolvedLlm> {
+export async function resolveLlm({
+  env,
+  db,
+  actor,
+}: Pick<ServiceContext, "env" | "db" | "actor">): Promise<ResolvedLlm> {
   const row = await withTenant(db, actor.auth.tenantId, (tx) => findLlmSettings(tx, actor.auth.tenantId));
   if (!row) {
     return env.GEMINI_API_KEY

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Database } from "../../schema/db";
 import { type Transaction, withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
 import { acceptInvitationInput, invitationInput, parseId, parseInput, parseRole } from "../auth/inputs";
@@ -21,16 +20,11 @@ import {
   markInvitationAccepted,
   setMemberRole,
 } from "../repositories/members";
+import type { ServiceContext } from "../service-context";
 import { currentMembership, type IdentityRequest, issueTokens, type TokenPair } from "./identity";
 
 const INVITATION_DAYS = 7;
 const INVITATION = /^inv_([0-9a-f-]{36})_[A-Za-z0-9_-]{32,}$/;
-
-interface Context {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
-}
 
 function forbidden(detail: string, field = "role"): Problem {
   return new Problem({
@@ -48,7 +42,7 @@ function assertCanGrant(actor: RequestActor, role: Role): void {
     throw forbidden(`A ${actor.auth.role} cannot grant the ${role} role.`);
 }
 
-export async function members({ db, actor }: Pick<Context, "db" | "actor">) {
+export async function members({ db, actor }: Pick<ServiceContext, "db" | "actor">) {
   const rows = await withTenant(db, actor.auth.tenantId, (tx) => listMembers(tx));
   return rows.map((r) => ({ ...r, since: r.since.toISOString() }));
 }
@@ -62,7 +56,7 @@ export async function members({ db, actor }: Pick<Context, "db" | "actor">) {
  */
 async function changingMembership<T>(
   userId: string,
-  { env, db, actor }: Context,
+  { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
   change: (tx: Transaction) => Promise<T>,
 ): Promise<T> {
   const tenant = env.TENANT.getByName(actor.auth.tenantId);
@@ -89,7 +83,11 @@ async function revokeCreatorKeys(tx: Transaction, actor: RequestActor, userId: s
 
 const atOrBelow = (role: Role) => (Object.keys(ROLE_RANK) as Role[]).filter((r) => ROLE_RANK[r] <= ROLE_RANK[role]);
 
-export async function changeMemberRole(userIdInput: unknown, roleInput: unknown, context: Context) {
+export async function changeMemberRole(
+  userIdInput: unknown,
+  roleInput: unknown,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   const userId = parseId(userIdInput, "userId");
   const role = parseRole(roleInput);
   const { actor } = context;
@@ -114,7 +112,10 @@ export async function changeMemberRole(userIdInput: unknown, roleInput: unknown,
   });
 }
 
-export async function removeMember(userIdInput: unknown, context: Context): Promise<void> {
+export async function removeMember(
+  userIdInput: unknown,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<void> {
   const userId = parseId(userIdInput, "userId");
   const { actor } = context;
   await changingMembership(userId, context, async (tx) => {
@@ -136,7 +137,10 @@ export async function removeMember(userIdInput: unknown, context: Context): Prom
 }
 
 /** The token is in this answer only; deliver it to the invitee (e.g. in a link). */
-export async function invite(raw: z.input<typeof invitationInput>, { db, actor }: Pick<Context, "db" | "actor">) {
+export async function invite(
+  raw: z.input<typeof invitationInput>,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+) {
   const input = parseInput(invitationInput, raw);
   assertCanGrant(actor, input.role);
   const token = `inv_${actor.auth.tenantId}_${randomToken(32)}`;

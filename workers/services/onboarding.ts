@@ -1,10 +1,9 @@
 import type { z } from "zod";
-import type { Database } from "../../schema/db";
-import type { RequestActor } from "../context";
 import { dnaSchema } from "../dna/schema";
 import { generateStructured } from "../llm/gateway";
 import { fetchOutbound } from "../outbound/fetch";
 import { onboardingParams } from "../queue/tasks";
+import type { ServiceContext } from "../service-context";
 import { getDna, putDnaLayer } from "./dna";
 
 /**
@@ -65,10 +64,7 @@ export async function siteText(url: string, appEnv: string): Promise<string> {
 
 export async function onboard(
   input: z.infer<typeof onboardingInput>,
-  context: {
-    env: Env;
-    db: Database;
-    actor: RequestActor;
+  context: Pick<ServiceContext, "env" | "db" | "actor"> & {
     runKey: string;
     progress(percent: number, message: string): Promise<void>;
   },

@@ -1,10 +1,9 @@
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { listProjects as listProjectRows } from "../repositories/projects";
+import type { ServiceContext } from "../service-context";
 
 /** The tenant's projects (GET /api/v1/projects, and the project a settings page edits). */
-export async function listProjects({ db, actor }: { db: Database; actor: RequestActor }) {
+export async function listProjects({ db, actor }: Pick<ServiceContext, "db" | "actor">) {
   const rows = await withTenant(db, actor.auth.tenantId, (tx) => listProjectRows(tx));
   return rows.map((p) => ({
     id: p.id,

@@ -1,7 +1,7 @@
 import { forbiddenChannels } from "../../durable-objects/capabilities/channel-access";
 import { CHANNEL_PATTERN, type TenantEvent } from "../../durable-objects/capabilities/events";
-import type { RequestActor } from "../context";
 import { Problem, problems } from "../problems";
+import type { ServiceContext } from "../service-context";
 import type { Entity } from "./entities";
 
 /** Puts an event on the tenant's log; entity services call it after their transaction commits. */
@@ -41,7 +41,7 @@ export interface PolledEvent extends Omit<TenantEvent, "dataJson"> {
 
 export async function pollEvents(
   query: { channels: string; cursor: number; waitSeconds: number },
-  { env, actor }: { env: Env; actor: RequestActor },
+  { env, actor }: Pick<ServiceContext, "env" | "actor">,
 ): Promise<{ events: PolledEvent[]; cursor: number; gap: boolean }> {
   const channels = query.channels
     .split(",")

@@ -1,6 +1,4 @@
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findEntity } from "../repositories/entities";
@@ -10,6 +8,7 @@ import {
   relationshipsOf,
   removeRelationship,
 } from "../repositories/relationships";
+import type { ServiceContext } from "../service-context";
 
 export interface Relationship {
   id: string;
@@ -29,16 +28,11 @@ const toRelationship = (row: RelationshipRow): Relationship => ({
   createdAt: row.createdAt.toISOString(),
 });
 
-interface Context {
-  db: Database;
-  actor: RequestActor;
-}
-
 /** Typed, directed edge between two live entities of the tenant (lead → call, page → keyword). */
 export async function relate(
   fromId: string,
   input: { toId: string; type: string; data?: Record<string, unknown> | undefined },
-  { db, actor }: Context,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ): Promise<Relationship> {
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     const from = await findEntity(tx, fromId);
@@ -68,7 +62,7 @@ export async function relate(
 export async function relationshipsOfEntity(
   entityId: string,
   direction: "out" | "in" | "both",
-  { db, actor }: Context,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ) {
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     if (!(await findEntity(tx, entityId))) throw problems.notFound(`No entity ${entityId}.`);
@@ -76,7 +70,11 @@ export async function relationshipsOfEntity(
   });
 }
 
-export async function unrelate(entityId: string, relationshipId: string, { db, actor }: Context): Promise<void> {
+export async function unrelate(
+  entityId: string,
+  relationshipId: string,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+): Promise<void> {
   await withTenant(db, actor.auth.tenantId, async (tx) => {
     const row = await removeRelationship(tx, entityId, relationshipId);
     if (!row) throw problems.notFound(`No relationship ${relationshipId} on entity ${entityId}.`);

@@ -1,6 +1,6 @@
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import { type RequestActor, systemActor } from "../context";
+import { systemActor } from "../context";
 import type { Logger } from "../logger";
 import { recordAudit } from "../repositories/audit";
 import {
@@ -11,6 +11,7 @@ import {
   tenantsWithPolicies,
   upsertRetentionPolicy,
 } from "../repositories/retention";
+import type { ServiceContext } from "../service-context";
 import { archiveEntity } from "./archive";
 
 const DAY_MS = 86_400_000;
@@ -34,7 +35,7 @@ const toPolicy = (row: RetentionPolicyRow): RetentionPolicy => ({
 export async function setRetentionPolicy(
   entityType: string,
   input: { purgeDeletedAfterDays: number | null; archiveAfterDays: number | null },
-  { db, actor }: { db: Database; actor: RequestActor },
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ): Promise<RetentionPolicy> {
   return withTenant(db, actor.auth.tenantId, async (tx) => {
     const row = await upsertRetentionPolicy(tx, { tenantId: actor.auth.tenantId, entityType, ...input });
@@ -47,7 +48,7 @@ export async function setRetentionPolicy(
   });
 }
 
-export async function retentionPolicies({ db, actor }: { db: Database; actor: RequestActor }) {
+export async function retentionPolicies({ db, actor }: Pick<ServiceContext, "db" | "actor">) {
   return (await withTenant(db, actor.auth.tenantId, (tx) => listRetentionPolicies(tx))).map(toPolicy);
 }
 

@@ -6,6 +6,7 @@ import { parseId } from "../auth/inputs";
 import { ROLE_RANK } from "../auth/roles";
 import type { RequestActor, Role } from "../context";
 import { problems } from "../problems";
+import type { ServiceContext } from "../service-context";
 import { getTenantObject, objectKeys } from "../storage/object-keys";
 import { historicTicket, recordFinishedTicket } from "./ticket-history";
 
@@ -20,19 +21,6 @@ export const ticketView = ({ resultJson, ...rest }: Ticket): TicketView => ({
 
 /** Who may export a tenant's entities (the entity_export agent's role) and so download an export. */
 export const EXPORT_ROLE: Role = "admin";
-
-interface Context {
-  env: Env;
-  actor: RequestActor;
-  waitUntil(promise: Promise<unknown>): void;
-}
-
-interface ReadContext {
-  env: Env;
-  actor: RequestActor;
-  /** Postgres, for tickets the tenant object no longer holds. */
-  db?: Database;
-}
 
 async function findTicket(env: Env, tenantId: string, id: string, db?: Database): Promise<TicketView> {
   const ticket = await env.TENANT.getByName(tenantId).getTicket(id);
@@ -61,17 +49,27 @@ async function withDownloadLink(env: Env, actor: RequestActor, ticket: TicketVie
   return { ...ticket, result: { ...(ticket.result as object), downloadUrl, downloadExpiresAt: expiresAt } };
 }
 
-export async function getTicket(idInput: unknown, { env, actor, db }: ReadContext): Promise<TicketView> {
+/** Postgres, when given, finds tickets the tenant object no longer holds. */
+export async function getTicket(
+  idInput: unknown,
+  { env, actor, db }: Pick<ServiceContext, "env" | "actor"> & Partial<Pick<ServiceContext, "db">>,
+): Promise<TicketView> {
   const id = parseId(idInput, "id");
   return withDownloadLink(env, actor, await findTicket(env, actor.auth.tenantId, id, db));
 }
 
-export async function listTickets(status: TicketStatus | undefined, { env, actor }: Omit<Context, "waitUntil">) {
+export async function listTickets(
+  status: TicketStatus | undefined,
+  { env, actor }: Pick<ServiceContext, "env" | "actor">,
+) {
   const tickets = await env.TENANT.getByName(actor.auth.tenantId).listTickets(status);
   return Promise.all(tickets.map((t) => withDownloadLink(env, actor, ticketView(t))));
 }
 
-export async function cancelTicket(idInput: unknown, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+export async function cancelTicket(
+  idInput: unknown,
+  { env, actor }: Pick<ServiceContext, "env" | "actor">,
+): Promise<TicketView> {
   const id = parseId(idInput, "id");
   const ticket = await env.TENANT.getByName(actor.auth.tenantId).cancelTicket(id);
   if (!ticket) throw problems.notFound(`No ticket ${id}.`);
@@ -80,7 +78,10 @@ export async function cancelTicket(idInput: unknown, { env, actor }: Omit<Contex
 }
 
 /** A failed ticket runs again from the start; anything else answers 409. */
-export async function retryTicket(idInput: unknown, { env, actor }: Omit<Context, "waitUntil">): Promise<TicketView> {
+export async function retryTicket(
+  idInput: unknown,
+  { env, actor }: Pick<ServiceContext, "env" | "actor">,
+): Promise<TicketView> {
   const id = parseId(idInput, "id");
   const tenant = env.TENANT.getByName(actor.auth.tenantId);
   const current = await tenant.getTicket(id);
@@ -92,12 +93,15 @@ export async function retryTicket(idInput: unknown, { env, actor }: Omit<Context
 }
 
 /** The NDJSON file an `entity_export` ticket produced, for an authenticated caller. */
-export async function exportFile(id: string, { env, actor }: Omit<Context, "waitUntil">): Promise<R2ObjectBody> {
+export async function exportFile(
+  id: string,
+  { env, actor }: Pick<ServiceContext, "env" | "actor">,
+): Promise<R2ObjectBody> {
   return exportObject(env, actor.auth.tenantId, id);
 }
 
 /** The same file for whoever holds a valid signed link to it; the link names tenant and ticket. */
-export async function exportFileByLink(id: string, token: string, { env, db }: { env: Env; db: Database }) {
+export async function exportFileByLink(id: string, token: string, { env, db }: Pick<ServiceContext, "env" | "db">) {
   let granted: { tenantId: string; ticketId: string };
   try {
     granted = await verifyDownloadToken(parseSigningKeys(env.JWT_SIGNING_KEYS), token);

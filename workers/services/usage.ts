@@ -1,7 +1,5 @@
 import type { SpendState } from "../../durable-objects/capabilities/spend";
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import {
@@ -13,15 +11,12 @@ import {
   usageByResource,
   usageEventByKey,
 } from "../repositories/usage";
+import type { ServiceContext } from "../service-context";
 import { costMicros, microsToUsd, monthOf, PRICES, type Resource, usdToMicros } from "../usage/prices";
-import { type Publisher, publisherFor } from "./realtime";
+import { publisherFor } from "./realtime";
 
-interface Context {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
-  publish?: Publisher;
-}
+/** Spending may pause or resume a project, which is announced with `publish` (or the tenant's own publisher). */
+type SpendContext = Pick<ServiceContext, "env" | "db" | "actor"> & Partial<Pick<ServiceContext, "publish">>;
 
 export interface UsageInput {
   projectId: string;
@@ -95,7 +90,11 @@ export function spendCapReached(projectId: string, state: SpendState): Problem {
  * project spends in a month. Also the moment a project that was paused last
  * month becomes active again in Postgres.
  */
-async function seedFromPostgres(projectId: string, month: string, { env, db, actor }: Context): Promise<SpendState> {
+async function seedFromPostgres(
+  projectId: string,
+  month: string,
+  { env, db, actor }: SpendContext,
+): Promise<SpendState> {
   const facts = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const found = await projectSpendFacts(tx, projectId, month);
     if (!found) return undefined;
@@ -110,7 +109,7 @@ async function seedFromPostgres(projectId: string, month: string, { env, db, act
 }
 
 /** The spend check: the tenant object's running total, with no Postgres query once seeded. */
-export async function assertCanSpend(projectId: string, context: Context): Promise<void> {
+export async function assertCanSpend(projectId: string, context: SpendContext): Promise<void> {
   const month = monthOf(Date.now());
   const state =
     (await context.env.TENANT.getByName(context.actor.auth.tenantId).spendState(projectId, month)) ??
@@ -125,7 +124,7 @@ export async function assertCanSpend(projectId: string, context: Context): Promi
  * reservation is given back. The use that reaches the cap is recorded and
  * pauses the project.
  */
-export async function recordUsage(input: UsageInput, context: Context): Promise<UsageRecord> {
+export async function recordUsage(input: UsageInput, context: SpendContext): Promise<UsageRecord> {
   const { env, db, actor } = context;
   const tenantId = actor.auth.tenantId;
   const tenant = env.TENANT.getByName(tenantId);
@@ -197,7 +196,11 @@ export async function recordUsage(input: UsageInput, context: Context): Promise<
 }
 
 /** Sets (or, with null, removes) a project's monthly cap; a cap above the month's spend resumes it. */
-export async function setSpendCap(projectId: string, capUsd: number | null, context: Context): Promise<SpendSummary> {
+export async function setSpendCap(
+  projectId: string,
+  capUsd: number | null,
+  context: SpendContext,
+): Promise<SpendSummary> {
   const { env, db, actor } = context;
   const month = monthOf(Date.now());
   const capMicros = capUsd === null ? null : usdToMicros(capUsd);
@@ -231,7 +234,11 @@ export async function setSpendCap(projectId: string, capUsd: number | null, cont
 }
 
 /** The month's spend per resource, computed in Postgres, with the cap and status. */
-export async function usageReport(projectId: string, month: string, { db, actor }: Omit<Context, "env">) {
+export async function usageReport(
+  projectId: string,
+  month: string,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+) {
   const report = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const facts = await projectSpendFacts(tx, projectId, month);
     if (!facts) return undefined;

@@ -1,15 +1,16 @@
 import { twilioClient } from "../integrations/twilio/client";
 import { Problem } from "../problems";
 import { enqueue } from "../queue/enqueue";
+import type { ServiceContext } from "../service-context";
 import { createEntity, getEntity, reviseEntity } from "../services/entities";
 import type { CallSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
-import { fillTemplate } from "../voice/settings";
 import { isOpen, nextOpening } from "./business-hours";
 import { callAndLead, markLead } from "./call-state";
-import { entityContext, optedOut, projectVoice, requireTwilio, type VoiceContext, webhookUrl } from "./context";
+import { entityContext, optedOut, projectVoice, requireTwilio, webhookUrl } from "./context";
 import { leadSummary, sendSms, textBack } from "./messages";
+import { fillTemplate } from "./settings";
 
 export type BridgeOutcome =
   | { outcome: "dialing"; callId: string; callSid: string }
@@ -27,7 +28,7 @@ export type BridgeOutcome =
  */
 export async function startBridge(
   input: { leadId: string; projectId: string; attempt?: string | undefined },
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<BridgeOutcome> {
   const { env, actor } = context;
   requireTwilio(env);
@@ -37,7 +38,8 @@ export async function startBridge(
       status: 422,
       code: "voice-not-set-up",
       title: "Speed-to-lead is not set up",
-      detail: "The project needs an owner phone and a tracking number (PUT /api/v1/projects/{id}/voice-settings).",
+      detail:
+        "The project needs an owner phone and a tracking number (PUT /api/v1/projects/{id}/speed-to-lead-settings).",
       errors: [{ field: settings.ownerPhone ? "trackingNumber" : "ownerPhone", message: "required for the bridge" }],
     });
   }
@@ -155,7 +157,11 @@ export async function startBridge(
  * After a bridge that did not connect: tell the owner, and text the customer
  * back — once per customer per window, however many attempts failed.
  */
-export async function missedBridgeFollowUp(callId: string, reason: string, context: VoiceContext) {
+export async function missedBridgeFollowUp(
+  callId: string,
+  reason: string,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   const { call, lead, settings } = await callAndLead(callId, context);
   if (!lead || !settings.ownerPhone || !settings.trackingNumber) return { owner: false, customer: false };
   const summary = leadSummary(lead);

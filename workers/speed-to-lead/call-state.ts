@@ -1,6 +1,7 @@
+import type { ServiceContext } from "../service-context";
 import { type Entity, getEntity, reviseEntity } from "../services/entities";
 import { type CallSystem, callSystem, type LeadSystem } from "../services/entity-system";
-import { entityContext, projectVoice, type VoiceContext } from "./context";
+import { entityContext, projectVoice } from "./context";
 
 /**
  * How speed-to-lead writes its state: on the call (a timeline of Twilio steps)
@@ -8,11 +9,15 @@ import { entityContext, projectVoice, type VoiceContext } from "./context";
  * (docs/decisions/014).
  */
 /** Apex's own notes on a lead (bridge progress, last call status): the lead's `system` state. */
-export async function markLead(leadId: string, state: LeadSystem, context: VoiceContext): Promise<Entity> {
+export async function markLead(
+  leadId: string,
+  state: LeadSystem,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<Entity> {
   return reviseEntity(leadId, (lead) => ({ system: { ...lead.system, ...state } }), entityContext(context));
 }
 
-export async function callAndLead(callId: string, context: VoiceContext) {
+export async function callAndLead(callId: string, context: Pick<ServiceContext, "env" | "db" | "actor">) {
   const call = await getEntity(callId, context);
   const { leadId } = callSystem(call);
   const lead = leadId ? await getEntity(leadId, context) : undefined;
@@ -23,7 +28,7 @@ export async function callAndLead(callId: string, context: VoiceContext) {
 export async function appendTimeline(
   callId: string,
   step: { status: string } & Record<string, unknown>,
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
   extra: CallSystem = {},
   status?: string,
 ): Promise<Entity> {

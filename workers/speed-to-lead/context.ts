@@ -1,31 +1,32 @@
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { RequestActor } from "../context";
 import { twilioConfigured } from "../integrations/twilio/client";
 import { Problem, problems } from "../problems";
 import { isOptedOut } from "../repositories/opt-outs";
 import { findProject } from "../repositories/projects";
+import type { ServiceContext } from "../service-context";
 import { speedToLeadSettings } from "../services/dna";
 import { publisherFor } from "../services/realtime";
 
 /**
- * What every speed-to-lead step needs: who acts, the database, the project's
+ * What every speed-to-lead step shares: who acts and the database
+ * (`Pick<ServiceContext, "env" | "db" | "actor">`), the project's
  * speed-to-lead settings (DNA `modules.speedToLead`) and the opt-out ledger.
  */
-export interface VoiceContext {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
-}
 
-export const entityContext = ({ env, db, actor }: VoiceContext) => ({
+/** Entity writes made here are always announced: with the caller's publisher, or the tenant's own. */
+export const entityContext = ({
+  env,
   db,
   actor,
-  publish: publisherFor(env, actor.auth.tenantId),
+  publish,
+}: Pick<ServiceContext, "env" | "db" | "actor"> & Partial<Pick<ServiceContext, "publish">>) => ({
+  db,
+  actor,
+  publish: publish ?? publisherFor(env, actor.auth.tenantId),
 });
 
 /** The project and its speed-to-lead settings, read from the merged DNA (modules.speedToLead). */
-export async function projectVoice(projectId: string, { db, actor }: VoiceContext) {
+export async function projectVoice(projectId: string, { db, actor }: Pick<ServiceContext, "db" | "actor">) {
   const found = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const project = await findProject(tx, projectId);
     const settings = project ? await speedToLeadSettings(tx, projectId) : undefined;
@@ -35,7 +36,7 @@ export async function projectVoice(projectId: string, { db, actor }: VoiceContex
   return found;
 }
 
-export async function optedOut(phone: string, { db, actor }: VoiceContext): Promise<boolean> {
+export async function optedOut(phone: string, { db, actor }: Pick<ServiceContext, "db" | "actor">): Promise<boolean> {
   return withTenant(db, actor.auth.tenantId, (tx) => isOptedOut(tx, phone));
 }
 

@@ -4,13 +4,14 @@ import { VoiceResponse } from "../integrations/twilio/twiml";
 import { recordAudit } from "../repositories/audit";
 import { setOptOut } from "../repositories/opt-outs";
 import { projectForWebhook } from "../repositories/projects";
+import type { ServiceContext } from "../service-context";
 import { createEntity, getEntity, leadByPhone } from "../services/entities";
 import { type CallSystem, callSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
 import { cleanText } from "../text/unicode";
 import { markLead } from "./call-state";
-import { entityContext, projectVoice, type VoiceContext, webhookUrl } from "./context";
+import { entityContext, projectVoice, webhookUrl } from "./context";
 import { textBack } from "./messages";
 
 /**
@@ -27,7 +28,11 @@ const START_WORDS = new Set(["START", "YES", "UNSTOP", "OPTIN"]);
  * answered as Twilio's own opt-out handling would); anything else is threaded
  * onto the sender's lead as a message.
  */
-export async function inboundSms(projectId: string, params: Record<string, string>, context: VoiceContext) {
+export async function inboundSms(
+  projectId: string,
+  params: Record<string, string>,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   const from = params.From ?? "";
   // A customer's text is stored whatever bytes it carries (Twilio must never get a 4xx for it):
   // NUL and lone surrogates, which Postgres and JSON refuse, are replaced.
@@ -87,7 +92,7 @@ export async function tenantOfProject(db: Database, projectId: string): Promise<
 export async function inboundCall(
   projectId: string,
   params: Record<string, string>,
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<string> {
   const { settings } = await projectVoice(projectId, context);
   const caller = params.From ?? "";
@@ -153,7 +158,7 @@ export async function inboundCall(
 }
 
 /** After a missed inbound call: the one text-back, and the lead marked. */
-export async function missedInboundFollowUp(callId: string, context: VoiceContext) {
+export async function missedInboundFollowUp(callId: string, context: Pick<ServiceContext, "env" | "db" | "actor">) {
   const call = await getEntity(callId, context);
   const { settings } = await projectVoice(call.projectId, context);
   const { from: caller = "", leadId } = callSystem(call);

@@ -1,11 +1,13 @@
+import { sourceLabel } from "../intake/sources";
 import { twilioClient } from "../integrations/twilio/client";
 import { problems } from "../problems";
+import type { ServiceContext } from "../service-context";
 import { createEntity, type Entity, getEntity } from "../services/entities";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
 import { recordUsage } from "../services/usage";
-import { fillTemplate, type VoiceSettings } from "../voice/settings";
-import { entityContext, optedOut, projectVoice, requireTwilio, type VoiceContext } from "./context";
+import { entityContext, optedOut, projectVoice, requireTwilio } from "./context";
+import { fillTemplate, type SpeedToLeadSettings } from "./settings";
 
 /**
  * Texts from the project's number: owner alerts, text-backs, a person's own
@@ -16,9 +18,7 @@ export const leadSummary = (lead: Entity) => {
   const message = typeof lead.data.message === "string" ? lead.data.message : "";
   return {
     name: lead.name,
-    source: String(lead.data.source ?? "the web")
-      .replace("google-ads", "Google Ads")
-      .replace("wordpress", "your website"),
+    source: sourceLabel(lead.data.source),
     phone: String(lead.data.phone ?? ""),
     about: message ? `, ${message.slice(0, 80)}` : "",
   };
@@ -30,7 +30,7 @@ export const leadSummary = (lead: Entity) => {
  */
 export async function sendSms(
   input: { projectId: string; to: string; from: string; body: string; key: string; leadId?: string },
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<{ sent: boolean; sid?: string; reason?: string }> {
   requireTwilio(context.env);
   if (await optedOut(input.to, context)) return { sent: false, reason: "opted-out" };
@@ -79,8 +79,8 @@ export async function sendSms(
 export async function textBack(
   projectId: string,
   phone: string,
-  settings: VoiceSettings,
-  context: VoiceContext,
+  settings: SpeedToLeadSettings,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
   leadId?: string,
 ) {
   if (!phone || !settings.trackingNumber) return { sent: false, reason: "no number" };
@@ -100,7 +100,7 @@ export async function textBack(
 }
 
 /** A text to a lead from the project's number, typed by a person (opt-outs still hold). */
-export async function textLead(leadId: string, body: string, context: VoiceContext) {
+export async function textLead(leadId: string, body: string, context: Pick<ServiceContext, "env" | "db" | "actor">) {
   const lead = await getEntity(leadId, context);
   const phone = typeof lead.data.phone === "string" ? lead.data.phone : undefined;
   if (!phone) throw problems.validation([{ field: "leadId", message: "the lead has no phone number" }]);

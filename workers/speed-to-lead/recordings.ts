@@ -1,10 +1,11 @@
 import { downloadRecording } from "../integrations/twilio/client";
 import { problems } from "../problems";
+import type { ServiceContext } from "../service-context";
 import { type Entity, getEntity, reviseEntity } from "../services/entities";
 import { callSystem } from "../services/entity-system";
 import { getTenantObject, isRecordingSid, objectKeys } from "../storage/object-keys";
 import { markLead } from "./call-state";
-import { entityContext, type VoiceContext } from "./context";
+import { entityContext } from "./context";
 
 /** Where a call's recording lives in R2: derived from tenant, call and the SID Twilio's signed callback gave. */
 export function recordingKey(call: Entity, tenantId: string): string | undefined {
@@ -13,7 +14,10 @@ export function recordingKey(call: Entity, tenantId: string): string | undefined
 }
 
 /** Copies a recording from Twilio to R2 and marks the lead "transcription pending". */
-export async function storeRecording(callId: string, context: VoiceContext): Promise<{ key: string; bytes: number }> {
+export async function storeRecording(
+  callId: string,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<{ key: string; bytes: number }> {
   const { env, actor } = context;
   const call = await getEntity(callId, context);
   const recording = callSystem(call).recording;
@@ -40,7 +44,10 @@ export async function storeRecording(callId: string, context: VoiceContext): Pro
 }
 
 /** The stored recording of a call, for playback. */
-export async function callRecording(callId: string, context: VoiceContext): Promise<R2ObjectBody> {
+export async function callRecording(
+  callId: string,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<R2ObjectBody> {
   const call = await getEntity(callId, context);
   const key = callSystem(call).recording?.stored ? recordingKey(call, context.actor.auth.tenantId) : undefined;
   const object = key ? await getTenantObject(context.env.ARCHIVE, context.actor.auth.tenantId, key) : null;

@@ -2,19 +2,20 @@ import { VoiceResponse } from "../integrations/twilio/twiml";
 import { problems } from "../problems";
 import { enqueue } from "../queue/enqueue";
 import type { TaskParams } from "../queue/tasks";
+import type { ServiceContext } from "../service-context";
 import { reviseEntity } from "../services/entities";
 import { callSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { recordUsage } from "../services/usage";
 import { isRecordingSid } from "../storage/object-keys";
-import { fillTemplate } from "../voice/settings";
 import { appendTimeline, callAndLead, MISSED, markLead } from "./call-state";
-import { entityContext, optedOut, type VoiceContext, webhookUrl } from "./context";
+import { entityContext, optedOut, webhookUrl } from "./context";
 import { leadSummary } from "./messages";
+import { fillTemplate } from "./settings";
 
 /** Follow-ups run as agents, so Twilio gets its answer without waiting for an SMS or a download. */
 const followUp = <T extends "bridge_missed" | "store_call_recording" | "inbound_missed">(
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
   task: T,
   params: TaskParams<T>,
 ) => enqueue(context.env, context.actor.auth.tenantId, task, params);
@@ -26,7 +27,10 @@ const followUp = <T extends "bridge_missed" | "store_call_recording" | "inbound_
  * a recording), so the route that receives them only adapts HTTP.
  */
 /** The owner picked up: whisper who is waiting and ask for a 1. */
-export async function whisperTwiml(callId: string, context: VoiceContext): Promise<string> {
+export async function whisperTwiml(
+  callId: string,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<string> {
   const { lead, settings } = await callAndLead(callId, context);
   const twiml = new VoiceResponse();
   const gather = twiml.gather({
@@ -45,7 +49,7 @@ export async function whisperTwiml(callId: string, context: VoiceContext): Promi
 export async function connectTwiml(
   callId: string,
   digits: string,
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<{ twiml: string; missed: boolean }> {
   const { call, settings } = await callAndLead(callId, context);
   const twiml = new VoiceResponse();
@@ -78,7 +82,7 @@ export async function connectTwiml(
 export async function callStatus(
   callId: string,
   params: Record<string, string>,
-  context: VoiceContext,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<{ applied: boolean; missed: boolean }> {
   const status = params.CallStatus ?? "unknown";
   const { performed, result } = await onceOnly(
@@ -118,7 +122,11 @@ export async function callStatus(
 }
 
 /** Where the customer leg ended (the <Dial action>): connected or not. */
-export async function dialStatus(callId: string, params: Record<string, string>, context: VoiceContext) {
+export async function dialStatus(
+  callId: string,
+  params: Record<string, string>,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   const status = params.DialCallStatus ?? "unknown";
   const { performed } = await onceOnly(
     context.env,
@@ -157,7 +165,11 @@ export async function dialStatus(callId: string, params: Record<string, string>,
  * agent). Only the SID is kept: the audio is later fetched from Twilio's API by
  * SID, never from the RecordingUrl a request carried.
  */
-export async function recordingReady(callId: string, params: Record<string, string>, context: VoiceContext) {
+export async function recordingReady(
+  callId: string,
+  params: Record<string, string>,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   if (params.RecordingStatus !== "completed") return { performed: false };
   if (!isRecordingSid(params.RecordingSid)) {
     throw problems.validation([{ field: "RecordingSid", message: "is not a Twilio recording SID" }]);
@@ -185,7 +197,11 @@ export async function recordingReady(callId: string, params: Record<string, stri
 }
 
 /** How the forward to the owner ended; a missed one gets the caller a text-back (one per window). */
-export async function inboundDialStatus(callId: string, params: Record<string, string>, context: VoiceContext) {
+export async function inboundDialStatus(
+  callId: string,
+  params: Record<string, string>,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
   const status = params.DialCallStatus ?? "unknown";
   const { performed } = await onceOnly(
     context.env,

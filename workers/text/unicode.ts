@@ -12,6 +12,8 @@ const BAD_TEXT_GLOBAL = new RegExp(BAD_TEXT.source, "g");
 
 /** Enough to name what is wrong; a body full of bad text is not worth listing in full. */
 const MAX_REPORTED = 20;
+/** Deeper than any record needs; a body nested 20,000 levels would overflow this walk (and later ones). */
+const MAX_DEPTH = 64;
 
 function problemIn(text: string): string | undefined {
   const found = BAD_TEXT.exec(text)?.[0];
@@ -22,7 +24,8 @@ function problemIn(text: string): string | undefined {
 /**
  * Every string (and object key) in `value` that Postgres would refuse, each
  * named by its dotted path under `path` (`data.notes.0`), as the 422 problem
- * lists fields. Walks JSON-shaped values: objects, arrays and scalars.
+ * lists fields; and a value nested deeper than MAX_DEPTH, named where it goes
+ * too deep. Walks JSON-shaped values: objects, arrays and scalars.
  */
 export function findBadText(value: unknown, path: readonly string[] = []): FieldError[] {
   const errors: FieldError[] = [];
@@ -35,6 +38,10 @@ export function findBadText(value: unknown, path: readonly string[] = []): Field
       return;
     }
     if (!node || typeof node !== "object") return;
+    if (at.length - path.length >= MAX_DEPTH) {
+      errors.push({ field: field(at), message: `is nested deeper than ${MAX_DEPTH} levels` });
+      return;
+    }
     if (Array.isArray(node)) {
       for (const [index, item] of node.entries()) visit(item, [...at, String(index)]);
       return;

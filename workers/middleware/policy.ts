@@ -1,8 +1,10 @@
 /**
  * Every route declares how risky it is and who may call it (SPEC §5). The
- * declaration sits next to the route's schema, is published in the OpenAPI
- * document as `x-apex-policy`, and the same object configures the guard that
- * enforces it (middleware/guard.ts) — the two cannot drift apart.
+ * declaration sits next to the route's schema, and `defineRoute`
+ * (routes/shared.ts) both publishes it in the OpenAPI document as
+ * `x-apex-policy` and configures the guard that enforces it (middleware/
+ * guard.ts) from the one object, so the two cannot drift apart. It lives with
+ * the middleware that reads it: middleware never imports routes.
  */
 export type RiskClass = "READ" | "WRITE-LOW" | "WRITE-HIGH";
 export type RequiredRole = "public" | "viewer" | "member" | "admin" | "owner";

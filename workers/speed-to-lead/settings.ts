@@ -1,17 +1,24 @@
 import { z } from "zod";
+import { LEAD_SOURCES } from "../intake/sources";
+import { e164 } from "../phone";
 
 /**
  * A project's speed-to-lead settings: the DNA's `modules.speedToLead`
  * (workers/dna/schema.ts). Defaults make a project usable the moment it has
  * an owner phone and a tracking number.
  */
-const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 phone number like +15551234567");
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour");
 const day = z.array(z.tuple([clock, clock])).max(4);
 
 export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 
-export const voiceSettingsSchema = z.object({
+/** Each lead source's secret, under the name its definition gives (googleKey, wordpressSecret, formToken). */
+type IntakeSecretName = (typeof LEAD_SOURCES)[number]["secretSetting"];
+const intakeSecrets = Object.fromEntries(
+  LEAD_SOURCES.map((source) => [source.secretSetting, source.secretSchema]),
+) as unknown as Record<IntakeSecretName, z.ZodType<string>>;
+
+export const speedToLeadSettingsSchema = z.object({
   /** The owner's own phone: the bridge rings it first. */
   ownerPhone: e164.optional(),
   /** The project's Twilio number: caller id of the bridge, the number customers call. */
@@ -34,20 +41,14 @@ export const voiceSettingsSchema = z.object({
   textBackWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
   /** A lead scored at or above this is bridged at once (if nobody has called it yet). */
   scoreThreshold: z.number().int().min(0).max(100).default(70),
-  /** Secrets the lead sources prove themselves with. */
-  intake: z
-    .object({
-      googleKey: z.string().min(8).max(200).optional(),
-      wordpressSecret: z.string().min(16).max(200).optional(),
-      formToken: z.string().min(16).max(200).optional(),
-    })
-    .default({}),
+  /** Secrets the lead sources prove themselves with: one per source (intake/sources). */
+  intake: z.object(intakeSecrets).partial().default({}),
 });
 
-export type VoiceSettings = z.infer<typeof voiceSettingsSchema>;
+export type SpeedToLeadSettings = z.infer<typeof speedToLeadSettingsSchema>;
 
 /** The `intake` fields that are shared secrets: only admins read them (services/dna.ts decides who). */
-export const INTAKE_SECRETS = ["googleKey", "wordpressSecret", "formToken"] as const;
+export const INTAKE_SECRETS: IntakeSecretName[] = LEAD_SOURCES.map((source) => source.secretSetting);
 
 /** `{name}`-style placeholders; unknown ones are left as they are. */
 export function fillTemplate(template: string, values: Record<string, string>): string {

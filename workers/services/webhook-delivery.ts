@@ -1,12 +1,6 @@
-import { WEBHOOK_EVENT_TYPES } from "../../durable-objects/capabilities/webhook-outbox";
-import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
-import { randomToken } from "../auth/encoding";
-import type { RequestActor } from "../context";
-import type { Logger } from "../logger";
 import { fetchOutbound, OutboundStatusError } from "../outbound/fetch";
-import { assertOutboundUrl } from "../outbound/url-policy";
-import { Problem, problems } from "../problems";
+import { Problem } from "../problems";
 import { enqueueMany } from "../queue/enqueue";
 import { recordAudit } from "../repositories/audit";
 import {
@@ -15,164 +9,28 @@ import {
   findDelivery,
   findEndpoint,
   insertDeliveries,
-  insertEndpoint,
   listDeliveries,
-  listEndpoints,
   pendingDeliveriesOf,
   recordAttempt,
   setEndpointFailures,
-  subscribedEventTypes,
-  updateEndpointIfVersion,
-  type WebhookEndpointRow,
 } from "../repositories/webhooks";
+import type { ServiceContext } from "../service-context";
 import { SIGNATURE_HEADER, signatureHeader } from "../webhooks/signature";
-import { publisherFor } from "./realtime";
+import { endpointNotFound, syncSubscriptions } from "./webhook-endpoints";
 
-interface Context {
-  env: Env;
-  db: Database;
-  actor: RequestActor;
-}
-
-export const SUBSCRIBABLE_EVENTS = ["*", ...WEBHOOK_EVENT_TYPES] as const;
-
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  description: string;
-  events: string[];
-  enabled: boolean;
-  consecutiveFailures: number;
-  disabledReason: string | null;
-  /** The secret's last four characters; the secret itself is shown once, at creation. */
-  secretHint: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-const toEndpoint = (row: WebhookEndpointRow): WebhookEndpoint => ({
-  id: row.id,
-  url: row.url,
-  description: row.description,
-  events: row.events,
-  enabled: row.enabled,
-  consecutiveFailures: row.consecutiveFailures,
-  disabledReason: row.disabledReason,
-  secretHint: `whsec_…${row.secret.slice(-4)}`,
-  version: row.version,
-  createdAt: row.createdAt.toISOString(),
-  updatedAt: row.updatedAt.toISOString(),
-});
-
-const notFound = (id: string) => problems.notFound(`No webhook endpoint ${id}.`);
-
-const checkUrl = (url: string, env: Env) => assertOutboundUrl(url, { appEnv: env.APP_ENV, field: "url" });
-
-/** The tenant object delivers only what some enabled endpoint wants; tell it after every change. */
-async function syncSubscriptions({ env, db, actor }: Context): Promise<void> {
-  const types = await withTenant(db, actor.auth.tenantId, (tx) => subscribedEventTypes(tx));
-  await env.TENANT.getByName(actor.auth.tenantId).setWebhookSubscriptions(actor.auth.tenantId, types);
-}
-
-export async function createWebhookEndpoint(
-  input: { url: string; description?: string | undefined; events: string[] },
-  context: Context,
-): Promise<WebhookEndpoint & { secret: string }> {
-  checkUrl(input.url, context.env);
-  const secret = `whsec_${randomToken(32)}`;
-  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
-    const created = await insertEndpoint(tx, {
-      tenantId: context.actor.auth.tenantId,
-      url: input.url,
-      description: input.description ?? "",
-      events: [...new Set(input.events)],
-      secret,
-    });
-    await recordAudit(tx, context.actor, {
-      action: "webhook_endpoint.create",
-      entityType: "webhook_endpoint",
-      entityId: created.id,
-      after: toEndpoint(created),
-    });
-    return created;
-  });
-  await syncSubscriptions(context);
-  return { ...toEndpoint(row), secret };
-}
-
-export async function listWebhookEndpoints({ db, actor }: Omit<Context, "env">): Promise<WebhookEndpoint[]> {
-  return (await withTenant(db, actor.auth.tenantId, (tx) => listEndpoints(tx))).map(toEndpoint);
-}
-
-export async function getWebhookEndpoint(id: string, { db, actor }: Omit<Context, "env">): Promise<WebhookEndpoint> {
-  const row = await withTenant(db, actor.auth.tenantId, (tx) => findEndpoint(tx, id));
-  if (!row) throw notFound(id);
-  return toEndpoint(row);
-}
-
-const versionMismatch = (current: number) => problems.versionMismatch("The endpoint", current);
-
-/** Edits, enables or disables an endpoint. Re-enabling clears its failure count. */
-export async function updateWebhookEndpoint(
-  id: string,
-  expectedVersion: number,
-  patch: {
-    url?: string | undefined;
-    description?: string | undefined;
-    events?: string[] | undefined;
-    enabled?: boolean | undefined;
-  },
-  context: Context,
-): Promise<WebhookEndpoint> {
-  if (patch.url !== undefined) checkUrl(patch.url, context.env);
-  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
-    const current = await findEndpoint(tx, id);
-    if (!current) throw notFound(id);
-    if (current.version !== expectedVersion) throw versionMismatch(current.version);
-    const reenabled = patch.enabled === true && !current.enabled;
-    const updated = await updateEndpointIfVersion(tx, id, expectedVersion, {
-      ...(patch.url !== undefined ? { url: patch.url } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
-      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
-      ...(reenabled ? { consecutiveFailures: 0, disabledReason: null } : {}),
-    });
-    if (!updated) throw versionMismatch((await findEndpoint(tx, id))?.version ?? current.version);
-    await recordAudit(tx, context.actor, {
-      action: "webhook_endpoint.update",
-      entityType: "webhook_endpoint",
-      entityId: id,
-      before: toEndpoint(current),
-      after: toEndpoint(updated),
-    });
-    return updated;
-  });
-  await syncSubscriptions(context);
-  return toEndpoint(row);
-}
-
-export async function deleteWebhookEndpoint(id: string, expectedVersion: number, context: Context): Promise<void> {
-  await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
-    const current = await findEndpoint(tx, id);
-    if (!current) throw notFound(id);
-    if (current.version !== expectedVersion) throw versionMismatch(current.version);
-    const deleted = await updateEndpointIfVersion(tx, id, expectedVersion, { deletedAt: new Date(), enabled: false });
-    if (!deleted) throw versionMismatch(current.version);
-    await recordAudit(tx, context.actor, {
-      action: "webhook_endpoint.delete",
-      entityType: "webhook_endpoint",
-      entityId: id,
-      before: toEndpoint(current),
-    });
-  });
-  await syncSubscriptions(context);
-}
-
+/**
+ * Events out to the tenant's endpoints, run by agents: one delivery per
+ * subscribed endpoint, each attempt signed and logged, and the log the
+ * tenant's admins read. Managing the endpoints is webhook-endpoints.ts.
+ */
 /** The delivery log: newest deliveries first, each with every attempt. */
-export async function webhookDeliveryLog(id: string, limit: number, { db, actor }: Omit<Context, "env">) {
+export async function webhookDeliveryLog(
+  id: string,
+  limit: number,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+) {
   return withTenant(db, actor.auth.tenantId, async (tx) => {
-    if (!(await findEndpoint(tx, id))) throw notFound(id);
+    if (!(await findEndpoint(tx, id))) throw endpointNotFound(id);
     const { deliveries, attempts } = await listDeliveries(tx, id, limit);
     return deliveries.map((d) => ({
       id: d.id,
@@ -194,8 +52,6 @@ export async function webhookDeliveryLog(id: string, limit: number, { db, actor 
   });
 }
 
-// ── delivery (run by agents) ──────────────────────────────────────────────────
-
 export interface WebhookEvent {
   eventId: string;
   type: string;
@@ -204,7 +60,10 @@ export interface WebhookEvent {
 }
 
 /** One event → one delivery per subscribed endpoint, each sent to the queue as its own message. */
-export async function dispatchWebhookEvent(event: WebhookEvent, { env, db, actor }: Context): Promise<number> {
+export async function dispatchWebhookEvent(
+  event: WebhookEvent,
+  { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<number> {
   const tenantId = actor.auth.tenantId;
   const pending = await withTenant(db, tenantId, async (tx) => {
     const endpoints = await endpointsFor(tx, event.type);
@@ -261,7 +120,10 @@ function attemptError(caught: unknown): string {
  * the tenant told on `webhook:{id}`) after `disableAfter` failed deliveries
  * in a row.
  */
-export async function attemptDelivery(deliveryId: string, context: Context & { log: Logger }) {
+export async function attemptDelivery(
+  deliveryId: string,
+  context: Pick<ServiceContext, "env" | "db" | "actor" | "publish" | "log">,
+) {
   const { env, db, actor, log } = context;
   const tenantId = actor.auth.tenantId;
   const limits = deliveryLimits(env);
@@ -351,7 +213,7 @@ export async function attemptDelivery(deliveryId: string, context: Context & { l
   if (disabled) {
     log.warn("webhook endpoint disabled", { endpointId: endpoint.id });
     await syncSubscriptions(context);
-    await publisherFor(env, tenantId)(`webhook:${endpoint.id}`, "webhook_endpoint.disabled", {
+    await context.publish(`webhook:${endpoint.id}`, "webhook_endpoint.disabled", {
       endpointId: endpoint.id,
       url: endpoint.url,
       reason: `${limits.disableAfter} deliveries in a row failed; last: ${error}`,

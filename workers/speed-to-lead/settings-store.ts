@@ -1,21 +1,16 @@
-import type { Database } from "../../schema/db";
-import type { RequestActor } from "../context";
-import { problems } from "../problems";
-import { type VoiceSettings, voiceSettingsSchema } from "../voice/settings";
-import { getDna, updateDnaLayer, withoutSecretHints } from "./dna";
+import { problems, zodFieldErrors } from "../problems";
+import type { ServiceContext } from "../service-context";
+import { getDna, updateDnaLayer, withoutSecretHints } from "../services/dna";
+import { type SpeedToLeadSettings, speedToLeadSettingsSchema } from "./settings";
 
 /**
  * Speed-to-lead settings are the DNA's `modules.speedToLead`. These two
  * functions are a focused view onto it: reading gives the merged value, and
  * writing replaces that module in the custom layer (its version is the ETag).
  */
-interface Context {
-  db: Database;
-  actor: RequestActor;
-}
 
 /** As `actor` may see them: intake secrets are hinted below admin (services/dna.ts). */
-export async function getVoiceSettings(projectId: string, context: Context) {
+export async function getSpeedToLeadSettings(projectId: string, context: Pick<ServiceContext, "db" | "actor">) {
   const { dna, versions } = await getDna(projectId, context);
   return { settings: dna.modules.speedToLead, version: versions.custom };
 }
@@ -25,17 +20,15 @@ export async function getVoiceSettings(projectId: string, context: Context) {
  * shown as keeps the stored secret (putDnaLayer), so a form that never held
  * the secret cannot wipe it.
  */
-export async function putVoiceSettings(
+export async function putSpeedToLeadSettings(
   projectId: string,
   expectedVersion: number,
   input: unknown,
-  context: Context,
-): Promise<{ settings: VoiceSettings; version: number }> {
-  const parsed = voiceSettingsSchema.safeParse(withoutSecretHints(input));
+  context: Pick<ServiceContext, "db" | "actor">,
+): Promise<{ settings: SpeedToLeadSettings; version: number }> {
+  const parsed = speedToLeadSettingsSchema.safeParse(withoutSecretHints(input));
   if (!parsed.success) {
-    throw problems.validation(
-      parsed.error.issues.map((i) => ({ field: i.path.join(".") || "(body)", message: i.message })),
-    );
+    throw problems.validation(zodFieldErrors(parsed.error.issues));
   }
   const saved = await updateDnaLayer(
     projectId,

@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { leadFromFields } from "./fields";
+import type { LeadSourceDefinition } from "./source";
+
+/** Any other form (a landing page, Zapier): JSON or a form post, with the project's form token. */
+export const form = {
+  id: "form",
+  label: "form",
+  secretSetting: "formToken",
+  secretSchema: z.string().min(16).max(200),
+  proofFrom: (request) => request.header("authorization")?.replace(/^Bearer\s+/i, "") ?? request.query("token"),
+  refusal: "The form token is missing or wrong.",
+  normalize: leadFromFields,
+} as const satisfies LeadSourceDefinition;

@@ -1,0 +1,277 @@
+import { withTenant } from "../../schema/tenant-transaction";
+import { sha256Hex, timingSafeEqual } from "../auth/encoding";
+import { webhookActor } from "../context";
+import { Problem, problems } from "../problems";
+import { enqueue } from "../queue/enqueue";
+import { projectForWebhook } from "../repositories/projects";
+import { type AnonymousContext, contextFor } from "../service-context";
+import { speedToLeadSettings } from "../services/dna";
+import { createEntity, type Entity, reviseEntity } from "../services/entities";
+import { leadSystem } from "../services/entity-system";
+import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
+import { normalizeLead } from "./normalize";
+import type { LeadSourceDefinition, NormalizedLead } from "./sources/source";
+
+/**
+ * Lead intake (SPEC §6 A): a lead source posts, Apex verifies it, normalizes
+ * the lead, deduplicates it, stores it and answers at once; the bridge call
+ * is queued, never awaited.
+ */
+/** SHA-256 of a proof: compared instead of the proof itself, so every comparison has one length. */
+async function digest(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Equal-time comparison: neither where a wrong proof differs nor how long the right one is can be timed. */
+async function sameSecret(given: string | undefined, expected: string | undefined): Promise<boolean> {
+  if (!given || !expected) return false;
+  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  return timingSafeEqual(a, b);
+}
+
+function refuse(detail: string): Problem {
+  return new Problem({ status: 401, code: "webhook-unverified", title: "Unverified webhook", detail });
+}
+
+/**
+ * The source's proof, checked before the lead is read and before any of the
+ * project's budget is spent: a caller without it must not be able to use up
+ * what real leads need.
+ */
+async function verifyProof(source: LeadSourceDefinition, proof: string | undefined, settings: SpeedToLeadSettings) {
+  const expected = settings.intake[source.secretSetting as keyof SpeedToLeadSettings["intake"]];
+  if (!(await sameSecret(proof, expected))) throw refuse(source.refusal);
+}
+
+/**
+ * Per project: bursts of 600 leads, 10 a second sustained — far above any real
+ * form, well below a flood. Spent only by requests that proved themselves.
+ */
+const INTAKE_BUCKET = { capacity: 600, refillPerSecond: 10 };
+
+/**
+ * Per source IP, for requests that failed their proof (wrong token, unknown
+ * project): 20, then one every 3 s. Kept in the IP's rate-limiter object (as
+ * the guard's anonymous bucket is), so a flood of guesses spends its own
+ * budget and never the project's. An IP that has used it up is refused before
+ * any database work — also for a right proof, until it refills.
+ */
+const UNVERIFIED_BUCKET = { capacity: 20, refillPerSecond: 1 / 3 };
+const UNVERIFIED_BUCKET_KEY = "intake-unverified";
+
+export interface IntakeResult {
+  leadId: string;
+  duplicate: boolean;
+  /** The bridge ticket, when this intake started one. */
+  ticketId?: string;
+}
+
+function rateLimited(detail: string, retryAfterSeconds: number): Problem {
+  return new Problem({
+    status: 429,
+    code: "rate-limited",
+    title: "Too many requests",
+    detail,
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+}
+
+/** A refusal of an unproven request, charged to its IP; past the IP's budget it becomes a 429. */
+async function chargeUnverified(
+  error: unknown,
+  ipObject: ReturnType<Env["RATE_LIMITER"]["getByName"]>,
+): Promise<unknown> {
+  const unproven = error instanceof Problem && (error.status === 401 || error.status === 404);
+  if (!unproven) return error;
+  const decision = await ipObject.takeRateToken(UNVERIFIED_BUCKET_KEY, UNVERIFIED_BUCKET);
+  if (decision.allowed) return error;
+  return rateLimited(
+    `Too many unverified intakes from this address; retry in ${decision.retryAfterSeconds} s.`,
+    decision.retryAfterSeconds,
+  );
+}
+
+export interface IntakeRequest {
+  /** The proof the source carried (its `proofFrom`), compared with the project's secret. */
+  proof: string | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+/**
+ * One intake. Exact copies of a request (same body, same proof) are answered
+ * by the project's intake gate without touching Postgres: a burst of retries
+ * from a form plugin costs one database path, not one each. The proof is part
+ * of the key and only a verified intake is stored, so a copy without the right
+ * proof learns nothing. A refusal is charged to the caller's IP.
+ */
+export async function takeLead(
+  source: LeadSourceDefinition,
+  projectId: string,
+  body: unknown,
+  request: IntakeRequest,
+  context: AnonymousContext & { rawBody: string },
+): Promise<IntakeResult> {
+  const ipObject = context.env.RATE_LIMITER.getByName(context.ip ?? "unknown");
+  const standing = await ipObject.peekRateToken(UNVERIFIED_BUCKET_KEY, UNVERIFIED_BUCKET);
+  if (!standing.allowed) {
+    throw rateLimited(
+      `Too many unverified intakes from this address; retry in ${standing.retryAfterSeconds} s.`,
+      standing.retryAfterSeconds,
+    );
+  }
+  const gate = context.env.INTAKE_GATE.getByName(projectId);
+  const rawKey = `raw:${source.id}:${await sha256Hex(
+    JSON.stringify([request.proof ?? "", request.idempotencyKey ?? "", context.rawBody]),
+  )}`;
+  const begin = await gate.beginAction(rawKey, "intake", 86_400_000, 25_000);
+  if (begin.outcome === "replay") {
+    const first = JSON.parse(begin.response.body) as IntakeResult;
+    return { leadId: first.leadId, duplicate: true };
+  }
+  if (begin.outcome !== "proceed") {
+    throw problems.conflict("intake-in-flight", "The same lead is being taken in right now; retry in a moment.");
+  }
+  let result: IntakeResult;
+  try {
+    const verified = await verifyIntake(source, projectId, body, request.proof, context);
+    result = await storeLead(verified, request.idempotencyKey, context);
+  } catch (error) {
+    await gate.releaseAction(rawKey, "intake");
+    throw await chargeUnverified(error, ipObject);
+  }
+  await gate.completeAction(rawKey, "intake", { status: 200, headers: {}, body: JSON.stringify(result) });
+  return result;
+}
+
+interface VerifiedIntake {
+  source: LeadSourceDefinition;
+  projectId: string;
+  tenantId: string;
+  settings: SpeedToLeadSettings;
+  lead: NormalizedLead;
+}
+
+/** The project, its settings, the proof, the project's budget, then the lead itself — in that order. */
+async function verifyIntake(
+  source: LeadSourceDefinition,
+  projectId: string,
+  body: unknown,
+  proof: string | undefined,
+  context: AnonymousContext,
+): Promise<VerifiedIntake> {
+  const project = await projectForWebhook(context.db, projectId);
+  if (!project) throw problems.notFound(`No project ${projectId}.`);
+  const settings = await withTenant(context.db, project.tenantId, (tx) => speedToLeadSettings(tx, projectId));
+  if (!settings) throw problems.notFound(`No project ${projectId}.`);
+  await verifyProof(source, proof, settings);
+  const limit = await context.env.TENANT.getByName(project.tenantId).takeRateToken(
+    `intake:${projectId}`,
+    INTAKE_BUCKET,
+  );
+  if (!limit.allowed) {
+    throw rateLimited(
+      `This project takes at most ${INTAKE_BUCKET.refillPerSecond} leads a second; retry in ${limit.retryAfterSeconds} s.`,
+      limit.retryAfterSeconds,
+    );
+  }
+  return { source, projectId, tenantId: project.tenantId, settings, lead: normalizeLead(source, body, settings) };
+}
+
+/**
+ * A verified lead, deduplicated in the tenant object: its phone, email,
+ * source id and Idempotency-Key are claimed together, so concurrent copies of
+ * one lead wait for the first and join it — one lead, one bridge.
+ */
+async function storeLead(
+  { source, projectId, tenantId, settings, lead }: VerifiedIntake,
+  idempotencyKey: string | undefined,
+  context: AnonymousContext,
+): Promise<IntakeResult> {
+  // The source proved itself for this tenant: it acts as a webhook of that tenant from here on.
+  const actor = webhookActor(tenantId, `lead-source:${source.id}`, context.requestId, context.ip);
+  const services = contextFor(actor, { env: context.env, db: () => context.db, log: context.log });
+  const keys = [
+    lead.phone && `intake:${projectId}:phone:${lead.phone}`,
+    lead.email && `intake:${projectId}:email:${lead.email}`,
+    lead.sourceLeadId && `intake:${projectId}:${source.id}:${lead.sourceLeadId}`,
+    idempotencyKey && `intake:${projectId}:key:${idempotencyKey}`,
+  ].filter((k): k is string => Boolean(k));
+  const fingerprint = "lead-intake";
+  const tenant = context.env.TENANT.getByName(tenantId);
+  const claim = await tenant.beginMany(keys, fingerprint, settings.dedupWindowMinutes * 60_000, 10_000);
+  if (claim.outcome === "in-flight" || claim.outcome === "mismatch") {
+    throw problems.conflict("intake-in-flight", "The same lead is being taken in right now; retry in a moment.");
+  }
+  if (claim.outcome === "replay") {
+    const { leadId } = JSON.parse(claim.response.body) as { leadId: string };
+    await noteRepeatIntake(leadId, source.id, services);
+    return { leadId, duplicate: true };
+  }
+
+  let created: Entity;
+  try {
+    created = await createEntity(
+      {
+        projectId,
+        type: "lead",
+        name: lead.name,
+        status: "new",
+        data: {
+          ...(lead.phone ? { phone: lead.phone } : {}),
+          ...(lead.email ? { email: lead.email } : {}),
+          ...(lead.message ? { message: lead.message } : {}),
+          source: source.id,
+          ...(lead.sourceLeadId ? { sourceLeadId: lead.sourceLeadId } : {}),
+          ...(Object.keys(lead.utm).length > 0 ? { utm: lead.utm } : {}),
+          ...(lead.gclid ? { gclid: lead.gclid } : {}),
+          ...(lead.isTest ? { test: true } : {}),
+        },
+        system: { intakes: 1, receivedAt: new Date().toISOString() },
+      },
+      services,
+    );
+  } catch (error) {
+    await tenant.releaseMany(keys, fingerprint);
+    throw error;
+  }
+  await tenant.completeMany(keys, fingerprint, {
+    status: 200,
+    headers: {},
+    body: JSON.stringify({ leadId: created.id }),
+  });
+  if (lead.isTest) return { leadId: created.id, duplicate: false };
+  const { ticketId } = await enqueue(
+    context.env,
+    tenantId,
+    "sales_agent",
+    { leadId: created.id, projectId },
+    { ticket: true },
+  );
+  // Scored in parallel, never in the way of the call; both paths share the one-bridge-per-lead key.
+  await enqueue(context.env, tenantId, "lead_scorer", { leadId: created.id }, { ticket: true });
+  return { leadId: created.id, duplicate: false, ...(ticketId ? { ticketId } : {}) };
+}
+
+/**
+ * A repeat of a known lead is noted on it, and nothing else happens (no
+ * second call). Best effort, one attempt: in a burst of copies most lose the
+ * version race, and the count is a hint, not a ledger.
+ */
+async function noteRepeatIntake(
+  leadId: string,
+  source: string,
+  context: Parameters<typeof reviseEntity>[2],
+): Promise<void> {
+  await reviseEntity(
+    leadId,
+    (current) => ({
+      system: {
+        ...current.system,
+        intakes: (leadSystem(current).intakes ?? 1) + 1,
+        lastIntake: { source, at: new Date().toISOString() },
+      },
+    }),
+    context,
+    1,
+  ).catch(() => undefined);
+}

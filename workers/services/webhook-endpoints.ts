@@ -1,0 +1,169 @@
+import { WEBHOOK_EVENT_TYPES } from "../../durable-objects/capabilities/webhook-outbox";
+import { withTenant } from "../../schema/tenant-transaction";
+import { randomToken } from "../auth/encoding";
+import { assertOutboundUrl } from "../outbound/url-policy";
+import { problems } from "../problems";
+import { recordAudit } from "../repositories/audit";
+import {
+  findEndpoint,
+  insertEndpoint,
+  listEndpoints,
+  subscribedEventTypes,
+  updateEndpointIfVersion,
+  type WebhookEndpointRow,
+} from "../repositories/webhooks";
+import type { ServiceContext } from "../service-context";
+
+/**
+ * The tenant's webhook endpoints, as its admins manage them: register, edit,
+ * enable or disable, remove. Delivering events to them is webhook-delivery.ts.
+ */
+export const SUBSCRIBABLE_EVENTS = ["*", ...WEBHOOK_EVENT_TYPES] as const;
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  consecutiveFailures: number;
+  disabledReason: string | null;
+  /** The secret's last four characters; the secret itself is shown once, at creation. */
+  secretHint: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toEndpoint = (row: WebhookEndpointRow): WebhookEndpoint => ({
+  id: row.id,
+  url: row.url,
+  description: row.description,
+  events: row.events,
+  enabled: row.enabled,
+  consecutiveFailures: row.consecutiveFailures,
+  disabledReason: row.disabledReason,
+  secretHint: `whsec_…${row.secret.slice(-4)}`,
+  version: row.version,
+  createdAt: row.createdAt.toISOString(),
+  updatedAt: row.updatedAt.toISOString(),
+});
+
+/** Not found and not yours are the same answer. */
+export const endpointNotFound = (id: string) => problems.notFound(`No webhook endpoint ${id}.`);
+
+const checkUrl = (url: string, env: Env) => assertOutboundUrl(url, { appEnv: env.APP_ENV, field: "url" });
+
+/** The tenant object delivers only what some enabled endpoint wants; tell it after every change. */
+export async function syncSubscriptions({
+  env,
+  db,
+  actor,
+}: Pick<ServiceContext, "env" | "db" | "actor">): Promise<void> {
+  const types = await withTenant(db, actor.auth.tenantId, (tx) => subscribedEventTypes(tx));
+  await env.TENANT.getByName(actor.auth.tenantId).setWebhookSubscriptions(actor.auth.tenantId, types);
+}
+
+export async function createWebhookEndpoint(
+  input: { url: string; description?: string | undefined; events: string[] },
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<WebhookEndpoint & { secret: string }> {
+  checkUrl(input.url, context.env);
+  const secret = `whsec_${randomToken(32)}`;
+  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+    const created = await insertEndpoint(tx, {
+      tenantId: context.actor.auth.tenantId,
+      url: input.url,
+      description: input.description ?? "",
+      events: [...new Set(input.events)],
+      secret,
+    });
+    await recordAudit(tx, context.actor, {
+      action: "webhook_endpoint.create",
+      entityType: "webhook_endpoint",
+      entityId: created.id,
+      after: toEndpoint(created),
+    });
+    return created;
+  });
+  await syncSubscriptions(context);
+  return { ...toEndpoint(row), secret };
+}
+
+export async function listWebhookEndpoints({
+  db,
+  actor,
+}: Pick<ServiceContext, "db" | "actor">): Promise<WebhookEndpoint[]> {
+  return (await withTenant(db, actor.auth.tenantId, (tx) => listEndpoints(tx))).map(toEndpoint);
+}
+
+export async function getWebhookEndpoint(
+  id: string,
+  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+): Promise<WebhookEndpoint> {
+  const row = await withTenant(db, actor.auth.tenantId, (tx) => findEndpoint(tx, id));
+  if (!row) throw endpointNotFound(id);
+  return toEndpoint(row);
+}
+
+const versionMismatch = (current: number) => problems.versionMismatch("The endpoint", current);
+
+/** Edits, enables or disables an endpoint. Re-enabling clears its failure count. */
+export async function updateWebhookEndpoint(
+  id: string,
+  expectedVersion: number,
+  patch: {
+    url?: string | undefined;
+    description?: string | undefined;
+    events?: string[] | undefined;
+    enabled?: boolean | undefined;
+  },
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<WebhookEndpoint> {
+  if (patch.url !== undefined) checkUrl(patch.url, context.env);
+  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+    const current = await findEndpoint(tx, id);
+    if (!current) throw endpointNotFound(id);
+    if (current.version !== expectedVersion) throw versionMismatch(current.version);
+    const reenabled = patch.enabled === true && !current.enabled;
+    const updated = await updateEndpointIfVersion(tx, id, expectedVersion, {
+      ...(patch.url !== undefined ? { url: patch.url } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+      ...(patch.events !== undefined ? { events: [...new Set(patch.events)] } : {}),
+      ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),
+      ...(reenabled ? { consecutiveFailures: 0, disabledReason: null } : {}),
+    });
+    if (!updated) throw versionMismatch((await findEndpoint(tx, id))?.version ?? current.version);
+    await recordAudit(tx, context.actor, {
+      action: "webhook_endpoint.update",
+      entityType: "webhook_endpoint",
+      entityId: id,
+      before: toEndpoint(current),
+      after: toEndpoint(updated),
+    });
+    return updated;
+  });
+  await syncSubscriptions(context);
+  return toEndpoint(row);
+}
+
+export async function deleteWebhookEndpoint(
+  id: string,
+  expectedVersion: number,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<void> {
+  await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+    const current = await findEndpoint(tx, id);
+    if (!current) throw endpointNotFound(id);
+    if (current.version !== expectedVersion) throw versionMismatch(current.version);
+    const deleted = await updateEndpointIfVersion(tx, id, expectedVersion, { deletedAt: new Date(), enabled: false });
+    if (!deleted) throw versionMismatch(current.version);
+    await recordAudit(tx, context.actor, {
+      action: "webhook_endpoint.delete",
+      entityType: "webhook_endpoint",
+      entityId: id,
+      before: toEndpoint(current),
+    });
+  });
+  await syncSubscriptions(context);
+}
