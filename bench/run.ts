@@ -2,10 +2,11 @@
  * `npm run bench`: starts the same stack as `npm run dev` (on its own ports and
  * state directory), seeds the bench tenant, and measures with autocannon:
  *   floors  — bare Hono route, tenant-object RPC, one Postgres insert;
- *   later issues add workloads and report them as ratios to these floors;
+ *   other workloads are reported as ratios to these floors;
  *   WebSocket fan-out to 1,000 sockets, against one socket as its floor.
  * Writes bench/results/latest.json and bench/results/latest.md.
- * Numbers compare only within one run on one machine (see STACK.md).
+ * Numbers compare only within one run on one machine: the harness itself
+ * (wrangler dev, bare workerd, Miniflare) sets very different ceilings.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,7 +40,7 @@ const floors: Workload[] = [
   { name: "Postgres insert", method: "POST", path: "/api/_bench/postgres-insert" },
 ];
 
-/** Workloads of the identity-and-primitives issue: they need a signed-up tenant. */
+/** Entity workloads: they need a signed-up tenant. */
 async function entityWorkloads(
   baseUrl: string,
 ): Promise<{ workloads: Workload[]; accessToken: string; projectId: string }> {

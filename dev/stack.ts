@@ -28,11 +28,11 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
 
 /** Local only: the simulator's key, and a fixed key for encrypting tenants' provider keys in `.data`. */
-export const DEV_GEMINI_KEY = "dev-gemini-key";
+const DEV_GEMINI_KEY = "dev-gemini-key";
 const DEV_SECRETS_ENCRYPTION_KEY = "ZGV2LW9ubHktc2VjcmV0cy1lbmNyeXB0aW9uLWtleSE";
 export const DEV_TWILIO = { accountSid: "AC00000000000000000000000000000dev", authToken: "dev-twilio-auth-token" };
 
-export interface StackOptions {
+interface StackOptions {
   ports: Ports;
   /** Use this Postgres; when absent, embedded PGlite is served on ports.pglite. */
   databaseUrl?: string;

@@ -24,7 +24,7 @@ export type AlarmStorage = Pick<DurableObjectStorage, "getAlarm" | "setAlarm">;
  */
 export const STILL_DUE_RETRY_MS = 2_000;
 
-export class TimerFailures extends AggregateError {
+class TimerFailures extends AggregateError {
   override name = "TimerFailures";
 }
 

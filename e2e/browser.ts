@@ -25,7 +25,7 @@ const FLAGS = [
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-export interface BrowserCheck {
+interface BrowserCheck {
   name: string;
   run(stack: Stack, browser: Browser): Promise<void>;
 }
@@ -130,7 +130,7 @@ async function logIn(
   return page;
 }
 
-export const browserChecks: BrowserCheck[] = [
+const browserChecks: BrowserCheck[] = [
   {
     name: "sign up in the browser and see the dashboard",
     async run(stack, browser) {

@@ -9,7 +9,7 @@ import * as tables from "./tables";
 
 export type Database = ReturnType<typeof drizzle<typeof tables>>;
 
-export interface DatabaseConfig {
+interface DatabaseConfig {
   DATABASE_URL: string;
   /** host:port of a local relay; empty in production. */
   NEON_WS_PROXY?: string;

@@ -1,8 +1,8 @@
 /**
- * The durable data model (SPEC §3–4). Every tenant-owned table carries
- * `tenant_id` and is protected by row-level security (see
- * migrations/0001_row_level_security.sql); the application reaches those rows
- * only through `withTenant` in ./tenant-transaction.ts.
+ * The durable data model: tenants, projects, entities and their history.
+ * Every tenant-owned table carries `tenant_id` and is protected by row-level
+ * security (see migrations/0001_row_level_security.sql); the application
+ * reaches those rows only through `withTenant` in ./tenant-transaction.ts.
  */
 import { sql } from "drizzle-orm";
 import {
@@ -109,7 +109,7 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex("api_keys_hash_key").on(t.keyHash), index("api_keys_tenant_idx").on(t.tenantId)],
 );
 
-/** The universal record (Castiel shards, Apex entities). */
+/** The universal record: every operational object (lead, call, page, …) is an entity. */
 export const entities = pgTable(
   "entities",
   {
@@ -185,7 +185,7 @@ export const auditLog = pgTable(
     before: jsonb("before"),
     after: jsonb("after"),
     ip: text("ip"),
-    /** How the caller was verified (SPEC §4.9): jwt | api-key | webhook-signature | system. */
+    /** How the caller was verified: jwt | api-key | webhook-signature | system. */
     authMethod: text("auth_method").notNull(),
     authKid: text("auth_kid"),
     authIssuer: text("auth_issuer"),
@@ -220,7 +220,7 @@ export const refreshTokens = pgTable(
   (t) => [uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash), index("refresh_tokens_family_idx").on(t.familyId)],
 );
 
-/** The state an entity had before each change (SPEC §4.5). */
+/** The state an entity had before each change, so it can be read or restored as of any version. */
 export const entitySnapshots = pgTable(
   "entity_snapshots",
   {
@@ -239,7 +239,7 @@ export const entitySnapshots = pgTable(
   (t) => [uniqueIndex("entity_snapshots_entity_version_key").on(t.tenantId, t.entityId, t.version)],
 );
 
-/** Per entity type: when soft-deleted rows are purged and when old rows move to the cold archive (SPEC §4.6–4.7). */
+/** Per entity type: when soft-deleted rows are purged and when old rows move to the cold archive in R2. */
 export const retentionPolicies = pgTable(
   "retention_policies",
   {
@@ -312,7 +312,7 @@ export const ticketHistory = pgTable(
 );
 
 /**
- * Every billable use (SPEC §3 usage ledger): voice minutes, SMS, LLM tokens,
+ * Every billable use, with its cost: voice minutes, SMS, LLM tokens,
  * browser seconds. Append-only; the month's spend is a SUM over it.
  */
 export const usageEvents = pgTable(
@@ -343,7 +343,7 @@ export const usageEvents = pgTable(
   ],
 );
 
-/** Where a tenant wants its events delivered (Castiel outbound webhooks). */
+/** Where a tenant wants its events delivered (outbound webhooks). */
 export const webhookEndpoints = pgTable(
   "webhook_endpoints",
   {
@@ -450,7 +450,7 @@ export const trackingNumbers = pgTable("tracking_numbers", {
 });
 
 /**
- * Which LLM a tenant's agents use (SPEC §9). The provider key is stored
+ * Which LLM a tenant's agents use (Gemini by default). The provider key is stored
  * encrypted (AES-GCM, key from the SECRETS_ENCRYPTION_KEY secret, the
  * tenant id as associated data) and only its last four characters in clear.
  */

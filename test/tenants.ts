@@ -70,7 +70,7 @@ export function jsonRequest(method: string, body: unknown, headers: Record<strin
   return { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
 }
 
-export interface TestMember {
+interface TestMember {
   userId: string;
   email: string;
   password: string;

@@ -7,7 +7,7 @@ import { request } from "./helpers";
  * (same URL, form body and X-Twilio-Signature), and hand the Worker's answer
  * back so the simulated call goes on.
  */
-export interface DeliveredWebhook {
+interface DeliveredWebhook {
   url: string;
   params: Record<string, string>;
   status: number;

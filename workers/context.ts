@@ -3,7 +3,7 @@ import type { Logger } from "./logger";
 
 export type Role = "owner" | "admin" | "member" | "viewer";
 
-/** Who is calling and how we know (SPEC §4.9): recorded on every audit row. */
+/** Who is calling and how we know (method, key id, issuer): recorded on every audit row. */
 export interface AuthContext {
   /**
    * `system`: cron jobs and agents acting for the tenant, not a caller.
@@ -31,7 +31,7 @@ export interface IdempotencyClaim {
 }
 
 /** What every request carries through the middleware chain. */
-export interface AppVariables {
+interface AppVariables {
   /** Minted by the server for every request; never taken from the client. */
   requestId: string;
   /** The client's own X-Request-Id, if it sent a well-formed one: kept beside ours, labelled, never trusted. */

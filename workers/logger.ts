@@ -1,5 +1,5 @@
 /** Structured JSON logs: one object a line, always with the request id. */
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 export interface Logger {
   info(msg: string, fields?: LogFields): void;

@@ -26,7 +26,7 @@ export function zodFieldErrors(
   }));
 }
 
-export interface ProblemInit {
+interface ProblemInit {
   status: number;
   /** Stable, machine-readable code; the `type` URI is derived from it. */
   code: string;
@@ -56,7 +56,7 @@ export class Problem extends Error {
   }
 }
 
-export function problemType(code: string): string {
+function problemType(code: string): string {
   return `urn:apex:problem:${code}`;
 }
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { Database } from "../schema/db";
-import type { AppEnv, AuthContext, RequestActor } from "./context";
+import type { AppEnv, AuthContext, IdempotencyClaim, RequestActor } from "./context";
 import { createLogger, type Logger } from "./logger";
 import { type Publisher, publisherFor } from "./services/realtime";
 
@@ -20,6 +20,12 @@ export interface ServiceContext {
   /** Announces a committed change on the tenant's event log (realtime clients, webhooks). */
   publish: Publisher;
   log: Logger;
+  /**
+   * An API request's Idempotency-Key: the one service call a route makes for
+   * the request records it with its effect, in the same transaction
+   * (decision 013). Absent for pages, agents and requests without a key.
+   */
+  readonly idempotency?: IdempotencyClaim | undefined;
 }
 
 /** What a public route knows before anyone is authenticated: everything but an actor. */
@@ -28,7 +34,12 @@ export type AnonymousContext = Pick<ServiceContext, "env" | "db" | "log"> & Pick
 /** The one assembly every builder below ends in. */
 export function contextFor(
   actor: RequestActor,
-  { env, db, log }: { env: Env; db: () => Database; log: Logger },
+  {
+    env,
+    db,
+    log,
+    idempotency,
+  }: { env: Env; db: () => Database; log: Logger; idempotency?: () => IdempotencyClaim | undefined },
 ): ServiceContext {
   return {
     env,
@@ -38,6 +49,9 @@ export function contextFor(
     actor,
     publish: publisherFor(env, actor.auth.tenantId),
     log,
+    get idempotency() {
+      return idempotency?.();
+    },
   };
 }
 
@@ -48,7 +62,8 @@ const clientIp = <E extends AppEnv>(c: Context<E>) => c.req.header("cf-connectin
  * that proves its caller another way (Twilio's signature) names its actor.
  */
 export function contextFrom<E extends AppEnv>(c: Context<E>, actor: RequestActor = callerOf(c)): ServiceContext {
-  return contextFor(actor, { env: c.env, db: c.var.db, log: c.var.log });
+  // Read when a service asks: the idempotency middleware sets the claim after this context is built.
+  return contextFor(actor, { env: c.env, db: c.var.db, log: c.var.log, idempotency: () => c.var.idempotency });
 }
 
 function callerOf<E extends AppEnv>(c: Context<E>): RequestActor {

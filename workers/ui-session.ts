@@ -16,12 +16,12 @@ import { refresh } from "./services/identity";
  * request reads only the names of its own scheme: on https a planted plain
  * `apex_at` is never read.
  */
-export type SessionCookie = "access" | "refresh" | "binding";
+type SessionCookie = "access" | "refresh" | "binding";
 
 const NAMES: Record<SessionCookie, string> = { access: "apex_at", refresh: "apex_rt", binding: "apex_csrf" };
 const MAX_AGE: Record<SessionCookie, number> = { access: 15 * 60, refresh: 30 * 86_400, binding: 30 * 86_400 };
 
-export function sessionCookieName(request: Request, kind: SessionCookie): string {
+function sessionCookieName(request: Request, kind: SessionCookie): string {
   return new URL(request.url).protocol === "https:" ? `__Host-${NAMES[kind]}` : NAMES[kind];
 }
 

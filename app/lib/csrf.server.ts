@@ -16,7 +16,7 @@ import { readSessionCookie } from "../../workers/ui-session";
  * Keyed with the JWT signing keys (the first signs, all verify), so a key
  * rotation does not void the forms open in browsers.
  */
-export type CsrfSubject = Pick<AuthContext, "userId" | "sessionId"> | null;
+type CsrfSubject = Pick<AuthContext, "userId" | "sessionId"> | null;
 
 const refuse = (why: string) => new Response(`${why} Reload the page and try again.`, { status: 403 });
 

@@ -11,7 +11,7 @@ import { Problem, zodFieldErrors } from "../../workers/problems";
  * message the form can show — a problem's own words, or for anything else a
  * generic sentence (the real error goes to the log, never into the page).
  */
-export interface FormFailure {
+interface FormFailure {
   error: string;
   fields: Record<string, string>;
 }

@@ -2,13 +2,13 @@ import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
 
 /**
- * One real-time connection per tab (SPEC §8): the tenant's WebSocket, resumed
+ * One real-time connection per tab: the tenant's WebSocket, resumed
  * from the last sequence after any drop, with every event acknowledged (the
  * server cuts off clients that do not ack, decision 007). After repeated
  * failures it falls back to long-polling. Any event on a watched channel
  * revalidates the page's loaders — the data always comes from the server.
  */
-export type LiveState = "connecting" | "live" | "polling" | "offline";
+type LiveState = "connecting" | "live" | "polling" | "offline";
 
 /** The browser's WebSocket and location (the project's types are the Worker's, not the DOM's). */
 interface BrowserSocket {

@@ -16,7 +16,7 @@ import { readForm } from "./forms.server";
  * what the API would. Writes carry a CSRF token bound to the session
  * (csrf.server.ts) on top of SameSite and an origin check.
  */
-export interface Session extends ServiceContext {
+interface Session extends ServiceContext {
   auth: AuthContext;
   /** The token this session's forms carry in their `csrf` field. */
   csrf: string;

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { startTask } from "../../workers/agents/start-task";
 import { auditPage } from "../../workers/services/audit";
 import { deleteEntity, type Entity, getEntity, restoreEntity, updateEntity } from "../../workers/services/entities";
+import { type CallSystem, callSystem, leadSystem } from "../../workers/services/entity-system";
 import { relationshipsOfEntity } from "../../workers/services/relationships";
 import { textLead } from "../../workers/speed-to-lead/messages";
 import { FormError, FormNotice } from "../components/form-messages";
@@ -25,7 +26,15 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const messages = related.filter((e): e is Entity => e?.type === "message");
   // The audit log (IPs, how callers were verified) is admin-only, as GET /api/v1/audit is.
   const audit = canAct(session.auth, "admin") ? await auditPage({ entityId: lead.id, limit: 20 }, session) : undefined;
-  return { lead, calls, messages, audit: audit?.items ?? null, canEdit: canAct(session.auth, "member") };
+  return {
+    lead,
+    // Apex's own state, parsed here by the same schemas its writers use (no casts in the page).
+    leadState: leadSystem(lead),
+    calls: calls.map((call) => ({ call, state: callSystem(call) })),
+    messages,
+    audit: audit?.items ?? null,
+    canEdit: canAct(session.auth, "member"),
+  };
 }
 
 export const handle = { channels: ["entity:lead", "entity:call", "entity:message"] };
@@ -74,26 +83,17 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 
 const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19);
 
-function CallCard({ call }: { call: Entity }) {
-  const timeline = (call.system.timeline as { status: string; at: string }[] | undefined) ?? [];
-  const transcript = (call.system.transcript as { text?: string } | undefined)?.text;
-  const analysis = call.system.analysis as
-    | {
-        summary: string;
-        keyPoints: string[];
-        customerIntent: string;
-        nextSteps: string[];
-        sentiment: string;
-        urgency: string;
-      }
-    | undefined;
-  const recording = call.system.recording as { durationSeconds?: number; stored?: boolean } | undefined;
+function CallCard({ call, state }: { call: Pick<Entity, "id" | "name" | "status">; state: CallSystem }) {
+  const timeline = state.timeline ?? [];
+  const transcript = state.transcript?.text;
+  const analysis = state.analysis;
+  const recording = state.recording;
   return (
     <article className="card" data-testid="call">
       <h3>
         {call.name}{" "}
-        <span className={`pill ${call.system.connected ? "ok" : ""}`}>
-          {call.system.connected ? "connected" : (call.status ?? "—")}
+        <span className={`pill ${state.connected ? "ok" : ""}`}>
+          {state.connected ? "connected" : (call.status ?? "—")}
         </span>
       </h3>
       <ol className="timeline" aria-label="Call steps">
@@ -132,7 +132,7 @@ function CallCard({ call }: { call: Entity }) {
           <p>
             Intent: {analysis.customerIntent} · Sentiment: {analysis.sentiment} · Urgency: {analysis.urgency}
           </p>
-          {analysis.nextSteps.length > 0 ? (
+          {analysis.nextSteps?.length ? (
             <ul>
               {analysis.nextSteps.map((step) => (
                 <li key={step}>{step}</li>
@@ -146,10 +146,10 @@ function CallCard({ call }: { call: Entity }) {
 }
 
 export default function LeadPage() {
-  const { lead, calls, messages, audit, canEdit } = useLoaderData<typeof loader>();
+  const { lead, leadState, calls, messages, audit, canEdit } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const actionResult = useActionData<typeof action>();
-  const score = lead.system.score as { value: number; reasons: string[]; model: string } | undefined;
+  const score = leadState.score;
   const busy = navigation.state !== "idle";
   return (
     <>
@@ -227,9 +227,9 @@ export default function LeadPage() {
       {calls.length === 0 ? (
         <p className="empty">No calls yet.</p>
       ) : (
-        calls.map((call) => <CallCard key={call.id} call={call} />)
+        calls.map(({ call, state }) => <CallCard key={call.id} call={call} state={state} />)
       )}
-      {lead.system.transcription ? <p>Transcription: {String(lead.system.transcription)}</p> : null}
+      {leadState.transcription ? <p>Transcription: {leadState.transcription}</p> : null}
 
       <h2>Texts</h2>
       {messages.length === 0 ? (

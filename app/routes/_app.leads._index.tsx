@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { LEAD_ORIGIN_IDS } from "../../workers/intake/sources";
 import { listEntityPage } from "../../workers/services/entities";
+import { leadSystem } from "../../workers/services/entity-system";
 import { Table } from "../components/table";
 import { requireSession } from "../lib/session.server";
 
@@ -36,7 +37,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     session,
   );
   return {
-    items: page.items,
+    items: page.items.map((lead) => ({ ...lead, state: leadSystem(lead) })),
     nextCursor: page.nextCursor,
     filters: { status: status ?? "", source: source ?? "", minScore, date },
   };
@@ -81,7 +82,7 @@ export default function Leads() {
       ) : (
         <Table columns={["Name", "Status", "Bridge", "Source", "Score", "Received"]}>
           {items.map((lead) => {
-            const bridge = (lead.system.bridge as { status?: string } | undefined)?.status;
+            const bridge = lead.state.bridge?.status;
             return (
               <tr key={lead.id} data-testid="lead-row">
                 <td>
@@ -96,7 +97,7 @@ export default function Leads() {
                   </span>
                 </td>
                 <td>{String(lead.data.source ?? "—")}</td>
-                <td>{(lead.system.score as { value?: number } | undefined)?.value ?? "—"}</td>
+                <td>{lead.state.score?.value ?? "—"}</td>
                 <td>
                   <time dateTime={lead.createdAt}>{new Date(lead.createdAt).toISOString().slice(11, 16)} UTC</time>
                 </td>

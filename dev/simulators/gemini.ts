@@ -20,13 +20,13 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface GeminiSimulatorOptions {
+interface GeminiSimulatorOptions {
   port: number;
   apiKey: string;
   log?: (line: string) => void;
 }
 
-export interface GeminiSimulator {
+interface GeminiSimulator {
   port: number;
   baseUrl: string;
   close(): Promise<void>;

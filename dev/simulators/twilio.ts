@@ -25,7 +25,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import http from "node:http";
 import { parseTwiml, type TwimlNode } from "./twiml.ts";
 
-export interface TwilioSimulatorOptions {
+interface TwilioSimulatorOptions {
   port: number;
   accountSid: string;
   authToken: string;

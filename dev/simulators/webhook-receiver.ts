@@ -16,7 +16,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 
-export interface ReceivedDelivery {
+interface ReceivedDelivery {
   eventId: string | undefined;
   eventType: string | undefined;
   attempt: number;
@@ -34,7 +34,7 @@ interface Receiver {
   received: ReceivedDelivery[];
 }
 
-export interface WebhookReceiverServer {
+interface WebhookReceiverServer {
   port: number;
   baseUrl: string;
   close(): Promise<void>;

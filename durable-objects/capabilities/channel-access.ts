@@ -8,7 +8,7 @@ import type { Role } from "../../workers/context";
  * (`webhook:*`, with endpoint URLs) is admin data like GET /webhook-endpoints;
  * spend pauses (`project:*`) are member data like GET /projects/{id}/usage.
  */
-export const CHANNEL_LEAST_ROLE: ReadonlyMap<string, Role> = new Map([
+const CHANNEL_LEAST_ROLE: ReadonlyMap<string, Role> = new Map([
   ["ticket", "viewer"],
   ["entity", "viewer"],
   ["lead", "viewer"],

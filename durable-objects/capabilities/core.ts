@@ -14,7 +14,7 @@ export const coreMigrations: readonly SqliteMigration[] = [
   { id: "core/2", sql: "DROP TABLE IF EXISTS agent_runs" },
 ];
 
-export interface CoreHost {
+interface CoreHost {
   sql: SqlStorage;
 }
 

@@ -30,7 +30,7 @@ export const EVENT_LOG_LIMIT = 1_000;
  */
 export const CHANNEL_PATTERN = /^(ticket|entity|call|lead|project|webhook):([A-Za-z0-9_-]{1,64}|\*)$/;
 
-export const tenantEvent = z.object({
+const tenantEvent = z.object({
   seq: z.number().int(),
   channel: z.string(),
   type: z.string(),
@@ -63,7 +63,7 @@ export interface EventPage {
   latest: number;
 }
 
-export interface EventsHost {
+interface EventsHost {
   sql: SqlStorage;
   now(): number;
   /** Hands a just-logged event on (sockets, webhook outbox). Runs before `record` returns. */

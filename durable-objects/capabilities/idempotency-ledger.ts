@@ -3,7 +3,7 @@ import type { Timer } from "../alarm-scheduler";
 import type { SqliteMigration } from "../sqlite-migrations";
 
 /**
- * The idempotent action ledger (SPEC §4.3, Stripe semantics). A key moves
+ * The idempotent action ledger (Stripe semantics). A key moves
  * pending → done. `begin` and `complete` are synchronous SQL inside the
  * tenant object, so two concurrent requests with one key are strictly ordered:
  * exactly one proceeds, the other sees `in-flight` (409) or, once done, the
@@ -30,10 +30,10 @@ export const ledgerMigrations: readonly SqliteMigration[] = [
 ];
 
 /** A pending key whose holder vanished (crash, eviction) is taken over after this. */
-export const PENDING_TIMEOUT_MS = 60_000;
+const PENDING_TIMEOUT_MS = 60_000;
 export const DEFAULT_RETENTION_MS = 24 * 60 * 60 * 1000;
 
-export const storedResponse = z.object({
+const storedResponse = z.object({
   status: z.number().int(),
   headers: z.record(z.string(), z.string()),
   body: z.string(),
@@ -54,7 +54,7 @@ type Row = {
   expires_at: number;
 };
 
-export interface LedgerHost {
+interface LedgerHost {
   sql: SqlStorage;
   now(): number;
   /** Makes sure the alarm fires no later than `at`. */

@@ -27,7 +27,7 @@ export interface RateDecision {
   retryAfterSeconds: number;
 }
 
-export interface RateLimitsHost {
+interface RateLimitsHost {
   sql: SqlStorage;
   now(): number;
 }

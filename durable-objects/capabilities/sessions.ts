@@ -24,12 +24,12 @@ export const sessionMigrations: readonly SqliteMigration[] = [
 export type SessionVerdict = "current" | "stale-membership" | "revoked-session";
 
 /** Who a socket belongs to, as far as ending it is concerned. */
-export interface SessionOwner {
+interface SessionOwner {
   userId?: string;
   sid?: string;
 }
 
-export interface SessionsHost {
+interface SessionsHost {
   sql: SqlStorage;
   now(): number;
   /** Closes the open sockets `whose` picks, telling the client why. */

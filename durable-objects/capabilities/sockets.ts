@@ -17,14 +17,14 @@ import { CHANNEL_PATTERN, type EventPage, matches, type TenantEvent } from "./ev
  * Only the upgrade arrives by fetch; everything after it is frames, answered
  * here. The hub keeps no state of its own: the runtime holds the sockets.
  */
-export const SOCKET_WINDOW_BYTES = 1024 * 1024;
-export const SLOW_CONSUMER_CLOSE = 4008;
+const SOCKET_WINDOW_BYTES = 1024 * 1024;
+const SLOW_CONSUMER_CLOSE = 4008;
 /** Close code for a socket whose session ended or whose user's membership changed. */
-export const SESSION_ENDED_CLOSE = 4001;
+const SESSION_ENDED_CLOSE = 4001;
 /** The Worker → object header naming who opened a socket (role, user, session) as JSON. */
 export const SOCKET_OWNER_HEADER = "x-apex-socket-owner";
 
-export const clientFrame = z.discriminatedUnion("type", [
+const clientFrame = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("subscribe"),
     channels: z.array(z.string().regex(CHANNEL_PATTERN)).min(1).max(20),
@@ -36,7 +36,7 @@ export const clientFrame = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ack"), seq: z.number().int().min(0) }),
   z.object({ type: z.literal("ping") }),
 ]);
-export type ClientFrame = z.infer<typeof clientFrame>;
+type ClientFrame = z.infer<typeof clientFrame>;
 
 /**
  * Who opened the socket, fixed at the upgrade: the role decides which
@@ -44,19 +44,19 @@ export type ClientFrame = z.infer<typeof clientFrame>;
  * change, removal or logout close it (sessions.ts). A socket from before
  * these fields existed reads as a viewer with no session: least power.
  */
-export const socketOwner = z.object({
+const socketOwner = z.object({
   role: z.enum(["owner", "admin", "member", "viewer"]).default("viewer"),
   userId: z.string().optional(),
   sid: z.string().optional(),
 });
-export type SocketOwner = z.infer<typeof socketOwner>;
+type SocketOwner = z.infer<typeof socketOwner>;
 
-export const socketAttachment = socketOwner.extend({
+const socketAttachment = socketOwner.extend({
   channels: z.array(z.string()),
   lastSentSeq: z.number().int().default(0),
   unackedBytes: z.number().int().default(0),
 });
-export type SocketAttachment = z.infer<typeof socketAttachment>;
+type SocketAttachment = z.infer<typeof socketAttachment>;
 
 function attachmentOf(socket: WebSocket): SocketAttachment {
   const parsed = socketAttachment.safeParse(socket.deserializeAttachment());
@@ -109,7 +109,7 @@ const FORBIDDEN_DETAIL = "your role may not subscribe to these channels; nothing
 const BACKLOG_LIMIT = 500;
 const MAX_CHANNELS = 50;
 
-export interface SocketsHost {
+interface SocketsHost {
   /** Hands a server socket to the runtime (hibernation API). */
   accept(socket: WebSocket): void;
   sockets(): WebSocket[];

@@ -2,7 +2,7 @@ import type { SqliteMigration } from "../sqlite-migrations";
 
 /**
  * The running month total per project, so a spend check costs no Postgres
- * query (SPEC §3 usage ledger, seed §3.3 Accountant). Postgres stays the
+ * query (checked against the project's monthly cap). Postgres stays the
  * record: a row here is seeded from its monthly SUM the first time a project
  * spends in a month, then kept current by every reservation. The object's
  * single thread orders concurrent reservations, so two agents cannot both
@@ -41,7 +41,7 @@ type Row = {
 
 const isPaused = (total: number, cap: number | null) => cap !== null && total >= cap;
 
-export interface SpendHost {
+interface SpendHost {
   sql: SqlStorage;
 }
 

@@ -3,7 +3,7 @@ import type { Timer } from "../alarm-scheduler";
 import type { SqliteMigration } from "../sqlite-migrations";
 
 /**
- * Tickets: a unit of background work and its observable state (SPEC §3).
+ * Tickets: a unit of background work and its observable state.
  * A ticket is written together with its "outbox" mark (`sent_at` NULL) in
  * one synchronous transaction; the queue message goes out afterwards and
  * marks it sent. If the object dies in between, its alarm finds the unsent
@@ -34,7 +34,7 @@ export const ticketMigrations: readonly SqliteMigration[] = [
   },
 ];
 
-export const ticketStatus = z.enum(["queued", "processing", "completed", "failed", "cancelled"]);
+const ticketStatus = z.enum(["queued", "processing", "completed", "failed", "cancelled"]);
 export type TicketStatus = z.infer<typeof ticketStatus>;
 
 /** zod at the storage boundary: what comes back out of SQLite is checked. */
@@ -72,7 +72,7 @@ type Row = {
 
 export const DEFAULT_TICKET_TTL_MS = 60 * 60 * 1000;
 /** An unsent ticket older than this is re-sent by the alarm. */
-export const OUTBOX_GRACE_MS = 2_000;
+const OUTBOX_GRACE_MS = 2_000;
 /** A finished ticket is forgotten at its expiry; Postgres keeps the history. */
 const FINISHED: ReadonlySet<TicketStatus> = new Set(["completed", "failed", "cancelled"]);
 
@@ -95,14 +95,14 @@ function toTicket(row: Row): Ticket {
 type Outcome = { status: "completed"; resultJson: string } | { status: "failed"; error: string };
 
 /** One queue message for a stored ticket (its params were checked when it was made). */
-export interface TicketMessage {
+interface TicketMessage {
   task: string;
   tenantId: string;
   ticketId: string;
   params: unknown;
 }
 
-export interface TicketsHost {
+interface TicketsHost {
   sql: SqlStorage;
   now(): number;
   scheduleBy(at: number): Promise<void>;

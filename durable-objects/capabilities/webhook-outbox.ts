@@ -55,7 +55,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "project.paused",
   "project.resumed",
 ] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Entity types whose changes also go out under their own name (`lead.created`). */
@@ -66,7 +66,7 @@ const NAMED_ENTITY_TYPES = new Set(["lead", "call"]);
  * logged twice (`entity:{type}` and `entity:{id}`); only the by-type copy
  * counts, so a change is delivered once.
  */
-export function webhookEventTypes(channel: string, type: string): WebhookEventType[] {
+function webhookEventTypes(channel: string, type: string): WebhookEventType[] {
   const [kind, key = ""] = channel.split(":");
   const known = (t: string): t is WebhookEventType => (WEBHOOK_EVENT_TYPES as readonly string[]).includes(t);
   if (kind === "entity" && key !== "*" && !UUID.test(key)) {
@@ -86,7 +86,7 @@ interface OutboxItem {
 }
 
 /** The `webhook_dispatch` task's params: one event for the tenant's endpoints. */
-export interface WebhookDispatch {
+interface WebhookDispatch {
   /** Stable across re-sends, so a receiver can deduplicate. */
   eventId: string;
   type: string;
@@ -95,9 +95,9 @@ export interface WebhookDispatch {
 }
 
 /** A failed send is tried again by the alarm after this. */
-export const WEBHOOK_OUTBOX_GRACE_MS = 2_000;
+const WEBHOOK_OUTBOX_GRACE_MS = 2_000;
 
-export interface WebhookOutboxHost {
+interface WebhookOutboxHost {
   sql: SqlStorage;
   now(): number;
   scheduleBy(at: number): Promise<void>;

@@ -12,7 +12,7 @@ import { recordingSid, seedSystemEntity } from "../system-entities";
 import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "../tenants";
 
 /**
- * What a tenant writes is data, never system state (issue #11, items 1–3):
+ * What a tenant writes is data, never system state:
  * storage keys, fetched URLs, credentials and statuses are Apex's, kept in
  * `system`, which no client can write. Each test plants what an attacker
  * would and shows it is refused or ignored.

@@ -22,8 +22,8 @@ export interface AgentContext {
 }
 
 /**
- * `instant` tasks answer the request that asked for them (SPEC §5: stats,
- * health, usage writes); `heavy` ones answer 202 with a ticket and run from
+ * `instant` tasks answer the request that asked for them (stats, health,
+ * usage writes); `heavy` ones answer 202 with a ticket and run from
  * the queue.
  */
 export interface Agent<Schema extends z.ZodType = z.ZodType> {

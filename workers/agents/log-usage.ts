@@ -4,8 +4,8 @@ import { recordUsage } from "../services/usage";
 import { defineAgent } from "./agent";
 
 /**
- * Instant: records one billable use against a project (SPEC §5 "usage
- * writes"). Other agents call `recordUsage` directly; this is the door for
+ * Instant: records one billable use against a project (usage writes answer
+ * at once, not with a ticket). Other agents call `recordUsage` directly; this is the door for
  * integrators and for spend that happens outside Apex's own agents.
  */
 export const logUsage = defineAgent({

@@ -4,7 +4,7 @@ import { startBridge } from "../speed-to-lead/bridge";
 import { defineAgent } from "./agent";
 
 /**
- * Heavy: the speed-to-lead bridge for one lead (seed §3.1 SalesAgent). Queued
+ * Heavy: the speed-to-lead bridge (owner ↔ customer) for one lead. Queued
  * by intake; rings the owner, and Twilio's webhooks carry the call on.
  */
 export const salesAgent = defineAgent({

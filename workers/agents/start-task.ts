@@ -7,7 +7,7 @@ import { assertCanSpend } from "../services/usage";
 import type { AgentContext } from "./agent";
 import { agents } from "./registry";
 
-export type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket"; ticket: TicketView };
+type TaskOutcome = { kind: "instant"; result: unknown } | { kind: "ticket"; ticket: TicketView };
 
 /**
  * Starts a task: an instant one runs now and its result is the answer; a

@@ -31,7 +31,7 @@ export function parseSigningKeys(raw: string | undefined): SigningKeys {
   return { active: { kid: first.kid, key: byKid.get(first.kid) as Uint8Array }, byKid };
 }
 
-export interface AccessClaims {
+interface AccessClaims {
   userId: string;
   tenantId: string;
   role: string;
@@ -54,7 +54,7 @@ export async function signAccessToken(keys: SigningKeys, claims: AccessClaims, n
     .sign(keys.active.key);
 }
 
-export interface VerifiedAccessToken extends AccessClaims {
+interface VerifiedAccessToken extends AccessClaims {
   kid: string;
   issuer: string;
 }

@@ -10,7 +10,7 @@ import { ISSUER, type SigningKeys } from "./access-tokens";
  * passing as an access token (and an access token from passing as a link).
  */
 const AUDIENCE = "apex-download";
-export const DOWNLOAD_LINK_SECONDS = 60 * 60;
+const DOWNLOAD_LINK_SECONDS = 60 * 60;
 
 const claims = z.object({ sub: z.uuid(), tid: z.uuid() });
 

@@ -1,8 +1,8 @@
 import { fromBase64Url, timingSafeEqual, toBase64Url } from "./encoding";
 
 /**
- * PBKDF2-SHA256 through WebCrypto. 100,000 iterations is both the floor the
- * issue sets and the ceiling workerd's WebCrypto accepts. The iteration count
+ * PBKDF2-SHA256 through WebCrypto. 100,000 iterations is both the floor we
+ * require and the ceiling workerd's WebCrypto accepts. The iteration count
  * is stored with the hash so it can be raised later without breaking logins.
  */
 const ITERATIONS = 100_000;

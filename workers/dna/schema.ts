@@ -2,7 +2,7 @@ import { z } from "zod";
 import { speedToLeadSettingsSchema } from "../speed-to-lead/settings";
 
 /**
- * A project's DNA (SPEC §3, seed §6): identity, brand brain, services, geo
+ * A project's DNA (its configuration): identity, brand brain, services, geo
  * scope and module settings. Three layers merge `defaults → generated →
  * custom`: objects merge key by key, anything else (strings, numbers, arrays)
  * is replaced whole by the later layer — deterministic, and what a person

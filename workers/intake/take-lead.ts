@@ -13,7 +13,7 @@ import { normalizeLead } from "./normalize";
 import type { LeadSourceDefinition, NormalizedLead } from "./sources/source";
 
 /**
- * Lead intake (SPEC §6 A): a lead source posts, Apex verifies it, normalizes
+ * Lead intake: a lead source posts, Apex verifies it, normalizes
  * the lead, deduplicates it, stores it and answers at once; the bridge call
  * is queued, never awaited.
  */
@@ -59,7 +59,7 @@ const INTAKE_BUCKET = { capacity: 600, refillPerSecond: 10 };
 const UNVERIFIED_BUCKET = { capacity: 20, refillPerSecond: 1 / 3 };
 const UNVERIFIED_BUCKET_KEY = "intake-unverified";
 
-export interface IntakeResult {
+interface IntakeResult {
   leadId: string;
   duplicate: boolean;
   /** The bridge ticket, when this intake started one. */
@@ -91,7 +91,7 @@ async function chargeUnverified(
   );
 }
 
-export interface IntakeRequest {
+interface IntakeRequest {
   /** The proof the source carried (its `proofFrom`), compared with the project's secret. */
   proof: string | undefined;
   idempotencyKey?: string | undefined;

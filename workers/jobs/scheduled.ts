@@ -7,7 +7,7 @@ import { retentionJob } from "./retention";
  */
 export type ScheduledJob = (env: Env, ctx: ExecutionContext) => Promise<void>;
 
-export const jobsByCron: Record<string, ScheduledJob[]> = {
+const jobsByCron: Record<string, ScheduledJob[]> = {
   "17 3 * * *": [retentionJob],
 };
 

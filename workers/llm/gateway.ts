@@ -10,20 +10,20 @@ import { rulesProvider } from "./providers/rules";
 import { type LlmProvider, type ProviderAnswer, TransientLlmError } from "./types";
 
 /**
- * The LLM gateway every agent calls (SPEC §9). Around each provider call:
+ * The LLM gateway every agent calls. Around each provider call:
  * the tenant's provider and key are resolved; a paused project is refused
  * before anything is spent; 429/5xx/timeouts are retried with backoff; every
  * call's tokens land in the usage ledger under an idempotency key (a retried
  * agent never bills twice); structured answers are zod-validated, repaired
  * once, and otherwise fail with the validation error.
  */
-export type LlmContext = Pick<ServiceContext, "env" | "db" | "actor"> & {
+type LlmContext = Pick<ServiceContext, "env" | "db" | "actor"> & {
   projectId: string;
   /** Base of the usage ledger keys: stable across retries of one agent run. */
   runKey: string;
 };
 
-export interface LlmResult<T> {
+interface LlmResult<T> {
   value: T;
   provider: string;
   model: string;

@@ -1,12 +1,13 @@
 /**
- * One interface over every model Apex talks to (SPEC §9): structured output
+ * One interface over every model Apex talks to (Gemini, OpenAI-compatible,
+ * offline rules): structured output
  * (a JSON schema in, text that should parse out), free text, audio
  * transcription and embeddings. Providers are thin: validation, repair,
  * retries, spend checks and the usage ledger live in the gateway.
  */
 export type ProviderName = "gemini" | "openai" | "rules";
 
-export interface TokenUsage {
+interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
 }

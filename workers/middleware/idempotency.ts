@@ -12,15 +12,15 @@ const IN_FLIGHT_WAIT_MS = 5_000;
 
 /**
  * `Idempotency-Key` on a mutating route, with Stripe's semantics, kept in the
- * tenant's Durable Object ledger (SPEC §4.3):
+ * tenant's Durable Object ledger (keys kept at least 24 h):
  *   same key + same method, path and body → the stored response, `Idempotent-Replayed: true`;
  *   same key + another request → 422;
  *   same key still running → wait up to 5 s for it and replay its response, else 409.
  * Only a 2xx (the effect committed) is stored; anything else releases the key,
  * so a request that failed validation leaves nothing behind.
  * The ledger hears of a response only after the effect committed; for the
- * gap between the two, entity writes also record the key in Postgres with
- * their effect (decision 013).
+ * gap between the two, every keyed write that commits in Postgres also
+ * records the key there with its effect (decision 013).
  * Runs after the guard: the ledger is per tenant.
  */
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {

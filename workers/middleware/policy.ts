@@ -1,5 +1,5 @@
 /**
- * Every route declares how risky it is and who may call it (SPEC §5). The
+ * Every route declares how risky it is and who may call it (the role it requires). The
  * declaration sits next to the route's schema, and `defineRoute`
  * (routes/shared.ts) both publishes it in the OpenAPI document as
  * `x-apex-policy` and configures the guard that enforces it (middleware/

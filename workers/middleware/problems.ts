@@ -10,7 +10,7 @@ import { PROBLEM_CONTENT_TYPE, Problem, problemBody, problems } from "../problem
  * other error is a 500 whose detail never leaks internals — the request id
  * points to the log line that has them.
  */
-export function renderProblem(problem: Problem, c: Context<AppEnv>): Response {
+function renderProblem(problem: Problem, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   const body = problemBody(problem, c.req.path, requestId);
   return new Response(JSON.stringify(body), {

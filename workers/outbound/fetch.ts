@@ -2,7 +2,7 @@ import { problems } from "../problems";
 import { isPublicAddress, type ResolveHost, resolveOverHttps } from "./resolve";
 import { isLocalEnvironment, outboundUrlProblem } from "./url-policy";
 
-export interface OutboundOptions {
+interface OutboundOptions {
   appEnv: string | undefined;
   /** The field a refusal names (422), e.g. `url`. */
   field: string;

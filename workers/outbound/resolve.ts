@@ -7,7 +7,7 @@ const DOH_ENDPOINT = "https://cloudflare-dns.com/dns-query";
 const RECORD_TYPES = { A: 1, AAAA: 28 } as const;
 
 /** A name the resolver could not answer for: retryable, unlike a refusal. */
-export class HostResolutionError extends Error {
+class HostResolutionError extends Error {
   override name = "HostResolutionError";
 }
 

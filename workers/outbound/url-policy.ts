@@ -13,7 +13,7 @@ import { isLoopback, isPublicIPv4, isPublicIPv6, parseIPv4, parseIPv6 } from "./
  * http, and loopback (`localhost`, 127.0.0.0/8, [::1]) on any port. Any other
  * APP_ENV value, or none, gets the production rule: the relaxation fails closed.
  */
-export interface OutboundUrlOptions {
+interface OutboundUrlOptions {
   appEnv: string | undefined;
   /** The field a refusal names, e.g. `url`, `baseUrl`, `params.websiteUrl`. */
   field: string;

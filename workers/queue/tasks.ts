@@ -67,5 +67,3 @@ export const taskParams = {
 
 export type TaskName = keyof typeof taskParams;
 export type TaskParams<T extends TaskName> = z.input<(typeof taskParams)[T]>;
-
-export const isTaskName = (task: string): task is TaskName => Object.hasOwn(taskParams, task);

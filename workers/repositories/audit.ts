@@ -2,7 +2,7 @@ import { auditLog } from "../../schema/tables";
 import type { Transaction } from "../../schema/tenant-transaction";
 import type { RequestActor } from "../context";
 
-export interface AuditEvent {
+interface AuditEvent {
   action: string;
   entityType?: string;
   entityId?: string;

@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { dnaLayers } from "../../schema/tables";
 import type { Transaction } from "../../schema/tenant-transaction";
 
-export type DnaLayerRow = typeof dnaLayers.$inferSelect;
+type DnaLayerRow = typeof dnaLayers.$inferSelect;
 
 export async function dnaLayersOf(tx: Transaction, projectId: string): Promise<DnaLayerRow[]> {
   return tx.select().from(dnaLayers).where(eq(dnaLayers.projectId, projectId));

@@ -78,7 +78,7 @@ export async function findSnapshot(tx: Transaction, entityId: string, version: n
   return row;
 }
 
-export interface EntityFilter {
+interface EntityFilter {
   type?: string | undefined;
   projectId?: string | undefined;
   status?: string | undefined;

@@ -5,7 +5,7 @@ import type { Transaction } from "../../schema/tenant-transaction";
 /** As long as the tenant object's ledger keeps a key (DEFAULT_RETENTION_MS). */
 const RETENTION = sql`interval '24 hours'`;
 
-export interface RecordedEffect {
+interface RecordedEffect {
   fingerprint: string;
   result: unknown;
 }

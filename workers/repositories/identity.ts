@@ -4,7 +4,7 @@ import { apiKeys, memberships, projects, refreshTokens, tenants, users } from ".
 import { type Transaction, withSystem, withTenant } from "../../schema/tenant-transaction";
 import type { Role } from "../context";
 
-export interface UserRow {
+interface UserRow {
   id: string;
   email: string;
   name: string;

@@ -3,7 +3,7 @@ import type { Database } from "../../schema/db";
 import { projects } from "../../schema/tables";
 import { type Transaction, withSystem } from "../../schema/tenant-transaction";
 
-export type ProjectRow = typeof projects.$inferSelect;
+type ProjectRow = typeof projects.$inferSelect;
 
 /**
  * A webhook names its project in the URL and has no tenant yet; this is the

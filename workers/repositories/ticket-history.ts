@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import { ticketHistory } from "../../schema/tables";
 import type { Transaction } from "../../schema/tenant-transaction";
 
-export type TicketHistoryRow = typeof ticketHistory.$inferSelect;
+type TicketHistoryRow = typeof ticketHistory.$inferSelect;
 
 /** Idempotent: a redelivered "finished" writes the same row again. */
 export async function upsertTicketHistory(tx: Transaction, row: TicketHistoryRow): Promise<void> {

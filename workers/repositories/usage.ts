@@ -12,7 +12,7 @@ function monthRange(month: string): [Date, Date] {
   return [start, end];
 }
 
-export interface ProjectSpendFacts {
+interface ProjectSpendFacts {
   capMicros: number | null;
   spendStatus: string;
   totalMicros: number;

@@ -3,8 +3,7 @@ import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../../sche
 import type { Transaction } from "../../schema/tenant-transaction";
 
 export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
-export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
-export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
+type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
 
 export async function insertEndpoint(tx: Transaction, row: typeof webhookEndpoints.$inferInsert) {
   const [created] = await tx.insert(webhookEndpoints).values(row).returning();

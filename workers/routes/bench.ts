@@ -21,7 +21,7 @@ const benchOnly = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-export const benchPolicy = { risk: "WRITE-LOW", role: "public" } satisfies RoutePolicy;
+const benchPolicy = { risk: "WRITE-LOW", role: "public" } satisfies RoutePolicy;
 
 const tenantObjectRpc = defineRoute(
   benchPolicy,

@@ -1,8 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv, IdempotencyClaim } from "../context";
+import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
-import type { ServiceContext } from "../service-context";
 import { unarchiveEntity } from "../services/archive";
 import {
   createEntity,
@@ -236,11 +235,6 @@ const unarchiveRoute = defineRoute(write, {
   responses: { 200: entityResponse("Back from the archive"), ...notFoundError },
 });
 
-/** An entity write records the request's Idempotency-Key with its effect, in one transaction (decision 013). */
-function entityContext(c: { var: { services: ServiceContext; idempotency?: IdempotencyClaim | undefined } }) {
-  return { ...c.var.services, idempotency: c.var.idempotency };
-}
-
 function withEtag<E extends AppEnv, S extends 200 | 201>(c: Context<E>, entity: Entity, status: S) {
   c.header("ETag", etag(entity.version));
   return c.json(entity, status);
@@ -249,7 +243,7 @@ function withEtag<E extends AppEnv, S extends 200 | 201>(c: Context<E>, entity: 
 export function entityRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createEntityRoute, async (c) => {
-      const entity = await createEntity(c.req.valid("json"), entityContext(c));
+      const entity = await createEntity(c.req.valid("json"), c.var.services);
       c.header("Location", `/api/v1/entities/${entity.id}`);
       return withEtag(c, entity, 201);
     })
@@ -271,16 +265,16 @@ export function entityRoutes() {
         c.req.valid("param").id,
         requiredVersion(c),
         c.req.valid("json"),
-        entityContext(c),
+        c.var.services,
       );
       return withEtag(c, entity, 200);
     })
     .openapi(deleteEntityRoute, async (c) => {
-      const entity = await deleteEntity(c.req.valid("param").id, requiredVersion(c), entityContext(c));
+      const entity = await deleteEntity(c.req.valid("param").id, requiredVersion(c), c.var.services);
       return withEtag(c, entity, 200);
     })
     .openapi(restoreEntityRoute, async (c) =>
-      withEtag(c, await restoreEntity(c.req.valid("param").id, entityContext(c)), 200),
+      withEtag(c, await restoreEntity(c.req.valid("param").id, c.var.services), 200),
     )
     .openapi(snapshotsRoute, async (c) =>
       c.json({ items: await entitySnapshots(c.req.valid("param").id, c.var.services) }, 200),
@@ -291,7 +285,7 @@ export function entityRoutes() {
     })
     .openapi(restoreSnapshotRoute, async (c) => {
       const { id, version } = c.req.valid("param");
-      const entity = await restoreSnapshot(id, version, requiredVersion(c), entityContext(c));
+      const entity = await restoreSnapshot(id, version, requiredVersion(c), c.var.services);
       return withEtag(c, entity, 200);
     });
 }

@@ -21,7 +21,7 @@ const healthReport = z
   })
   .openapi("HealthReport");
 
-export const healthPolicy = { risk: "READ", role: "public" } satisfies RoutePolicy;
+const healthPolicy = { risk: "READ", role: "public" } satisfies RoutePolicy;
 
 const getHealth = defineRoute(healthPolicy, {
   method: "get",

@@ -3,7 +3,7 @@ import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { defineRoute } from "./shared";
 
-export const pingPolicy = { risk: "READ", role: "public" } satisfies RoutePolicy;
+const pingPolicy = { risk: "READ", role: "public" } satisfies RoutePolicy;
 
 const getPing = defineRoute(pingPolicy, {
   method: "get",

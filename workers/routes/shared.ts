@@ -7,7 +7,7 @@ import type { RoutePolicy } from "../middleware/policy";
 import { type ServicesEnv, services } from "../middleware/services";
 import { Problem } from "../problems";
 
-export const problemSchema = z
+const problemSchema = z
   .object({
     type: z.string(),
     title: z.string(),

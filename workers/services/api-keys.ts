@@ -3,10 +3,23 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { randomToken, sha256Hex } from "../auth/encoding";
 import { newApiKeyInput, parseId, parseInput } from "../auth/inputs";
 import { ROLE_RANK } from "../auth/roles";
+import type { Role } from "../context";
 import { Problem, problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findApiKey, insertApiKey, listApiKeys, revokeApiKey } from "../repositories/identity";
 import type { ServiceContext } from "../service-context";
+import { earlierEffect, openedForReplay, recordEffect, sealedForReplay } from "./idempotent-effects";
+
+/** A new key as listed; the key itself is added to the answer, once. */
+interface ApiKeySummary {
+  id: string;
+  name: string;
+  prefix: string;
+  role: Role;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: null;
+}
 
 /**
  * Creates a key `ak_<tenant>_<secret>`. The whole key is returned once and only
@@ -16,7 +29,7 @@ import type { ServiceContext } from "../service-context";
  */
 export async function createApiKey(
   raw: z.input<typeof newApiKeyInput>,
-  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+  { env, db, actor, idempotency }: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ) {
   const input = parseInput(newApiKeyInput, raw);
   if (ROLE_RANK[input.role] > ROLE_RANK[actor.auth.role]) {
@@ -31,6 +44,11 @@ export async function createApiKey(
   const key = `ak_${actor.auth.tenantId}_${randomToken(32)}`;
   const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : null;
   return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const earlier = await earlierEffect<ApiKeySummary & { sealedKey: string | null }>(tx, idempotency);
+    if (earlier) {
+      const { sealedKey, ...summary } = earlier;
+      return { ...summary, key: await openedForReplay(env, actor.auth.tenantId, sealedKey, `API key ${summary.id}`) };
+    }
     const row = await insertApiKey(tx, {
       tenantId: actor.auth.tenantId,
       name: input.name,
@@ -40,7 +58,7 @@ export async function createApiKey(
       createdBy: actor.auth.userId ?? null,
       expiresAt,
     });
-    const summary = {
+    const summary: ApiKeySummary = {
       id: row.id,
       name: row.name,
       prefix: row.prefix,
@@ -50,6 +68,8 @@ export async function createApiKey(
       revokedAt: null,
     };
     await recordAudit(tx, actor, { action: "api_key.create", entityType: "api_key", entityId: row.id, after: summary });
+    const sealedKey = await sealedForReplay(env, actor.auth.tenantId, idempotency, key);
+    await recordEffect(tx, actor.auth.tenantId, idempotency, { ...summary, sealedKey });
     return { ...summary, key };
   });
 }

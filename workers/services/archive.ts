@@ -15,7 +15,7 @@ import { objectKeys } from "../storage/object-keys";
 import { type Entity, toEntity } from "./entities";
 
 /**
- * The cold archive (SPEC §4.7): an entity's data and history move to R2 as
+ * The cold archive: an entity's data and history move to R2 as
  * NDJSON — first line the entity, then one line per snapshot — and the row
  * stays behind as a stub (`archivedAt` set, `data` empty) so ids, relations
  * and audit references keep working. R2 is written before Postgres changes:

@@ -10,7 +10,7 @@ import { type Entity, getEntity, reviseEntity } from "./entities";
 import { callSystem, type LeadSystem, leadSystem } from "./entity-system";
 
 /**
- * Call intelligence and lead scoring (SPEC §6 A/B, seed §3.1): transcript →
+ * Call intelligence and lead scoring for bridged and inbound calls: transcript →
  * analysis → attached to the call and the lead; a lead's score with reasons.
  * The model only ever fills a validated schema; what happens next (a bridge
  * call) is decided here, by the server.
@@ -22,9 +22,9 @@ type RunContext = Pick<ServiceContext, "env" | "db" | "actor" | "publish"> & {
   runKey: string;
 };
 
-export const PROMPT_VERSIONS = { analyze_call: "analyze-call/1", lead_scorer: "lead-scorer/1" } as const;
+const PROMPT_VERSIONS = { analyze_call: "analyze-call/1", lead_scorer: "lead-scorer/1" } as const;
 
-export const callAnalysisSchema = z.object({
+const callAnalysisSchema = z.object({
   summary: z.string().min(1).max(2_000),
   keyPoints: z.array(z.string().max(500)).max(10),
   customerIntent: z.string().min(1).max(200),
@@ -33,7 +33,7 @@ export const callAnalysisSchema = z.object({
   urgency: z.enum(["low", "medium", "high"]),
 });
 
-export const leadScoreSchema = z.object({
+const leadScoreSchema = z.object({
   score: z.number().int().min(0).max(100),
   urgency: z.number().int().min(0).max(100),
   budget: z.number().int().min(0).max(100),

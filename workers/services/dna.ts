@@ -19,6 +19,7 @@ import { findProject } from "../repositories/projects";
 import type { ServiceContext } from "../service-context";
 import { INTAKE_SECRETS, type SpeedToLeadSettings } from "../speed-to-lead/settings";
 import { claimTrackingNumber } from "../speed-to-lead/tracking-number-claims";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 
 export interface ProjectDna {
   dna: Dna;
@@ -28,7 +29,7 @@ export interface ProjectDna {
 }
 
 /** The merged DNA of a project inside a tenant transaction (what agents and the bridge read). */
-export async function loadDna(tx: Transaction, projectId: string): Promise<ProjectDna | undefined> {
+async function loadDna(tx: Transaction, projectId: string): Promise<ProjectDna | undefined> {
   const project = await findProject(tx, projectId);
   if (!project) return undefined;
   const rows = await dnaLayersOf(tx, projectId);
@@ -171,7 +172,7 @@ export async function putDnaLayer(
   layer: "generated" | "custom",
   content: unknown,
   expectedVersion: number,
-  context: Pick<ServiceContext, "db" | "actor">,
+  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<ProjectDna> {
   return updateDnaLayer(projectId, layer, () => content, expectedVersion, context);
 }
@@ -186,9 +187,12 @@ export async function updateDnaLayer(
   layer: "generated" | "custom",
   change: (stored: unknown) => unknown,
   expectedVersion: number,
-  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+  { db, actor, idempotency }: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<ProjectDna> {
   const saved = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    // Recorded as saved, shown through visibleTo on the way out, like the first answer.
+    const earlier = await earlierEffect<ProjectDna>(tx, idempotency);
+    if (earlier) return earlier;
     const current = await loadDna(tx, projectId);
     if (!current) throw problems.notFound(`No project ${projectId}.`);
     const stale = () => problems.versionMismatch(`The ${layer} DNA layer`, current.versions[layer]);
@@ -217,7 +221,10 @@ export async function updateDnaLayer(
       before: { version: expectedVersion },
       after: { version: written.version, diff: hintDiff(diffLayers(current.layers[layer], content)) },
     });
-    return { dna: merged.data, layers, versions: { ...current.versions, [layer]: written.version } };
+    const versions = { ...current.versions, [layer]: written.version };
+    const result: ProjectDna = { dna: merged.data, layers, versions };
+    await recordEffect(tx, actor.auth.tenantId, idempotency, result);
+    return result;
   });
   return visibleTo(actor, saved);
 }

@@ -1,6 +1,5 @@
 import type { Transaction } from "../../schema/tenant-transaction";
 import { withTenant } from "../../schema/tenant-transaction";
-import type { IdempotencyClaim } from "../context";
 import { Problem, problems, zodFieldErrors } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import {
@@ -76,8 +75,7 @@ const preconditionFailed = (current: number) => problems.versionMismatch("The en
  * out), and the request's Idempotency-Key, recorded with the change in its
  * transaction (decision 013).
  */
-type EntityWrite = Pick<ServiceContext, "db" | "actor"> &
-  Partial<Pick<ServiceContext, "publish">> & { idempotency?: IdempotencyClaim | undefined };
+type EntityWrite = Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "publish" | "idempotency">>;
 
 /** Reading needs only the tenant's database and who reads. */
 type EntityRead = Pick<ServiceContext, "db" | "actor">;
@@ -279,7 +277,7 @@ function withoutSystemKeys(type: string, data: unknown): Record<string, unknown>
 }
 
 /** A change made by Apex itself: it may write `system`, which no client can. */
-export interface Revision {
+interface Revision {
   name?: string;
   status?: string | null;
   data?: Record<string, unknown>;

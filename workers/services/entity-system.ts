@@ -3,7 +3,7 @@ import type { FieldError } from "../problems";
 
 /**
  * The state Apex itself writes on built-in entities, kept in the `system`
- * column rather than in tenant-writable `data` (SPEC "Trust boundaries"):
+ * column rather than in tenant-writable `data` (a tenant writes data, never system state):
  * the entities API never writes it, so nothing a tenant types becomes a
  * storage key, a URL the platform fetches, a credential target or a status
  * the bridge trusts. Writers go through `reviseEntity`/`createEntity`'s
@@ -14,10 +14,9 @@ import type { FieldError } from "../problems";
  */
 const at = z.string();
 
-export const timelineStep = z.looseObject({ status: z.string(), at });
-export type TimelineStep = z.infer<typeof timelineStep>;
+const timelineStep = z.looseObject({ status: z.string(), at });
 
-export const callAnalysis = z.looseObject({
+const callAnalysis = z.looseObject({
   summary: z.string(),
   keyPoints: z.array(z.string()).optional(),
   customerIntent: z.string().optional(),

@@ -4,16 +4,17 @@ import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { type EntityTypeRow, findEntityType, insertEntityType, listEntityTypes } from "../repositories/entity-types";
 import type { ServiceContext } from "../service-context";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 import { compileTenantSchema } from "./tenant-schema";
 
 /**
- * Built-in entity types (SPEC §3) and the zod schema their `data` must pass.
+ * Built-in entity types (lead, call, message, keyword, …) and the zod schema their `data` must pass.
  * Schemas are open (`loose`): agents add fields over time; the fields named
  * here are checked. Tenants add their own types with a JSON schema.
  */
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 phone number like +15551234567");
 
-export const builtInTypes: Record<string, z.ZodType> = {
+const builtInTypes: Record<string, z.ZodType> = {
   lead: z.looseObject({
     phone: e164.optional(),
     email: z.email().optional(),
@@ -60,7 +61,7 @@ export async function dataSchemaFor(tx: Transaction, type: string): Promise<z.Zo
   return custom ? storedTypeSchema(custom.name, custom.jsonSchema) : undefined;
 }
 
-export interface EntityTypeView {
+interface EntityTypeView {
   name: string;
   builtIn: boolean;
   description: string;
@@ -87,12 +88,14 @@ export async function entityTypeList({ db, actor }: Pick<ServiceContext, "db" | 
 
 export async function defineEntityType(
   input: { name: string; description?: string | undefined; jsonSchema: Record<string, unknown> },
-  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+  { db, actor, idempotency }: Pick<ServiceContext, "db" | "actor" | "idempotency">,
 ): Promise<EntityTypeView> {
   if (builtInTypes[input.name]) throw problems.validation([{ field: "name", message: "is a built-in type" }]);
   const compiled = compileTenantSchema(input.jsonSchema);
   if (!compiled.ok) throw problems.validation(compiled.errors);
   return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const earlier = await earlierEffect<EntityTypeView>(tx, idempotency);
+    if (earlier) return earlier;
     const row = await insertEntityType(tx, {
       tenantId: actor.auth.tenantId,
       name: input.name,
@@ -100,7 +103,9 @@ export async function defineEntityType(
       jsonSchema: input.jsonSchema,
     });
     if (!row) throw problems.conflict("entity-type-exists", `This tenant already has a type named ${input.name}.`);
-    await recordAudit(tx, actor, { action: "entity_type.create", entityType: "entity_type", after: viewOf(row) });
-    return viewOf(row);
+    const view = viewOf(row);
+    await recordAudit(tx, actor, { action: "entity_type.create", entityType: "entity_type", after: view });
+    await recordEffect(tx, actor.auth.tenantId, idempotency, view);
+    return view;
   });
 }

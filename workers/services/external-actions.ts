@@ -1,6 +1,6 @@
 /**
  * The idempotent action ledger for things Apex does to the outside world
- * (SPEC §4.3): a call placed, an SMS sent, a webhook's effect applied. The
+ * (a call placed, an SMS sent, a webhook's effect applied. The
  * first holder of a key performs the action and stores its result in the
  * tenant object; anyone later with the same key gets that result and
  * performs nothing — so a retried agent never dials twice and a duplicated
@@ -8,7 +8,7 @@
  */
 const FINGERPRINT = "external-action";
 
-export class ActionInFlight extends Error {}
+class ActionInFlight extends Error {}
 
 export async function onceOnly<T>(
   env: Env,

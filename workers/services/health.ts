@@ -2,9 +2,9 @@ import { openDatabase } from "../../schema/db";
 import { describeError } from "../logger";
 import { pingPostgres } from "../repositories/health";
 
-export type CheckStatus = "ok" | "down";
+type CheckStatus = "ok" | "down";
 
-export type Configured = "configured" | "not-configured";
+type Configured = "configured" | "not-configured";
 
 /** Flat on purpose: `curl /api/health` should read at a glance. */
 export interface HealthReport {
@@ -20,7 +20,7 @@ export interface HealthReport {
 }
 
 /** The object the health probe pings; never a real tenant id (those are uuids). */
-export const HEALTH_PROBE_OBJECT = "health-probe";
+const HEALTH_PROBE_OBJECT = "health-probe";
 const CHECK_TIMEOUT_MS = 4_000;
 
 interface CheckResult {

@@ -1,5 +1,6 @@
 import type { Transaction } from "../../schema/tenant-transaction";
 import type { IdempotencyClaim } from "../context";
+import { openSecret, sealSecret } from "../crypto/secret-box";
 import { Problem, problems } from "../problems";
 import { findEffect, insertEffect } from "../repositories/idempotency-effects";
 
@@ -42,4 +43,39 @@ export async function recordEffect(
   if (!recorded) {
     throw problems.conflict("idempotency-key-in-flight", "A request with this Idempotency-Key has just completed.");
   }
+}
+
+/** A secret kept for a replay is sealed under its own context, so no other sealed column's ciphertext opens as one. */
+const replayContext = (tenantId: string) => `${tenantId}:idempotency-replay`;
+
+/**
+ * A secret shown once (an API key, an invitation token) is stored by its hash
+ * only; a replay must still show it, as the ledger's stored response does. It
+ * is kept with the effect sealed (SECRETS_ENCRYPTION_KEY), never in the clear:
+ * `null` when there is no key to record or no encryption key to seal it with.
+ */
+export async function sealedForReplay(
+  env: Pick<Env, "SECRETS_ENCRYPTION_KEY">,
+  tenantId: string,
+  claim: IdempotencyClaim | undefined,
+  secret: string,
+): Promise<string | null> {
+  if (!claim || !env.SECRETS_ENCRYPTION_KEY) return null;
+  return sealSecret(env.SECRETS_ENCRYPTION_KEY, secret, replayContext(tenantId));
+}
+
+/** The sealed secret of a replayed effect; without one, the retry is told what happened instead of getting a second secret. */
+export async function openedForReplay(
+  env: Pick<Env, "SECRETS_ENCRYPTION_KEY">,
+  tenantId: string,
+  sealed: string | null,
+  what: string,
+): Promise<string> {
+  if (sealed === null) {
+    throw problems.conflict(
+      "idempotency-secret-not-kept",
+      `${what} was created by the first attempt with this Idempotency-Key; its secret is shown once and was not kept.`,
+    );
+  }
+  return openSecret(env.SECRETS_ENCRYPTION_KEY, sealed, replayContext(tenantId));
 }

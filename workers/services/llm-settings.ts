@@ -7,6 +7,7 @@ import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { findLlmSettings, type LlmSettingsRow, upsertLlmSettings } from "../repositories/llm-settings";
 import type { ServiceContext } from "../service-context";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 
 export const llmSettingsInput = z
   .object({
@@ -19,7 +20,7 @@ export const llmSettingsInput = z
   })
   .strict();
 
-export interface LlmSettingsView {
+interface LlmSettingsView {
   provider: ProviderName;
   model: string | null;
   baseUrl: string | null;
@@ -57,7 +58,7 @@ export async function getLlmSettings({
 
 export async function putLlmSettings(
   input: z.infer<typeof llmSettingsInput>,
-  { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
+  { env, db, actor, idempotency }: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ) {
   const tenantId = actor.auth.tenantId;
   if (input.provider === "openai") {
@@ -71,6 +72,8 @@ export async function putLlmSettings(
   }
   const sealed = input.apiKey ? await sealSecret(env.SECRETS_ENCRYPTION_KEY, input.apiKey, tenantId) : null;
   return withTenant(db, tenantId, async (tx) => {
+    const earlier = await earlierEffect<LlmSettingsView>(tx, idempotency);
+    if (earlier) return earlier;
     const before = await findLlmSettings(tx, tenantId);
     const row = await upsertLlmSettings(tx, {
       tenantId,
@@ -87,11 +90,12 @@ export async function putLlmSettings(
       before: before ? view(before) : null,
       after: view(row),
     });
+    await recordEffect(tx, tenantId, idempotency, view(row));
     return view(row);
   });
 }
 
-export interface ResolvedLlm {
+interface ResolvedLlm {
   provider: ProviderName;
   model: string | null;
   apiKey?: string;

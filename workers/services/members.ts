@@ -21,6 +21,7 @@ import {
   setMemberRole,
 } from "../repositories/members";
 import type { ServiceContext } from "../service-context";
+import { earlierEffect, openedForReplay, recordEffect, sealedForReplay } from "./idempotent-effects";
 import { currentMembership, type IdentityRequest, issueTokens, type TokenPair } from "./identity";
 
 const INVITATION_DAYS = 7;
@@ -136,15 +137,30 @@ export async function removeMember(
   });
 }
 
+interface InvitationSummary {
+  id: string;
+  email: string;
+  role: Role;
+  expiresAt: string;
+}
+
 /** The token is in this answer only; deliver it to the invitee (e.g. in a link). */
 export async function invite(
   raw: z.input<typeof invitationInput>,
-  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+  { env, db, actor, idempotency }: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ) {
   const input = parseInput(invitationInput, raw);
   assertCanGrant(actor, input.role);
   const token = `inv_${actor.auth.tenantId}_${randomToken(32)}`;
   return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const earlier = await earlierEffect<InvitationSummary & { sealedToken: string | null }>(tx, idempotency);
+    if (earlier) {
+      const { sealedToken, ...summary } = earlier;
+      return {
+        ...summary,
+        token: await openedForReplay(env, actor.auth.tenantId, sealedToken, `Invitation ${summary.id}`),
+      };
+    }
     const row = await insertInvitation(tx, {
       tenantId: actor.auth.tenantId,
       email: input.email,
@@ -153,13 +169,20 @@ export async function invite(
       invitedBy: actor.auth.userId ?? null,
       expiresAt: new Date(Date.now() + INVITATION_DAYS * 86_400_000),
     });
-    const summary = { id: row.id, email: row.email, role: row.role, expiresAt: row.expiresAt.toISOString() };
+    const summary: InvitationSummary = {
+      id: row.id,
+      email: row.email,
+      role: row.role,
+      expiresAt: row.expiresAt.toISOString(),
+    };
     await recordAudit(tx, actor, {
       action: "invitation.create",
       entityType: "invitation",
       entityId: row.id,
       after: summary,
     });
+    const sealedToken = await sealedForReplay(env, actor.auth.tenantId, idempotency, token);
+    await recordEffect(tx, actor.auth.tenantId, idempotency, { ...summary, sealedToken });
     return { ...summary, token };
   });
 }

@@ -7,15 +7,15 @@ import type { ServiceContext } from "../service-context";
 import { getDna, putDnaLayer } from "./dna";
 
 /**
- * Onboarding (SPEC §6 E, seed §3.4): from a business name, its website and a
+ * Onboarding: from a business name, its website and a
  * few answers, the LLM drafts the `generated` DNA layer; the owner reviews it
  * and edits the `custom` layer over it.
  */
 /** The task's params (workers/queue/tasks.ts): the one schema the API, the queue and this service share. */
-export const onboardingInput = onboardingParams;
+const onboardingInput = onboardingParams;
 
 /** What the model drafts: the parts of DNA a website can tell; module settings stay with people. */
-export const generatedDnaSchema = dnaSchema.pick({ identity: true, brandBrain: true, services: true, geoScope: true });
+const generatedDnaSchema = dnaSchema.pick({ identity: true, brandBrain: true, services: true, geoScope: true });
 
 const MAX_SITE_TEXT = 8_000;
 /** Enough for http → https and apex → www, each hop checked against the policy. */

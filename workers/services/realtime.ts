@@ -35,7 +35,7 @@ export async function publishEntityChange(
   await publish(`entity:${entity.id}`, type, entity);
 }
 
-export interface PolledEvent extends Omit<TenantEvent, "dataJson"> {
+interface PolledEvent extends Omit<TenantEvent, "dataJson"> {
   data: unknown;
 }
 

@@ -9,6 +9,7 @@ import {
   removeRelationship,
 } from "../repositories/relationships";
 import type { ServiceContext } from "../service-context";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 
 export interface Relationship {
   id: string;
@@ -32,9 +33,11 @@ const toRelationship = (row: RelationshipRow): Relationship => ({
 export async function relate(
   fromId: string,
   input: { toId: string; type: string; data?: Record<string, unknown> | undefined },
-  { db, actor }: Pick<ServiceContext, "db" | "actor">,
+  { db, actor, idempotency }: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<Relationship> {
   return withTenant(db, actor.auth.tenantId, async (tx) => {
+    const earlier = await earlierEffect<Relationship>(tx, idempotency);
+    if (earlier) return earlier;
     const from = await findEntity(tx, fromId);
     if (!from || from.deletedAt) throw problems.notFound(`No entity ${fromId}.`);
     const to = await findEntity(tx, input.toId);
@@ -55,6 +58,7 @@ export async function relate(
       entityId: fromId,
       after: relationship,
     });
+    await recordEffect(tx, actor.auth.tenantId, idempotency, relationship);
     return relationship;
   });
 }

@@ -52,7 +52,7 @@ export async function retentionPolicies({ db, actor }: Pick<ServiceContext, "db"
   return (await withTenant(db, actor.auth.tenantId, (tx) => listRetentionPolicies(tx))).map(toPolicy);
 }
 
-export interface RetentionReport {
+interface RetentionReport {
   tenants: number;
   purged: number;
   archived: number;

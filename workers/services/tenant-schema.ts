@@ -18,8 +18,8 @@ import { type LinearPattern, linearPattern } from "../text/linear-pattern";
  * MAX_PATTERN_CHECKED_LENGTH characters and one entity's data at most
  * MAX_PATTERN_CHECKED_TOTAL across all of them.
  */
-export const MAX_PATTERN_CHECKED_LENGTH = 10_000;
-export const MAX_PATTERN_CHECKED_TOTAL = 100_000;
+const MAX_PATTERN_CHECKED_LENGTH = 10_000;
+const MAX_PATTERN_CHECKED_TOTAL = 100_000;
 
 type Step = { key: string } | { index: number } | { itemsFrom: number };
 
@@ -178,7 +178,7 @@ function checkPatterns(data: unknown, sites: PatternSite[], ctx: z.RefinementCtx
   }
 }
 
-export type TenantSchema = { ok: true; schema: z.ZodType } | { ok: false; errors: FieldError[] };
+type TenantSchema = { ok: true; schema: z.ZodType } | { ok: false; errors: FieldError[] };
 
 /** The tenant's schema as zod with its patterns matched in linear time, or the fields Apex refuses. */
 export function compileTenantSchema(jsonSchema: unknown, field = "jsonSchema"): TenantSchema {

@@ -13,12 +13,13 @@ import {
 } from "../repositories/usage";
 import type { ServiceContext } from "../service-context";
 import { costMicros, microsToUsd, monthOf, PRICES, type Resource, usdToMicros } from "../usage/prices";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 import { publisherFor } from "./realtime";
 
 /** Spending may pause or resume a project, which is announced with `publish` (or the tenant's own publisher). */
 type SpendContext = Pick<ServiceContext, "env" | "db" | "actor"> & Partial<Pick<ServiceContext, "publish">>;
 
-export interface UsageInput {
+interface UsageInput {
   projectId: string;
   resource: Resource;
   quantity: number;
@@ -29,7 +30,7 @@ export interface UsageInput {
   idempotencyKey?: string | undefined;
 }
 
-export interface UsageRecord {
+interface UsageRecord {
   id: string;
   projectId: string;
   resource: string;
@@ -72,7 +73,7 @@ const summary = (projectId: string, month: string, state: SpendState): SpendSumm
   capUsd: state.capMicros === null ? null : microsToUsd(state.capMicros),
 });
 
-export function spendCapReached(projectId: string, state: SpendState): Problem {
+function spendCapReached(projectId: string, state: SpendState): Problem {
   return new Problem({
     status: 402,
     code: "spend-cap-reached",
@@ -195,16 +196,26 @@ export async function recordUsage(input: UsageInput, context: SpendContext): Pro
   return toRecord(written.row, false);
 }
 
+/** What the tenant object and the announcement need from the cap's Postgres half: the month's spend, the status before. */
+interface SpendChange {
+  totalMicros: number;
+  spendStatus: string;
+}
+
 /** Sets (or, with null, removes) a project's monthly cap; a cap above the month's spend resumes it. */
 export async function setSpendCap(
   projectId: string,
   capUsd: number | null,
-  context: SpendContext,
+  context: SpendContext & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<SpendSummary> {
-  const { env, db, actor } = context;
+  const { env, db, actor, idempotency } = context;
   const month = monthOf(Date.now());
   const capMicros = capUsd === null ? null : usdToMicros(capUsd);
   const change = await withTenant(db, actor.auth.tenantId, async (tx) => {
+    // On a replay only Postgres is skipped: the tenant object's cap below is set again,
+    // as the first attempt may have died before setting it (the same cap twice is one cap).
+    const earlier = await earlierEffect<SpendChange>(tx, idempotency);
+    if (earlier) return earlier;
     const facts = await projectSpendFacts(tx, projectId, month);
     if (!facts) return undefined;
     const paused = capMicros !== null && facts.totalMicros >= capMicros;
@@ -216,7 +227,9 @@ export async function setSpendCap(
       before: { capUsd: facts.capMicros === null ? null : microsToUsd(facts.capMicros), status: facts.spendStatus },
       after: { capUsd, status: paused ? "paused" : "active" },
     });
-    return facts;
+    const recorded: SpendChange = { totalMicros: facts.totalMicros, spendStatus: facts.spendStatus };
+    await recordEffect(tx, actor.auth.tenantId, idempotency, recorded);
+    return recorded;
   });
   if (!change) throw problems.notFound(`No project ${projectId}.`);
   const state = await env.TENANT.getByName(actor.auth.tenantId).setSpendCap(

@@ -52,7 +52,7 @@ export async function webhookDeliveryLog(
   });
 }
 
-export interface WebhookEvent {
+interface WebhookEvent {
   eventId: string;
   type: string;
   occurredAt: string;
@@ -93,14 +93,14 @@ export async function dispatchWebhookEvent(
 }
 
 /** A failed attempt that will be tried again: the queue's retry with backoff does that. */
-export class RetryableDeliveryError extends Error {}
+class RetryableDeliveryError extends Error {}
 
-export interface DeliveryLimits {
+interface DeliveryLimits {
   maxAttempts: number;
   disableAfter: number;
 }
 
-export function deliveryLimits(env: Env): DeliveryLimits {
+function deliveryLimits(env: Env): DeliveryLimits {
   return {
     maxAttempts: Math.max(1, Number(env.WEBHOOK_MAX_ATTEMPTS ?? "5")),
     disableAfter: Math.max(1, Number(env.WEBHOOK_DISABLE_AFTER ?? "5")),

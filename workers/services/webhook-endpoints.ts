@@ -13,6 +13,7 @@ import {
   type WebhookEndpointRow,
 } from "../repositories/webhooks";
 import type { ServiceContext } from "../service-context";
+import { earlierEffect, recordEffect } from "./idempotent-effects";
 
 /**
  * The tenant's webhook endpoints, as its admins manage them: register, edit,
@@ -66,12 +67,16 @@ export async function syncSubscriptions({
 
 export async function createWebhookEndpoint(
   input: { url: string; description?: string | undefined; events: string[] },
-  context: Pick<ServiceContext, "env" | "db" | "actor">,
+  context: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ): Promise<WebhookEndpoint & { secret: string }> {
   checkUrl(input.url, context.env);
   const secret = `whsec_${randomToken(32)}`;
-  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
-    const created = await insertEndpoint(tx, {
+  const tenantId = context.actor.auth.tenantId;
+  const created = await withTenant(context.db, tenantId, async (tx) => {
+    // Kept with its secret in the clear: the endpoint row itself holds it so deliveries can be signed.
+    const earlier = await earlierEffect<WebhookEndpoint & { secret: string }>(tx, context.idempotency);
+    if (earlier) return earlier;
+    const row = await insertEndpoint(tx, {
       tenantId: context.actor.auth.tenantId,
       url: input.url,
       description: input.description ?? "",
@@ -81,13 +86,16 @@ export async function createWebhookEndpoint(
     await recordAudit(tx, context.actor, {
       action: "webhook_endpoint.create",
       entityType: "webhook_endpoint",
-      entityId: created.id,
-      after: toEndpoint(created),
+      entityId: row.id,
+      after: toEndpoint(row),
     });
-    return created;
+    const endpoint = { ...toEndpoint(row), secret };
+    await recordEffect(tx, tenantId, context.idempotency, endpoint);
+    return endpoint;
   });
+  // Also on a replay: the first attempt may have died before the tenant object heard of the endpoint.
   await syncSubscriptions(context);
-  return { ...toEndpoint(row), secret };
+  return created;
 }
 
 export async function listWebhookEndpoints({
@@ -118,10 +126,13 @@ export async function updateWebhookEndpoint(
     events?: string[] | undefined;
     enabled?: boolean | undefined;
   },
-  context: Pick<ServiceContext, "env" | "db" | "actor">,
+  context: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ): Promise<WebhookEndpoint> {
   if (patch.url !== undefined) checkUrl(patch.url, context.env);
-  const row = await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+  const tenantId = context.actor.auth.tenantId;
+  const endpoint = await withTenant(context.db, tenantId, async (tx) => {
+    const earlier = await earlierEffect<WebhookEndpoint>(tx, context.idempotency);
+    if (earlier) return earlier;
     const current = await findEndpoint(tx, id);
     if (!current) throw endpointNotFound(id);
     if (current.version !== expectedVersion) throw versionMismatch(current.version);
@@ -141,18 +152,21 @@ export async function updateWebhookEndpoint(
       before: toEndpoint(current),
       after: toEndpoint(updated),
     });
-    return updated;
+    await recordEffect(tx, tenantId, context.idempotency, toEndpoint(updated));
+    return toEndpoint(updated);
   });
   await syncSubscriptions(context);
-  return toEndpoint(row);
+  return endpoint;
 }
 
 export async function deleteWebhookEndpoint(
   id: string,
   expectedVersion: number,
-  context: Pick<ServiceContext, "env" | "db" | "actor">,
+  context: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ): Promise<void> {
-  await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
+  const tenantId = context.actor.auth.tenantId;
+  await withTenant(context.db, tenantId, async (tx) => {
+    if (await earlierEffect<{ deleted: string }>(tx, context.idempotency)) return;
     const current = await findEndpoint(tx, id);
     if (!current) throw endpointNotFound(id);
     if (current.version !== expectedVersion) throw versionMismatch(current.version);
@@ -164,6 +178,7 @@ export async function deleteWebhookEndpoint(
       entityId: id,
       before: toEndpoint(current),
     });
+    await recordEffect(tx, tenantId, context.idempotency, { deleted: id });
   });
   await syncSubscriptions(context);
 }

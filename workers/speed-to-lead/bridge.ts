@@ -19,7 +19,7 @@ export type BridgeOutcome =
   | { outcome: "skipped"; reason: string };
 
 /**
- * The bridge (seed §3.1 SalesAgent): ring the owner from the project's number;
+ * The bridge (owner ↔ customer): ring the owner from the project's number;
  * the whisper and the connect step follow as Twilio webhooks. Outside business
  * hours the owner gets an SMS and the call is scheduled for opening time.
  * One automatic bridge per lead, ever: the action key is the lead's. A person

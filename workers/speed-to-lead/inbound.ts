@@ -15,7 +15,7 @@ import { entityContext, projectVoice, webhookUrl } from "./context";
 import { textBack } from "./messages";
 
 /**
- * The project's tracking number, inbound (SPEC §6 B): calls forwarded to the
+ * The project's tracking number, inbound: calls forwarded to the
  * owner and recorded, texts threaded onto the sender's lead, STOP/START kept
  * in the opt-out ledger.
  */
@@ -85,7 +85,7 @@ export async function tenantOfProject(db: Database, projectId: string): Promise<
 }
 
 /**
- * A call to the project's tracking number (SPEC §6 B): it becomes a call on
+ * A call to the project's tracking number: it becomes a call on
  * the caller's lead (found by phone, or new) and is forwarded to the owner,
  * recorded. Deduplicated on CallSid.
  */

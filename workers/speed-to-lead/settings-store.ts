@@ -24,7 +24,7 @@ export async function putSpeedToLeadSettings(
   projectId: string,
   expectedVersion: number,
   input: unknown,
-  context: Pick<ServiceContext, "db" | "actor">,
+  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<{ settings: SpeedToLeadSettings; version: number }> {
   const parsed = speedToLeadSettingsSchema.safeParse(withoutSecretHints(input));
   if (!parsed.success) {

@@ -27,7 +27,7 @@ export const isRecordingSid = (value: unknown): value is string =>
   typeof value === "string" && RECORDING_SID.test(value);
 
 /** True when `key` is one of `tenantId`'s objects: `<kind>/<tenantId>/…`, with no path tricks. */
-export function belongsToTenant(key: string, tenantId: string): boolean {
+function belongsToTenant(key: string, tenantId: string): boolean {
   const [kind, owner, ...rest] = key.split("/");
   return (
     Boolean(kind) &&

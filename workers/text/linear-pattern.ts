@@ -14,7 +14,7 @@ import { RE2JS } from "re2js";
  * states) and the compiled program in instructions, which together keep one
  * match of a capped value in the low milliseconds.
  */
-export const MAX_PATTERN_LENGTH = 256;
+const MAX_PATTERN_LENGTH = 256;
 const MAX_REPEAT = 100;
 const MAX_PROGRAM_SIZE = 1_000;
 
@@ -24,7 +24,7 @@ export interface LinearPattern {
   test(text: string): boolean;
 }
 
-export type PatternVerdict = { ok: true; pattern: LinearPattern } | { ok: false; reason: string };
+type PatternVerdict = { ok: true; pattern: LinearPattern } | { ok: false; reason: string };
 
 /** Compiled once per isolate: types are read on every entity write. Bounded, oldest out first. */
 const compiled = new Map<string, PatternVerdict>();

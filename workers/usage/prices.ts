@@ -1,6 +1,6 @@
 /**
- * What each billable resource costs Apex, in micro-dollars per unit (SPEC §3
- * usage ledger). Cost = quantity × unit price, rounded up to a whole micro-dollar
+ * What each billable resource costs Apex, in micro-dollars per unit, for
+ * the usage ledger. Cost = quantity × unit price, rounded up to a whole micro-dollar
  * per use. The price is copied onto each usage row, so changing a number here
  * never rewrites a past month.
  */

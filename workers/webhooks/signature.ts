@@ -12,7 +12,7 @@ import { timingSafeEqual } from "../auth/encoding";
  * breaks the signature.
  */
 export const SIGNATURE_HEADER = "Apex-Signature";
-export const REPLAY_WINDOW_SECONDS = 300;
+const REPLAY_WINDOW_SECONDS = 300;
 
 const encoder = new TextEncoder();
 
@@ -28,7 +28,7 @@ export async function signatureHeader(secret: string, body: string, unixSeconds:
   return `t=${unixSeconds},v1=${await hmacHex(secret, `${unixSeconds}.${body}`)}`;
 }
 
-export type Verification = { valid: true } | { valid: false; reason: string };
+type Verification = { valid: true } | { valid: false; reason: string };
 
 /** What a receiver does; Apex uses it in its own tests and documents it for integrators. */
 export async function verifySignature(

@@ -12,7 +12,7 @@ function pick(fields: Record<string, string>, names: string[]): string | undefin
 }
 
 /** Flattens a JSON object or form body to string fields (nested `fields`/`data` objects are merged in). */
-export function flatFields(body: unknown): Record<string, string> {
+function flatFields(body: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   const visit = (value: unknown) => {
     if (!value || typeof value !== "object" || Array.isArray(value)) return;

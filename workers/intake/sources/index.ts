@@ -14,7 +14,7 @@ export function leadSource(id: string): LeadSourceDefinition | undefined {
 }
 
 /** Where else leads come from (not a webhook): a call to the tracking number. */
-export const OTHER_ORIGINS = [{ id: "phone-call", label: "a phone call" }] as const;
+const OTHER_ORIGINS = [{ id: "phone-call", label: "a phone call" }] as const;
 
 /** How the owner hears a lead's origin: a known source by its label, another by its name, none as "the web". */
 export function sourceLabel(id: unknown): string {
