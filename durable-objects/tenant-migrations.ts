@@ -25,6 +25,7 @@ const HISTORY = [
   "sessions/1",
   "core/2",
   "webhook-outbox/2",
+  "tickets/2",
 ];
 
 export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [

@@ -30,7 +30,13 @@ import { type BucketPolicy, type RateDecision, RateLimits } from "./capabilities
 import { Sessions, type SessionVerdict } from "./capabilities/sessions";
 import { SocketHub } from "./capabilities/sockets";
 import { Spend, type SpendReservation, type SpendState } from "./capabilities/spend";
-import { DEFAULT_TICKET_TTL_MS, type Ticket, type TicketStatus, Tickets } from "./capabilities/tickets";
+import {
+  DEFAULT_TICKET_TTL_MS,
+  type Ticket,
+  type TicketStart,
+  type TicketStatus,
+  Tickets,
+} from "./capabilities/tickets";
 import { WebhookOutbox } from "./capabilities/webhook-outbox";
 import { applySqliteMigrations } from "./sqlite-migrations";
 import { TENANT_MIGRATIONS } from "./tenant-migrations";
@@ -168,9 +174,16 @@ export class TenantDurableObject extends DurableObject<Env> {
   }
 
   // ── tickets ────────────────────────────────────────────────────────────────
-  async createTicket(tenantId: string, task: string, params: unknown, ttlMs = DEFAULT_TICKET_TTL_MS): Promise<Ticket> {
+  /** With `onceKey`, the ticket already made under that key is answered instead of a second one. */
+  async createTicket(
+    tenantId: string,
+    task: string,
+    params: unknown,
+    ttlMs = DEFAULT_TICKET_TTL_MS,
+    onceKey?: string,
+  ): Promise<Ticket> {
     this.core.remember(tenantId);
-    return this.tickets.create(tenantId, task, params, ttlMs);
+    return this.tickets.create(tenantId, task, params, ttlMs, onceKey);
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
@@ -181,9 +194,14 @@ export class TenantDurableObject extends DurableObject<Env> {
     return this.tickets.list(status, limit);
   }
 
-  /** For the queue consumer: the ticket and its params if it may run now, else undefined. */
-  async startTicket(id: string): Promise<{ ticket: Ticket; paramsJson: string } | undefined> {
+  /** For the queue consumer: the ticket and its params under a lease, `busy` while another runner holds it. */
+  async startTicket(id: string): Promise<TicketStart> {
     return this.tickets.start(id);
+  }
+
+  /** For the queue consumer: the run failed and will be retried, so its lease ends now. */
+  async releaseTicket(id: string, message: string): Promise<Ticket | undefined> {
+    return this.tickets.release(id, message);
   }
 
   async reportProgress(id: string, progress: number, message: string): Promise<Ticket | undefined> {
@@ -222,6 +240,12 @@ export class TenantDurableObject extends DurableObject<Env> {
   async setWebhookSubscriptions(tenantId: string, types: string[]): Promise<void> {
     this.core.remember(tenantId);
     this.webhooks.setSubscriptions(types);
+  }
+
+  /** Before an endpoint change commits: its event types join the list (see WebhookOutbox.addSubscriptions). */
+  async addWebhookSubscriptions(tenantId: string, types: string[]): Promise<void> {
+    this.core.remember(tenantId);
+    this.webhooks.addSubscriptions(types);
   }
 
   // ── WebSockets (hibernation API): only the upgrade arrives by fetch ────────

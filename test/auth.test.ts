@@ -57,6 +57,21 @@ describe("signup and login", () => {
     expect((await response.json<{ errors: { field: string }[] }>()).errors[0]?.field).toBe("email");
   });
 
+  it("two signups racing with one email make one account; the other is a 409, not a 500", async () => {
+    const email = `race-${crypto.randomUUID()}@example.com`;
+    const attempt = (n: number) =>
+      request(
+        "/api/v1/auth/signup",
+        jsonRequest(
+          "POST",
+          { email, password: "a long enough password", name: "R", tenantName: `R${n}`, projectName: "R" },
+          ip(40 + n),
+        ),
+      );
+    const statuses = (await Promise.all([1, 2, 3, 4].map(attempt))).map((r) => r.status).sort();
+    expect(statuses).toEqual([201, 409, 409, 409]);
+  });
+
   it("bad signup input is a 422 naming each field and creates no account", async () => {
     const email = `bad-${crypto.randomUUID()}@example.com`;
     const response = await request(

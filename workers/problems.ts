@@ -72,6 +72,13 @@ export function problemBody(problem: Problem, instance: string, requestId: strin
   };
 }
 
+/** 262144 → "256 KiB": limits are stated in the units people set them in. */
+export function describeBytes(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
 export const problems = {
   notFound: (detail = "No resource lives at this address.") =>
     new Problem({ status: 404, code: "not-found", title: "Not Found", detail }),
@@ -82,6 +89,23 @@ export const problems = {
       title: "Malformed request body",
       detail,
       errors: [{ field: "(body)", message: "is not valid JSON" }],
+    }),
+  /** Refused before the body is read whole: a size the route never takes cannot cost a write, or memory. */
+  payloadTooLarge: (limitBytes: number) =>
+    new Problem({
+      status: 413,
+      code: "payload-too-large",
+      title: "Payload Too Large",
+      detail: `This route takes request bodies of at most ${describeBytes(limitBytes)} (${limitBytes} bytes).`,
+      errors: [{ field: "(body)", message: `larger than ${limitBytes} bytes` }],
+    }),
+  unsupportedMediaType: (accepted: string) =>
+    new Problem({
+      status: 415,
+      code: "unsupported-media-type",
+      title: "Unsupported Media Type",
+      detail: `Send the body as ${accepted}, with that Content-Type.`,
+      errors: [{ field: "Content-Type", message: `must be ${accepted}` }],
     }),
   validation: (errors: FieldError[]) =>
     new Problem({

@@ -3,13 +3,18 @@
  * `POST /{v1beta|v1}/models/{model}:generateContent` with the key in
  * `x-goog-api-key` (or `?key=`), `contents`/`systemInstruction`/
  * `generationConfig`, and answers with `candidates[].content.parts[].text`
- * and `usageMetadata` — deterministically, from the prompt:
+ * and `usageMetadata` (token counts from the text's and audio's length) —
+ * deterministically, from the request:
  *
- * - a JSON answer (responseMimeType application/json) is built from the
- *   requested schema (`responseJsonSchema` or `responseSchema`); fields Apex's
- *   prompts ask for (score, urgency, sentiment, summary …) are derived from
- *   keywords in the prompt, the rest filled with schema-shaped values;
- * - audio parts are "transcribed" into a fixed two-speaker transcript;
+ * - a lead score or a call analysis (recognised by the requested schema) is
+ *   what Apex's own rules (workers/llm/rules-engine.ts) make of the lead or
+ *   transcript in the prompt — one implementation, so what the local stack
+ *   shows is a real reading of the input, never filler;
+ * - any other JSON answer (responseMimeType application/json) is built from
+ *   the requested schema (`responseJsonSchema` or `responseSchema`), with a
+ *   few fields (business name, slug, email …) taken from the prompt;
+ * - audio parts are "transcribed" into a two-speaker service call whose
+ *   length follows the recording's;
  * - the same answers in OpenAI's format under /openai/v1 (chat completions,
  *   audio transcriptions), for the OpenAI-compatible provider;
  * - `POST /_sim/next {"malformed":true,"match":"…"}` makes the next answer
@@ -19,6 +24,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { analyzeCallByRules, scoreLeadByRules } from "../../workers/llm/rules-engine.ts";
 
 interface GeminiSimulatorOptions {
   port: number;
@@ -51,31 +57,9 @@ interface Part {
   inlineData?: { mimeType: string; data: string };
 }
 
-const URGENT = ["urgent", "emergency", "flood", "burst", "asap", "leaking", "leak", "no heat", "today", "now"];
-const BUDGET = ["budget", "quote", "price", "$", "pay", "afford", "cost"];
-const NEGATIVE = ["angry", "terrible", "upset", "complain", "bad", "worst", "frustrated"];
-const POSITIVE = ["thanks", "great", "perfect", "happy", "appreciate", "wonderful"];
-
-const count = (text: string, words: string[]) => words.filter((w) => text.includes(w)).length;
-
-/** A value for one named field, from keywords in the prompt; undefined → derive from the schema. */
+/** A value for one named field that the prompt can tell; undefined → derive from the schema. */
 function derived(name: string, schema: JsonSchema, prompt: string): unknown {
-  const lower = prompt.toLowerCase();
-  const urgency = Math.min(100, 30 + 25 * count(lower, URGENT));
-  const budget = Math.min(100, 40 + 20 * count(lower, BUDGET));
   const key = name.toLowerCase();
-  if (key === "score") return Math.round(urgency * 0.5 + budget * 0.2 + 30);
-  if (key === "urgency" && schema.enum) return urgency >= 80 ? "high" : urgency >= 55 ? "medium" : "low";
-  if (key === "urgency") return urgency;
-  if (key === "budget") return budget;
-  if (key === "fit") return 70;
-  if (key === "sentiment" && schema.enum) {
-    const mood = count(lower, POSITIVE) - count(lower, NEGATIVE);
-    return mood > 0 ? "positive" : mood < 0 ? "negative" : "neutral";
-  }
-  if (key === "summary") return `Summary: ${prompt.replace(/\s+/g, " ").slice(-160).trim()}`;
-  if (key === "intent" || key === "customerintent")
-    return count(lower, URGENT) > 0 ? "urgent repair" : "general enquiry";
   if (key === "slug") return `service-${createHash("sha1").update(`${name}${prompt}`).digest("hex").slice(0, 6)}`;
   if (schema.format === "email") return "hello@example.com";
   if (schema.format === "uri" || schema.format === "url") return "https://example.com";
@@ -109,15 +93,86 @@ function fromSchema(schema: JsonSchema | undefined, prompt: string, name = "valu
   }
 }
 
-const transcriptOf = (audio: string) =>
-  `Customer: Hi, I have a leaking pipe under the kitchen sink and it's getting worse. ` +
-  `Owner: I can be there this afternoon. Customer: Great, thanks, what will it cost? ` +
-  `Owner: About two hundred dollars. [recording ${createHash("sha1").update(audio).digest("hex").slice(0, 8)}]`;
+const hasFields = (schema: JsonSchema | undefined, names: string[]) =>
+  names.every((name) => Object.hasOwn(schema?.properties ?? {}, name));
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
+/** The gateway's repair turn (workers/llm/gateway.ts) appends this to the original prompt. */
+const REPAIR_SUFFIX = /\n\nYour previous answer was rejected:[\s\S]*$/;
+
+/** The lead behind a `lead_scorer` prompt ("Lead:\n{json}"); a prompt in another shape is read as the message. */
+function leadIn(prompt: string): Record<string, unknown> {
+  const line = /^Lead:\s*\n(.+)$/m.exec(prompt)?.[1] ?? "";
+  try {
+    const facts: unknown = JSON.parse(line);
+    if (facts && typeof facts === "object" && !Array.isArray(facts)) return facts as Record<string, unknown>;
+    return { message: prompt };
+  } catch {
+    return { message: prompt };
+  }
+}
+
+/** The transcript behind an `analyze_call` prompt ("Transcript:\n…"). */
+const transcriptIn = (prompt: string) => prompt.replace(REPAIR_SUFFIX, "").replace(/^Transcript:\s*\n?/, "");
+
+/**
+ * The JSON answer to a prompt: Apex's lead score and call analysis come from
+ * the rules over the prompt's input; any other schema is filled from itself.
+ */
+function answerFor(schema: JsonSchema | undefined, prompt: string): unknown {
+  if (hasFields(schema, ["score", "urgency", "budget", "fit", "reasons"])) return scoreLeadByRules(leadIn(prompt));
+  if (hasFields(schema, ["summary", "keyPoints", "customerIntent", "nextSteps", "sentiment", "urgency"])) {
+    return analyzeCallByRules({ transcript: transcriptIn(prompt) });
+  }
+  return fromSchema(schema, prompt);
+}
+
+/** Seconds of audio: from a WAV header when there is one, else as 8 kHz 16-bit mono (a phone line). */
+export function audioSeconds(bytes: Buffer): number {
+  const riff = bytes.indexOf("RIFF");
+  if (riff >= 0 && bytes.toString("ascii", riff + 8, riff + 12) === "WAVE") {
+    let byteRate = 0;
+    for (let at = riff + 12; at + 8 <= bytes.length; ) {
+      const id = bytes.toString("ascii", at, at + 4);
+      const size = bytes.readUInt32LE(at + 4);
+      if (id === "fmt " && at + 20 <= bytes.length) byteRate = bytes.readUInt32LE(at + 16);
+      if (id === "data" && byteRate > 0) return size / byteRate;
+      at += 8 + size + (size % 2);
+    }
+  }
+  return bytes.length / 16_000;
+}
+
+/**
+ * A bridged service call, the customer's problem first: a recording hears
+ * one turn per three seconds (at least the opening four, at most the whole
+ * call), so a longer recording reads as a longer conversation.
+ */
+const SERVICE_CALL = [
+  "Owner: Hi, this is the owner, calling you back about the request you just sent us.",
+  "Customer: Yes, water is leaking from the pipe under my kitchen sink and it's getting worse.",
+  "Owner: Have you been able to shut off the valve under the sink?",
+  "Customer: I turned it off, but we need the kitchen working again today.",
+  "Owner: I can be there this afternoon, around three.",
+  "Customer: Great. Roughly what will it cost?",
+  "Owner: The call-out is about two hundred dollars with the first hour, parts extra.",
+  "Customer: That fits our budget, please book it.",
+  "Owner: Booked for three. I'll text you when I'm on my way.",
+  "Customer: Perfect, thank you.",
+];
+const SECONDS_PER_TURN = 3;
+
+export function transcriptOf(seconds: number): string {
+  const turns = Math.min(SERVICE_CALL.length, Math.max(4, Math.round(seconds / SECONDS_PER_TURN)));
+  return SERVICE_CALL.slice(0, turns).join("\n");
+}
+
+/** Gemini bills audio at 32 tokens a second. */
+const audioTokens = (seconds: number) => Math.ceil(seconds * 32);
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
 export async function startGeminiSimulator(options: GeminiSimulatorOptions): Promise<GeminiSimulator> {
@@ -133,7 +188,8 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    const body = await readBody(req);
+    const raw = await readBody(req);
+    const body = raw.toString("utf8");
     if (url.pathname === "/_sim/next" && req.method === "POST") {
       queued.push(JSON.parse(body || "{}"));
       return json(res, 200, { queued: queued.length });
@@ -142,7 +198,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       queued.length = 0;
       return json(res, 200, { ok: true });
     }
-    if (url.pathname.startsWith("/openai/v1/")) return openAiCompatible(req, res, url, body);
+    if (url.pathname.startsWith("/openai/v1/")) return openAiCompatible(req, res, url, body, raw);
     const embedRoute = /^\/(v1beta|v1)\/models\/([^:/]+):batchEmbedContents$/.exec(url.pathname);
     if (embedRoute && req.method === "POST") {
       if ((req.headers["x-goog-api-key"] ?? url.searchParams.get("key")) !== options.apiKey) {
@@ -181,12 +237,13 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       return googleError(res, next.status, "Resource has been exhausted (e.g. check quota).", "RESOURCE_EXHAUSTED");
     const config = request.generationConfig ?? {};
     let text: string;
-    if (audio?.inlineData) text = transcriptOf(audio.inlineData.data);
+    const seconds = audio?.inlineData ? audioSeconds(Buffer.from(audio.inlineData.data, "base64")) : 0;
+    if (audio?.inlineData) text = transcriptOf(seconds);
     else if (config.responseMimeType === "application/json") {
-      text = JSON.stringify(fromSchema(config.responseJsonSchema ?? config.responseSchema, userText));
+      text = JSON.stringify(answerFor(config.responseJsonSchema ?? config.responseSchema, userText));
     } else text = `Answer: ${userText.replace(/\s+/g, " ").slice(0, 200)}`;
     if (next?.malformed) text = `{"this is": not json`;
-    const promptTokens = Math.ceil(prompt.length / 4) + (audio ? 250 : 0);
+    const promptTokens = Math.ceil(prompt.length / 4) + audioTokens(seconds);
     const outputTokens = Math.ceil(text.length / 4);
     log(`${route[2]} ← ${prompt.slice(0, 60).replace(/\s+/g, " ")}… → ${outputTokens} tokens`);
     json(res, 200, {
@@ -204,7 +261,13 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
    * chat completions (with json_schema response formats) and audio
    * transcriptions (multipart), Bearer-authenticated with the same key.
    */
-  async function openAiCompatible(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
+  async function openAiCompatible(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    body: string,
+    raw: Buffer,
+  ) {
     if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return json(res, 401, {
         error: { message: "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key" },
@@ -221,7 +284,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
         .map((m) => m.content)
         .join("\n");
       const schema = request.response_format?.json_schema?.schema;
-      const content = schema ? JSON.stringify(fromSchema(schema, userText)) : `Answer: ${userText.slice(0, 200)}`;
+      const content = schema ? JSON.stringify(answerFor(schema, userText)) : `Answer: ${userText.slice(0, 200)}`;
       const promptTokens = Math.ceil(request.messages.map((m) => m.content).join(" ").length / 4);
       log(`openai ${request.model} ← ${userText.slice(0, 60).replace(/\s+/g, " ")}…`);
       return json(res, 200, {
@@ -240,7 +303,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       if (!String(req.headers["content-type"]).startsWith("multipart/form-data")) {
         return json(res, 400, { error: { message: "Expected multipart/form-data", type: "invalid_request_error" } });
       }
-      return json(res, 200, { text: transcriptOf(body) });
+      return json(res, 200, { text: transcriptOf(audioSeconds(raw)) });
     }
     return json(res, 404, { error: { message: `Unknown path ${url.pathname}`, type: "invalid_request_error" } });
   }

@@ -8,8 +8,11 @@ import type { SqliteMigration } from "../sqlite-migrations";
  * one synchronous transaction; the queue message goes out afterwards and
  * marks it sent. If the object dies in between, its alarm finds the unsent
  * ticket and sends it again — a ticket never sits queued forever. The queue
- * delivers at least once, so starting a ticket is idempotent too. Every
- * change is published as a `ticket.{status}` event on `ticket:{id}`.
+ * delivers at least once, so starting a ticket is idempotent too: a running
+ * ticket holds a lease (renewed by its progress reports), and a second copy of
+ * its message is told "busy" until the lease runs out — only then is the
+ * runner taken for dead and the ticket run again. Every change is published as
+ * a `ticket.{status}` event on `ticket:{id}`.
  */
 export const ticketMigrations: readonly SqliteMigration[] = [
   {
@@ -31,6 +34,13 @@ export const ticketMigrations: readonly SqliteMigration[] = [
           );
           CREATE INDEX tickets_status ON tickets (status, created_at);
           CREATE INDEX tickets_unsent ON tickets (sent_at) WHERE sent_at IS NULL;`,
+  },
+  {
+    // The runner's lease (see start), and a key that makes a ticket exist at most once (see create).
+    id: "tickets/2",
+    sql: `ALTER TABLE tickets ADD COLUMN lease_until INTEGER;
+          ALTER TABLE tickets ADD COLUMN once_key TEXT;
+          CREATE UNIQUE INDEX tickets_once_key ON tickets (once_key) WHERE once_key IS NOT NULL;`,
   },
 ];
 
@@ -68,11 +78,19 @@ type Row = {
   updated_at: number;
   expires_at: number;
   sent_at: number | null;
+  lease_until: number | null;
+  once_key: string | null;
 };
 
 export const DEFAULT_TICKET_TTL_MS = 60 * 60 * 1000;
 /** An unsent ticket older than this is re-sent by the alarm. */
 const OUTBOX_GRACE_MS = 2_000;
+/**
+ * How long a runner may go without a sign of life (its start or a progress
+ * report) before its ticket is taken for abandoned and run again. Sized to the
+ * longest agent's run between two progress reports.
+ */
+export const TICKET_LEASE_MS = 5 * 60 * 1000;
 /** A finished ticket is forgotten at its expiry; Postgres keeps the history. */
 const FINISHED: ReadonlySet<TicketStatus> = new Set(["completed", "failed", "cancelled"]);
 
@@ -91,6 +109,14 @@ function toTicket(row: Row): Ticket {
     expiresAt: new Date(row.expires_at).toISOString(),
   });
 }
+
+/** What starting a ticket gives the queue consumer. */
+export type TicketStart =
+  | { outcome: "started"; ticket: Ticket; paramsJson: string }
+  /** Another runner holds a live lease: this copy of the message must not run it now. */
+  | { outcome: "busy"; leaseEndsInMs: number }
+  /** Finished, cancelled or unknown: nothing to run. */
+  | { outcome: "gone" };
 
 type Outcome = { status: "completed"; resultJson: string } | { status: "failed"; error: string };
 
@@ -144,20 +170,33 @@ export class Tickets {
   /**
    * Records the ticket and its outbox mark, then sends the queue message. A
    * crash between the two is repaired by the ticket-outbox timer, which
-   * re-sends unsent tickets after OUTBOX_GRACE_MS.
+   * re-sends unsent tickets after OUTBOX_GRACE_MS. With `onceKey`, a ticket
+   * already made under that key is answered instead (the check and the insert
+   * are one synchronous step, so two callers cannot both make one).
    */
-  async create(tenantId: string, task: string, params: unknown, ttlMs = DEFAULT_TICKET_TTL_MS): Promise<Ticket> {
+  async create(
+    tenantId: string,
+    task: string,
+    params: unknown,
+    ttlMs = DEFAULT_TICKET_TTL_MS,
+    onceKey?: string,
+  ): Promise<Ticket> {
+    if (onceKey) {
+      const existing = this.host.sql.exec<Row>("SELECT * FROM tickets WHERE once_key = ?", onceKey).toArray()[0];
+      if (existing) return toTicket(existing);
+    }
     const id = crypto.randomUUID();
     const now = this.host.now();
     this.host.sql.exec(
-      `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, NULL)`,
+      `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at, once_key)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, NULL, ?)`,
       id,
       task,
       JSON.stringify(params ?? {}),
       now,
       now,
       now + ttlMs,
+      onceKey ?? null,
     );
     const created = this.get(id) as Ticket;
     await this.publish(created);
@@ -180,29 +219,60 @@ export class Tickets {
   }
 
   /**
-   * For the queue consumer: queued/processing → processing, counting the
-   * attempt. The ticket and its params as stored (JSON text, parsed by the
-   * consumer against the agent's own schema) if it may run now, else undefined.
+   * For the queue consumer: takes the ticket under a fresh lease if it is
+   * queued, or processing under a lease that ran out (its runner died; a
+   * ticket from before leases has none and counts as run out). Counts the
+   * attempt. `started` carries the params as stored (JSON text, parsed by the
+   * consumer against the agent's own schema); a live lease answers `busy`.
    */
-  async start(id: string): Promise<{ ticket: Ticket; paramsJson: string } | undefined> {
+  async start(id: string): Promise<TicketStart> {
     const now = this.host.now();
     const started = this.changed(
       id,
-      `UPDATE tickets SET status = 'processing', attempts = attempts + 1, updated_at = ?, sent_at = COALESCE(sent_at, ?)
-       WHERE id = ? AND status IN ('queued', 'processing')`,
+      `UPDATE tickets SET status = 'processing', attempts = attempts + 1, updated_at = ?, sent_at = COALESCE(sent_at, ?),
+         lease_until = ?
+       WHERE id = ? AND (status = 'queued' OR (status = 'processing' AND COALESCE(lease_until, 0) <= ?))`,
       now,
       now,
+      now + TICKET_LEASE_MS,
       id,
+      now,
     );
-    await this.publish(started);
-    return started ? { ticket: started, paramsJson: this.row(id)?.params ?? "{}" } : undefined;
+    if (started) {
+      await this.publish(started);
+      return { outcome: "started", ticket: started, paramsJson: this.row(id)?.params ?? "{}" };
+    }
+    const current = this.row(id);
+    if (current?.status === "processing") {
+      return { outcome: "busy", leaseEndsInMs: Math.max(0, (current.lease_until ?? now) - now) };
+    }
+    return { outcome: "gone" };
   }
 
   async progress(id: string, progress: number, message: string): Promise<Ticket | undefined> {
     const ticket = this.changed(
       id,
-      "UPDATE tickets SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND status = 'processing'",
+      // A progress report is the runner's sign of life: it renews the lease.
+      "UPDATE tickets SET progress = ?, message = ?, updated_at = ?, lease_until = ? WHERE id = ? AND status = 'processing'",
       Math.max(0, Math.min(100, Math.round(progress))),
+      message,
+      this.host.now(),
+      this.host.now() + TICKET_LEASE_MS,
+      id,
+    );
+    await this.publish(ticket);
+    return ticket;
+  }
+
+  /**
+   * The runner failed and its message will be retried: the ticket stays
+   * processing with the failure as its message, and the lease ends now so the
+   * retried copy may take it.
+   */
+  async release(id: string, message: string): Promise<Ticket | undefined> {
+    const ticket = this.changed(
+      id,
+      "UPDATE tickets SET progress = 0, message = ?, updated_at = ?, lease_until = NULL WHERE id = ? AND status = 'processing'",
       message,
       this.host.now(),
       id,
@@ -290,7 +360,7 @@ export class Tickets {
   }
 
   /** Runs an UPDATE on ticket `id`; the ticket as it is now if a row changed, else undefined. */
-  private changed(id: string, query: string, ...bindings: (string | number)[]): Ticket | undefined {
+  private changed(id: string, query: string, ...bindings: (string | number | null)[]): Ticket | undefined {
     return this.host.sql.exec(query, ...bindings).rowsWritten > 0 ? this.get(id) : undefined;
   }
 

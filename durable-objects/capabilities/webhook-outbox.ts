@@ -128,8 +128,17 @@ export class WebhookOutbox {
   /** The union of the enabled endpoints' event types; the webhook service keeps it current. */
   setSubscriptions(types: string[]): void {
     this.host.sql.exec("DELETE FROM webhook_subscriptions");
+    this.addSubscriptions(types);
+  }
+
+  /**
+   * Adds types and removes none: told before an endpoint change commits, so
+   * the list is never narrower than Postgres, whatever dies afterwards. A
+   * type nobody wants any more costs one dispatch, which resyncs the list.
+   */
+  addSubscriptions(types: string[]): void {
     for (const type of new Set(types)) {
-      this.host.sql.exec("INSERT INTO webhook_subscriptions (event_type) VALUES (?)", type);
+      this.host.sql.exec("INSERT INTO webhook_subscriptions (event_type) VALUES (?) ON CONFLICT DO NOTHING", type);
     }
   }
 

@@ -12,7 +12,10 @@ import { agents } from "./registry";
  * unknown task, invalid params) fails its ticket and is acknowledged rather
  * than retried. A failure while running is retried with exponential backoff;
  * after the queue's max_retries the message moves to the dead-letter queue,
- * whose consumer fails the ticket with the last error.
+ * whose consumer fails the ticket with the last error. A copy of a message
+ * whose ticket another runner holds under a live lease does not run: it is
+ * retried once the lease would have run out, when a dead runner's ticket is
+ * taken over and a finished one is dropped.
  */
 export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
   for (const message of batch.messages) {
@@ -28,9 +31,15 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
     let params = envelope.data.params;
     if (ticketId) {
       const started = await tenant.startTicket(ticketId);
-      if (!started) {
+      if (started.outcome === "gone") {
         log.info("ticket not runnable (finished or cancelled); dropping message", { ticketId });
         message.ack();
+        continue;
+      }
+      if (started.outcome === "busy") {
+        const delaySeconds = Math.ceil(started.leaseEndsInMs / 1000) + 1;
+        log.info("ticket running elsewhere under a live lease; retrying after it", { ticketId, delaySeconds });
+        message.retry({ delaySeconds });
         continue;
       }
       params = JSON.parse(started.paramsJson);
@@ -80,7 +89,7 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
       const base = Number(env.AGENT_RETRY_BASE_SECONDS ?? "2");
       const delaySeconds = retryDelaySeconds(base, message.attempts);
       log.error("agent failed; will retry", { task, tenantId, error: text, delaySeconds });
-      if (ticketId) await tenant.reportProgress(ticketId, 0, `attempt ${message.attempts} failed: ${text}`);
+      if (ticketId) await tenant.releaseTicket(ticketId, `attempt ${message.attempts} failed: ${text}`);
       message.retry({ delaySeconds });
     } finally {
       if (database) ctx.waitUntil(database.close());

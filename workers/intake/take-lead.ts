@@ -1,12 +1,13 @@
+import { DEFAULT_TICKET_TTL_MS } from "../../durable-objects/capabilities/tickets";
 import { withTenant } from "../../schema/tenant-transaction";
 import { sha256Hex, timingSafeEqual } from "../auth/encoding";
 import { webhookActor } from "../context";
 import { Problem, problems } from "../problems";
-import { enqueue } from "../queue/enqueue";
+import { taskParams } from "../queue/tasks";
 import { projectForWebhook } from "../repositories/projects";
-import { type AnonymousContext, contextFor } from "../service-context";
+import { type AnonymousContext, contextFor, type ServiceContext } from "../service-context";
 import { speedToLeadSettings } from "../services/dna";
-import { createEntity, type Entity, reviseEntity } from "../services/entities";
+import { createEntity, type Entity, getEntity, reviseEntity } from "../services/entities";
 import { leadSystem } from "../services/entity-system";
 import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
 import { normalizeLead } from "./normalize";
@@ -205,6 +206,7 @@ async function storeLead(
   if (claim.outcome === "replay") {
     const { leadId } = JSON.parse(claim.response.body) as { leadId: string };
     await noteRepeatIntake(leadId, source.id, services);
+    await repairFollowUps(leadId, projectId, tenantId, services);
     return { leadId, duplicate: true };
   }
 
@@ -240,16 +242,51 @@ async function storeLead(
     body: JSON.stringify({ leadId: created.id }),
   });
   if (lead.isTest) return { leadId: created.id, duplicate: false };
-  const { ticketId } = await enqueue(
-    context.env,
+  const ticketId = await startFollowUps(context.env, tenantId, created.id, projectId);
+  return { leadId: created.id, duplicate: false, ticketId };
+}
+
+/**
+ * The lead's bridge and scoring tickets, each at most once per lead (the
+ * tenant object answers the ticket already made under the lead's key): the
+ * first intake and any repair of it end in the same two tickets. Scoring runs
+ * in parallel, never in the way of the call. Returns the bridge ticket's id.
+ */
+async function startFollowUps(env: Env, tenantId: string, leadId: string, projectId: string): Promise<string> {
+  const tenant = env.TENANT.getByName(tenantId);
+  const bridge = await tenant.createTicket(
     tenantId,
     "sales_agent",
-    { leadId: created.id, projectId },
-    { ticket: true },
+    taskParams.sales_agent.parse({ leadId, projectId }),
+    DEFAULT_TICKET_TTL_MS,
+    `sales_agent:${leadId}`,
   );
-  // Scored in parallel, never in the way of the call; both paths share the one-bridge-per-lead key.
-  await enqueue(context.env, tenantId, "lead_scorer", { leadId: created.id }, { ticket: true });
-  return { leadId: created.id, duplicate: false, ...(ticketId ? { ticketId } : {}) };
+  await tenant.createTicket(
+    tenantId,
+    "lead_scorer",
+    taskParams.lead_scorer.parse({ leadId }),
+    DEFAULT_TICKET_TTL_MS,
+    `lead_scorer:${leadId}`,
+  );
+  return bridge.id;
+}
+
+/**
+ * The repair of a half-written intake: the lead was stored and its dedupe keys
+ * completed, but the Worker died before its tickets existed. A retried copy
+ * joins the lead here; if the lead shows no bridge yet, its follow-ups are
+ * started — at most once each, so a copy arriving while the first intake is
+ * still running adds nothing.
+ */
+async function repairFollowUps(
+  leadId: string,
+  projectId: string,
+  tenantId: string,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<void> {
+  const stored = await getEntity(leadId, context).catch(() => undefined);
+  if (!stored || stored.data.test === true || leadSystem(stored).bridge) return;
+  await startFollowUps(context.env, tenantId, leadId, projectId);
 }
 
 /**

@@ -23,10 +23,13 @@ export function onError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof Problem) return renderProblem(error, c);
   if (error instanceof HTTPException) {
     const status = error.status;
+    // 400 and 415 come from @hono/zod-openapi's JSON parser and media-type gate: JSON is all it takes.
     const problem =
       status === 400
         ? problems.invalidJson(error.message || "The request body could not be parsed.")
-        : new Problem({ status, code: `http-${status}`, title: error.message || "Request refused" });
+        : status === 415
+          ? problems.unsupportedMediaType("application/json")
+          : new Problem({ status, code: `http-${status}`, title: error.message || "Request refused" });
     return renderProblem(problem, c);
   }
   const log = c.get("log") ?? createLogger();

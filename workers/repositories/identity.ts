@@ -22,12 +22,16 @@ export async function createTenantWithOwner(
       .from(users)
       .where(sql`lower(${users.email}) = lower(${input.email})`);
     if (existing.length > 0) return "email-taken";
-    const [tenant] = await tx.insert(tenants).values({ name: input.tenantName }).returning({ id: tenants.id });
+    // Two sign-ups with one email at once both pass the check above; the unique
+    // index decides, and the loser is told the email is taken (not a 500).
     const [user] = await tx
       .insert(users)
       .values({ email: input.email, name: input.name, passwordHash: input.passwordHash })
+      .onConflictDoNothing()
       .returning({ id: users.id });
-    if (!tenant || !user) throw new Error("signup insert returned nothing");
+    if (!user) return "email-taken";
+    const [tenant] = await tx.insert(tenants).values({ name: input.tenantName }).returning({ id: tenants.id });
+    if (!tenant) throw new Error("signup insert returned nothing");
     const [project] = await tx
       .insert(projects)
       .values({ tenantId: tenant.id, name: input.projectName })

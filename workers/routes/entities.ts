@@ -1,6 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
+import { BODY_LIMITS } from "../middleware/body-limit";
 import type { RoutePolicy } from "../middleware/policy";
 import { unarchiveEntity } from "../services/archive";
 import {
@@ -62,34 +63,38 @@ const entityResponse = (description: string) => ({
   headers: z.object({ ETag: z.string() }),
   content: { "application/json": { schema: entitySchema } },
 });
-const createEntityRoute = defineRoute(write, {
-  method: "post",
-  path: "/",
-  tags: ["entities"],
-  summary: "Create an entity of a built-in type",
-  request: {
-    headers: idempotencyKeyHeader,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z.object({
-            projectId: z.uuid(),
-            type: z.string().regex(TYPE_NAME, "lowercase letters, digits and _").openapi({
-              description:
-                "A built-in type (lead, call, message, keyword, page, anchor, campaign) or one of GET /api/v1/entity-types",
+const createEntityRoute = defineRoute(
+  write,
+  {
+    method: "post",
+    path: "/",
+    tags: ["entities"],
+    summary: "Create an entity of a built-in type",
+    request: {
+      headers: idempotencyKeyHeader,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.object({
+              projectId: z.uuid(),
+              type: z.string().regex(TYPE_NAME, "lowercase letters, digits and _").openapi({
+                description:
+                  "A built-in type (lead, call, message, keyword, page, anchor, campaign) or one of GET /api/v1/entity-types",
+              }),
+              name: z.string().min(1).max(500),
+              status: z.string().min(1).max(50).optional(),
+              data: z.record(z.string(), z.unknown()).default({}),
+              system: systemIsReadOnly,
             }),
-            name: z.string().min(1).max(500),
-            status: z.string().min(1).max(50).optional(),
-            data: z.record(z.string(), z.unknown()).default({}),
-            system: systemIsReadOnly,
-          }),
+          },
         },
       },
     },
+    responses: { 201: entityResponse("Created"), ...conflictErrors },
   },
-  responses: { 201: entityResponse("Created"), ...conflictErrors },
-});
+  { bodyLimit: BODY_LIMITS.entity },
+);
 
 const listQuery = z.object({
   type: z.string().optional(),
@@ -140,32 +145,36 @@ const getEntityRoute = defineRoute(read, {
   responses: { 200: entityResponse("The entity"), ...notFoundError },
 });
 
-const patchEntityRoute = defineRoute(write, {
-  method: "patch",
-  path: "/{id}",
-  tags: ["entities"],
-  summary: "Change name, status or data (data is replaced whole); needs If-Match",
-  request: {
-    params: idParam,
-    headers: ifMatchHeader,
-    body: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: z
-            .object({
-              name: z.string().min(1).max(500).optional(),
-              status: z.string().min(1).max(50).nullable().optional(),
-              data: z.record(z.string(), z.unknown()).optional(),
-              system: systemIsReadOnly,
-            })
-            .strict(),
+const patchEntityRoute = defineRoute(
+  write,
+  {
+    method: "patch",
+    path: "/{id}",
+    tags: ["entities"],
+    summary: "Change name, status or data (data is replaced whole); needs If-Match",
+    request: {
+      params: idParam,
+      headers: ifMatchHeader,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z
+              .object({
+                name: z.string().min(1).max(500).optional(),
+                status: z.string().min(1).max(50).nullable().optional(),
+                data: z.record(z.string(), z.unknown()).optional(),
+                system: systemIsReadOnly,
+              })
+              .strict(),
+          },
         },
       },
     },
+    responses: { 200: entityResponse("Updated"), ...notFoundError, ...conflictErrors },
   },
-  responses: { 200: entityResponse("Updated"), ...notFoundError, ...conflictErrors },
-});
+  { bodyLimit: BODY_LIMITS.entity },
+);
 
 const deleteEntityRoute = defineRoute(destroy, {
   method: "delete",

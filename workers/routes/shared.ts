@@ -1,11 +1,12 @@
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
+import { BODY_LIMITS, bodyLimit } from "../middleware/body-limit";
 import { guard } from "../middleware/guard";
 import { idempotency } from "../middleware/idempotency";
 import type { RoutePolicy } from "../middleware/policy";
 import { type ServicesEnv, services } from "../middleware/services";
-import { Problem } from "../problems";
+import { describeBytes, Problem } from "../problems";
 
 const problemSchema = z
   .object({
@@ -19,7 +20,8 @@ const problemSchema = z
   })
   .openapi("Problem");
 
-const problem = (description: string) => ({
+/** An answer in the OpenAPI document that is a problem document. */
+export const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: problemSchema } },
 });
@@ -91,6 +93,12 @@ interface RouteOptions {
    * the ledger without asking.
    */
   idempotency?: false;
+  /**
+   * The largest request body this route takes, in bytes (BODY_LIMITS); a
+   * larger one is a 413 before it is read. Default: BODY_LIMITS.json. Stated
+   * in the OpenAPI document's 413 answer.
+   */
+  bodyLimit?: number;
   /** This route's own middleware, run after the standard ones. */
   middleware?: MiddlewareHandler<AppEnv>[];
 }
@@ -105,9 +113,33 @@ type DefinedRoute<Policy extends RoutePolicy, Spec extends RouteSpec> = Spec & {
   responses: IsGuarded<Policy> extends true ? Spec["responses"] & typeof guardedErrors : Spec["responses"];
 };
 
-function acceptsIdempotencyKey(spec: RouteSpec): boolean {
+function declaresHeader(spec: RouteSpec, name: string): boolean {
   const headers = spec.request?.headers;
-  return headers instanceof z.ZodObject && "idempotency-key" in headers.shape;
+  return headers instanceof z.ZodObject && name in headers.shape;
+}
+
+const acceptsIdempotencyKey = (spec: RouteSpec) => declaresHeader(spec, "idempotency-key");
+
+/**
+ * The 400, 413 and 415 answers a route really gives, from what it declares:
+ * a JSON body can be malformed (400, field `(body)`) or sent as another media
+ * type (415, from @hono/zod-openapi's media-type gate); a header this API
+ * parses can be malformed (400 naming it); any body can be too large (413).
+ */
+function requestErrors(spec: RouteSpec, limitBytes: number, takesBody: boolean) {
+  const content = spec.request?.body?.content ?? {};
+  const mediaTypes = Object.keys(content);
+  const malformed = [
+    ...(mediaTypes.some((type) => type.includes("json")) ? ["a malformed JSON body (field `(body)`)"] : []),
+    ...(declaresHeader(spec, "idempotency-key") ? ["a malformed Idempotency-Key"] : []),
+    ...(declaresHeader(spec, "if-match") ? ["a malformed If-Match"] : []),
+  ];
+  const limit = `${describeBytes(limitBytes)} (${limitBytes} bytes)`;
+  return {
+    ...(malformed.length > 0 ? { 400: problem(`Bad request: ${malformed.join(", ")}`) } : {}),
+    ...(takesBody ? { 413: problem(`The request body is larger than this route's limit of ${limit}`) } : {}),
+    ...(mediaTypes.length > 0 ? { 415: problem(`Content-Type is not ${mediaTypes.join(" or ")}`) } : {}),
+  };
 }
 
 /**
@@ -117,7 +149,9 @@ function acceptsIdempotencyKey(spec: RouteSpec): boolean {
  * the error answers every guard can give, and, for writes that declare
  * Idempotency-Key, the idempotency ledger (decision 013). A guarded write
  * that declares no key must say `{ idempotency: false }`; this throws when
- * the app is built otherwise, so the choice is always written down.
+ * the app is built otherwise, so the choice is always written down. Every
+ * route, first of all, refuses a body over its limit (`bodyLimit`) with 413,
+ * and its 400/413/415 answers are published beside the others.
  */
 export function defineRoute<
   const Policy extends RoutePolicy,
@@ -133,12 +167,19 @@ export function defineRoute<
   if (guarded && policy.risk !== "READ" && !takesKey && options.idempotency !== false) {
     throw new Error(`${where} is a write: declare Idempotency-Key or pass { idempotency: false }`);
   }
+  // Every route has a limit, bodies declared or not: the idempotency ledger hashes whatever body a write carries.
+  const limitBytes = options.bodyLimit ?? BODY_LIMITS.json;
+  const takesBody = spec.request?.body !== undefined || options.bodyLimit !== undefined;
   const standard = guarded ? [guard(policy), services, ...(takesKey ? [idempotency] : [])] : [guard(policy)];
   const route = createRoute({
     ...spec,
     "x-apex-policy": policy,
-    middleware: [...standard, ...(options.middleware ?? [])],
-    responses: guarded ? { ...guardedErrors, ...spec.responses } : spec.responses,
+    middleware: [bodyLimit(limitBytes), ...standard, ...(options.middleware ?? [])],
+    responses: {
+      ...(guarded ? guardedErrors : {}),
+      ...requestErrors(spec, limitBytes, takesBody),
+      ...spec.responses,
+    },
   });
   return route as unknown as DefinedRoute<Policy, Spec> & { getRoutingPath(): string };
 }

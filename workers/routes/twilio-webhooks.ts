@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { MessagingResponse } from "../integrations/twilio/twiml";
+import { BODY_LIMITS, bodyLimit } from "../middleware/body-limit";
 import { type TwilioEnv, twilioSignature } from "../middleware/twilio-signature";
 import { problems } from "../problems";
 import { inboundCall, inboundSms } from "../speed-to-lead/inbound";
@@ -30,8 +31,9 @@ function callId(c: { req: { query(name: string): string | undefined } }): string
 
 export function twilioWebhookRoutes() {
   const app = new Hono<TwilioEnv>();
+  // The limit first: the signature check reads the whole form to hash it.
   // It also builds the services (c.var.services), acting as Twilio for the tenant the signed URL names.
-  app.use("*", twilioSignature);
+  app.use("*", bodyLimit(BODY_LIMITS.twilio), twilioSignature);
 
   app.post("/whisper", async (c) => xml(await whisperTwiml(callId(c), c.var.services)));
 

@@ -59,14 +59,21 @@ interface WebhookEvent {
   dataJson: string;
 }
 
-/** One event → one delivery per subscribed endpoint, each sent to the queue as its own message. */
+/**
+ * One event → one delivery per subscribed endpoint, each sent to the queue as
+ * its own message. An event no endpoint wants means the tenant object's list
+ * is wider than Postgres (an endpoint change died before narrowing it): it is
+ * set again from Postgres here.
+ */
 export async function dispatchWebhookEvent(
   event: WebhookEvent,
   { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<number> {
   const tenantId = actor.auth.tenantId;
+  let nobodyWants = false;
   const pending = await withTenant(db, tenantId, async (tx) => {
     const endpoints = await endpointsFor(tx, event.type);
+    nobodyWants = endpoints.length === 0;
     const payload = {
       id: event.eventId,
       type: event.type,
@@ -83,6 +90,7 @@ export async function dispatchWebhookEvent(
       endpoints.map((e) => e.id),
     );
   });
+  if (nobodyWants) await syncSubscriptions({ env, db, actor });
   await enqueueMany(
     env,
     tenantId,

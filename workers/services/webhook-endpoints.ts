@@ -55,7 +55,19 @@ export const endpointNotFound = (id: string) => problems.notFound(`No webhook en
 
 const checkUrl = (url: string, env: Env) => assertOutboundUrl(url, { appEnv: env.APP_ENV, field: "url" });
 
-/** The tenant object delivers only what some enabled endpoint wants; tell it after every change. */
+/**
+ * The tenant object delivers only what some enabled endpoint wants. Postgres
+ * and the object cannot change in one step, so an endpoint change first adds
+ * its types to the object's list (before its transaction commits), then sets
+ * the list exactly after. Whatever fails in between leaves the list wider,
+ * never narrower: the endpoint misses nothing, and a dispatch that finds no
+ * endpoint for its type resyncs the list (webhook-delivery.ts).
+ */
+async function widenSubscriptions(env: Env, tenantId: string, endpoint: WebhookEndpointRow): Promise<void> {
+  if (endpoint.enabled) await env.TENANT.getByName(tenantId).addWebhookSubscriptions(tenantId, endpoint.events);
+}
+
+/** Sets the tenant object's list to exactly what the enabled endpoints want; after every change. */
 export async function syncSubscriptions({
   env,
   db,
@@ -83,6 +95,7 @@ export async function createWebhookEndpoint(
       events: [...new Set(input.events)],
       secret,
     });
+    await widenSubscriptions(context.env, tenantId, row);
     await recordAudit(tx, context.actor, {
       action: "webhook_endpoint.create",
       entityType: "webhook_endpoint",
@@ -145,6 +158,7 @@ export async function updateWebhookEndpoint(
       ...(reenabled ? { consecutiveFailures: 0, disabledReason: null } : {}),
     });
     if (!updated) throw versionMismatch((await findEndpoint(tx, id))?.version ?? current.version);
+    await widenSubscriptions(context.env, tenantId, updated);
     await recordAudit(tx, context.actor, {
       action: "webhook_endpoint.update",
       entityType: "webhook_endpoint",

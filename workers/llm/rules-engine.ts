@@ -1,0 +1,107 @@
+/**
+ * Keyword and pattern rules for the two tasks rules can do honestly: scoring
+ * a lead and analyzing a call's text. Pure functions with no imports, so the
+ * rule-based provider (in workerd) and the local Gemini simulator (in Node)
+ * run the same rules: a newcomer's stack without a key shows what these rules
+ * make of the lead, not filler.
+ */
+const URGENT = [
+  "urgent",
+  "emergency",
+  "asap",
+  "today",
+  "now",
+  "flood",
+  "burst",
+  "leak",
+  "leaking",
+  "no heat",
+  "no hot water",
+  "broken",
+];
+const BUDGET = ["budget", "quote", "price", "cost", "pay", "$", "estimate"];
+const NEGATIVE = ["angry", "terrible", "upset", "complain", "bad", "worst", "frustrated", "disappointed"];
+const POSITIVE = ["thanks", "thank you", "great", "perfect", "happy", "appreciate", "wonderful"];
+
+/** The bounds of the analysis schema (workers/services/call-intelligence.ts): rules never answer outside them. */
+const MAX_SUMMARY = 2_000;
+const MAX_KEY_POINT = 500;
+
+const hits = (text: string, words: string[]) => words.filter((w) => text.includes(w));
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export interface LeadScore {
+  score: number;
+  urgency: number;
+  budget: number;
+  fit: number;
+  reasons: string[];
+}
+
+export interface CallAnalysis {
+  summary: string;
+  keyPoints: string[];
+  customerIntent: string;
+  nextSteps: string[];
+  sentiment: "positive" | "neutral" | "negative";
+  urgency: "low" | "medium" | "high";
+}
+
+/** Urgency words, money words and a phone number → a 0–100 score, each part explained. */
+export function scoreLeadByRules(input: Record<string, unknown>): LeadScore {
+  const text = `${input.name ?? ""} ${input.message ?? ""}`.toLowerCase();
+  const urgent = hits(text, URGENT);
+  const budget = hits(text, BUDGET);
+  const urgency = Math.min(100, 20 + 30 * urgent.length);
+  const budgetScore = Math.min(100, 30 + 25 * budget.length);
+  const fit = input.phone ? 70 : 40;
+  const reasons = [
+    urgent.length ? `urgent words: ${urgent.join(", ")}` : "no urgency words",
+    budget.length ? `talks about money: ${budget.join(", ")}` : "no budget mentioned",
+    input.phone ? "left a phone number" : "no phone number",
+  ];
+  return {
+    score: Math.round(0.5 * urgency + 0.2 * budgetScore + 0.3 * fit),
+    urgency,
+    budget: budgetScore,
+    fit,
+    reasons,
+  };
+}
+
+/**
+ * What the customer said, sentence by sentence: in a transcript labelled
+ * `Customer:`/`Owner:` (how Apex asks for transcripts) only the customer's
+ * turns, labels dropped; otherwise every sentence.
+ */
+function customerSentences(transcript: string): string[] {
+  const turns = transcript.split(/(?=\b(?:Customer|Owner):)/).map((turn) => turn.trim());
+  const customer = turns.filter((turn) => turn.startsWith("Customer:")).map((turn) => turn.slice(9).trim());
+  return sentencesOf(customer.length ? customer.join(" ") : transcript);
+}
+
+const sentencesOf = (text: string) =>
+  text
+    .split(/(?<=[.!?])\s+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** A call's text → summary (the customer's first words), key points, intent, next steps, sentiment, urgency. */
+export function analyzeCallByRules(input: Record<string, unknown>): CallAnalysis {
+  const transcript = String(input.transcript ?? "");
+  const lower = transcript.toLowerCase();
+  const mood = hits(lower, POSITIVE).length - hits(lower, NEGATIVE).length;
+  const urgent = hits(lower, URGENT);
+  const summary = customerSentences(transcript).slice(0, 2).join(" ");
+  return {
+    summary: clip(summary, MAX_SUMMARY) || "No words were recognised in this call.",
+    keyPoints: sentencesOf(transcript)
+      .filter((s) => hits(s.toLowerCase(), [...URGENT, ...BUDGET]).length > 0)
+      .slice(0, 5)
+      .map((s) => clip(s, MAX_KEY_POINT)),
+    customerIntent: urgent.length ? "urgent repair" : hits(lower, BUDGET).length ? "price enquiry" : "general enquiry",
+    nextSteps: urgent.length ? ["Call back within the hour", "Book the job today"] : ["Follow up with a quote"],
+    sentiment: mood > 0 ? "positive" : mood < 0 ? "negative" : "neutral",
+    urgency: urgent.length >= 2 ? "high" : urgent.length === 1 ? "medium" : "low",
+  };
+}
