@@ -72,6 +72,29 @@ describe("route policies", () => {
     expect(undeclared.map((o) => o.route)).toEqual([]);
   });
 
+  it("every guarded write either honours an Idempotency-Key or says in the OpenAPI why a retry is safe without one", async () => {
+    interface Operation {
+      "x-apex-policy"?: { risk: string; role: string };
+      "x-apex-idempotent"?: string;
+      parameters?: { name: string; in: string }[];
+    }
+    const doc = await (await request("/api/openapi.json")).json<{ paths: Record<string, Record<string, Operation>> }>();
+    const writes = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => op["x-apex-policy"]?.risk !== "READ" && op["x-apex-policy"]?.role !== "public")
+        .map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
+    );
+    expect(writes.length).toBeGreaterThan(10);
+    const silent = writes.filter(
+      ({ op }) =>
+        !op.parameters?.some((p) => p.in === "header" && p.name.toLowerCase() === "idempotency-key") &&
+        !op["x-apex-idempotent"],
+    );
+    expect(silent.map((w) => w.route)).toEqual([]);
+    const declared = writes.filter(({ op }) => op["x-apex-idempotent"]).map((w) => w.route);
+    expect(declared).toContain("DELETE /api/v1/api-keys/{id}");
+  });
+
   it("bench-only routes do not exist unless BENCH_ROUTES is on", async () => {
     const response = await request("/api/_bench/postgres-insert", { method: "POST" });
     expect(response.status).toBe(404);

@@ -65,7 +65,7 @@ const revokeKeyRoute = defineRoute(
     request: { params: z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) }) },
     responses: { 204: { description: "Revoked" }, ...notFoundError },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "revoking a revoked key changes nothing (a repeat answers 404)" },
 );
 
 export function apiKeyRoutes() {

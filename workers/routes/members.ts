@@ -46,7 +46,7 @@ const changeRoleRoute = defineRoute(
       ...notFoundError,
     },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "setting a member's role to the role they have changes nothing" },
 );
 
 const removeRoute = defineRoute(
@@ -59,7 +59,7 @@ const removeRoute = defineRoute(
     request: { params: userParam },
     responses: { 204: { description: "Removed" }, ...notFoundError },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "removing a removed member changes nothing (a repeat answers 404)" },
 );
 
 const inviteRoute = defineRoute(manage, {

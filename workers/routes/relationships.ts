@@ -75,7 +75,7 @@ const deleteRelationshipRoute = defineRoute(
     },
     responses: { 204: { description: "Removed" }, ...notFoundError },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "deleting a deleted relationship changes nothing (a repeat answers 404)" },
 );
 
 export function relationshipRoutes() {

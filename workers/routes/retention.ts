@@ -56,7 +56,7 @@ const putRoute = defineRoute(
       200: { description: "Saved", content: { "application/json": { schema: policySchema } } },
     },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "the policy is replaced whole: the same body twice leaves the same policy" },
 );
 
 export function retentionRoutes() {

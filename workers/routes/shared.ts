@@ -92,7 +92,7 @@ interface RouteOptions {
    * one that declares the header (idempotencyKeyHeader, ifMatchHeader) gets
    * the ledger without asking.
    */
-  idempotency?: false;
+  naturallyIdempotent?: string;
   /**
    * The largest request body this route takes, in bytes (BODY_LIMITS); a
    * larger one is a 413 before it is read. Default: BODY_LIMITS.json. Stated
@@ -148,7 +148,8 @@ function requestErrors(spec: RouteSpec, limitBytes: number, takesBody: boolean) 
  * object. A guarded route also gets its services built (`c.var.services`),
  * the error answers every guard can give, and, for writes that declare
  * Idempotency-Key, the idempotency ledger (decision 013). A guarded write
- * that declares no key must say `{ idempotency: false }`; this throws when
+ * that declares no key must say why a repeat changes nothing
+ * (`naturallyIdempotent`, published as `x-apex-idempotent`); this throws when
  * the app is built otherwise, so the choice is always written down. Every
  * route, first of all, refuses a body over its limit (`bodyLimit`) with 413,
  * and its 400/413/415 answers are published beside the others.
@@ -161,11 +162,11 @@ export function defineRoute<
   const guarded = policy.role !== "public";
   const takesKey = acceptsIdempotencyKey(spec);
   const where = `${spec.method.toUpperCase()} ${spec.path}`;
-  if (takesKey && (policy.risk === "READ" || !guarded || options.idempotency === false)) {
+  if (takesKey && (policy.risk === "READ" || !guarded || options.naturallyIdempotent !== undefined)) {
     throw new Error(`${where} declares Idempotency-Key but would not honour it`);
   }
-  if (guarded && policy.risk !== "READ" && !takesKey && options.idempotency !== false) {
-    throw new Error(`${where} is a write: declare Idempotency-Key or pass { idempotency: false }`);
+  if (guarded && policy.risk !== "READ" && !takesKey && !options.naturallyIdempotent) {
+    throw new Error(`${where} is a write: declare Idempotency-Key or say why a repeat changes nothing`);
   }
   // Every route has a limit, bodies declared or not: the idempotency ledger hashes whatever body a write carries.
   const limitBytes = options.bodyLimit ?? BODY_LIMITS.json;
@@ -173,6 +174,15 @@ export function defineRoute<
   const standard = guarded ? [guard(policy), services, ...(takesKey ? [idempotency] : [])] : [guard(policy)];
   const route = createRoute({
     ...spec,
+    ...(options.naturallyIdempotent
+      ? {
+          // Published so a client knows a retry is safe without a key, and why.
+          "x-apex-idempotent": options.naturallyIdempotent,
+          description: [spec.description, `Safe to retry without an Idempotency-Key: ${options.naturallyIdempotent}`]
+            .filter(Boolean)
+            .join("\n\n"),
+        }
+      : {}),
     "x-apex-policy": policy,
     middleware: [bodyLimit(limitBytes), ...standard, ...(options.middleware ?? [])],
     responses: {

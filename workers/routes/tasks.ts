@@ -96,7 +96,7 @@ const cancelTicketRoute = defineRoute(
       ...notFoundError,
     },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "cancelling a cancelled ticket changes nothing" },
 );
 
 const retryTicketRoute = defineRoute(
@@ -113,7 +113,7 @@ const retryTicketRoute = defineRoute(
       ...notFoundError,
     },
   },
-  { idempotency: false },
+  { naturallyIdempotent: "only a failed ticket can be retried: a repeat while it runs answers 409" },
 );
 
 const downloadRoute = defineRoute(
