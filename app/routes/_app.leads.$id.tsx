@@ -57,8 +57,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (!input.ok) return invalid(input.failure, { notice: null });
   const lead = id.data;
   try {
-    const todo = input.data;
-    if (todo.intent === "call") {
+    const asked = input.data;
+    if (asked.intent === "call") {
       const { projectId } = await getEntity(lead, session);
       await startTask(
         "sales_agent",
@@ -67,13 +67,13 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       );
       return { error: null, fields: {}, notice: "Calling: your phone rings first." };
     }
-    if (todo.intent === "text") {
-      await textLead(lead, todo.body, session);
+    if (asked.intent === "text") {
+      await textLead(lead, asked.body, session);
       return { error: null, fields: {}, notice: "Text sent." };
     }
-    if (todo.intent === "won" || todo.intent === "lost")
-      await updateEntity(lead, todo.version, { status: todo.intent }, session);
-    else if (todo.intent === "delete") await deleteEntity(lead, todo.version, session);
+    if (asked.intent === "won" || asked.intent === "lost")
+      await updateEntity(lead, asked.version, { status: asked.intent }, session);
+    else if (asked.intent === "delete") await deleteEntity(lead, asked.version, session);
     else await restoreEntity(lead, session);
   } catch (error) {
     return failure(error, { notice: null });

@@ -31,15 +31,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot manage the team.");
   const input = parseForm(teamAction, formFields(form));
   if (!input.ok) return invalid(input.failure);
-  const todo = input.data;
+  const asked = input.data;
   try {
-    if (todo.intent === "invite") {
-      const invited = await invite({ email: todo.email, role: todo.role }, session);
+    if (asked.intent === "invite") {
+      const invited = await invite({ email: asked.email, role: asked.role }, session);
       const link = new URL(`/accept-invitation?token=${encodeURIComponent(invited.token)}`, request.url).toString();
       return { message: `Invitation for ${invited.email} created. Send them this link (shown once): ${link}` };
     }
-    if (todo.intent === "role") await changeMemberRole(todo.userId, todo.role, session);
-    else await removeMember(todo.userId, session);
+    if (asked.intent === "role") await changeMemberRole(asked.userId, asked.role, session);
+    else await removeMember(asked.userId, session);
     return { message: "Saved." };
   } catch (error) {
     return failure(error);

@@ -45,14 +45,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot manage webhooks.");
   const input = parseForm(webhookAction, { ...formFields(form), events: form.getAll("events") });
   if (!input.ok) return invalid(input.failure, { secret: null });
-  const todo = input.data;
+  const asked = input.data;
   try {
-    if (todo.intent === "toggle") {
-      await updateWebhookEndpoint(todo.id, todo.version, { enabled: todo.enabled === "true" }, session);
+    if (asked.intent === "toggle") {
+      await updateWebhookEndpoint(asked.id, asked.version, { enabled: asked.enabled === "true" }, session);
       return { secret: null, error: null };
     }
     const created = await createWebhookEndpoint(
-      { url: todo.url, events: todo.events.length ? todo.events : ["*"] },
+      { url: asked.url, events: asked.events.length ? asked.events : ["*"] },
       session,
     );
     return { secret: created.secret, error: null };
