@@ -26,6 +26,7 @@ const HISTORY = [
   "core/2",
   "webhook-outbox/2",
   "tickets/2",
+  "spend/2",
 ];
 
 export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [

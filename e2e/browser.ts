@@ -160,12 +160,14 @@ const browserChecks: BrowserCheck[] = [
       await fetch(settingsUrl, {
         method: "PUT",
         headers: { ...auth, "if-match": etag },
-        body: JSON.stringify({
-          ownerPhone,
-          trackingNumber: "+15550100012",
-          intake: { formToken: "browser-form-token-0123456789" },
-        }),
+        body: JSON.stringify({ ownerPhone, trackingNumber: "+15550100012" }),
       });
+      const rotated = await fetch(`${stack.baseUrl}/api/v1/projects/${owner.projectId}/intake-secrets/form/rotate`, {
+        method: "POST",
+        headers: auth,
+        body: "{}",
+      });
+      const { secret: formToken } = (await rotated.json()) as { secret: string };
       await fetch(`${stack.twilioSimulatorUrl}/_sim/phones/${encodeURIComponent(ownerPhone)}`, {
         method: "PUT",
         body: JSON.stringify({ answer: "answer", press: "1", talkSeconds: 65 }),
@@ -176,18 +178,15 @@ const browserChecks: BrowserCheck[] = [
       await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
       await page.getByText("No leads match").waitFor();
       // The lead arrives the way a web form would send it (the README's curl).
-      const posted = await fetch(
-        `${stack.baseUrl}/webhooks/leads/form?project=${owner.projectId}&token=browser-form-token-0123456789`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            name: "Jane Leak",
-            phone: "(555) 010-0003",
-            message: "Leaking pipe under the sink, urgent",
-          }),
-        },
-      );
+      const posted = await fetch(`${stack.baseUrl}/webhooks/leads/form?project=${owner.projectId}&token=${formToken}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          name: "Jane Leak",
+          phone: "(555) 010-0003",
+          message: "Leaking pipe under the sink, urgent",
+        }),
+      });
       expect(posted.status === 200, `intake answered ${posted.status}`);
       const row = page.getByRole("link", { name: "Jane Leak" });
       await row.waitFor({ timeout: 15_000 }); // no reload: the live connection revalidated the list

@@ -514,3 +514,30 @@ export const idempotencyEffects = pgTable(
     index("idempotency_effects_created_idx").on(t.tenantId, t.createdAt),
   ],
 );
+
+/**
+ * The shared secret each lead source proves itself with (a form's token, a
+ * WordPress site's secret, a Google Ads key): one per project and source.
+ * Sealed like provider keys (AES-GCM under SECRETS_ENCRYPTION_KEY, with the
+ * tenant, project and source as associated data, so a value copied to another
+ * row does not open); only its last four characters are kept in clear, for
+ * the hint people see (decision 017).
+ */
+export const intakeSecrets = pgTable(
+  "intake_secrets",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    /** The lead source's id (workers/intake/sources): `form`, `wordpress`, `google-ads`. */
+    source: text("source").notNull(),
+    sealedValue: text("sealed_value").notNull(),
+    hint: text("hint").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.source] })],
+);

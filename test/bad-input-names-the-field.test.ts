@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { request } from "./helpers";
 import { jsonRequest, signUpTenant } from "./tenants";
@@ -9,7 +10,7 @@ async function fieldOf(response: Response): Promise<string | undefined> {
 }
 
 describe("bad input is a problem naming the field, and nothing is written", () => {
-  it("a negative spend cap is a 422 naming monthlyCapUsd and the cap stays unset", async () => {
+  it("a negative spend cap is a 422 naming monthlyCapUsd and the cap stays as it was", async () => {
     const owner = await signUpTenant("bad-cap");
     const response = await request(
       `/api/v1/projects/${owner.projectId}/spend-cap`,
@@ -20,7 +21,7 @@ describe("bad input is a problem naming the field, and nothing is written", () =
     const usage = await (await request(`/api/v1/projects/${owner.projectId}/usage`, { headers: owner.auth })).json<{
       capUsd: unknown;
     }>();
-    expect(usage.capUsd).toBeNull();
+    expect(usage.capUsd).toBe(Number(env.DEFAULT_MONTHLY_CAP_USD));
   });
 
   it("a month that is not YYYY-MM is a 422 naming month", async () => {

@@ -181,7 +181,7 @@ function bodyLimitOf(operation: Operation): number | undefined {
 
 /** Real ids where a path names this tenant's things, so a hostile body gets past the lookup. */
 function validPathValue(path: string, name: string, schema: Schema | undefined, world: World, doc: OpenApiDocument) {
-  if (path.includes("/projects/{id}")) return world.tenant.projectId;
+  if (path.includes("/projects/{id}") && name === "id") return world.tenant.projectId;
   if (path.includes("/entities/{id}") && name === "id") return world.leadId;
   return String(sample(schema ?? {}, doc));
 }

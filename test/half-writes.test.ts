@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import type { TenantDurableObject } from "../durable-objects/tenant";
 import { request } from "./helpers";
+import { formTokenFor } from "./intake-secrets";
 import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
 import { scriptPhone, testPhone } from "./twilio";
 
@@ -103,18 +104,18 @@ describe("a lead whose intake dies before its bridge ticket exists", () => {
   it("a retried copy of the lead creates the missing bridge ticket, once, and no second lead", async () => {
     const tenant = await signUpTenant("half-lead");
     const ownerPhone = testPhone();
-    const formToken = `form-token-${crypto.randomUUID()}`;
     const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
     const current = await request(path, { headers: tenant.auth });
     const saved = await request(
       path,
       jsonRequest(
         "PUT",
-        { ownerPhone, trackingNumber: testPhone(), intake: { formToken } },
+        { ownerPhone, trackingNumber: testPhone() },
         { ...tenant.auth, "if-match": current.headers.get("etag") ?? "" },
       ),
     );
     expect(saved.status).toBe(200);
+    const formToken = await formTokenFor(tenant);
     await scriptPhone(ownerPhone, { answer: "no-answer" });
     const lead = { name: "Half Harriet", phone: testPhone(), message: "Boiler out" };
     const post = (body: Record<string, unknown>, overrides: Partial<Env> = {}) =>

@@ -100,11 +100,13 @@ describe("lead scoring", () => {
   it("a score above the threshold bridges the lead exactly once, however often it is scored", async () => {
     const owner = await signUpTenant("score-bridge");
     const ownerPhone = await withVoice(owner);
-    const lead = await createEntity(owner, {
+    // As intake stores it: Apex saw the inquiry arrive, so the automatic bridge may answer it.
+    const lead = await seedSystemEntity(owner, {
       type: "lead",
       name: "Flooded Fiona",
       status: "new",
       data: { phone: testPhone(), message: "URGENT burst pipe, flooding the kitchen now, leaking everywhere" },
+      system: { receivedAt: new Date().toISOString(), intakes: 1 },
     });
     const first = await runTask(owner, "lead_scorer", { leadId: lead.id });
     expect(first.result).toMatchObject({ bridge: { outcome: "dialing" } });
@@ -165,7 +167,7 @@ describe("structured output", () => {
     expect(ticket.status).toBe("completed");
   });
 
-  it("a paused project's agents spend nothing", async () => {
+  it("at the cap scoring spends nothing: the free rules score the lead and the lead notes the paid model was shed", async () => {
     const owner = await signUpTenant("llm-paused");
     await request(
       `/api/v1/projects/${owner.projectId}/spend-cap`,
@@ -180,11 +182,33 @@ describe("structured output", () => {
       ),
     );
     const before = await usage(owner);
-    const lead = await createEntity(owner, { type: "lead", name: "Paused Pat", status: "contacted", data: {} });
+    const lead = await createEntity(owner, {
+      type: "lead",
+      name: "Paused Pat",
+      status: "contacted",
+      data: { message: "Burst pipe, water everywhere, need someone today" },
+    });
     const ticket = await runTask(owner, "lead_scorer", { leadId: lead.id });
-    expect(ticket.status).toBe("failed");
-    expect(ticket.error).toContain("cap");
+    expect(ticket.status).toBe("completed");
+    const scored = await entity(owner, lead.id);
+    expect(scored.system.score).toMatchObject({ provider: "rules", model: "rules-v1" });
+    expect(scored.system.shed).toEqual([
+      expect.objectContaining({ action: "scoring by the paid model", reason: "spend-cap" }),
+    ]);
     expect(await usage(owner)).toEqual(before);
+  });
+
+  it("at the cap a task that only a paid model can do is refused with a 402 before it starts", async () => {
+    const owner = await signUpTenant("llm-paused-onboarding");
+    await request(
+      `/api/v1/projects/${owner.projectId}/spend-cap`,
+      jsonRequest("PUT", { monthlyCapUsd: 0 }, owner.auth),
+    );
+    const refused = await request(
+      "/api/v1/tasks/onboarding",
+      jsonRequest("POST", { params: { projectId: owner.projectId, businessName: "Cap Co" } }, owner.auth),
+    );
+    expect(refused.status).toBe(402);
   });
 });
 
@@ -292,13 +316,18 @@ describe("an OpenAI-compatible provider", () => {
     const call = await seedSystemEntity(owner, {
       type: "call",
       name: "Call",
-      system: { recording: { sid, stored: true } },
+      system: { recording: { sid, stored: true, durationSeconds: 75 } },
     });
     const key = objectKeys.recording(owner.tenantId, call.id, sid);
     await env.ARCHIVE.put(key, new Uint8Array(64), { httpMetadata: { contentType: "audio/wav" } });
     const ticket = await runTask(owner, "transcribe_call", { callId: call.id });
     expect(ticket.status).toBe("completed");
     expect((await entity(owner, call.id)).system.transcript).toMatchObject({ provider: "openai", model: "whisper-1" });
+    // Priced by the minute, from the recording's duration (75 s → 2 minutes).
+    expect((await usage(owner)).resources.find((r) => r.resource === "transcription_minute")).toMatchObject({
+      quantity: 2,
+      uses: 1,
+    });
   });
 });
 

@@ -17,6 +17,14 @@ const logUsage = (owner: TestTenant, params: Record<string, unknown>, overrides:
     overrides,
   );
 
+/** Onboarding is optional AI: the spend gate refuses it at 90 % of the cap. */
+const onboard = (owner: TestTenant, overrides: Partial<Env> = {}) =>
+  request(
+    "/api/v1/tasks/onboarding",
+    jsonRequest("POST", { params: { projectId: owner.projectId, businessName: "Cap Test Plumbing" } }, owner.auth),
+    overrides,
+  );
+
 const report = async (owner: TestTenant) =>
   (await request(`/api/v1/projects/${owner.projectId}/usage`, { headers: owner.auth })).json<UsageReport>();
 
@@ -104,7 +112,7 @@ describe("spend caps", () => {
     await setCap(owner, 0.01);
     await logUsage(owner, { resource: "voice_minute", quantity: 1 });
     const before = await report(owner);
-    const refused = await logUsage(owner, { resource: "sms_segment", quantity: 1 });
+    const refused = await onboard(owner);
     expect(refused.status).toBe(402);
     expect(refused.headers.get("content-type")).toContain("application/problem+json");
     expect(await refused.json()).toMatchObject({
@@ -118,25 +126,74 @@ describe("spend caps", () => {
     const owner = await signUpTenant("cap-offline");
     await setCap(owner, 0.01);
     await logUsage(owner, { resource: "voice_minute", quantity: 1 });
-    const refused = await logUsage(owner, { resource: "sms_segment", quantity: 1 }, {
-      NEON_WS_PROXY: env.DEAD_WS_PROXY,
-    } as Partial<Env>);
+    const refused = await onboard(owner, { NEON_WS_PROXY: env.DEAD_WS_PROXY } as Partial<Env>);
     expect(refused.status).toBe(402);
+  });
+
+  it("a spend that happened is recorded even when the project is paused", async () => {
+    const owner = await signUpTenant("cap-record");
+    await setCap(owner, 0.01);
+    await logUsage(owner, { resource: "voice_minute", quantity: 1 });
+    const recorded = await logUsage(owner, { resource: "sms_segment", quantity: 1 });
+    expect(recorded.status).toBe(200);
+    expect(await report(owner)).toMatchObject({ status: "paused", spentUsd: 0.0219 });
+  });
+
+  it("a new project starts with the default monthly cap", async () => {
+    const owner = await signUpTenant("cap-default");
+    expect(await report(owner)).toMatchObject({ status: "active", capUsd: Number(env.DEFAULT_MONTHLY_CAP_USD) });
+    expect(Number(env.DEFAULT_MONTHLY_CAP_USD)).toBe(50);
   });
 
   it("raising the cap above the month's spend resumes spending; removing it lifts the limit", async () => {
     const owner = await signUpTenant("cap-raise");
     await setCap(owner, 0.01);
     await logUsage(owner, { resource: "voice_minute", quantity: 1 });
-    expect((await logUsage(owner, { resource: "sms_segment", quantity: 1 })).status).toBe(402);
+    expect((await onboard(owner)).status).toBe(402);
     const raised = await setCap(owner, 10);
     expect(await raised.json()).toMatchObject({ status: "active", capUsd: 10, spentUsd: 0.014 });
-    expect((await logUsage(owner, { resource: "sms_segment", quantity: 1 })).status).toBe(200);
+    expect((await onboard(owner)).status).toBe(202);
     await setCap(owner, 0.001);
-    expect((await logUsage(owner, { resource: "sms_segment", quantity: 1 })).status).toBe(402);
+    expect((await onboard(owner)).status).toBe(402);
     await setCap(owner, null);
-    expect((await logUsage(owner, { resource: "sms_segment", quantity: 1 })).status).toBe(200);
+    expect((await onboard(owner)).status).toBe(202);
     expect((await report(owner)).capUsd).toBeNull();
+  });
+
+  it("crossing 80 % and then 100 % of the cap alerts the owner once each", async () => {
+    const owner = await signUpTenant("cap-alerts");
+    await setCap(owner, 1);
+    await logUsage(owner, { resource: "voice_minute", quantity: 58 }); // $0.812: past 80 %
+    await logUsage(owner, { resource: "sms_segment", quantity: 1 }); // still past 80 % only
+    await logUsage(owner, { resource: "voice_minute", quantity: 14 }); // $1.0099: the cap
+    await logUsage(owner, { resource: "voice_minute", quantity: 1 }); // over it, nothing new to tell
+    const page = await (
+      await request(`/api/v1/realtime/poll?channels=project:${owner.projectId}&cursor=0`, { headers: owner.auth })
+    ).json<{ events: { type: string; data: { percent?: number } }[] }>();
+    const alerts = page.events.filter((e) => e.type === "project.spend_alert");
+    expect(alerts.map((e) => e.data.percent)).toEqual([80, 100]);
+    const audit = await (await request("/api/v1/audit?limit=100", { headers: owner.auth })).json<{
+      items: { action: string }[];
+    }>();
+    expect(audit.items.filter((a) => a.action === "project.spend_alert")).toHaveLength(2);
+  });
+
+  it("raising the cap starts the alerts over from where the month stands", async () => {
+    const owner = await signUpTenant("cap-alerts-raise");
+    await setCap(owner, 1);
+    await logUsage(owner, { resource: "voice_minute", quantity: 58 }); // 80 % of $1
+    await setCap(owner, 2); // now 41 %
+    await logUsage(owner, { resource: "voice_minute", quantity: 58 }); // $1.624: 81 % of $2
+    const page = await (
+      await request(`/api/v1/realtime/poll?channels=project:${owner.projectId}&cursor=0`, { headers: owner.auth })
+    ).json<{ events: { type: string; data: { percent?: number; capUsd?: number } }[] }>();
+    const alerts = page.events
+      .filter((e) => e.type === "project.spend_alert")
+      .map((e) => [e.data.percent, e.data.capUsd]);
+    expect(alerts).toEqual([
+      [80, 1],
+      [80, 2],
+    ]);
   });
 
   it("pausing and resuming are published on the project's channel and audited", async () => {
@@ -147,7 +204,7 @@ describe("spend caps", () => {
     const page = await (
       await request(`/api/v1/realtime/poll?channels=project:${owner.projectId}&cursor=0`, { headers: owner.auth })
     ).json<{ events: { type: string }[] }>();
-    expect(page.events.map((e) => e.type)).toEqual(["project.paused", "project.resumed"]);
+    expect(page.events.map((e) => e.type)).toEqual(["project.paused", "project.spend_alert", "project.resumed"]);
     const audit = await (await request("/api/v1/audit?limit=50", { headers: owner.auth })).json<{
       items: { action: string }[];
     }>();

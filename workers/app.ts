@@ -25,6 +25,7 @@ import { dnaRoutes } from "./routes/dna";
 import { entityRoutes } from "./routes/entities";
 import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
+import { intakeSecretRoutes } from "./routes/intake-secrets";
 import { leadIntakeRoutes } from "./routes/lead-intake";
 import { llmSettingsRoutes } from "./routes/llm-settings";
 import { memberRoutes } from "./routes/members";
@@ -63,6 +64,7 @@ export function createApp() {
   app.route("/api/v1/projects", usageRoutes());
   app.route("/api/v1/projects", speedToLeadSettingsRoutes());
   app.route("/api/v1/projects", dnaRoutes());
+  app.route("/api/v1/projects", intakeSecretRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
   app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/api/v1", dashboardRoutes());

@@ -128,6 +128,7 @@ function CallCard({ call, state }: { call: Pick<Entity, "id" | "name" | "status"
       {analysis ? (
         <section aria-label="Call analysis" data-testid="analysis">
           <h4>Analysis</h4>
+          {analysis.basis === "lead-message" ? <p className="muted">From the lead's message (no transcript).</p> : null}
           <p>{analysis.summary}</p>
           <p>
             Intent: {analysis.customerIntent} · Sentiment: {analysis.sentiment} · Urgency: {analysis.urgency}
@@ -230,6 +231,19 @@ export default function LeadPage() {
         calls.map(({ call, state }) => <CallCard key={call.id} call={call} state={state} />)
       )}
       {leadState.transcription ? <p>Transcription: {leadState.transcription}</p> : null}
+
+      {leadState.shed?.length ? (
+        <section aria-label="Not done" data-testid="shed">
+          <h2>Not done, and why</h2>
+          <ul>
+            {leadState.shed.map((entry) => (
+              <li key={`${entry.action}-${entry.at}`}>
+                <time dateTime={entry.at}>{when(entry.at)}</time> — {entry.action}: {entry.detail ?? entry.reason}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
 
       <h2>Texts</h2>
       {messages.length === 0 ? (

@@ -7,9 +7,10 @@
  * deterministically, from the request:
  *
  * - a lead score or a call analysis (recognised by the requested schema) is
- *   what Apex's own rules (workers/llm/rules-engine.ts) make of the lead or
- *   transcript in the prompt — one implementation, so what the local stack
- *   shows is a real reading of the input, never filler;
+ *   what Apex's own rules (workers/llm/rules-engine.ts) make of the lead, or
+ *   of the transcript and the lead's message, in the prompt — one
+ *   implementation, so what the local stack shows is a real reading of the
+ *   input, never filler;
  * - any other JSON answer (responseMimeType application/json) is built from
  *   the requested schema (`responseJsonSchema` or `responseSchema`), with a
  *   few fields (business name, slug, email …) taken from the prompt;
@@ -17,9 +18,17 @@
  *   length follows the recording's;
  * - the same answers in OpenAI's format under /openai/v1 (chat completions,
  *   audio transcriptions), for the OpenAI-compatible provider;
+ * - `GET /{v1beta|v1}/models` (and `/openai/v1/models`) lists the models
+ *   Apex asks for, paged with `pageSize`/`pageToken` as Gemini pages them:
+ *   the call a health probe makes;
  * - `POST /_sim/next {"malformed":true,"match":"…"}` makes the next answer
  *   (to a prompt containing `match`) invalid JSON, `{"status":429}` an error —
- *   for repair and retry tests.
+ *   for repair and retry tests;
+ * - a lane, `/_sim/lanes/{name}` put before any path (a base URL such as
+ *   `http://127.0.0.1:8793/_sim/lanes/probe-1`), answers as the root does and
+ *   counts what it was asked (`GET /_sim/lanes/{name}`); `PUT /_sim/lanes/{name}
+ *   {"delayMs":3000}` makes it answer late. Tests run in parallel against one
+ *   simulator, so each test that counts or stalls gets a lane of its own.
  */
 import { createHash } from "node:crypto";
 import http from "node:http";
@@ -111,8 +120,21 @@ function leadIn(prompt: string): Record<string, unknown> {
   }
 }
 
-/** The transcript behind an `analyze_call` prompt ("Transcript:\n…"). */
-const transcriptIn = (prompt: string) => prompt.replace(REPAIR_SUFFIX, "").replace(/^Transcript:\s*\n?/, "");
+/**
+ * The call behind an `analyze_call` prompt: the transcript after "Transcript:",
+ * and the lead's message on the line before it, when the prompt has one.
+ */
+function callIn(prompt: string): { transcript: string; message: string } {
+  const text = prompt.replace(REPAIR_SUFFIX, "");
+  const transcript = /(?:^|\n)Transcript:[ \t]*\n?([\s\S]*)$/.exec(text)?.[1] ?? text;
+  const quoted = /^The lead's message before the call: (.+)$/m.exec(text)?.[1];
+  try {
+    const message: unknown = quoted ? JSON.parse(quoted) : "";
+    return { transcript, message: typeof message === "string" ? message : "" };
+  } catch {
+    return { transcript, message: "" };
+  }
+}
 
 /**
  * The JSON answer to a prompt: Apex's lead score and call analysis come from
@@ -121,7 +143,7 @@ const transcriptIn = (prompt: string) => prompt.replace(REPAIR_SUFFIX, "").repla
 function answerFor(schema: JsonSchema | undefined, prompt: string): unknown {
   if (hasFields(schema, ["score", "urgency", "budget", "fit", "reasons"])) return scoreLeadByRules(leadIn(prompt));
   if (hasFields(schema, ["summary", "keyPoints", "customerIntent", "nextSteps", "sentiment", "urgency"])) {
-    return analyzeCallByRules({ transcript: transcriptIn(prompt) });
+    return analyzeCallByRules(callIn(prompt));
   }
   return fromSchema(schema, prompt);
 }
@@ -166,6 +188,36 @@ export function transcriptOf(seconds: number): string {
   return SERVICE_CALL.slice(0, turns).join("\n");
 }
 
+/** The models the simulator lists: the ones workers/llm/models.ts asks for, in Gemini's Model resource shape. */
+const MODELS = [
+  { id: "gemini-2.5-flash", displayName: "Gemini 2.5 Flash", methods: ["generateContent", "countTokens"] },
+  { id: "gemini-2.5-flash-lite", displayName: "Gemini 2.5 Flash-Lite", methods: ["generateContent", "countTokens"] },
+  { id: "gemini-2.5-pro", displayName: "Gemini 2.5 Pro", methods: ["generateContent", "countTokens"] },
+  { id: "gemini-embedding-001", displayName: "Gemini Embedding 001", methods: ["embedContent", "countTokens"] },
+].map((m) => ({
+  name: `models/${m.id}`,
+  baseModelId: m.id,
+  version: "001",
+  displayName: m.displayName,
+  description: `${m.displayName}, simulated locally`,
+  inputTokenLimit: m.id.includes("embedding") ? 2_048 : 1_048_576,
+  outputTokenLimit: m.id.includes("embedding") ? 1 : 65_536,
+  supportedGenerationMethods: m.methods,
+}));
+
+/** One page of the model list: `pageSize` (default 50, at most 1000) from the offset in `pageToken`. */
+function modelPage(url: URL): { models: typeof MODELS; nextPageToken?: string } {
+  const size = Math.min(1_000, Math.max(1, Number(url.searchParams.get("pageSize")) || 50));
+  const from = Number(url.searchParams.get("pageToken")) || 0;
+  const models = MODELS.slice(from, from + size);
+  return from + size < MODELS.length ? { models, nextPageToken: String(from + size) } : { models };
+}
+
+interface Lane {
+  requests: string[];
+  delayMs: number;
+}
+
 /** Gemini bills audio at 32 tokens a second. */
 const audioTokens = (seconds: number) => Math.ceil(seconds * 32);
 
@@ -186,10 +238,30 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
   const googleError = (res: http.ServerResponse, status: number, message: string, reason: string) =>
     json(res, status, { error: { code: status, message, status: reason } });
 
+  const lanes = new Map<string, Lane>();
+  const laneNamed = (name: string) => {
+    const lane = lanes.get(name) ?? { requests: [], delayMs: 0 };
+    lanes.set(name, lane);
+    return lane;
+  };
+
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const raw = await readBody(req);
     const body = raw.toString("utf8");
+    const inLane = /^\/_sim\/lanes\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (inLane) {
+      const lane = laneNamed(decodeURIComponent(inLane[1] as string));
+      const path = inLane[2];
+      if (!path && req.method === "PUT") {
+        lane.delayMs = Number((JSON.parse(body || "{}") as { delayMs?: number }).delayMs ?? 0);
+        return json(res, 200, lane);
+      }
+      if (!path) return json(res, 200, lane);
+      lane.requests.push(`${req.method} ${path}`);
+      if (lane.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, lane.delayMs));
+      url.pathname = path;
+    }
     if (url.pathname === "/_sim/next" && req.method === "POST") {
       queued.push(JSON.parse(body || "{}"));
       return json(res, 200, { queued: queued.length });
@@ -213,6 +285,12 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
         return { values: Array.from(digest.subarray(0, 8), (byte) => byte / 255) };
       });
       return json(res, 200, { embeddings });
+    }
+    if (/^\/(v1beta|v1)\/models$/.test(url.pathname) && req.method === "GET") {
+      if ((req.headers["x-goog-api-key"] ?? url.searchParams.get("key")) !== options.apiKey) {
+        return googleError(res, 400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT");
+      }
+      return json(res, 200, modelPage(url));
     }
     const route = /^\/(v1beta|v1)\/models\/([^:/]+):generateContent$/.exec(url.pathname);
     if (!route || req.method !== "POST") return googleError(res, 404, `${url.pathname} not found`, "NOT_FOUND");
@@ -271,6 +349,13 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
     if (req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return json(res, 401, {
         error: { message: "Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key" },
+      });
+    }
+    if (url.pathname === "/openai/v1/models" && req.method === "GET") {
+      const created = Math.floor(Date.UTC(2025, 5, 17) / 1000);
+      return json(res, 200, {
+        object: "list",
+        data: MODELS.map((m) => ({ id: m.baseModelId, object: "model", created, owned_by: "apex-simulator" })),
       });
     }
     if (url.pathname === "/openai/v1/chat/completions") {

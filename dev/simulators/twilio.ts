@@ -1,9 +1,10 @@
 /**
- * Local Twilio. Speaks the REST subset Apex uses — create a call, create a
- * message, fetch a recording — on Twilio's paths with HTTP Basic auth and
- * Twilio-shaped JSON and errors, and plays each call's lifecycle back into
- * Apex with webhooks signed exactly as Twilio signs them (X-Twilio-Signature:
- * base64 HMAC-SHA1 of the URL plus the sorted form parameters).
+ * Local Twilio. Speaks the REST subset Apex uses — fetch the account (a
+ * health probe), create a call, create a message, fetch a recording — on
+ * Twilio's paths with HTTP Basic auth and Twilio-shaped JSON and errors, and
+ * plays each call's lifecycle back into Apex with webhooks signed exactly as
+ * Twilio signs them (X-Twilio-Signature: base64 HMAC-SHA1 of the URL plus the
+ * sorted form parameters), a <Number url> included.
  *
  * Phones are scripted through a control API, so a developer or a test can say
  * "the owner answers and presses 1", "the owner doesn't answer", "a customer
@@ -150,6 +151,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   const outboxWaiters = new Set<() => void>();
   let baseUrl = "";
   let sequence = 0;
+  const startedAt = new Date().toUTCString();
 
   const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * msPerSecond));
   const scriptOf = (phone: string) => phones.get(phone) ?? DEFAULT_SCRIPT;
@@ -205,7 +207,12 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   const absolute = (url: string, relativeTo: string) => new URL(url, relativeTo).toString();
 
   /** Plays TwiML for a live call until it hangs up or runs out of verbs. */
-  async function play(call: SimCall, twimlUrl: string, answer: { status: number; body: string }): Promise<void> {
+  async function play(
+    call: SimCall,
+    twimlUrl: string,
+    answer: { status: number; body: string },
+    leg: { calledParty?: boolean } = {},
+  ): Promise<void> {
     if (answer.status !== 200) {
       call.steps.push(`error:webhook answered ${answer.status}`);
       return;
@@ -226,14 +233,18 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         log(`${call.sid} ${call.to} ${digit ? `presses ${digit}` : "presses nothing"}`);
         if (digit || verb.attrs.actionOnEmptyResult === "true") {
           const action = absolute(verb.attrs.action ?? twimlUrl, twimlUrl);
-          return play(call, action, await deliver(action, { ...callParams(call), Digits: digit ?? "" }));
+          return play(call, action, await deliver(action, { ...callParams(call), Digits: digit ?? "" }), leg);
         }
+      } else if (verb.name === "Dial" && leg.calledParty) {
+        // Twilio refuses <Dial> in a <Number url> document: it runs on a leg that is itself being dialled.
+        call.steps.push("error:<Dial> in the called party's TwiML");
+        return;
       } else if (verb.name === "Dial") {
         const next = await dial(call, verb, twimlUrl);
         if (next) return play(call, next.url, next.answer);
       } else if (verb.name === "Redirect") {
         const target = absolute(verb.text.trim(), twimlUrl);
-        return play(call, target, await deliver(target, callParams(call)));
+        return play(call, target, await deliver(target, callParams(call)), leg);
       } else if (verb.name === "Hangup" || verb.name === "Reject") {
         call.steps.push("hangup");
         return;
@@ -243,7 +254,25 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     }
   }
 
-  /** <Dial><Number>…</Number></Dial>: rings the number, bridges, records, reports. */
+  /**
+   * <Number url>: once the called party answers, Twilio fetches this URL (a
+   * signed webhook like any other, with the new leg's CallSid and its
+   * ParentCallSid) and plays the TwiML to that party alone; the two are
+   * connected only when it ends. False when it hung up or failed instead: then
+   * nobody is bridged (the simulator still reports the leg as completed, with
+   * no talk time).
+   */
+  async function screen(child: SimCall, url: string, method = "POST"): Promise<boolean> {
+    if (method.toUpperCase() !== "POST") {
+      child.steps.push(`error:<Number method="${method}"> is not simulated`);
+      return false;
+    }
+    const before = child.steps.length;
+    await play(child, url, await deliver(url, callParams(child)), { calledParty: true });
+    return !child.steps.slice(before).some((step) => step === "hangup" || step.startsWith("error:"));
+  }
+
+  /** <Dial><Number>…</Number></Dial>: rings the number, plays its <Number url> to it, bridges, records, reports. */
   async function dial(parent: SimCall, verb: TwimlNode, twimlUrl: string) {
     const numberNode = verb.children.find((c) => c.name === "Number");
     const to = (numberNode?.text ?? verb.text).trim();
@@ -266,13 +295,18 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     if (script.answer === "answer") {
       child.status = "in-progress";
       child.steps.push("status:in-progress");
-      log(`${parent.sid} bridged to ${to}`);
-      await sleep(script.talkSeconds);
-      child.duration = script.talkSeconds;
+      const screenUrl = numberNode?.attrs.url;
+      const joins = screenUrl ? await screen(child, absolute(screenUrl, twimlUrl), numberNode?.attrs.method) : true;
+      if (joins) {
+        child.steps.push("bridged");
+        log(`${parent.sid} bridged to ${to}`);
+        await sleep(script.talkSeconds);
+        child.duration = script.talkSeconds;
+      }
       child.status = "completed";
       child.steps.push("status:completed");
       const record = verb.attrs.record ?? "do-not-record";
-      if (record !== "do-not-record" && verb.attrs.recordingStatusCallback) {
+      if (joins && record !== "do-not-record" && verb.attrs.recordingStatusCallback) {
         const recordingSid = sid("RE");
         recordings.set(recordingSid, { callSid: parent.sid, duration: script.talkSeconds });
         parent.steps.push(`recording:${recordingSid}`);
@@ -337,6 +371,23 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     call.status = "completed";
     call.steps.push("status:completed");
   }
+
+  /** The Account resource as Twilio's fetch answers it (no auth_token: a probe has no use for it). */
+  const accountJson = {
+    sid: options.accountSid,
+    owner_account_sid: options.accountSid,
+    friendly_name: "Apex local Twilio simulator",
+    status: "active",
+    type: "Full",
+    date_created: startedAt,
+    date_updated: startedAt,
+    uri: `/2010-04-01/Accounts/${options.accountSid}.json`,
+    subresource_uris: {
+      calls: `/2010-04-01/Accounts/${options.accountSid}/Calls.json`,
+      messages: `/2010-04-01/Accounts/${options.accountSid}/Messages.json`,
+      recordings: `/2010-04-01/Accounts/${options.accountSid}/Recordings.json`,
+    },
+  };
 
   const callJson = (call: SimCall) => ({
     sid: call.sid,
@@ -475,13 +526,17 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   }
 
   async function rest(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
-    const account = /^\/2010-04-01\/Accounts\/([^/]+)\/(.*)$/.exec(url.pathname);
+    // /Accounts/{sid}.json is the account itself; /Accounts/{sid}/… its resources.
+    const account = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json|\/(.*))$/.exec(url.pathname);
     if (!account) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
     if (!authorized(req, options.accountSid, options.authToken) || account[1] !== options.accountSid) {
       log(`401 ${req.method} ${url.pathname}`);
       return twilioError(res, 401, 20003, "Authenticate");
     }
-    const resource = account[2] ?? "";
+    const resource = account[2];
+    if (resource === undefined) {
+      return req.method === "GET" ? json(res, 200, accountJson) : twilioError(res, 405, 20004, "Method not allowed");
+    }
     const form = new URLSearchParams(body);
     if (resource === "Calls.json" && req.method === "POST") {
       const missing = ["To", "From"].find((p) => !form.get(p)) ?? (form.get("Url") ? undefined : "Url");

@@ -19,7 +19,16 @@ export const spendMigrations: readonly SqliteMigration[] = [
             PRIMARY KEY (project_id, month)
           )`,
   },
+  {
+    // The highest alert threshold (80, 100) the owner has been told of this month.
+    id: "spend/2",
+    sql: "ALTER TABLE project_spend ADD COLUMN alerted_percent INTEGER NOT NULL DEFAULT 0",
+  },
 ];
+
+/** Percentages of the cap at which the owner is alerted, once each per month (and again after a raise). */
+export const ALERT_PERCENTS = [80, 100] as const;
+export type AlertPercent = (typeof ALERT_PERCENTS)[number];
 
 export interface SpendState {
   totalMicros: number;
@@ -30,16 +39,27 @@ export interface SpendState {
 export type SpendReservation =
   /** Not seeded this month: the caller loads the total from Postgres and calls seedSpend. */
   | { outcome: "unknown" }
-  | ({ outcome: "paused" } & SpendState)
-  /** `crossedCap`: this reservation took the project to its cap; it is paused from now on. */
-  | ({ outcome: "reserved"; crossedCap: boolean } & SpendState);
+  /**
+   * A spend that happened is always counted, cap or no cap (the gate decides
+   * before spending, not here). `crossedCap`: this one took the project to its
+   * cap; `alert`: the threshold the owner is to be told of now, at most once.
+   */
+  | ({ outcome: "reserved"; crossedCap: boolean; alert: AlertPercent | undefined } & SpendState);
 
 type Row = {
   total_micros: number;
   cap_micros: number | null;
+  alerted_percent: number;
 };
 
 const isPaused = (total: number, cap: number | null) => cap !== null && total >= cap;
+
+/** The highest alert threshold `total` has reached under `cap` (0 for none, or no cap). */
+function reachedPercent(total: number, cap: number | null): number {
+  if (cap === null) return 0;
+  const reached = ALERT_PERCENTS.filter((percent) => total * 100 >= cap * percent);
+  return reached.at(-1) ?? 0;
+}
 
 interface SpendHost {
   sql: SqlStorage;
@@ -49,13 +69,7 @@ export class Spend {
   constructor(private readonly host: SpendHost) {}
 
   state(projectId: string, month: string): SpendState | undefined {
-    const row = this.host.sql
-      .exec<Row>(
-        "SELECT total_micros, cap_micros FROM project_spend WHERE project_id = ? AND month = ?",
-        projectId,
-        month,
-      )
-      .toArray()[0];
+    const row = this.row(projectId, month);
     if (!row) return undefined;
     return {
       totalMicros: row.total_micros,
@@ -77,32 +91,56 @@ export class Spend {
     return this.state(projectId, month) as SpendState;
   }
 
+  private row(projectId: string, month: string): Row | undefined {
+    return this.host.sql
+      .exec<Row>(
+        "SELECT total_micros, cap_micros, alerted_percent FROM project_spend WHERE project_id = ? AND month = ?",
+        projectId,
+        month,
+      )
+      .toArray()[0];
+  }
+
   reserve(projectId: string, month: string, costMicros: number): SpendReservation {
-    const current = this.state(projectId, month);
+    const current = this.row(projectId, month);
     if (!current) return { outcome: "unknown" };
-    if (current.paused) return { outcome: "paused", ...current };
-    const totalMicros = current.totalMicros + costMicros;
+    const capMicros = current.cap_micros;
+    const totalMicros = current.total_micros + costMicros;
+    const reached = reachedPercent(totalMicros, capMicros);
+    const alert = reached > current.alerted_percent ? (reached as AlertPercent) : undefined;
     this.host.sql.exec(
-      "UPDATE project_spend SET total_micros = ? WHERE project_id = ? AND month = ?",
+      "UPDATE project_spend SET total_micros = ?, alerted_percent = MAX(alerted_percent, ?) WHERE project_id = ? AND month = ?",
       totalMicros,
+      reached,
       projectId,
       month,
     );
-    const paused = isPaused(totalMicros, current.capMicros);
-    return { outcome: "reserved", totalMicros, capMicros: current.capMicros, paused, crossedCap: paused };
+    const paused = isPaused(totalMicros, capMicros);
+    const crossedCap = paused && !isPaused(current.total_micros, capMicros);
+    return { outcome: "reserved", totalMicros, capMicros, paused, crossedCap, alert };
   }
 
-  /** Gives a reservation back when its usage row was not written (a replay, or Postgres failed). */
+  /** Gives a reservation back when its usage row was not written (a replay, or Postgres failed), and its alert mark. */
   release(projectId: string, month: string, costMicros: number): void {
+    const current = this.row(projectId, month);
+    if (!current) return;
+    const totalMicros = Math.max(0, current.total_micros - costMicros);
+    // An alert this reservation marked but never got to send is owed again when the total really gets there.
+    const alerted = Math.min(current.alerted_percent, reachedPercent(totalMicros, current.cap_micros));
     this.host.sql.exec(
-      "UPDATE project_spend SET total_micros = MAX(0, total_micros - ?) WHERE project_id = ? AND month = ?",
-      costMicros,
+      "UPDATE project_spend SET total_micros = ?, alerted_percent = ? WHERE project_id = ? AND month = ?",
+      totalMicros,
+      alerted,
       projectId,
       month,
     );
   }
 
-  /** A new cap applies at once: raising it above the total un-pauses the project. */
+  /**
+   * A new cap applies at once: raising it above the total un-pauses the project,
+   * and the alerts start over from what the total has reached under the new cap
+   * (a raise from $50 to $100 at $45 alerts again at $80).
+   */
   setCap(projectId: string, month: string, capMicros: number | null, totalIfUnseeded: number): SpendState {
     this.host.sql.exec(
       `INSERT INTO project_spend (project_id, month, total_micros, cap_micros) VALUES (?, ?, ?, ?)
@@ -112,6 +150,13 @@ export class Spend {
       totalIfUnseeded,
       capMicros,
     );
-    return this.state(projectId, month) as SpendState;
+    const state = this.state(projectId, month) as SpendState;
+    this.host.sql.exec(
+      "UPDATE project_spend SET alerted_percent = ? WHERE project_id = ? AND month = ?",
+      reachedPercent(state.totalMicros, capMicros),
+      projectId,
+      month,
+    );
+    return state;
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { request } from "../helpers";
+import { formTokenFor } from "../intake-secrets";
 import { jsonRequest, signUpTenant, type TestTenant } from "../tenants";
 import { testPhone } from "../twilio";
 
@@ -10,23 +11,18 @@ import { testPhone } from "../twilio";
  */
 async function tenantTakingForms(): Promise<TestTenant & { formToken: string }> {
   const tenant = await signUpTenant("body-limits");
-  const formToken = `form-token-${crypto.randomUUID()}`;
   const path = `/api/v1/projects/${tenant.projectId}/voice-settings`;
   const current = await request(path, { headers: tenant.auth });
   const saved = await request(
     path,
     jsonRequest(
       "PUT",
-      {
-        ownerPhone: testPhone(),
-        trackingNumber: testPhone(),
-        intake: { formToken, googleKey: "google-key-for-body-limits", wordpressSecret: "wordpress-secret-0123456789" },
-      },
+      { ownerPhone: testPhone(), trackingNumber: testPhone() },
       { ...tenant.auth, "if-match": current.headers.get("etag") ?? "" },
     ),
   );
   if (saved.status !== 200) throw new Error(`voice settings: ${saved.status} ${await saved.text()}`);
-  return { ...tenant, formToken };
+  return { ...tenant, formToken: await formTokenFor(tenant) };
 }
 
 /** `text` as a stream with no Content-Length, as a chunked upload arrives. */

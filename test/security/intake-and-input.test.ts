@@ -6,6 +6,7 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { insertEntityType } from "../../workers/repositories/entity-types";
 import { cleanText, findBadText } from "../../workers/text/unicode";
 import { request } from "../helpers";
+import { formTokenFor, setIntakeSecret } from "../intake-secrets";
 import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "../tenants";
 import { testPhone } from "../twilio";
 
@@ -18,22 +19,19 @@ const GOOGLE_KEY = "google-key-for-intake-security";
 
 async function tenantTakingLeads(label: string): Promise<TestTenant & { formToken: string }> {
   const tenant = await signUpTenant(label);
-  const formToken = `form-token-${crypto.randomUUID()}`;
   const path = `/api/v1/projects/${tenant.projectId}/voice-settings`;
   const current = await request(path, { headers: tenant.auth });
   const saved = await request(
     path,
     jsonRequest(
       "PUT",
-      {
-        ownerPhone: testPhone(),
-        trackingNumber: testPhone(),
-        intake: { formToken, googleKey: GOOGLE_KEY, wordpressSecret: "wordpress-secret-0123456789" },
-      },
+      { ownerPhone: testPhone(), trackingNumber: testPhone() },
       { ...tenant.auth, "if-match": current.headers.get("etag") ?? "" },
     ),
   );
   if (saved.status !== 200) throw new Error(`voice settings: ${saved.status} ${await saved.text()}`);
+  const formToken = await formTokenFor(tenant);
+  await setIntakeSecret(tenant, "google-ads", GOOGLE_KEY);
   return { ...tenant, formToken };
 }
 

@@ -1,36 +1,45 @@
 import { describe, expect, it } from "vitest";
 import { request } from "../helpers";
+import { setIntakeSecret } from "../intake-secrets";
 import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "../tenants";
 import { WebBrowser } from "../web-browser";
 
 /**
- * Issue #11 item 4: the speed-to-lead intake secrets (the shared secrets lead
- * sources prove themselves with) are admin-only, in the API and in the web
- * app alike: lower roles get a `…1234` hint, the pages never load the secret,
- * and a form or client that only saw the hint cannot wipe it.
+ * Issue #11 item 4 and #13 item 4: the lead sources' secrets (what a form,
+ * a WordPress site or Google Ads proves itself with) are sealed apart from
+ * the DNA and admin-only, in the API and the web app alike. The secret is
+ * shown once, when it is set; every later read, an admin's too, gets its
+ * `…1234` hint, and lower roles not even that.
  */
 interface Secrets {
-  formToken: string;
-  wordpressSecret: string;
-  googleKey: string;
+  form: string;
+  wordpress: string;
+  "google-ads": string;
+}
+
+interface SecretView {
+  source: string;
+  hint: string | null;
+  secret?: string;
 }
 
 const voicePath = (t: TestTenant) => `/api/v1/projects/${t.projectId}/voice-settings`;
 const dnaPath = (t: TestTenant) => `/api/v1/projects/${t.projectId}/dna`;
+const secretsPath = (t: TestTenant) => `/api/v1/projects/${t.projectId}/intake-secrets`;
 
 async function tenantWithSecrets(label: string): Promise<{ owner: TestTenant; secrets: Secrets }> {
   const owner = await signUpTenant(label);
-  const tag = crypto.randomUUID().replaceAll("-", "");
-  const secrets = {
-    formToken: `FORMTOKEN${tag}`,
-    wordpressSecret: `WPSECRET${tag}`,
-    googleKey: `GKEY${tag}`,
-  };
   const saved = await request(
     voicePath(owner),
-    jsonRequest("PUT", { ownerPhone: "+15550101234", intake: secrets }, { ...owner.auth, "if-match": '"0"' }),
+    jsonRequest("PUT", { ownerPhone: "+15550101234" }, { ...owner.auth, "if-match": '"0"' }),
   );
   expect(saved.status).toBe(200);
+  const tag = crypto.randomUUID().replaceAll("-", "");
+  const secrets = {
+    form: await setIntakeSecret(owner, "form"),
+    wordpress: await setIntakeSecret(owner, "wordpress", `WPSECRET${tag}`),
+    "google-ads": await setIntakeSecret(owner, "google-ads", `GKEY${tag}`),
+  };
   return { owner, secrets };
 }
 
@@ -53,27 +62,54 @@ const expectNoSecret = (text: string, secrets: Secrets) => {
   for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
 };
 
+const hintOf = (secret: string) => `…${secret.slice(-4)}`;
+
 describe("intake secrets by role", () => {
-  it("refuses: a member reading intake secrets through GET /dna (merged or any layer) — hints only", async () => {
+  it("refuses: an admin reading a secret after it was shown — the list gives hints only", async () => {
+    const { owner, secrets } = await tenantWithSecrets("sec-admin-hints");
+    const response = await request(secretsPath(owner), { headers: await apiKeyFor(owner, "admin") });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expectNoSecret(text, secrets);
+    const { items } = JSON.parse(text) as { items: SecretView[] };
+    expect(items.find((i) => i.source === "form")?.hint).toBe(hintOf(secrets.form));
+    expect(items.every((i) => i.secret === undefined)).toBe(true);
+  });
+
+  it("refuses: a member or viewer listing, rotating or removing intake secrets — 403, not even a hint", async () => {
+    const { owner, secrets } = await tenantWithSecrets("sec-lower-roles");
+    for (const role of ["member", "viewer"] as const) {
+      const caller = await apiKeyFor(owner, role);
+      const list = await request(secretsPath(owner), { headers: caller });
+      expect(list.status).toBe(403);
+      expect(await list.text()).not.toContain(hintOf(secrets.form));
+      const rotate = await request(`${secretsPath(owner)}/form/rotate`, jsonRequest("POST", {}, caller));
+      expect(rotate.status).toBe(403);
+      const remove = await request(`${secretsPath(owner)}/form`, { method: "DELETE", headers: caller });
+      expect(remove.status).toBe(403);
+    }
+    // Nothing changed: the form still takes leads with its secret.
+    const lead = await request(
+      `/webhooks/leads/form?project=${owner.projectId}&token=${secrets.form}`,
+      jsonRequest("POST", { name: "Still Works", phone: "+15550107777" }, {}),
+    );
+    expect(lead.status).toBe(200);
+  });
+
+  it("refuses: a member finding intake secrets in GET /dna (merged or any layer) or GET /voice-settings", async () => {
     const { owner, secrets } = await tenantWithSecrets("sec-member-dna");
     const member = await apiKeyFor(owner, "member");
     const merged = await request(dnaPath(owner), { headers: member });
     expect(merged.status).toBe(200);
     const text = await merged.text();
     expectNoSecret(text, secrets);
-    const intake = (JSON.parse(text) as { dna: { modules: { speedToLead: { intake: Record<string, string> } } } }).dna
-      .modules.speedToLead.intake;
-    expect(intake.formToken).toBe(`…${secrets.formToken.slice(-4)}`);
+    expect(text).not.toContain('"intake"');
     for (const layer of ["defaults", "generated", "custom"]) {
       expectNoSecret(await (await request(`${dnaPath(owner)}?layer=${layer}`, { headers: member })).text(), secrets);
     }
-  });
-
-  it("refuses: a member reading intake secrets through GET /voice-settings", async () => {
-    const { owner, secrets } = await tenantWithSecrets("sec-member-voice");
-    const response = await request(voicePath(owner), { headers: await apiKeyFor(owner, "member") });
-    expect(response.status).toBe(403);
-    expectNoSecret(await response.text(), secrets);
+    const voice = await request(voicePath(owner), { headers: member });
+    expect(voice.status).toBe(403);
+    expectNoSecret(await voice.text(), secrets);
   });
 
   it("refuses: a viewer finding intake secrets in the HTML of /settings/speed-to-lead and /settings/dna", async () => {
@@ -83,56 +119,68 @@ describe("intake secrets by role", () => {
       const { response, html } = await viewer.open(page);
       expect(response.status).toBe(200);
       expectNoSecret(html, secrets);
+      expect(html).not.toContain(hintOf(secrets.form));
       // The page's data travels through the single-fetch endpoint too.
       expectNoSecret(await (await viewer.fetch(`${page}.data`)).text(), secrets);
     }
   });
 
-  it("an admin still reads the intake secrets, in the API and on the DNA page", async () => {
-    const { owner, secrets } = await tenantWithSecrets("sec-admin");
-    const admin = await apiKeyFor(owner, "admin");
-    const api = await (await request(dnaPath(owner), { headers: admin })).text();
-    expect(api).toContain(secrets.formToken);
+  it("an admin's settings page shows each source's hint, and a rotated secret once", async () => {
+    const { owner, secrets } = await tenantWithSecrets("sec-admin-page");
     const browser = new WebBrowser();
     await browser.logIn(owner.email, owner.password);
-    expect((await browser.open("/settings/dna")).html).toContain(secrets.wordpressSecret);
+    const page = await browser.open("/settings/speed-to-lead");
+    expect(page.html).toContain(hintOf(secrets.wordpress));
+    expectNoSecret(page.html, secrets);
+    expectNoSecret(await (await browser.fetch("/settings/speed-to-lead.data")).text(), secrets);
+
+    const rotated = await browser.post("/settings/speed-to-lead", { intent: "rotate-secret", source: "form" });
+    expect(rotated.status).toBe(200);
+    const html = (await rotated.text()).replace(/<!-- -->/g, "");
+    const shown = /data-testid="new-intake-secret">([^<]+)</.exec(html)?.[1];
+    expect(shown).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    const again = await browser.open("/settings/speed-to-lead");
+    expect(again.html).not.toContain(shown);
+    expect(again.html).toContain(hintOf(shown ?? ""));
   });
 
-  it("refuses: wiping the secrets by saving the speed-to-lead form, or by sending their hints back", async () => {
-    const { owner, secrets } = await tenantWithSecrets("sec-keep");
-    const browser = new WebBrowser();
-    await browser.logIn(owner.email, owner.password);
-    await browser.open("/settings/speed-to-lead");
-    const saved = await browser.post("/settings/speed-to-lead", { version: "1", ownerPhone: "+15550105555" });
-    expect(saved.status).toBe(200);
+  it("refuses: writing intake secrets into the DNA — a 422 naming modules.speedToLead.intake, nothing saved", async () => {
+    const { owner } = await tenantWithSecrets("sec-dna-write");
+    const planted = `PLANTED${crypto.randomUUID().replaceAll("-", "")}`;
     const current = await request(voicePath(owner), { headers: owner.auth });
-    const settings = await current.json<{ intake: Secrets }>();
-    expect(settings.intake).toEqual(secrets);
-
-    const hints = Object.fromEntries(Object.entries(secrets).map(([key, value]) => [key, `…${value.slice(-4)}`]));
-    const resent = await request(
+    const etag = current.headers.get("etag") ?? "";
+    const viaSettings = await request(
       voicePath(owner),
       jsonRequest(
         "PUT",
-        { ownerPhone: "+15550106666", intake: hints },
-        { ...owner.auth, "if-match": current.headers.get("etag") ?? "" },
+        { ownerPhone: "+15550106666", intake: { formToken: planted } },
+        { ...owner.auth, "if-match": etag },
       ),
     );
-    expect(resent.status).toBe(200);
-    expect((await resent.json<{ intake: Secrets }>()).intake).toEqual(secrets);
+    expect(viaSettings.status).toBe(422);
+    expect((await viaSettings.json<{ errors: { field: string }[] }>()).errors[0]?.field).toBe(
+      "modules.speedToLead.intake",
+    );
+    const viaDna = await request(
+      `${dnaPath(owner)}/custom`,
+      jsonRequest(
+        "PUT",
+        { modules: { speedToLead: { intake: { formToken: planted } } } },
+        {
+          ...owner.auth,
+          "if-match": etag,
+        },
+      ),
+    );
+    expect(viaDna.status).toBe(422);
+    expect((await request(voicePath(owner), { headers: owner.auth })).headers.get("etag")).toBe(etag);
+    expect(await (await request(`${dnaPath(owner)}?layer=custom`, { headers: owner.auth })).text()).not.toContain(
+      planted,
+    );
   });
 
-  it("refuses: copying intake secrets into the audit log's DNA diff", async () => {
-    const { owner, secrets } = await tenantWithSecrets("sec-audit");
-    const audit = await request(`/api/v1/audit?entityId=${owner.projectId}`, { headers: owner.auth });
-    const text = await audit.text();
-    expect(text).toContain("dna.custom.update");
-    expect(text).toContain(`…${secrets.googleKey.slice(-4)}`);
-    expectNoSecret(text, secrets);
-  });
-
-  it("refuses: an admin's DNA preview showing a new secret in its diff", async () => {
-    const { owner, secrets } = await tenantWithSecrets("sec-preview");
+  it("refuses: the DNA preview showing a secret typed into the editor — it names the field instead", async () => {
+    const { owner } = await tenantWithSecrets("sec-preview");
     const browser = new WebBrowser();
     await browser.logIn(owner.email, owner.password);
     await browser.open("/settings/dna");
@@ -140,16 +188,34 @@ describe("intake secrets by role", () => {
     const preview = await browser.post("/settings/dna", {
       intent: "preview",
       version: "1",
-      custom: JSON.stringify({ modules: { speedToLead: { intake: { ...secrets, formToken: fresh } } } }),
+      custom: JSON.stringify({ modules: { speedToLead: { intake: { formToken: fresh } } } }),
     });
     const html = (await preview.text()).replace(/<!-- -->/g, "");
-    // The textarea keeps what the admin typed; the diff shows hints.
-    const start = html.indexOf('data-testid="dna-diff"');
-    const diff = html.slice(start, html.indexOf("</section>", start));
-    expect(diff).toContain("modules.speedToLead.intake.formToken");
-    expect(diff).toContain(`…${fresh.slice(-4)}`);
-    expect(diff).not.toContain(fresh);
-    expectNoSecret(diff, secrets);
+    expect(html).toContain("modules.speedToLead.intake");
+    expect(html).not.toContain('data-testid="dna-diff"');
+  });
+
+  it("saving the speed-to-lead form keeps every source's secret working", async () => {
+    const { owner, secrets } = await tenantWithSecrets("sec-keep");
+    const browser = new WebBrowser();
+    await browser.logIn(owner.email, owner.password);
+    await browser.open("/settings/speed-to-lead");
+    const saved = await browser.post("/settings/speed-to-lead", { version: "1", ownerPhone: "+15550105555" });
+    expect(saved.status).toBe(200);
+    const lead = await request(
+      `/webhooks/leads/wordpress?project=${owner.projectId}`,
+      jsonRequest("POST", { name: "Kept", phone: "+15550108888" }, { "x-apex-secret": secrets.wordpress }),
+    );
+    expect(lead.status).toBe(200);
+  });
+
+  it("refuses: copying an intake secret into the audit log — the rotation is recorded by its hint", async () => {
+    const { owner, secrets } = await tenantWithSecrets("sec-audit");
+    const audit = await request(`/api/v1/audit?entityId=${owner.projectId}`, { headers: owner.auth });
+    const text = await audit.text();
+    expect(text).toContain("intake_secret.rotate");
+    expect(text).toContain(hintOf(secrets["google-ads"]));
+    expectNoSecret(text, secrets);
   });
 });
 

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Database } from "../../schema/db";
 import type { RequestActor, Role } from "../context";
 import type { Logger } from "../logger";
+import type { SpendKind } from "../services/spend-gate";
 
 /** What an agent receives besides its params. */
 export interface AgentContext {
@@ -35,10 +36,12 @@ export interface Agent<Schema extends z.ZodType = z.ZodType> {
   internal?: boolean;
   params: Schema;
   /**
-   * Agents that spend money name the project they bill: such a task is refused
-   * with a 402 problem while the project is paused by its spend cap.
+   * Agents whose whole run is one kind of spend name the project they bill and
+   * the kind: the spend gate is asked when the task is started (a refusal is a
+   * 402). Agents whose steps differ (the bridge: owner's setting; scoring:
+   * optional AI) ask the gate step by step instead.
    */
-  spends?: (params: z.infer<Schema>) => string;
+  spends?: (params: z.infer<Schema>) => { projectId: string; kind: SpendKind };
   run(params: z.infer<Schema>, context: AgentContext): Promise<unknown>;
 }
 

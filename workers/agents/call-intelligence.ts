@@ -1,10 +1,16 @@
+import { Problem } from "../problems";
 import { enqueue } from "../queue/enqueue";
 import { taskParams } from "../queue/tasks";
 import { contextFromAgent } from "../service-context";
 import { analyzeCall, scoreLead, transcribeCall } from "../services/call-intelligence";
 import { defineAgent } from "./agent";
 
-/** Heavy: transcribe a stored call recording, then queue its analysis. */
+/**
+ * Heavy: transcribe a stored call recording, then queue its analysis. A
+ * refused transcription (no provider that transcribes, a paused project, a
+ * recording no longer stored) fails this ticket, saying why, and the call is
+ * still analysed from what there is: the lead's message.
+ */
 export const transcribeCallAgent = defineAgent({
   task: "transcribe_call",
   mode: "heavy",
@@ -12,10 +18,18 @@ export const transcribeCallAgent = defineAgent({
   params: taskParams.transcribe_call,
   async run(params, context) {
     const { env, tenantId, reportProgress } = context;
+    const analyze = () => enqueue(env, tenantId, "analyze_call", { callId: params.callId }, { ticket: true });
     await reportProgress(10, "reading the recording");
-    const result = await transcribeCall(params.callId, { ...contextFromAgent(context), runKey: context.runId });
+    let result: Awaited<ReturnType<typeof transcribeCall>>;
+    try {
+      result = await transcribeCall(params.callId, { ...contextFromAgent(context), runKey: context.runId });
+    } catch (error) {
+      // A refusal is final (the consumer does not retry it); anything else is retried and analysed after.
+      if (error instanceof Problem && error.status < 500) await analyze();
+      throw error;
+    }
     await reportProgress(90, "transcribed; queueing the analysis");
-    await enqueue(env, tenantId, "analyze_call", { callId: params.callId }, { ticket: true });
+    await analyze();
     return result;
   },
 });

@@ -12,8 +12,8 @@ export const logUsage = defineAgent({
   task: "log_usage",
   mode: "instant",
   // Usage is money: a number logged here counts against the cap and can pause the project.
+  // Never refused at the cap: a spend that happened is always recorded.
   role: "admin",
   params: taskParams.log_usage,
-  spends: (params) => params.projectId,
   run: (params, context) => recordUsage({ ...params, source: "log_usage" }, contextFromAgent(context)),
 });

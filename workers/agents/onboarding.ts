@@ -9,7 +9,7 @@ export const onboardingAgent = defineAgent({
   mode: "heavy",
   role: "admin",
   params: taskParams.onboarding,
-  spends: (params) => params.projectId,
+  spends: (params) => ({ projectId: params.projectId, kind: "optional-ai" }),
   run: (params, context) =>
     onboard(params, { ...contextFromAgent(context), runKey: context.runId, progress: context.reportProgress }),
 });

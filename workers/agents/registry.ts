@@ -6,6 +6,7 @@ import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
 import { onboardingAgent } from "./onboarding";
 import { salesAgent } from "./sales-agent";
+import { spendAlert } from "./spend-alert";
 import { webhookDeliver } from "./webhook-deliver";
 import { webhookDispatch } from "./webhook-dispatch";
 
@@ -25,5 +26,6 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     analyzeCallAgent,
     leadScorerAgent,
     onboardingAgent,
+    spendAlert,
   ].map((agent) => [agent.task, agent as Agent]),
 );

@@ -5,14 +5,14 @@ import { defineAgent } from "./agent";
 
 /**
  * Heavy: the speed-to-lead bridge (owner ↔ customer) for one lead. Queued
- * by intake; rings the owner, and Twilio's webhooks carry the call on.
+ * by intake; rings the owner, and Twilio's webhooks carry the call on. The
+ * bridge asks the spend gate itself, with the owner's choice for the cap.
  */
 export const salesAgent = defineAgent({
   task: "sales_agent",
   mode: "heavy",
   role: "member",
   params: taskParams.sales_agent,
-  spends: (params) => params.projectId,
   async run(params, context) {
     const { reportProgress } = context;
     await reportProgress(10, "checking opt-outs and business hours");

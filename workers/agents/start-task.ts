@@ -2,8 +2,8 @@ import { ROLE_RANK } from "../auth/roles";
 import { createLogger } from "../logger";
 import { Problem, problems, zodFieldErrors } from "../problems";
 import type { ServiceContext } from "../service-context";
+import { requireSpend } from "../services/spend-gate";
 import { type TicketView, ticketView } from "../services/tasks";
-import { assertCanSpend } from "../services/usage";
 import type { AgentContext } from "./agent";
 import { agents } from "./registry";
 
@@ -39,7 +39,10 @@ export async function startTask(
   if (!parsed.success) {
     throw problems.validation(zodFieldErrors(parsed.error.issues, "params"));
   }
-  if (agent.spends) await assertCanSpend(agent.spends(parsed.data), { env, db, actor });
+  if (agent.spends) {
+    const { projectId, kind } = agent.spends(parsed.data);
+    await requireSpend(projectId, kind, { env, db, actor });
+  }
   if (agent.mode === "instant") {
     const context: AgentContext = {
       env,

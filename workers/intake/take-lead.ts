@@ -9,7 +9,9 @@ import { type AnonymousContext, contextFor, type ServiceContext } from "../servi
 import { speedToLeadSettings } from "../services/dna";
 import { createEntity, type Entity, getEntity, reviseEntity } from "../services/entities";
 import { leadSystem } from "../services/entity-system";
+import { expectedIntakeSecret } from "../services/intake-secrets";
 import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
+import type { IntakeConsent } from "./consent";
 import { normalizeLead } from "./normalize";
 import type { LeadSourceDefinition, NormalizedLead } from "./sources/source";
 
@@ -35,12 +37,12 @@ function refuse(detail: string): Problem {
 }
 
 /**
- * The source's proof, checked before the lead is read and before any of the
- * project's budget is spent: a caller without it must not be able to use up
- * what real leads need.
+ * The source's proof against its sealed secret (services/intake-secrets.ts),
+ * checked before the lead is read and before any of the project's budget is
+ * spent: a caller without it must not be able to use up what real leads
+ * need. A source with no secret takes no leads.
  */
-async function verifyProof(source: LeadSourceDefinition, proof: string | undefined, settings: SpeedToLeadSettings) {
-  const expected = settings.intake[source.secretSetting as keyof SpeedToLeadSettings["intake"]];
+async function verifyProof(source: LeadSourceDefinition, proof: string | undefined, expected: string | undefined) {
   if (!(await sameSecret(proof, expected))) throw refuse(source.refusal);
 }
 
@@ -149,10 +151,10 @@ interface VerifiedIntake {
   projectId: string;
   tenantId: string;
   settings: SpeedToLeadSettings;
-  lead: NormalizedLead;
+  lead: NormalizedLead & { consent: IntakeConsent };
 }
 
-/** The project, its settings, the proof, the project's budget, then the lead itself — in that order. */
+/** The project, its settings and the source's secret, the proof, the project's budget, then the lead itself — in that order. */
 async function verifyIntake(
   source: LeadSourceDefinition,
   projectId: string,
@@ -162,9 +164,12 @@ async function verifyIntake(
 ): Promise<VerifiedIntake> {
   const project = await projectForWebhook(context.db, projectId);
   if (!project) throw problems.notFound(`No project ${projectId}.`);
-  const settings = await withTenant(context.db, project.tenantId, (tx) => speedToLeadSettings(tx, projectId));
+  const { settings, expected } = await withTenant(context.db, project.tenantId, async (tx) => ({
+    settings: await speedToLeadSettings(tx, projectId),
+    expected: await expectedIntakeSecret(tx, context.env, { tenantId: project.tenantId, projectId, source: source.id }),
+  }));
   if (!settings) throw problems.notFound(`No project ${projectId}.`);
-  await verifyProof(source, proof, settings);
+  await verifyProof(source, proof, expected);
   const limit = await context.env.TENANT.getByName(project.tenantId).takeRateToken(
     `intake:${projectId}`,
     INTAKE_BUCKET,
@@ -205,7 +210,7 @@ async function storeLead(
   }
   if (claim.outcome === "replay") {
     const { leadId } = JSON.parse(claim.response.body) as { leadId: string };
-    await noteRepeatIntake(leadId, source.id, services);
+    await noteRepeatIntake(leadId, source.id, lead.consent, services);
     await repairFollowUps(leadId, projectId, tenantId, services);
     return { leadId, duplicate: true };
   }
@@ -228,7 +233,7 @@ async function storeLead(
           ...(lead.gclid ? { gclid: lead.gclid } : {}),
           ...(lead.isTest ? { test: true } : {}),
         },
-        system: { intakes: 1, receivedAt: new Date().toISOString() },
+        system: { intakes: 1, receivedAt: new Date().toISOString(), consent: lead.consent },
       },
       services,
     );
@@ -297,6 +302,7 @@ async function repairFollowUps(
 async function noteRepeatIntake(
   leadId: string,
   source: string,
+  consent: IntakeConsent,
   context: Parameters<typeof reviseEntity>[2],
 ): Promise<void> {
   await reviseEntity(
@@ -306,6 +312,8 @@ async function noteRepeatIntake(
         ...current.system,
         intakes: (leadSystem(current).intakes ?? 1) + 1,
         lastIntake: { source, at: new Date().toISOString() },
+        // A later form that gave express consent upgrades an earlier inquiry; an inquiry never downgrades it.
+        ...(consent.sms ? { consent } : {}),
       },
     }),
     context,

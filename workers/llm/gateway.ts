@@ -2,7 +2,8 @@ import { z } from "zod";
 import { Problem, zodFieldErrors } from "../problems";
 import type { ServiceContext } from "../service-context";
 import { resolveLlm } from "../services/llm-settings";
-import { assertCanSpend, recordUsage } from "../services/usage";
+import { spendGate, spendRefused } from "../services/spend-gate";
+import { recordUsage } from "../services/usage";
 import { modelFor } from "./models";
 import { geminiProvider } from "./providers/gemini";
 import { openAiProvider } from "./providers/openai";
@@ -11,8 +12,10 @@ import { type LlmProvider, type ProviderAnswer, TransientLlmError } from "./type
 
 /**
  * The LLM gateway every agent calls. Around each provider call:
- * the tenant's provider and key are resolved; a paused project is refused
- * before anything is spent; 429/5xx/timeouts are retried with backoff; every
+ * the tenant's provider and key are resolved; the spend gate is asked first
+ * (all model use is optional AI: past 90 % of the cap, tasks the rule-based
+ * provider can do fall back to it, for free, and say so in `shed`; others
+ * are refused with a 402); 429/5xx/timeouts are retried with backoff; every
  * call's tokens land in the usage ledger under an idempotency key (a retried
  * agent never bills twice); structured answers are zod-validated, repaired
  * once, and otherwise fail with the validation error.
@@ -27,7 +30,12 @@ interface LlmResult<T> {
   value: T;
   provider: string;
   model: string;
+  /** Set when the spend gate shed the paid model and the rule-based provider answered instead. */
+  shed?: { reason: string; detail: string };
 }
+
+/** Tasks the rule-based provider can do (providers/rules.ts): the free fallback when paid AI is shed. */
+const RULES_CAN = new Set(["lead_scorer", "analyze_call"]);
 
 const RETRIES = 3;
 
@@ -39,12 +47,22 @@ function providerOf(resolved: Awaited<ReturnType<typeof resolveLlm>>, appEnv: st
   return geminiProvider({ apiKey: resolved.apiKey, baseUrl: resolved.baseUrl });
 }
 
-async function prepare(context: LlmContext, task: string) {
+async function prepare(
+  context: LlmContext,
+  task: string,
+): Promise<{ provider: LlmProvider; model: string; shed?: LlmResult<unknown>["shed"] }> {
   const resolved = await resolveLlm(context);
   const provider = providerOf(resolved, context.env.APP_ENV);
   // The rule-based provider costs nothing; every other one spends.
-  if (provider.name !== "rules") await assertCanSpend(context.projectId, context);
-  return { provider, model: modelFor(provider.name, task, resolved.model) };
+  if (provider.name === "rules") return { provider, model: modelFor(provider.name, task, resolved.model) };
+  const decision = await spendGate(context.projectId, "optional-ai", context);
+  if (decision.allowed) return { provider, model: modelFor(provider.name, task, resolved.model) };
+  if (!RULES_CAN.has(task)) throw spendRefused(context.projectId, decision);
+  return {
+    provider: rulesProvider,
+    model: modelFor("rules", task),
+    shed: { reason: decision.reason, detail: decision.detail },
+  };
 }
 
 async function withRetries(work: () => Promise<ProviderAnswer>): Promise<ProviderAnswer> {
@@ -114,7 +132,7 @@ export async function generateStructured<S extends z.ZodType>(
   request: { task: string; system?: string; prompt: string; input?: Record<string, unknown> },
   context: LlmContext,
 ): Promise<LlmResult<z.infer<S>>> {
-  const { provider, model } = await prepare(context, request.task);
+  const { provider, model, shed } = await prepare(context, request.task);
   const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema) as Record<string, unknown>;
   const ask = (prompt: string) =>
     withRetries(() =>
@@ -130,7 +148,8 @@ export async function generateStructured<S extends z.ZodType>(
   const first = await ask(request.prompt);
   await bill(context, request.task, "1", first);
   const checked = check(schema, first.text);
-  if (checked.ok) return { value: checked.value, provider: provider.name, model: first.model };
+  if (checked.ok)
+    return { value: checked.value, provider: provider.name, model: first.model, ...(shed ? { shed } : {}) };
   // One repair: the model sees what was wrong with its answer.
   const repairPrompt =
     `${request.prompt}\n\nYour previous answer was rejected: ${checked.errors.map((e) => `${e.field} ${e.message}`).join("; ")}.` +
@@ -138,18 +157,38 @@ export async function generateStructured<S extends z.ZodType>(
   const second = await ask(repairPrompt);
   await bill(context, request.task, "2", second);
   const rechecked = check(schema, second.text);
-  if (rechecked.ok) return { value: rechecked.value, provider: provider.name, model: second.model };
+  if (rechecked.ok)
+    return { value: rechecked.value, provider: provider.name, model: second.model, ...(shed ? { shed } : {}) };
   throw invalidOutput(request.task, rechecked.errors);
 }
 
+/**
+ * Audio → text. Providers that price audio by the minute (OpenAI's
+ * transcription models) are billed in transcription minutes, from the
+ * recording's duration; Gemini prices audio as input tokens.
+ */
 export async function transcribe(
   audio: ArrayBuffer,
   mimeType: string,
   context: LlmContext,
+  durationSeconds?: number,
 ): Promise<LlmResult<string>> {
   const { provider, model } = await prepare(context, "transcribe_call");
   const answer = await withRetries(() => provider.transcribe(audio, mimeType, model));
   await bill(context, "transcribe_call", "1", answer);
+  if (provider.name === "openai" && durationSeconds && durationSeconds > 0) {
+    await recordUsage(
+      {
+        projectId: context.projectId,
+        resource: "transcription_minute",
+        quantity: Math.ceil(durationSeconds / 60),
+        source: "transcribe_call",
+        reference: answer.model,
+        idempotencyKey: `llm:${context.runKey}:transcription-minutes`,
+      },
+      context,
+    );
+  }
   return { value: answer.text, provider: provider.name, model: answer.model };
 }
 

@@ -86,16 +86,24 @@ const sentencesOf = (text: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-/** A call's text → summary (the customer's first words), key points, intent, next steps, sentiment, urgency. */
+/**
+ * What is known of a call → summary, key points, intent, next steps,
+ * sentiment, urgency. `transcript` is the call's text, `message` what the
+ * lead wrote before it; either may be empty (a recording nobody could
+ * transcribe, a caller who left no message). The summary is the customer's
+ * first words on the call, else the message's; everything else reads both.
+ */
 export function analyzeCallByRules(input: Record<string, unknown>): CallAnalysis {
-  const transcript = String(input.transcript ?? "");
-  const lower = transcript.toLowerCase();
+  const transcript = String(input.transcript ?? "").trim();
+  const message = String(input.message ?? "").trim();
+  const lower = `${message}\n${transcript}`.toLowerCase();
   const mood = hits(lower, POSITIVE).length - hits(lower, NEGATIVE).length;
   const urgent = hits(lower, URGENT);
-  const summary = customerSentences(transcript).slice(0, 2).join(" ");
+  const firstWords = transcript ? customerSentences(transcript) : sentencesOf(message);
+  const summary = firstWords.slice(0, 2).join(" ");
   return {
     summary: clip(summary, MAX_SUMMARY) || "No words were recognised in this call.",
-    keyPoints: sentencesOf(transcript)
+    keyPoints: [...sentencesOf(message), ...sentencesOf(transcript)]
       .filter((s) => hits(s.toLowerCase(), [...URGENT, ...BUDGET]).length > 0)
       .slice(0, 5)
       .map((s) => clip(s, MAX_KEY_POINT)),

@@ -62,6 +62,13 @@ export const taskParams = {
   transcribe_call: z.object({ callId: id }).strict(),
   analyze_call: z.object({ callId: id }).strict(),
   lead_scorer: z.object({ leadId: id }).strict(),
+  spend_alert: z
+    .object({
+      projectId: id,
+      month: z.string().regex(/^\d{4}-\d{2}$/),
+      percent: z.union([z.literal(80), z.literal(100)]),
+    })
+    .strict(),
   onboarding: onboardingParams,
 } as const;
 

@@ -14,7 +14,14 @@ interface UserRow {
 /** Signup: tenant, first project, owner user and membership, in one transaction. */
 export async function createTenantWithOwner(
   db: Database,
-  input: { tenantName: string; projectName: string; email: string; name: string; passwordHash: string },
+  input: {
+    tenantName: string;
+    projectName: string;
+    email: string;
+    name: string;
+    passwordHash: string;
+    monthlyCapMicros: number | null;
+  },
 ): Promise<{ tenantId: string; projectId: string; userId: string } | "email-taken"> {
   return withSystem(db, async (tx) => {
     const existing = await tx
@@ -34,7 +41,7 @@ export async function createTenantWithOwner(
     if (!tenant) throw new Error("signup insert returned nothing");
     const [project] = await tx
       .insert(projects)
-      .values({ tenantId: tenant.id, name: input.projectName })
+      .values({ tenantId: tenant.id, name: input.projectName, monthlyCapMicros: input.monthlyCapMicros })
       .returning({ id: projects.id });
     await tx.insert(memberships).values({ tenantId: tenant.id, userId: user.id, role: "owner" });
     return { tenantId: tenant.id, projectId: project?.id ?? "", userId: user.id };

@@ -22,9 +22,7 @@ const getRoute = defineRoute(read, {
   path: "/{id}/dna",
   tags: ["dna"],
   summary: "A project's DNA, merged or one layer; the ETag is the custom layer's version (what PUT …/dna/custom needs)",
-  description:
-    "Intake secrets (modules.speedToLead.intake) are shown in full to admins and owners only; other roles get " +
-    "their last four characters (`…1234`). Sending a hint back unchanged keeps the stored secret.",
+  description: "Holds no secrets: lead-source secrets are sealed apart (/projects/{id}/intake-secrets, decision 017).",
   request: { params: idParam, query: z.object({ layer: z.enum(DNA_LAYERS).optional() }) },
   responses: {
     200: { description: "DNA", content: { "application/json": { schema: dnaView } } },

@@ -5,7 +5,8 @@ import { checkHealth } from "../services/health";
 import { defineRoute } from "./shared";
 
 const status = z.enum(["ok", "down"]);
-const configured = z.enum(["configured", "not-configured"]);
+/** ok; refused (answered, but turned the credentials or account away); unreachable (no answer in 1.5 s, an error, 429/5xx). */
+const probed = z.enum(["ok", "refused", "unreachable", "not-configured"]);
 
 const healthReport = z
   .object({
@@ -13,11 +14,24 @@ const healthReport = z
     postgres: status,
     tenantObject: status,
     queue: z.enum(["bound", "missing"]),
-    twilio: configured,
-    llm: z.enum(["gemini", "rules"]),
-    browser: configured,
+    twilio: probed.describe(
+      "The account fetched with the platform's credentials (cached: 60 s when ok, 10 s when not)",
+    ),
+    llm: z
+      .object({ provider: z.enum(["gemini", "openai", "rules"]), status: probed })
+      .describe("The platform's model provider and its model list (cached like twilio); rules need nothing"),
+    browser: z
+      .enum(["configured", "not-configured"])
+      .describe("Whether the browser binding exists; opening a session is too slow and costly to probe"),
     timingsMs: z.object({ postgres: z.number(), tenantObject: z.number() }),
-    errors: z.object({ postgres: z.string().optional(), tenantObject: z.string().optional() }).optional(),
+    errors: z
+      .object({
+        postgres: z.string().optional(),
+        tenantObject: z.string().optional(),
+        twilio: z.string().optional(),
+        llm: z.string().optional(),
+      })
+      .optional(),
   })
   .openapi("HealthReport");
 
@@ -27,8 +41,10 @@ const getHealth = defineRoute(healthPolicy, {
   method: "get",
   path: "/",
   tags: ["operations"],
-  summary: "Probe Postgres and the tenant Durable Object; report which integrations are configured",
-  description: "200 when the core (Postgres, tenant object) answers, 503 when either does not.",
+  summary: "Probe Postgres and the tenant Durable Object; probe Twilio and the LLM provider",
+  description:
+    "200 when the core (Postgres, tenant object) answers, 503 when either does not. " +
+    "Twilio and the LLM are probed too, but never make health down.",
   responses: {
     200: { description: "Core is up", content: { "application/json": { schema: healthReport } } },
     503: {

@@ -10,8 +10,9 @@ const write = { risk: "WRITE-HIGH", role: "admin" } satisfies RoutePolicy;
 const settingsBody = z.record(z.string(), z.unknown()).openapi("SpeedToLeadSettings", {
   description:
     'ownerPhone, trackingNumber (E.164), defaultCountry, timezone, businessHours {mon: [["08:00","17:00"]]…}, ' +
-    "whisperTemplate, ownerSmsTemplate, textBackTemplate, disclosure, dedupWindowMinutes, textBackWindowMinutes, " +
-    "intake {googleKey, wordpressSecret, formToken} (admin-only; a `…1234` hint sent back keeps the stored secret)",
+    "whisperTemplate, ownerSmsTemplate, textBackTemplate, disclosure, customerDisclosure (always | by-region), " +
+    "bridgeAtCap (keep-calling | pause), dedupWindowMinutes, textBackWindowMinutes, scoreThreshold. " +
+    "Lead-source secrets are not settings: see /projects/{id}/intake-secrets.",
 });
 
 /**

@@ -4,6 +4,7 @@ import { MessagingResponse } from "../integrations/twilio/twiml";
 import { BODY_LIMITS, bodyLimit } from "../middleware/body-limit";
 import { type TwilioEnv, twilioSignature } from "../middleware/twilio-signature";
 import { problems } from "../problems";
+import { customerDisclosure } from "../speed-to-lead/disclosure";
 import { inboundCall, inboundSms } from "../speed-to-lead/inbound";
 import {
   callStatus,
@@ -41,6 +42,9 @@ export function twilioWebhookRoutes() {
   app.post("/connect", async (c) =>
     xml((await connectTwiml(callId(c), c.var.form.Digits ?? "", c.var.services)).twiml),
   );
+
+  // The customer leg's <Number url>: played to the customer before the bridge.
+  app.post("/customer-disclosure", async (c) => xml(await customerDisclosure(callId(c), c.var.form, c.var.services)));
 
   app.post("/status", async (c) => {
     await callStatus(callId(c), c.var.form, c.var.services);

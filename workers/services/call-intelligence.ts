@@ -1,8 +1,11 @@
 import { z } from "zod";
 import { generateStructured, transcribe } from "../llm/gateway";
+import { modelFor } from "../llm/models";
+import { rulesProvider } from "../llm/providers/rules";
 import { Problem, problems } from "../problems";
 import type { ServiceContext } from "../service-context";
 import { type BridgeOutcome, startBridge } from "../speed-to-lead/bridge";
+import { noteShed } from "../speed-to-lead/call-state";
 import { projectVoice } from "../speed-to-lead/context";
 import { recordingKey } from "../speed-to-lead/recordings";
 import { getTenantObject } from "../storage/object-keys";
@@ -65,13 +68,22 @@ export async function transcribeCall(
   await markLead(lead, { transcription: "in-progress" }, context);
   let result: Awaited<ReturnType<typeof transcribe>>;
   try {
-    result = await transcribe(await object.arrayBuffer(), object.httpMetadata?.contentType ?? "audio/wav", {
-      ...context,
-      projectId: call.projectId,
-    });
+    result = await transcribe(
+      await object.arrayBuffer(),
+      object.httpMetadata?.contentType ?? "audio/wav",
+      { ...context, projectId: call.projectId },
+      callSystem(call).recording?.durationSeconds,
+    );
   } catch (error) {
     if (error instanceof Problem && error.status < 500)
       await markLead(lead, { transcription: `unavailable: ${error.detail}` }, context);
+    if (lead && error instanceof Problem && error.code === "spend-cap-reached") {
+      await noteShed(
+        lead.id,
+        { key: `transcribe:${callId}`, action: "transcription", reason: "spend-cap", detail: error.detail },
+        context,
+      );
+    }
     throw error;
   }
   await reviseEntity(
@@ -85,31 +97,87 @@ export async function transcribeCall(
   return { characters: result.value.length, model: result.model };
 }
 
-/** Transcript → summary, key points, intent, next steps, sentiment, urgency — on the call and its lead. */
-export async function analyzeCall(callId: string, context: RunContext) {
-  const call = await getEntity(callId, context);
-  const transcript = callSystem(call).transcript?.text;
-  if (!transcript) throw problems.notFound(`Call ${callId} has no transcript yet.`);
-  const result = await generateStructured(
+/** What a call's analysis reads: its transcript (possibly none) and the lead's message before it. */
+interface CallFacts {
+  transcript: string;
+  message: string;
+}
+
+/** The call's transcript through the project's model; the lead's message goes with it as context. */
+function analyzeTranscript(facts: CallFacts, projectId: string, context: RunContext) {
+  const message = facts.message ? `The lead's message before the call: ${JSON.stringify(facts.message)}\n\n` : "";
+  return generateStructured(
     callAnalysisSchema,
     {
       task: "analyze_call",
       system:
         "You analyze phone calls between a local service business and its customer. " +
-        "Answer only with JSON for the given schema. Do not invent facts that are not in the transcript.",
-      prompt: `Transcript:\n${transcript}`,
-      input: { transcript },
+        "Answer only with JSON for the given schema. Do not invent facts that are not in the transcript " +
+        "or the lead's message.",
+      prompt: `${message}Transcript:\n${facts.transcript}`,
+      input: { ...facts },
     },
-    { ...context, projectId: call.projectId },
+    { ...context, projectId },
   );
+}
+
+/**
+ * No transcript (nothing could transcribe the recording, or it held no
+ * words): the rule-based provider reads the lead's message. A model would
+ * only paraphrase those few words, for money and with room to invent; the
+ * rules say what is there, for free, whatever provider the tenant chose.
+ */
+async function analyzeLeadMessage(facts: CallFacts) {
+  const answer = await rulesProvider.generate({
+    task: "analyze_call",
+    model: modelFor("rules", "analyze_call"),
+    prompt: facts.message,
+    input: { ...facts },
+  });
+  return {
+    value: callAnalysisSchema.parse(JSON.parse(answer.text)),
+    provider: rulesProvider.name,
+    model: answer.model,
+  };
+}
+
+/**
+ * Transcript and the lead's message → summary, key points, intent, next
+ * steps, sentiment, urgency — on the call and its lead. `basis` says what it
+ * was read from. With neither there is nothing to read, and the call gets no
+ * analysis rather than one made of nothing.
+ */
+export async function analyzeCall(callId: string, context: RunContext) {
+  const call = await getEntity(callId, context);
+  const lead = await leadOf(call, context);
+  const facts: CallFacts = {
+    transcript: callSystem(call).transcript?.text.trim() ?? "",
+    message: typeof lead?.data.message === "string" ? lead.data.message.trim() : "",
+  };
+  if (!facts.transcript && !facts.message) {
+    throw problems.notFound(`Call ${callId} has no transcript and its lead left no message: nothing to analyze.`);
+  }
+  const result = facts.transcript
+    ? await analyzeTranscript(facts, call.projectId, context)
+    : await analyzeLeadMessage(facts);
   const analysis = {
     ...result.value,
+    basis: (facts.transcript ? "transcript" : "lead-message") as "transcript" | "lead-message",
     model: result.model,
     provider: result.provider,
     promptVersion: PROMPT_VERSIONS.analyze_call,
+    ...("shed" in result && result.shed ? { shed: result.shed } : {}),
   };
   await reviseEntity(callId, (current) => ({ system: { ...current.system, analysis } }), context);
-  await markLead(await leadOf(call, context), { analysis: { ...analysis, callId } }, context);
+  await markLead(lead, { analysis: { ...analysis, callId } }, context);
+  if (lead && "shed" in result && result.shed) {
+    const detail = `${result.shed.detail} Analysed by the free rule-based provider instead.`;
+    await noteShed(
+      lead.id,
+      { key: `analyze:${callId}`, action: "call analysis by the paid model", reason: result.shed.reason, detail },
+      context,
+    );
+  }
   return analysis;
 }
 
@@ -154,6 +222,14 @@ export async function scoreLead(
     scoredAt: new Date().toISOString(),
   };
   const scored = await reviseEntity(leadId, (current) => ({ system: { ...current.system, score } }), context);
+  if (result.shed) {
+    const detail = `${result.shed.detail} Scored by the free rule-based provider instead.`;
+    await noteShed(
+      leadId,
+      { key: `score:${leadId}`, action: "scoring by the paid model", reason: result.shed.reason, detail },
+      context,
+    );
+  }
   const { settings } = await projectVoice(lead.projectId, context);
   const contacted = scored.status !== "new" || Boolean(leadSystem(scored).bridge);
   if (score.value < settings.scoreThreshold || contacted) return { score: score.value, bridge: null };

@@ -1,7 +1,4 @@
 import { type Transaction, withTenant } from "../../schema/tenant-transaction";
-import { ROLE_RANK } from "../auth/roles";
-import type { RequestActor, Role } from "../context";
-import { secretHint } from "../crypto/secret-box";
 import {
   type Dna,
   type DnaLayer,
@@ -17,7 +14,7 @@ import { recordAudit } from "../repositories/audit";
 import { dnaLayersOf, writeLayerIfVersion } from "../repositories/dna";
 import { findProject } from "../repositories/projects";
 import type { ServiceContext } from "../service-context";
-import { INTAKE_SECRETS, type SpeedToLeadSettings } from "../speed-to-lead/settings";
+import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
 import { claimTrackingNumber } from "../speed-to-lead/tracking-number-claims";
 import { earlierEffect, recordEffect } from "./idempotent-effects";
 
@@ -49,93 +46,38 @@ async function loadDna(tx: Transaction, projectId: string): Promise<ProjectDna |
   };
 }
 
-/**
- * A project's DNA as `actor` may see it: the intake secrets (lead sources
- * prove themselves with them) are admin-only, so lower roles get hints in
- * the merge and in every layer. API and web pages both read through here.
- */
+/** A project's DNA. API and web pages both read through here. */
 export async function getDna(
   projectId: string,
   { db, actor }: Pick<ServiceContext, "db" | "actor">,
 ): Promise<ProjectDna> {
   const found = await withTenant(db, actor.auth.tenantId, (tx) => loadDna(tx, projectId));
   if (!found) throw problems.notFound(`No project ${projectId}.`);
-  return visibleTo(actor, found);
-}
-
-/** The lowest role that reads intake secrets in full. */
-const SECRET_READER: Role = "admin";
-
-function visibleTo(actor: RequestActor, found: ProjectDna): ProjectDna {
-  if (ROLE_RANK[actor.auth.role] >= ROLE_RANK[SECRET_READER]) return found;
-  return {
-    dna: hintSecrets(found.dna),
-    layers: {
-      defaults: hintSecrets(found.layers.defaults),
-      generated: hintSecrets(found.layers.generated),
-      custom: hintSecrets(found.layers.custom),
-    },
-    versions: found.versions,
-  };
+  return found;
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** A DNA-shaped value (the merge or any layer) with each intake secret replaced by its hint. */
-function hintSecrets<T>(value: T): T {
-  const modules = isObject(value) ? value.modules : undefined;
-  const speedToLead = isObject(modules) ? modules.speedToLead : undefined;
-  const intake = isObject(speedToLead) ? speedToLead.intake : undefined;
-  if (!isObject(value) || !isObject(modules) || !isObject(speedToLead) || !isObject(intake)) return value;
-  const hinted: Record<string, unknown> = { ...intake };
-  for (const key of INTAKE_SECRETS) {
-    const secret = hinted[key];
-    if (typeof secret === "string") hinted[key] = secretHint(secret);
-  }
-  return { ...value, modules: { ...modules, speedToLead: { ...speedToLead, intake: hinted } } } as T;
+/**
+ * The lead sources' secrets are not DNA (decision 017): the DNA is read by
+ * every member, diffed into the audit log and replayed from the idempotency
+ * store, so a secret written into it would be copied in clear to all of them.
+ * A layer that still carries the old `intake` key is refused, naming where
+ * secrets are set now.
+ */
+function refuseIntakeSecrets(layer: DnaLayer): void {
+  const speedToLead = layer.modules?.speedToLead;
+  if (!isObject(speedToLead) || !("intake" in speedToLead)) return;
+  throw problems.validation([
+    {
+      field: "modules.speedToLead.intake",
+      message: "lead sources' secrets are not DNA: rotate them at /api/v1/projects/{id}/intake-secrets/{source}/rotate",
+    },
+  ]);
 }
 
 export type DnaDiff = { path: string; before: unknown; after: unknown }[];
-
-/**
- * A diff that is shown (preview) or kept (audit log) never carries a secret:
- * each side is put back at its path, hinted, and taken out again, so a
- * changed secret reads "…1234" → "…5678" whatever depth the diff stopped at.
- */
-function hintDiff(diff: DnaDiff): DnaDiff {
-  const hintAt = (path: string, value: unknown) => {
-    const keys = path === "(root)" ? [] : path.split(".");
-    const whole = keys.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
-    return keys.reduce<unknown>((outer, key) => (isObject(outer) ? outer[key] : undefined), hintSecrets(whole));
-  };
-  return diff.map((d) => ({ path: d.path, before: hintAt(d.path, d.before), after: hintAt(d.path, d.after) }));
-}
-
-const isHint = (value: unknown) => typeof value === "string" && value === secretHint(value.slice(-4));
-
-/** Speed-to-lead settings without the intake values that are hints (to validate what is new in them). */
-export function withoutSecretHints(settings: unknown): unknown {
-  const intake = isObject(settings) ? settings.intake : undefined;
-  if (!isObject(settings) || !isObject(intake)) return settings;
-  return { ...settings, intake: Object.fromEntries(Object.entries(intake).filter(([, value]) => !isHint(value))) };
-}
-
-/**
- * A form or client that only ever saw a secret's hint sends the hint back;
- * that means "unchanged", never "replace the secret with '…1234'".
- */
-function keepHintedSecrets(layer: DnaLayer, current: SpeedToLeadSettings["intake"]): DnaLayer {
-  const speedToLead = layer.modules?.speedToLead;
-  const intake = speedToLead?.intake;
-  if (!speedToLead || !isObject(intake)) return layer;
-  const kept: Record<string, unknown> = { ...intake };
-  for (const key of INTAKE_SECRETS) {
-    const secret = current[key];
-    if (secret && kept[key] === secretHint(secret)) kept[key] = secret;
-  }
-  return { ...layer, modules: { ...layer.modules, speedToLead: { ...speedToLead, intake: kept } } };
-}
 
 export async function speedToLeadSettings(
   tx: Transaction,
@@ -146,7 +88,7 @@ export async function speedToLeadSettings(
 
 /**
  * What replacing a written layer with `content` would change, as the diff
- * the audit log would record (secrets hinted). Validates like a save.
+ * the audit log would record. Validates like a save.
  */
 export async function previewDnaLayer(
   projectId: string,
@@ -156,10 +98,10 @@ export async function previewDnaLayer(
 ): Promise<DnaDiff> {
   const parsed = dnaLayerSchema.safeParse(content);
   if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error.issues));
+  refuseIntakeSecrets(parsed.data);
   const current = await withTenant(db, actor.auth.tenantId, (tx) => loadDna(tx, projectId));
   if (!current) throw problems.notFound(`No project ${projectId}.`);
-  const next = keepHintedSecrets(parsed.data, current.dna.modules.speedToLead.intake);
-  return hintDiff(diffLayers(current.layers[layer], next));
+  return diffLayers(current.layers[layer], parsed.data);
 }
 
 /**
@@ -189,8 +131,7 @@ export async function updateDnaLayer(
   expectedVersion: number,
   { db, actor, idempotency }: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<ProjectDna> {
-  const saved = await withTenant(db, actor.auth.tenantId, async (tx) => {
-    // Recorded as saved, shown through visibleTo on the way out, like the first answer.
+  return withTenant(db, actor.auth.tenantId, async (tx) => {
     const earlier = await earlierEffect<ProjectDna>(tx, idempotency);
     if (earlier) return earlier;
     const current = await loadDna(tx, projectId);
@@ -199,7 +140,8 @@ export async function updateDnaLayer(
     if (current.versions[layer] !== expectedVersion) throw stale();
     const parsed = dnaLayerSchema.safeParse(change(current.layers[layer]));
     if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error.issues));
-    const content = keepHintedSecrets(parsed.data, current.dna.modules.speedToLead.intake);
+    refuseIntakeSecrets(parsed.data);
+    const content = parsed.data;
     const layers = { ...current.layers, [layer]: content };
     const merged = dnaSchema.safeParse(mergeLayers(layers.defaults, layers.generated, layers.custom));
     if (!merged.success) throw problems.validation(zodFieldErrors(merged.error.issues));
@@ -219,12 +161,11 @@ export async function updateDnaLayer(
       entityType: "dna",
       entityId: projectId,
       before: { version: expectedVersion },
-      after: { version: written.version, diff: hintDiff(diffLayers(current.layers[layer], content)) },
+      after: { version: written.version, diff: diffLayers(current.layers[layer], content) },
     });
     const versions = { ...current.versions, [layer]: written.version };
     const result: ProjectDna = { dna: merged.data, layers, versions };
     await recordEffect(tx, actor.auth.tenantId, idempotency, result);
     return result;
   });
-  return visibleTo(actor, saved);
 }

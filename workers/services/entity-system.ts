@@ -25,6 +25,8 @@ const callAnalysis = z.looseObject({
   urgency: z.string(),
   model: z.string().optional(),
   provider: z.string().optional(),
+  /** What it was read from: the call's transcript, or only the lead's message (nothing could transcribe). */
+  basis: z.enum(["transcript", "lead-message"]).optional(),
 });
 
 export const callSystemSchema = z.looseObject({
@@ -72,6 +74,25 @@ export const leadSystemSchema = z.looseObject({
   intakes: z.number().optional(),
   lastIntake: z.looseObject({ source: z.string(), at }).optional(),
   receivedAt: at.optional(),
+  /** The last time the person called or texted the project themselves (the contact gate's reply window). */
+  lastInboundAt: at.optional(),
+  /**
+   * What the intake said about consent (workers/intake/consent.ts): `sms` true only when the
+   * form carried an affirmative consent field or the source's own flag; `field` names it.
+   */
+  consent: z
+    .looseObject({
+      sms: z.boolean(),
+      basis: z.enum(["express", "inquiry"]),
+      field: z.string().optional(),
+      phone: z.string().optional(),
+      at,
+    })
+    .optional(),
+  /** Actions Apex did not take for this lead, and why (spend cap, opt-out, quiet hours…), newest last. */
+  shed: z
+    .array(z.looseObject({ action: z.string(), reason: z.string(), detail: z.string().optional(), at }))
+    .optional(),
 });
 export type LeadSystem = z.infer<typeof leadSystemSchema>;
 

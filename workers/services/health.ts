@@ -1,10 +1,10 @@
 import { openDatabase } from "../../schema/db";
+import type { ProviderName } from "../llm/types";
 import { describeError } from "../logger";
 import { pingPostgres } from "../repositories/health";
+import { type IntegrationStatus, probeLlm, probeTwilio } from "./integration-probes";
 
 type CheckStatus = "ok" | "down";
-
-type Configured = "configured" | "not-configured";
 
 /** Flat on purpose: `curl /api/health` should read at a glance. */
 export interface HealthReport {
@@ -12,11 +12,12 @@ export interface HealthReport {
   postgres: CheckStatus;
   tenantObject: CheckStatus;
   queue: "bound" | "missing";
-  twilio: Configured;
-  llm: "gemini" | "rules";
-  browser: Configured;
+  twilio: IntegrationStatus;
+  llm: { provider: ProviderName; status: IntegrationStatus };
+  /** Bound or not: a browser session is too slow and costly to open for a probe. */
+  browser: "configured" | "not-configured";
   timingsMs: { postgres: number; tenantObject: number };
-  errors?: { postgres?: string; tenantObject?: string };
+  errors?: { postgres?: string; tenantObject?: string; twilio?: string; llm?: string };
 }
 
 /** The object the health probe pings; never a real tenant id (those are uuids). */
@@ -47,12 +48,14 @@ async function timed(check: () => Promise<unknown>): Promise<CheckResult> {
 
 /**
  * Core = Postgres and the tenant object: without either no request can be
- * served, so health is `down` (503). Twilio, LLM and browser are reported as
- * configured or not — a missing one degrades a feature, not the platform, so
- * it never turns health red (load balancers would pull a working instance).
+ * served, so health is `down` (503). Twilio and the LLM are probed (cached,
+ * at most 1.5 s: ./integration-probes.ts) and reported as ok, refused,
+ * unreachable or not configured; the browser as bound or not. None of them
+ * ever turns health red — a missing one degrades a feature, not the platform,
+ * and load balancers would pull a working instance.
  */
 export async function checkHealth(env: Env, waitUntil: (promise: Promise<unknown>) => void): Promise<HealthReport> {
-  const [postgres, tenantObject] = await Promise.all([
+  const [postgres, tenantObject, twilio, llm] = await Promise.all([
     timed(async () => {
       const handle = openDatabase(env);
       try {
@@ -62,21 +65,24 @@ export async function checkHealth(env: Env, waitUntil: (promise: Promise<unknown
       }
     }),
     timed(() => env.TENANT.getByName(HEALTH_PROBE_OBJECT).ping()),
+    probeTwilio(env),
+    probeLlm(env),
   ]);
   const core = postgres.status === "ok" && tenantObject.status === "ok";
   const errors = {
     ...(postgres.error ? { postgres: postgres.error } : {}),
     ...(tenantObject.error ? { tenantObject: tenantObject.error } : {}),
+    ...(twilio.reason ? { twilio: twilio.reason } : {}),
+    ...(llm.reason ? { llm: llm.reason } : {}),
   };
-  const configured = (yes: boolean): Configured => (yes ? "configured" : "not-configured");
   return {
     status: core ? "ok" : "down",
     postgres: postgres.status,
     tenantObject: tenantObject.status,
     queue: env.AGENTS ? "bound" : "missing",
-    twilio: configured(Boolean(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN)),
-    llm: env.GEMINI_API_KEY ? "gemini" : "rules",
-    browser: configured(Boolean(env.BROWSER)),
+    twilio: twilio.status,
+    llm: { provider: llm.provider, status: llm.status },
+    browser: env.BROWSER ? "configured" : "not-configured",
     timingsMs: { postgres: postgres.ms, tenantObject: tenantObject.ms },
     ...(Object.keys(errors).length > 0 ? { errors } : {}),
   };

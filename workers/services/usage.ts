@@ -1,6 +1,6 @@
 import type { SpendState } from "../../durable-objects/capabilities/spend";
 import { withTenant } from "../../schema/tenant-transaction";
-import { Problem, problems } from "../problems";
+import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import {
   insertUsageEvent,
@@ -15,6 +15,7 @@ import type { ServiceContext } from "../service-context";
 import { costMicros, microsToUsd, monthOf, PRICES, type Resource, usdToMicros } from "../usage/prices";
 import { earlierEffect, recordEffect } from "./idempotent-effects";
 import { publisherFor } from "./realtime";
+import { alertOwner } from "./spend-alerts";
 
 /** Spending may pause or resume a project, which is announced with `publish` (or the tenant's own publisher). */
 type SpendContext = Pick<ServiceContext, "env" | "db" | "actor"> & Partial<Pick<ServiceContext, "publish">>;
@@ -73,19 +74,6 @@ const summary = (projectId: string, month: string, state: SpendState): SpendSumm
   capUsd: state.capMicros === null ? null : microsToUsd(state.capMicros),
 });
 
-function spendCapReached(projectId: string, state: SpendState): Problem {
-  return new Problem({
-    status: 402,
-    code: "spend-cap-reached",
-    title: "Monthly spend cap reached",
-    detail:
-      `Project ${projectId} has spent $${microsToUsd(state.totalMicros).toFixed(2)} this month, ` +
-      `at or over its cap of $${microsToUsd(state.capMicros ?? 0).toFixed(2)}. ` +
-      "Agents that spend are paused until the cap is raised.",
-    errors: [{ field: "projectId", message: "project is paused by its monthly spend cap" }],
-  });
-}
-
 /**
  * Seeds the tenant object's running total from Postgres the first time a
  * project spends in a month. Also the moment a project that was paused last
@@ -109,21 +97,24 @@ async function seedFromPostgres(
   return env.TENANT.getByName(actor.auth.tenantId).seedSpend(projectId, month, facts.totalMicros, facts.capMicros);
 }
 
-/** The spend check: the tenant object's running total, with no Postgres query once seeded. */
-export async function assertCanSpend(projectId: string, context: SpendContext): Promise<void> {
-  const month = monthOf(Date.now());
-  const state =
+/**
+ * A project's month so far: the tenant object's running total, with no
+ * Postgres query once seeded. The spend gate (services/spend-gate.ts) decides from it.
+ */
+export async function spendState(projectId: string, month: string, context: SpendContext): Promise<SpendState> {
+  return (
     (await context.env.TENANT.getByName(context.actor.auth.tenantId).spendState(projectId, month)) ??
-    (await seedFromPostgres(projectId, month, context));
-  if (state.paused) throw spendCapReached(projectId, state);
+    (await seedFromPostgres(projectId, month, context))
+  );
 }
 
 /**
- * Records one billable use. The tenant object reserves the cost against the
- * month's running total first (refusing a paused project without touching
- * Postgres), then the row is written; if the write does not happen the
- * reservation is given back. The use that reaches the cap is recorded and
- * pauses the project.
+ * Records one billable use that happened — always, cap or no cap: whether to
+ * spend was the spend gate's question, asked before spending. The tenant
+ * object adds the cost to the month's running total first, then the row is
+ * written; if the write does not happen the amount is given back. The use
+ * that reaches the cap pauses the project, and crossing 80 % or 100 % of the
+ * cap alerts the owner (once each per month).
  */
 export async function recordUsage(input: UsageInput, context: SpendContext): Promise<UsageRecord> {
   const { env, db, actor } = context;
@@ -142,8 +133,7 @@ export async function recordUsage(input: UsageInput, context: SpendContext): Pro
     reservation = await tenant.reserveSpend(input.projectId, month, cost);
   }
   if (reservation.outcome === "unknown") throw new Error("spend row missing right after seeding");
-  if (reservation.outcome === "paused") throw spendCapReached(input.projectId, reservation);
-  const crossedCap = reservation.crossedCap;
+  const { crossedCap, alert } = reservation;
 
   let written: { row: UsageEventRow; replayed: boolean };
   try {
@@ -192,6 +182,19 @@ export async function recordUsage(input: UsageInput, context: SpendContext): Pro
   if (crossedCap) {
     const publish = context.publish ?? publisherFor(env, tenantId);
     await publish(`project:${input.projectId}`, "project.paused", summary(input.projectId, month, reservation));
+  }
+  if (alert) {
+    // The spend is recorded either way; an alert that fails to go out is logged, never the caller's failure.
+    await alertOwner({ ...summary(input.projectId, month, reservation), percent: alert }, context).catch((error) =>
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "spend alert not sent",
+          projectId: input.projectId,
+          error: String(error),
+        }),
+      ),
+    );
   }
   return toRecord(written.row, false);
 }

@@ -1,16 +1,18 @@
+import { contactGate } from "../contact/policy";
 import { twilioClient } from "../integrations/twilio/client";
-import { Problem } from "../problems";
+import { Problem, problems } from "../problems";
 import { enqueue } from "../queue/enqueue";
 import type { ServiceContext } from "../service-context";
 import { createEntity, getEntity, reviseEntity } from "../services/entities";
 import type { CallSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
+import { spendGate } from "../services/spend-gate";
 import { isOpen, nextOpening } from "./business-hours";
-import { callAndLead, markLead } from "./call-state";
-import { entityContext, optedOut, projectVoice, requireTwilio, webhookUrl } from "./context";
+import { callAndLead, markLead, noteShed } from "./call-state";
+import { entityContext, projectVoice, requireTwilio, webhookUrl } from "./context";
 import { leadSummary, sendSms, textBack } from "./messages";
-import { fillTemplate } from "./settings";
+import { fillTemplate, type SpeedToLeadSettings } from "./settings";
 
 export type BridgeOutcome =
   | { outcome: "dialing"; callId: string; callSid: string }
@@ -44,11 +46,19 @@ export async function startBridge(
     });
   }
   const lead = await getEntity(input.leadId, context);
+  if (lead.type !== "lead" || lead.projectId !== input.projectId) {
+    // One project's lead is never bridged on another's number, owner or budget.
+    throw problems.validation([{ field: "leadId", message: `is not a lead of project ${input.projectId}` }]);
+  }
   const customer = typeof lead.data.phone === "string" ? lead.data.phone : undefined;
   if (!customer) return { outcome: "skipped", reason: "the lead has no phone number" };
-  if (await optedOut(customer, context)) {
-    await markLead(lead.id, { bridge: { status: "skipped", reason: "opted-out" } }, context);
-    return { outcome: "skipped", reason: "the customer opted out" };
+  // A person's "call now" is their own act; the automatic bridge answers the person's inquiry.
+  const purpose = input.attempt ? "conversation" : "reply";
+  const refused = await bridgeRefusal(input.projectId, lead.id, customer, purpose, settings, context);
+  if (refused) {
+    await markLead(lead.id, { bridge: { status: "skipped", reason: refused.reason } }, context);
+    await noteShed(lead.id, { key: `bridge:${lead.id}`, action: "bridge call", ...refused }, context);
+    return { outcome: "skipped", reason: refused.detail };
   }
   const now = new Date();
   if (!isOpen(settings, now)) {
@@ -62,6 +72,10 @@ export async function startBridge(
         body: `${fillTemplate(settings.ownerSmsTemplate, summary)} (after hours: Apex will call you when you open)`,
         key: `after-hours:${lead.id}`,
         leadId: lead.id,
+        purpose: "owner-alert",
+        spend: "bridge",
+        bridgeAtCap: settings.bridgeAtCap,
+        zone: settings.timezone,
       },
       context,
     );
@@ -154,6 +168,29 @@ export async function startBridge(
 }
 
 /**
+ * Why the bridge may not call: the customer's contact policy (the owner's
+ * phone is the project's own), then the spend gate with the owner's choice
+ * for the cap (default: keep calling).
+ */
+async function bridgeRefusal(
+  projectId: string,
+  leadId: string,
+  customer: string,
+  purpose: "reply" | "conversation",
+  settings: SpeedToLeadSettings,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<{ reason: string; detail: string } | undefined> {
+  const contact = await contactGate(
+    { projectId, channel: "call", to: customer, purpose, leadId, fallbackZone: settings.timezone },
+    context,
+  );
+  if (!contact.allowed) return { reason: contact.reason, detail: contact.detail };
+  const spend = await spendGate(projectId, "bridge", context, { bridgeAtCap: settings.bridgeAtCap });
+  if (!spend.allowed) return { reason: spend.reason, detail: spend.detail };
+  return undefined;
+}
+
+/**
  * After a bridge that did not connect: tell the owner, and text the customer
  * back — once per customer per window, however many attempts failed.
  */
@@ -173,6 +210,10 @@ export async function missedBridgeFollowUp(
       body: `Missed: ${fillTemplate(settings.ownerSmsTemplate, summary)}`,
       key: `missed-owner:${callId}`,
       leadId: lead.id,
+      purpose: "owner-alert",
+      spend: "bridge",
+      bridgeAtCap: settings.bridgeAtCap,
+      zone: settings.timezone,
     },
     context,
   );

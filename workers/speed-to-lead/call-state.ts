@@ -1,6 +1,6 @@
 import type { ServiceContext } from "../service-context";
 import { type Entity, getEntity, reviseEntity } from "../services/entities";
-import { type CallSystem, callSystem, type LeadSystem } from "../services/entity-system";
+import { type CallSystem, callSystem, type LeadSystem, leadSystem } from "../services/entity-system";
 import { entityContext, projectVoice } from "./context";
 
 /**
@@ -15,6 +15,30 @@ export async function markLead(
   context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<Entity> {
   return reviseEntity(leadId, (lead) => ({ system: { ...lead.system, ...state } }), entityContext(context));
+}
+
+/** How many shed actions a lead keeps (the newest). */
+const SHED_KEPT = 20;
+
+/**
+ * Records on the lead that Apex did not take an action, and why (the spend
+ * gate or the contact gate said no). Keyed by the action's own key, so a
+ * retried agent notes it once.
+ */
+export async function noteShed(
+  leadId: string,
+  shed: { key: string; action: string; reason: string; detail?: string | undefined },
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<Entity> {
+  return reviseEntity(
+    leadId,
+    (lead) => {
+      const earlier = (leadSystem(lead).shed ?? []).filter((entry) => entry.key !== shed.key);
+      const entry = { ...shed, at: new Date().toISOString() };
+      return { system: { ...lead.system, shed: [...earlier, entry].slice(-SHED_KEPT) } };
+    },
+    entityContext(context),
+  );
 }
 
 export async function callAndLead(callId: string, context: Pick<ServiceContext, "env" | "db" | "actor">) {

@@ -1,5 +1,6 @@
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
+import { optOutIntent } from "../contact/opt-out-language";
 import { VoiceResponse } from "../integrations/twilio/twiml";
 import { recordAudit } from "../repositories/audit";
 import { setOptOut } from "../repositories/opt-outs";
@@ -9,24 +10,23 @@ import { createEntity, getEntity, leadByPhone } from "../services/entities";
 import { type CallSystem, callSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
+import { recordUsage } from "../services/usage";
 import { cleanText } from "../text/unicode";
 import { markLead } from "./call-state";
 import { entityContext, projectVoice, webhookUrl } from "./context";
-import { textBack } from "./messages";
+import { smsSegments, textBack } from "./messages";
 
 /**
  * The project's tracking number, inbound: calls forwarded to the
- * owner and recorded, texts threaded onto the sender's lead, STOP/START kept
- * in the opt-out ledger.
+ * owner and recorded, texts threaded onto the sender's lead, opt-outs and
+ * opt-ins kept in the opt-out ledger.
  */
-const STOP_WORDS = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"]);
-
-const START_WORDS = new Set(["START", "YES", "UNSTOP", "OPTIN"]);
 
 /**
- * An inbound SMS: STOP/START keywords update the opt-out ledger (and are
- * answered as Twilio's own opt-out handling would); anything else is threaded
- * onto the sender's lead as a message.
+ * An inbound SMS: an opt-out (STOP, or in words: "stop texting me") or an
+ * opt-in (START) updates the opt-out ledger and is answered as Twilio's own
+ * opt-out handling would — never shed, whatever the spend cap; anything else
+ * is threaded onto the sender's lead as a message.
  */
 export async function inboundSms(
   projectId: string,
@@ -37,24 +37,33 @@ export async function inboundSms(
   // A customer's text is stored whatever bytes it carries (Twilio must never get a 4xx for it):
   // NUL and lone surrogates, which Postgres and JSON refuse, are replaced.
   const body = cleanText(params.Body ?? "").trim();
-  const word = body.toUpperCase();
+  const intent = optOutIntent(body);
   const { project } = await projectVoice(projectId, context);
-  if (STOP_WORDS.has(word) || START_WORDS.has(word)) {
-    const optOut = STOP_WORDS.has(word);
+  // Receiving a text is billed by the segment too (keyed by the message, so Twilio's retries bill once).
+  await meterSms(projectId, body, "inbound-sms", params.MessageSid, context);
+  if (intent === "opt-out" || intent === "opt-in") {
+    const optOut = intent === "opt-out";
+    // The ledger keeps what they wrote (bounded): "STOP", or the sentence that counted as one.
+    const said = body.slice(0, 200);
     await withTenant(context.db, context.actor.auth.tenantId, async (tx) => {
-      await setOptOut(tx, context.actor.auth.tenantId, from, optOut, word);
+      await setOptOut(tx, context.actor.auth.tenantId, from, optOut, said);
       await recordAudit(tx, context.actor, {
         action: optOut ? "opt_out.stop" : "opt_out.start",
-        after: { phone: from, keyword: word },
+        after: { phone: from, said },
       });
     });
-    return {
-      reply: optOut
-        ? `You have been unsubscribed from ${project.name}. No more calls or texts. Reply START to undo.`
-        : `You are subscribed to ${project.name} again. Reply STOP to unsubscribe.`,
-    };
+    const reply = optOut
+      ? `You have been unsubscribed from ${project.name}. No more calls or texts. Reply START to undo.`
+      : `You are subscribed to ${project.name} again. Reply STOP to unsubscribe.`;
+    // The confirmation is essential (never shed at the cap), and spent, so recorded.
+    await meterSms(projectId, reply, "opt-out-reply", params.MessageSid, context);
+    return { reply };
   }
-  if (word === "HELP") return { reply: `${project.name}: reply STOP to unsubscribe.` };
+  if (intent === "help") {
+    const reply = `${project.name}: reply STOP to unsubscribe.`;
+    await meterSms(projectId, reply, "help-reply", params.MessageSid, context);
+    return { reply };
+  }
   const { performed } = await onceOnly(
     context.env,
     context.actor.auth.tenantId,
@@ -72,11 +81,35 @@ export async function inboundSms(
         },
         entityContext(context),
       );
-      if (lead) await relate(lead.id, { toId: message.id, type: "has_message" }, entityContext(context));
+      if (lead) {
+        await relate(lead.id, { toId: message.id, type: "has_message" }, entityContext(context));
+        await markLead(lead.id, { lastInboundAt: new Date().toISOString() }, context);
+      }
       return { messageId: message.id, leadId: lead?.id ?? null };
     },
   );
   return { reply: undefined, threaded: performed };
+}
+
+/** One inbound text or one TwiML reply, in the usage ledger once per message and direction. */
+function meterSms(
+  projectId: string,
+  body: string,
+  source: "inbound-sms" | "opt-out-reply" | "help-reply",
+  messageSid: string | undefined,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
+  return recordUsage(
+    {
+      projectId,
+      resource: "sms_segment",
+      quantity: smsSegments(body),
+      source,
+      reference: messageSid,
+      idempotencyKey: messageSid ? `sms_segment:${source}:${messageSid}` : undefined,
+    },
+    context,
+  );
 }
 
 /** A Twilio number's webhooks name their project; the tenant is read from it (after the signature checked out). */
@@ -116,6 +149,7 @@ export async function inboundCall(
           },
           ctx,
         ));
+      await markLead(lead.id, { lastInboundAt: new Date().toISOString() }, context);
       const call = await createEntity(
         {
           projectId,

@@ -1,18 +1,22 @@
+import { type ContactPurpose, contactGate } from "../contact/policy";
 import { sourceLabel } from "../intake/sources";
 import { twilioClient } from "../integrations/twilio/client";
-import { problems } from "../problems";
+import { Problem, problems } from "../problems";
 import type { ServiceContext } from "../service-context";
 import { createEntity, type Entity, getEntity } from "../services/entities";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
+import { type SpendKind, spendGate } from "../services/spend-gate";
 import { recordUsage } from "../services/usage";
-import { entityContext, optedOut, projectVoice, requireTwilio } from "./context";
+import { noteShed } from "./call-state";
+import { entityContext, projectVoice, requireTwilio } from "./context";
 import { fillTemplate, type SpeedToLeadSettings } from "./settings";
 
 /**
  * Texts from the project's number: owner alerts, text-backs, a person's own
- * text to a lead. Every one passes the opt-out ledger, then the idempotent
- * action ledger (one send per key), and its segments go into the usage ledger.
+ * text to a lead. Every one passes the contact gate and the spend gate, then
+ * the idempotent action ledger (one send per key), and its segments go into
+ * the usage ledger.
  */
 export const leadSummary = (lead: Entity) => {
   const message = typeof lead.data.message === "string" ? lead.data.message : "";
@@ -24,16 +28,49 @@ export const leadSummary = (lead: Entity) => {
   };
 };
 
+/** One text, as its sender describes it: who to, why (the contact gate), what kind of spend (the spend gate). */
+export interface OutboundSms {
+  projectId: string;
+  to: string;
+  from: string;
+  body: string;
+  /** At most one send per key, ever (retries and duplicates send nothing). */
+  key: string;
+  leadId?: string | undefined;
+  purpose: ContactPurpose;
+  spend: SpendKind;
+  /** The project's zone: quiet hours fall back to it when the number does not say. */
+  zone: string;
+  /** The owner's choice for bridge-kind spends at the cap (speed-to-lead settings). */
+  bridgeAtCap?: SpeedToLeadSettings["bridgeAtCap"];
+}
+
+export type SmsOutcome =
+  | { sent: true; sid: string }
+  | { sent: false; reason: "opted-out" | "no-consent" | "quiet-hours" | "spend-cap"; detail: string; retryAt?: string };
+
 /**
- * Sends an SMS unless the recipient opted out; at most once per `key`.
- * Returns the message SID, or why nothing was sent.
+ * Sends an SMS if the contact gate and the spend gate both allow it; at most
+ * once per `key`. A text not sent is noted on its lead with the reason. The
+ * segments sent are always recorded in the usage ledger (keyed by the
+ * message SID, so a retry that finds the text already sent records it once).
  */
 export async function sendSms(
-  input: { projectId: string; to: string; from: string; body: string; key: string; leadId?: string },
+  input: OutboundSms,
   context: Pick<ServiceContext, "env" | "db" | "actor">,
-): Promise<{ sent: boolean; sid?: string; reason?: string }> {
+): Promise<SmsOutcome> {
   requireTwilio(context.env);
-  if (await optedOut(input.to, context)) return { sent: false, reason: "opted-out" };
+  const refused = await refusal(input, context);
+  if (refused) {
+    if (input.leadId) {
+      await noteShed(
+        input.leadId,
+        { key: `sms:${input.key}`, action: `text (${input.purpose})`, reason: refused.reason, detail: refused.detail },
+        context,
+      );
+    }
+    return refused;
+  }
   const { result, performed } = await onceOnly(
     context.env,
     context.actor.auth.tenantId,
@@ -48,18 +85,18 @@ export async function sendSms(
       return { sid: message.sid };
     },
   );
+  await recordUsage(
+    {
+      projectId: input.projectId,
+      resource: "sms_segment",
+      quantity: smsSegments(input.body),
+      source: "sms",
+      reference: result.sid,
+      idempotencyKey: `sms:${result.sid}`,
+    },
+    context,
+  );
   if (performed) {
-    await recordUsage(
-      {
-        projectId: input.projectId,
-        resource: "sms_segment",
-        quantity: Math.max(1, Math.ceil(input.body.length / 160)),
-        source: "sms",
-        reference: result.sid,
-        idempotencyKey: `sms:${result.sid}`,
-      },
-      context,
-    ).catch(() => undefined);
     const message = await createEntity(
       {
         projectId: input.projectId,
@@ -75,6 +112,44 @@ export async function sendSms(
   return { sent: true, sid: result.sid };
 }
 
+/** Why a text may not go: the contact gate first (it costs nothing to ask), then the spend gate. */
+async function refusal(
+  input: OutboundSms,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<Extract<SmsOutcome, { sent: false }> | undefined> {
+  const contact = await contactGate(
+    {
+      projectId: input.projectId,
+      channel: "sms",
+      to: input.to,
+      purpose: input.purpose,
+      leadId: input.leadId,
+      fallbackZone: input.zone,
+    },
+    context,
+  );
+  if (!contact.allowed) {
+    return {
+      sent: false,
+      reason: contact.reason,
+      detail: contact.detail,
+      ...(contact.retryAt ? { retryAt: contact.retryAt } : {}),
+    };
+  }
+  const spend = await spendGate(input.projectId, input.spend, context, { bridgeAtCap: input.bridgeAtCap });
+  if (!spend.allowed) return { sent: false, reason: "spend-cap", detail: spend.detail };
+  return undefined;
+}
+
+/** GSM-7 texts split at 153 characters per segment once they need more than one (160); others at 67 (70). */
+export function smsSegments(body: string): number {
+  // Printable ASCII (which holds GSM-7's extension characters too), line breaks and GSM-7's letters.
+  const gsm = /^[\n\r -~£¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ¡ÄÖÑÜ§¿äöñüà€]*$/.test(body);
+  const [single, multi] = gsm ? [160, 153] : [70, 67];
+  const length = [...body].length;
+  return length <= single ? 1 : Math.ceil(length / multi);
+}
+
 /** One text-back per phone per window (a customer who tries five times gets one text). */
 export async function textBack(
   projectId: string,
@@ -83,7 +158,7 @@ export async function textBack(
   context: Pick<ServiceContext, "env" | "db" | "actor">,
   leadId?: string,
 ) {
-  if (!phone || !settings.trackingNumber) return { sent: false, reason: "no number" };
+  if (!phone || !settings.trackingNumber) return { sent: false as const, reason: "no number" };
   const { project } = await projectVoice(projectId, context);
   const window = Math.floor(Date.now() / (settings.textBackWindowMinutes * 60_000));
   return sendSms(
@@ -93,7 +168,10 @@ export async function textBack(
       from: settings.trackingNumber,
       body: fillTemplate(settings.textBackTemplate, { business: project.name }),
       key: `text-back:${projectId}:${phone}:${window}`,
-      ...(leadId ? { leadId } : {}),
+      leadId,
+      purpose: "reply",
+      spend: "outbound-text",
+      zone: settings.timezone,
     },
     context,
   );
@@ -116,9 +194,29 @@ export async function textLead(leadId: string, body: string, context: Pick<Servi
       body,
       key: `manual:${context.actor.requestId}`,
       leadId,
+      purpose: "conversation",
+      spend: "outbound-text",
+      zone: settings.timezone,
     },
     context,
   );
-  if (!sent.sent) throw problems.conflict("opted-out", `${phone} opted out of texts.`);
+  if (!sent.sent) throw smsRefused(sent);
   return sent;
+}
+
+/** A person's text that may not go, as the API answers it: 402 for the cap, 409 for the contact policy. */
+function smsRefused(refused: Extract<SmsOutcome, { sent: false }>): Problem {
+  if (refused.reason === "spend-cap") {
+    return new Problem({
+      status: 402,
+      code: "spend-cap-reached",
+      title: "Monthly spend cap reached",
+      detail: refused.detail,
+      errors: [{ field: "projectId", message: "project is paused by its monthly spend cap" }],
+    });
+  }
+  return problems.conflict(
+    refused.reason,
+    refused.retryAt ? `${refused.detail} (allowed from ${refused.retryAt})` : refused.detail,
+  );
 }

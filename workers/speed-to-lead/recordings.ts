@@ -3,6 +3,7 @@ import { problems } from "../problems";
 import type { ServiceContext } from "../service-context";
 import { type Entity, getEntity, reviseEntity } from "../services/entities";
 import { callSystem } from "../services/entity-system";
+import { recordUsage } from "../services/usage";
 import { getTenantObject, isRecordingSid, objectKeys } from "../storage/object-keys";
 import { markLead } from "./call-state";
 import { entityContext } from "./context";
@@ -30,6 +31,18 @@ export async function storeRecording(
     await env.ARCHIVE.put(key, await response.arrayBuffer(), { httpMetadata: { contentType: "audio/wav" } });
   }
   const stored = await env.ARCHIVE.head(key);
+  // Keyed by the recording, so the copy made by a retried run is billed once.
+  await recordUsage(
+    {
+      projectId: call.projectId,
+      resource: "recording_storage_mb",
+      quantity: Math.max(1, Math.ceil((stored?.size ?? 0) / 1_048_576)),
+      source: "call-recording",
+      reference: recording.sid,
+      idempotencyKey: `recording_storage_mb:${recording.sid}`,
+    },
+    context,
+  );
   await reviseEntity(
     callId,
     (c) => {

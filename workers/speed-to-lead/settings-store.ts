@@ -1,6 +1,6 @@
 import { problems, zodFieldErrors } from "../problems";
 import type { ServiceContext } from "../service-context";
-import { getDna, updateDnaLayer, withoutSecretHints } from "../services/dna";
+import { getDna, updateDnaLayer } from "../services/dna";
 import { type SpeedToLeadSettings, speedToLeadSettingsSchema } from "./settings";
 
 /**
@@ -9,24 +9,20 @@ import { type SpeedToLeadSettings, speedToLeadSettingsSchema } from "./settings"
  * writing replaces that module in the custom layer (its version is the ETag).
  */
 
-/** As `actor` may see them: intake secrets are hinted below admin (services/dna.ts). */
+/** The merged settings; they hold no secrets (lead-source secrets are sealed apart, decision 017). */
 export async function getSpeedToLeadSettings(projectId: string, context: Pick<ServiceContext, "db" | "actor">) {
   const { dna, versions } = await getDna(projectId, context);
   return { settings: dna.modules.speedToLead, version: versions.custom };
 }
 
-/**
- * Replaces the settings whole. An intake secret sent back as the hint it was
- * shown as keeps the stored secret (putDnaLayer), so a form that never held
- * the secret cannot wipe it.
- */
+/** Replaces the settings whole, in the custom layer, if it is still at `expectedVersion`. */
 export async function putSpeedToLeadSettings(
   projectId: string,
   expectedVersion: number,
   input: unknown,
   context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
 ): Promise<{ settings: SpeedToLeadSettings; version: number }> {
-  const parsed = speedToLeadSettingsSchema.safeParse(withoutSecretHints(input));
+  const parsed = speedToLeadSettingsSchema.safeParse(input);
   if (!parsed.success) {
     throw problems.validation(zodFieldErrors(parsed.error.issues));
   }

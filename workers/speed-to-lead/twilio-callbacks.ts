@@ -1,3 +1,4 @@
+import { contactGate } from "../contact/policy";
 import { VoiceResponse } from "../integrations/twilio/twiml";
 import { problems } from "../problems";
 import { enqueue } from "../queue/enqueue";
@@ -9,7 +10,8 @@ import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { recordUsage } from "../services/usage";
 import { isRecordingSid } from "../storage/object-keys";
 import { appendTimeline, callAndLead, MISSED, markLead } from "./call-state";
-import { entityContext, optedOut, webhookUrl } from "./context";
+import { entityContext, webhookUrl } from "./context";
+import { customerDisclosureUrl } from "./disclosure";
 import { leadSummary } from "./messages";
 import { fillTemplate } from "./settings";
 
@@ -19,6 +21,31 @@ const followUp = <T extends "bridge_missed" | "store_call_recording" | "inbound_
   task: T,
   params: TaskParams<T>,
 ) => enqueue(context.env, context.actor.auth.tenantId, task, params);
+
+/**
+ * Every billable minute a call produced, recorded once per leg (keyed by the
+ * leg's SID), cap or no cap: the spend already happened at Twilio.
+ */
+function meterMinutes(
+  projectId: string,
+  resource: "voice_minute" | "voice_inbound_minute" | "recording_minute",
+  seconds: number,
+  source: string,
+  reference: string | undefined,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
+  return recordUsage(
+    {
+      projectId,
+      resource,
+      quantity: Math.ceil(seconds / 60),
+      source,
+      reference,
+      idempotencyKey: `${resource}:${reference}`,
+    },
+    context,
+  );
+}
 
 /**
  * Twilio's callbacks on a bridge or an inbound call, one function each. Every
@@ -53,8 +80,25 @@ export async function connectTwiml(
 ): Promise<{ twiml: string; missed: boolean }> {
   const { call, settings } = await callAndLead(callId, context);
   const twiml = new VoiceResponse();
-  const customer = callSystem(call).customer ?? "";
-  if (digits !== "1" || !customer || (await optedOut(customer, context))) {
+  const { customer = "", leadId } = callSystem(call);
+  // The customer may have opted out while the owner's phone rang.
+  const mayCall =
+    customer !== "" &&
+    (
+      await contactGate(
+        {
+          projectId: call.projectId,
+          channel: "call",
+          to: customer,
+          // The owner pressing 1 is a person's act; the gate still holds an opt-out that arrived meanwhile.
+          purpose: "conversation",
+          leadId,
+          fallbackZone: settings.timezone,
+        },
+        context,
+      )
+    ).allowed;
+  if (digits !== "1" || !mayCall) {
     twiml.say("Okay. We'll text you the details. Goodbye.");
     twiml.hangup();
     await appendTimeline(callId, { status: "owner-declined", digits: digits || "none" }, context);
@@ -69,7 +113,10 @@ export async function connectTwiml(
     recordingStatusCallback: webhookUrl(context.env, "recording-status", query),
     action: webhookUrl(context.env, "dial-status", query),
   });
-  dial.number(customer);
+  // The customer hears the recording disclosure too, before being connected (Twilio's <Number url>).
+  const url = customerDisclosureUrl(context.env, query, settings, customer);
+  if (url) dial.number({ url }, customer);
+  else dial.number(customer);
   await appendTimeline(callId, { status: "connecting-customer" }, context);
   return { twiml: twiml.toString(), missed: false };
 }
@@ -100,17 +147,7 @@ export async function callStatus(
         status,
       );
       if (status === "completed" && duration > 0) {
-        await recordUsage(
-          {
-            projectId: call.projectId,
-            resource: "voice_minute",
-            quantity: Math.ceil(duration / 60),
-            source: "bridge",
-            reference: params.CallSid,
-            idempotencyKey: `call:${params.CallSid}`,
-          },
-          context,
-        ).catch(() => undefined);
+        await meterMinutes(call.projectId, "voice_minute", duration, "bridge-owner-leg", params.CallSid, context);
       }
       const { leadId } = callSystem(call);
       if (leadId) await markLead(leadId, { lastCallStatus: status }, context);
@@ -134,12 +171,15 @@ export async function dialStatus(
     `twilio-dial:${params.CallSid}:${status}`,
     72 * HOUR_MS,
     async () => {
-      const call = await appendTimeline(
-        callId,
-        { status: `customer-${status}`, duration: Number(params.DialCallDuration ?? 0) },
-        context,
-        { connected: status === "completed", customerStatus: status },
-      );
+      const duration = Number(params.DialCallDuration ?? 0);
+      const call = await appendTimeline(callId, { status: `customer-${status}`, duration }, context, {
+        connected: status === "completed",
+        customerStatus: status,
+      });
+      if (duration > 0) {
+        const leg = params.DialCallSid ?? `${params.CallSid}:customer`;
+        await meterMinutes(call.projectId, "voice_minute", duration, "bridge-customer-leg", leg, context);
+      }
       const { leadId } = callSystem(call);
       if (leadId) {
         await markLead(
@@ -181,7 +221,8 @@ export async function recordingReady(
     72 * HOUR_MS,
     async () => {
       const sid = params.RecordingSid as string;
-      await appendTimeline(callId, { status: "recording-ready", recordingSid: sid }, context, {
+      const seconds = Number(params.RecordingDuration ?? 0);
+      const call = await appendTimeline(callId, { status: "recording-ready", recordingSid: sid }, context, {
         recording: {
           sid,
           durationSeconds: Number(params.RecordingDuration ?? 0),
@@ -189,6 +230,7 @@ export async function recordingReady(
           stored: false,
         },
       });
+      if (seconds > 0) await meterMinutes(call.projectId, "recording_minute", seconds, "call-recording", sid, context);
       return { recordingSid: sid };
     },
   );
@@ -210,13 +252,28 @@ export async function inboundDialStatus(
     72 * HOUR_MS,
     async () => {
       const duration = Number(params.DialCallDuration ?? 0);
-      await appendTimeline(
+      const call = await appendTimeline(
         callId,
         { status: `owner-${status}`, duration },
         context,
         { connected: status === "completed", durationSeconds: duration },
         status === "completed" ? "completed" : status,
       );
+      // The caller's own leg was answered by Apex (the disclosure, the ring), so it is billed even
+      // when the owner missed it: at least a minute, as carriers bill; the forward to the owner
+      // only for the time it was connected.
+      await meterMinutes(
+        call.projectId,
+        "voice_inbound_minute",
+        Math.max(60, duration),
+        "inbound-call",
+        params.CallSid,
+        context,
+      );
+      if (duration > 0) {
+        const leg = params.DialCallSid ?? `${params.CallSid}:forward`;
+        await meterMinutes(call.projectId, "voice_minute", duration, "inbound-forward-leg", leg, context);
+      }
       return { status };
     },
   );

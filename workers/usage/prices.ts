@@ -5,8 +5,13 @@
  * never rewrites a past month.
  */
 export const PRICES = {
+  /** An outbound leg: the bridge's call to the owner, its customer leg, an inbound call's forward. */
   voice_minute: { unit: "minute", microsPerUnit: 14_000 },
+  /** A customer's call into the tracking number. */
+  voice_inbound_minute: { unit: "minute", microsPerUnit: 8_500 },
   recording_minute: { unit: "minute", microsPerUnit: 2_500 },
+  /** A stored recording's first month in R2 (retention deletes it later). */
+  recording_storage_mb: { unit: "MB-month", microsPerUnit: 15 },
   sms_segment: { unit: "segment", microsPerUnit: 7_900 },
   llm_input_token: { unit: "token", microsPerUnit: 0.3 },
   llm_output_token: { unit: "token", microsPerUnit: 2.5 },

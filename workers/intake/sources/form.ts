@@ -6,7 +6,9 @@ import type { LeadSourceDefinition } from "./source";
 export const form = {
   id: "form",
   label: "form",
-  secretSetting: "formToken",
+  secretLabel: "form token",
+  secretUse: "Send it as Authorization: Bearer <token>, or as ?token= in the webhook address.",
+  ownerMayChooseSecret: false,
   secretSchema: z.string().min(16).max(200),
   proofFrom: (request) => request.header("authorization")?.replace(/^Bearer\s+/i, "") ?? request.query("token"),
   refusal: "The form token is missing or wrong.",

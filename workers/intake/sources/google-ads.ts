@@ -26,7 +26,9 @@ const KNOWN_COLUMNS = new Set(["FULL_NAME", "FIRST_NAME", "LAST_NAME", "PHONE_NU
 export const googleAds = {
   id: "google-ads",
   label: "Google Ads",
-  secretSetting: "googleKey",
+  secretLabel: "Google Ads key",
+  secretUse: "Paste it as the Key of the lead form's webhook in Google Ads.",
+  ownerMayChooseSecret: true,
   secretSchema: z.string().min(8).max(200),
   proofFrom: ({ body }) => {
     const key = body && typeof body === "object" ? (body as { google_key?: unknown }).google_key : undefined;

@@ -23,17 +23,24 @@ export interface ProofCarrier {
 /**
  * One lead source: everything Apex knows about it lives in its own file.
  * Adding a source is a file in this folder and a line in sources/index.ts;
- * the intake route, the settings schema (its secret), the owner's whisper
- * (its label) and the leads filter all derive from that list.
+ * the intake route, its secret (services/intake-secrets.ts), the owner's
+ * whisper (its label) and the leads filter all derive from that list.
  */
 export interface LeadSourceDefinition {
   /** The path segment (`/webhooks/leads/{id}`) and the lead's `data.source`. */
   id: string;
   /** How the owner hears where the lead came from ("New lead from {label}…"). */
   label: string;
-  /** The key of this source's shared secret in the speed-to-lead settings' `intake`. */
-  secretSetting: string;
-  /** The secret's own rule (length), checked when settings are saved. */
+  /** What the owner calls this source's shared secret ("form token"): on the settings page and in its audit rows. */
+  secretLabel: string;
+  /** Where the owner puts the secret so the source sends it (shown beside its hint). */
+  secretUse: string;
+  /**
+   * Whether the settings page offers to type in a secret the owner already
+   * has (the source's own setup asks for one); otherwise Apex generates it.
+   */
+  ownerMayChooseSecret: boolean;
+  /** The rule (length) for a secret the owner gives; one Apex generates always fits it. */
   secretSchema: z.ZodType<string>;
   /** Where the request carries the proof, and what to say when it is missing or wrong. */
   proofFrom(request: ProofCarrier): string | undefined;

@@ -6,7 +6,9 @@ import type { LeadSourceDefinition } from "./source";
 export const wordpress = {
   id: "wordpress",
   label: "your website",
-  secretSetting: "wordpressSecret",
+  secretLabel: "WordPress secret",
+  secretUse: "Send it in the X-Apex-Secret header, or as ?secret= in the webhook address.",
+  ownerMayChooseSecret: false,
   secretSchema: z.string().min(16).max(200),
   proofFrom: (request) => request.header("x-apex-secret") ?? request.query("secret"),
   refusal: "The WordPress secret is missing or wrong.",
