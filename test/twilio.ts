@@ -49,7 +49,14 @@ export async function deliverTwilioWebhooks(
 
 export async function scriptPhone(
   phone: string,
-  script: { answer?: string; press?: string | null; talkSeconds?: number; lostResponse?: boolean },
+  script: {
+    answer?: string;
+    press?: string | null;
+    talkSeconds?: number;
+    lostResponse?: boolean;
+    /** As a caller: seconds of voicemail left at a <Record>. */
+    voicemailSeconds?: number;
+  },
 ) {
   await sim(`/_sim/phones/${encodeURIComponent(phone)}`, { method: "PUT", body: JSON.stringify(script) });
 }

@@ -10,7 +10,8 @@
  * "the owner answers and presses 1", "the owner doesn't answer", "a customer
  * calls the tracking number":
  *
- *   PUT  /_sim/phones/{e164}   {"answer":"answer"|"no-answer"|"busy","press":"1"|null,"talkSeconds":42}
+ *   PUT  /_sim/phones/{e164}   {"answer":"answer"|"no-answer"|"busy","press":"1"|null,"talkSeconds":42,
+ *                               "voicemailSeconds":0 (as a caller: a message left at a <Record>)}
  *   PUT  /_sim/numbers/{e164}  {"voiceUrl":"…","smsUrl":"…"}   (a Twilio number's webhooks)
  *   POST /_sim/inbound-call    {"from":"+1…","to":"+1…"}
  *   POST /_sim/inbound-sms     {"from":"+1…","to":"+1…","body":"STOP"}
@@ -50,6 +51,8 @@ interface PhoneScript {
   talkSeconds: number;
   /** Fault injection: Twilio places the call but its HTTP answer is lost (a cut connection). */
   lostResponse: boolean;
+  /** As a caller meeting a <Record>: seconds of voicemail left (0 hangs up without a word). */
+  voicemailSeconds?: number;
 }
 
 interface SimCall {
@@ -242,6 +245,9 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       } else if (verb.name === "Dial") {
         const next = await dial(call, verb, twimlUrl);
         if (next) return play(call, next.url, next.answer);
+      } else if (verb.name === "Record") {
+        const next = await recordVoicemail(call, verb, twimlUrl);
+        if (next) return play(call, next.url, next.answer, leg);
       } else if (verb.name === "Redirect") {
         const target = absolute(verb.text.trim(), twimlUrl);
         return play(call, target, await deliver(target, callParams(call)), leg);
@@ -252,6 +258,53 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         await sleep(Number(verb.attrs.length ?? 1));
       }
     }
+  }
+
+  /**
+   * <Record>: the caller (the call's `from`, as scripted by voicemailSeconds)
+   * leaves a message or hangs up. A message becomes a recording, announced to
+   * recordingStatusCallback (RecordingSource "RecordVerb"); then the action URL
+   * gets RecordingSid/RecordingDuration, as Twilio sends them.
+   */
+  async function recordVoicemail(call: SimCall, verb: TwimlNode, twimlUrl: string) {
+    const maxLength = Number(verb.attrs.maxLength ?? 3600);
+    const seconds = Math.min(scriptOf(call.from).voicemailSeconds ?? 0, maxLength);
+    if (verb.attrs.playBeep !== "false") call.steps.push("beep");
+    call.steps.push(`record:${seconds}s`);
+    log(`${call.sid} ${call.from} ${seconds > 0 ? `leaves ${seconds} s of voicemail` : "hangs up at the beep"}`);
+    if (seconds <= 0) {
+      call.steps.push("hangup");
+      return undefined;
+    }
+    await sleep(seconds);
+    call.duration += seconds;
+    const recordingSid = sid("RE");
+    recordings.set(recordingSid, { callSid: call.sid, duration: seconds });
+    call.steps.push(`recording:${recordingSid}`);
+    const recordingUrl = `${baseUrl}/2010-04-01/Accounts/${options.accountSid}/Recordings/${recordingSid}`;
+    if (verb.attrs.recordingStatusCallback) {
+      await deliver(absolute(verb.attrs.recordingStatusCallback, twimlUrl), {
+        AccountSid: options.accountSid,
+        CallSid: call.sid,
+        RecordingSid: recordingSid,
+        RecordingUrl: recordingUrl,
+        RecordingStatus: "completed",
+        RecordingDuration: String(seconds),
+        RecordingChannels: "1",
+        RecordingSource: "RecordVerb",
+        RecordingStartTime: new Date().toUTCString(),
+      });
+    }
+    if (!verb.attrs.action) return undefined;
+    const action = absolute(verb.attrs.action, twimlUrl);
+    const answer = await deliver(action, {
+      ...callParams(call),
+      RecordingSid: recordingSid,
+      RecordingUrl: recordingUrl,
+      RecordingDuration: String(seconds),
+      Digits: "hangup",
+    });
+    return { url: action, answer };
   }
 
   /**
@@ -426,6 +479,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         press: input.press === undefined ? "1" : (input.press as string | null),
         talkSeconds: Number(input.talkSeconds ?? 42),
         lostResponse: input.lostResponse === true,
+        voicemailSeconds: Number(input.voicemailSeconds ?? 0),
       });
       return json(res, 200, { phone: key, ...phones.get(key) });
     }

@@ -12,6 +12,7 @@ import {
   dialStatus,
   inboundDialStatus,
   recordingReady,
+  voicemailDoneTwiml,
   whisperTwiml,
 } from "../speed-to-lead/twilio-callbacks";
 
@@ -61,6 +62,11 @@ export function twilioWebhookRoutes() {
   app.post("/inbound", async (c) => xml(await inboundCall(c.req.query("project") ?? "", c.var.form, c.var.services)));
 
   app.post("/inbound-status", async (c) => xml((await inboundDialStatus(callId(c), c.var.form, c.var.services)).twiml));
+
+  app.post("/voicemail-done", async (c) => {
+    callId(c);
+    return xml(voicemailDoneTwiml());
+  });
 
   app.post("/sms", async (c) => {
     const project = c.req.query("project") ?? "";

@@ -7,6 +7,7 @@ import type { ServiceContext } from "../service-context";
 import { type BridgeOutcome, startBridge } from "../speed-to-lead/bridge";
 import { noteShed } from "../speed-to-lead/call-state";
 import { projectVoice } from "../speed-to-lead/context";
+import { textHotLeadAlert, textVoicemailAlert } from "../speed-to-lead/owner-alerts";
 import { recordingKey } from "../speed-to-lead/recordings";
 import { getTenantObject } from "../storage/object-keys";
 import { type Entity, getEntity, reviseEntity } from "./entities";
@@ -155,6 +156,8 @@ export async function analyzeCall(callId: string, context: RunContext) {
     message: typeof lead?.data.message === "string" ? lead.data.message.trim() : "",
   };
   if (!facts.transcript && !facts.message) {
+    // A voicemail nobody could transcribe is still a message the owner must hear about.
+    if (callSystem(call).voicemail) await textVoicemailAlert(call, lead, undefined, context);
     throw problems.notFound(`Call ${callId} has no transcript and its lead left no message: nothing to analyze.`);
   }
   const result = facts.transcript
@@ -178,6 +181,7 @@ export async function analyzeCall(callId: string, context: RunContext) {
       context,
     );
   }
+  if (callSystem(call).voicemail) await textVoicemailAlert(call, lead, analysis.summary, context);
   return analysis;
 }
 
@@ -231,9 +235,11 @@ export async function scoreLead(
     );
   }
   const { settings } = await projectVoice(lead.projectId, context);
+  if (score.value < settings.scoreThreshold) return { score: score.value, bridge: null };
   const contacted = scored.status !== "new" || Boolean(leadSystem(scored).bridge);
-  if (score.value < settings.scoreThreshold || contacted) return { score: score.value, bridge: null };
-  // Outside business hours the bridge reschedules itself as a sales_agent run, not as a second scoring.
-  const bridge = await startBridge({ leadId, projectId: lead.projectId }, context);
+  // The call first (seconds matter), then the hot-lead text; outside business hours the
+  // bridge reschedules itself as a sales_agent run, not as a second scoring.
+  const bridge = contacted ? null : await startBridge({ leadId, projectId: lead.projectId }, context);
+  await textHotLeadAlert(scored, score, context);
   return { score: score.value, bridge };
 }

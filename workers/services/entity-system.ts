@@ -53,6 +53,8 @@ export const callSystemSchema = z.looseObject({
     .optional(),
   analysis: callAnalysis.optional(),
   connected: z.boolean().optional(),
+  /** An inbound call nobody answered, whose caller was offered a voicemail: its recording is the message. */
+  voicemail: z.boolean().optional(),
   customerStatus: z.string().optional(),
   durationSeconds: z.number().optional(),
 });

@@ -51,8 +51,12 @@ export const speedToLeadSettingsSchema = z.object({
   dedupWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
   /** One text-back per caller per window, however often they try. */
   textBackWindowMinutes: z.number().int().min(1).max(10_080).default(1_440),
-  /** A lead scored at or above this is bridged at once (if nobody has called it yet). */
+  /** A lead scored at or above this is bridged at once (if nobody has called it yet) and announced as hot. */
   scoreThreshold: z.number().int().min(0).max(100).default(70),
+  /** The text each hot lead sends, once: {source}, {name}, {phone}, {score}, {summary}. */
+  hotLeadTemplate: z.string().max(500).default("HOT LEAD: {source} – {name} – {summary}"),
+  /** Who gets it; empty means the owner's phone. */
+  hotLeadRecipients: z.array(e164).max(5).default([]),
 });
 
 export type SpeedToLeadSettings = z.infer<typeof speedToLeadSettingsSchema>;

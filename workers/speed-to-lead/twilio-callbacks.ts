@@ -279,8 +279,39 @@ export async function inboundDialStatus(
   );
   const twiml = new VoiceResponse();
   const missed = status !== "completed";
-  if (missed) twiml.say("Sorry we missed you. We'll text you right back.");
-  twiml.hangup();
+  if (missed) {
+    // Nobody picked up: the caller may leave a voicemail, which is stored, transcribed and
+    // analysed like a call, and announced to the owner (services/call-intelligence.ts).
+    const query = { tenant: context.actor.auth.tenantId, call: callId };
+    twiml.say("Sorry we missed you. Leave a message after the tone, and we'll text you right back.");
+    twiml.record({
+      maxLength: VOICEMAIL_MAX_SECONDS,
+      timeout: 5,
+      playBeep: true,
+      trim: "trim-silence",
+      recordingStatusCallback: webhookUrl(context.env, "recording-status", query),
+      action: webhookUrl(context.env, "voicemail-done", query),
+    });
+    if (performed) await markVoicemailOffered(callId, context);
+  } else {
+    twiml.hangup();
+  }
   if (performed && missed) await followUp(context, "inbound_missed", { callId });
   return { twiml: twiml.toString(), missed: performed && missed };
+}
+
+/** The longest voicemail a caller may leave, in seconds. */
+const VOICEMAIL_MAX_SECONDS = 120;
+
+/** The call offered a voicemail: its recording (if any) is a message for the owner, not a conversation. */
+async function markVoicemailOffered(callId: string, context: Pick<ServiceContext, "env" | "db" | "actor">) {
+  await appendTimeline(callId, { status: "voicemail-offered" }, context, { voicemail: true });
+}
+
+/** After the caller's message (the <Record action>): thank them and hang up. */
+export function voicemailDoneTwiml(): string {
+  const twiml = new VoiceResponse();
+  twiml.say("Thanks for your message. We'll get back to you shortly. Goodbye.");
+  twiml.hangup();
+  return twiml.toString();
 }
