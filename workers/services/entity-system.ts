@@ -38,6 +38,8 @@ export const callSystemSchema = z.looseObject({
   customer: z.string().optional(),
   leadId: z.string().optional(),
   callSid: z.string().optional(),
+  /** A bridge call's place on the lead's call ladder (speed-to-lead/ladder.ts). */
+  ladder: z.looseObject({ rung: z.number(), startedAt: z.string(), attempt: z.string().optional() }).optional(),
   timeline: z.array(timelineStep).optional(),
   /** Twilio's recording; the R2 key is derived from tenant, call and `sid` (workers/storage/object-keys.ts). */
   recording: z
@@ -63,7 +65,14 @@ export type CallSystem = z.infer<typeof callSystemSchema>;
 export const leadSystemSchema = z.looseObject({
   /** Where the bridge for this lead stands: dialing-owner, connected, missed, scheduled, skipped… */
   bridge: z
-    .looseObject({ status: z.string(), callId: z.string().optional(), reason: z.string().optional() })
+    .looseObject({
+      status: z.string(),
+      callId: z.string().optional(),
+      reason: z.string().optional(),
+      /** Which rung of the call ladder, and whose phone. */
+      rung: z.number().optional(),
+      to: z.string().optional(),
+    })
     .optional(),
   score: z
     .looseObject({ value: z.number(), reasons: z.array(z.string()), model: z.string(), provider: z.string() })

@@ -1,16 +1,13 @@
 import { contactGate } from "../contact/policy";
-import { twilioClient } from "../integrations/twilio/client";
 import { Problem, problems } from "../problems";
 import { enqueue } from "../queue/enqueue";
 import type { ServiceContext } from "../service-context";
-import { createEntity, getEntity, reviseEntity } from "../services/entities";
-import type { CallSystem } from "../services/entity-system";
-import { HOUR_MS, onceOnly } from "../services/external-actions";
-import { relate } from "../services/relationships";
+import { getEntity } from "../services/entities";
 import { spendGate } from "../services/spend-gate";
 import { isOpen, nextOpening } from "./business-hours";
 import { callAndLead, markLead, noteShed } from "./call-state";
-import { entityContext, projectVoice, requireTwilio, webhookUrl } from "./context";
+import { projectVoice, requireTwilio } from "./context";
+import { climbLadder, dialRung, ladderOf } from "./ladder";
 import { leadSummary, sendSms, textBack } from "./messages";
 import { fillTemplate, type SpeedToLeadSettings } from "./settings";
 
@@ -88,82 +85,10 @@ export async function startBridge(
     return { outcome: "scheduled", at: opening.toISOString() };
   }
 
-  const { result, performed } = await onceOnly(
-    env,
-    actor.auth.tenantId,
-    `bridge:${lead.id}${input.attempt ? `:manual:${input.attempt}` : ""}`,
-    30 * 24 * HOUR_MS,
-    async () => {
-      const call = await createEntity(
-        {
-          projectId: input.projectId,
-          type: "call",
-          name: `Bridge for ${lead.name}`,
-          status: "queued",
-          data: {},
-          system: {
-            direction: "outbound",
-            kind: "bridge",
-            from: settings.trackingNumber,
-            to: settings.ownerPhone,
-            customer,
-            leadId: lead.id,
-            timeline: [{ status: "queued", at: new Date().toISOString() }],
-          } satisfies CallSystem,
-        },
-        entityContext(context),
-      );
-      await relate(lead.id, { toId: call.id, type: "has_call" }, entityContext(context));
-      const query = { tenant: actor.auth.tenantId, call: call.id };
-      let created: { sid: string };
-      try {
-        created = await twilioClient(env).calls.create({
-          to: settings.ownerPhone as string,
-          from: settings.trackingNumber as string,
-          url: webhookUrl(env, "whisper", query),
-          statusCallback: webhookUrl(env, "status", query),
-          statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
-          timeout: 20,
-        });
-      } catch (error) {
-        // Twilio's own refusal (a RestException: HTTP status and Twilio error code) means
-        // nothing was dialled, and the key is released for a retry. Anything else may
-        // have happened after Twilio placed the call: settle the key, never dial twice.
-        const refused =
-          typeof (error as { status?: unknown }).status === "number" &&
-          typeof (error as { code?: unknown }).code === "number";
-        if (refused) throw error;
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "bridge outcome unknown; not retrying",
-            callId: call.id,
-            error: String(error),
-          }),
-        );
-        return { callId: call.id, callSid: "unknown" };
-      }
-      // The call exists at Twilio from here on: a failure in bookkeeping must not
-      // release the ledger key (a retry would dial the owner a second time).
-      await reviseEntity(
-        call.id,
-        (c) => ({ system: { ...c.system, callSid: created.sid } }),
-        entityContext(context),
-      ).catch((error) =>
-        console.error(
-          JSON.stringify({
-            level: "error",
-            msg: "call placed but its SID was not saved",
-            callId: call.id,
-            callSid: created.sid,
-            error: String(error),
-          }),
-        ),
-      );
-      return { callId: call.id, callSid: created.sid };
-    },
+  const { result, performed } = await dialRung(
+    { lead, customer, settings, projectId: input.projectId, attempt: input.attempt, rung: 0 },
+    context,
   );
-  await markLead(lead.id, { bridge: { status: "dialing-owner", callId: result.callId } }, context);
   return performed ? { outcome: "dialing", ...result } : { outcome: "already-dialed", ...result };
 }
 
@@ -191,8 +116,11 @@ async function bridgeRefusal(
 }
 
 /**
- * After a bridge that did not connect: tell the owner, and text the customer
- * back — once per customer per window, however many attempts failed.
+ * After a bridge rung that did not connect. If the person rung missed it (not
+ * the customer) and the ladder has another rung inside the project's
+ * time-to-connect target, the next person is rung. Otherwise everyone on the
+ * ladder is told, and the customer gets the text-back — once per customer
+ * per window, however many attempts failed.
  */
 export async function missedBridgeFollowUp(
   callId: string,
@@ -201,23 +129,32 @@ export async function missedBridgeFollowUp(
 ) {
   const { call, lead, settings } = await callAndLead(callId, context);
   if (!lead || !settings.ownerPhone || !settings.trackingNumber) return { owner: false, customer: false };
+  if (reason.startsWith("owner-")) {
+    const next = await climbLadder(call, lead, settings, context);
+    if (next) return { owner: false, customer: false, nextRung: next };
+  }
   const summary = leadSummary(lead);
-  const owner = await sendSms(
-    {
-      projectId: call.projectId,
-      to: settings.ownerPhone,
-      from: settings.trackingNumber,
-      body: `Missed: ${fillTemplate(settings.ownerSmsTemplate, summary)}`,
-      key: `missed-owner:${callId}`,
-      leadId: lead.id,
-      purpose: "owner-alert",
-      spend: "bridge",
-      bridgeAtCap: settings.bridgeAtCap,
-      zone: settings.timezone,
-    },
-    context,
-  );
+  let told = 0;
+  for (const person of ladderOf(settings, lead.id)) {
+    const sent = await sendSms(
+      {
+        projectId: call.projectId,
+        to: person,
+        from: settings.trackingNumber,
+        body: `Missed: ${fillTemplate(settings.ownerSmsTemplate, summary)}`,
+        // The first rung keeps its old key, so an alert sent before the ladder existed is not repeated.
+        key: person === settings.ownerPhone ? `missed-owner:${callId}` : `missed-owner:${callId}:${person}`,
+        leadId: lead.id,
+        purpose: "owner-alert",
+        spend: "bridge",
+        bridgeAtCap: settings.bridgeAtCap,
+        zone: settings.timezone,
+      },
+      context,
+    );
+    if (sent.sent) told++;
+  }
   const customer = await textBack(call.projectId, summary.phone, settings, context, lead.id);
   await markLead(lead.id, { bridge: { status: "missed", reason, callId } }, context);
-  return { owner: owner.sent, customer: customer.sent };
+  return { owner: told > 0, customer: customer.sent };
 }

@@ -26,6 +26,14 @@ export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 export const speedToLeadSettingsSchema = z.object({
   /** The owner's own phone: the bridge rings it first. */
   ownerPhone: e164.optional(),
+  /** Who the bridge rings after the owner, in turn (the call ladder, speed-to-lead/ladder.ts). */
+  backupPhones: z.array(e164).max(5).default([]),
+  /** Every lead starts at the owner (in-order), or each lead at the next person (round-robin). */
+  ladderOrder: z.enum(["in-order", "round-robin"]).default("in-order"),
+  /** How long each rung rings before the next person is tried. */
+  ringSeconds: z.number().int().min(5).max(60).default(20),
+  /** No new rung starts after this many seconds: the customer is texted and everyone alerted instead. */
+  connectTargetSeconds: z.number().int().min(10).max(600).default(60),
   /** The project's Twilio number: caller id of the bridge, the number customers call. */
   trackingNumber: e164.optional(),
   /** ISO country for numbers written without a country code (e.g. "US", "NZ"). */
