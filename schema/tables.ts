@@ -357,6 +357,13 @@ export const webhookEndpoints = pgTable(
     events: text("events").array().notNull(),
     /** The signing secret. Shown once at creation; needed in clear to sign. */
     secret: text("secret").notNull(),
+    /**
+     * How deliveries are signed (decision 020). "standard": Standard Webhooks,
+     * keyed with the base64-decoded `whsec_` secret. "legacy+standard": an
+     * endpoint from before it keeps its secret and also gets the deprecated
+     * Apex-Signature, for one release; both are keyed with the secret's raw bytes.
+     */
+    signatureScheme: text("signature_scheme").$type<"standard" | "legacy+standard">().notNull().default("standard"),
     enabled: boolean("enabled").notNull().default(true),
     consecutiveFailures: integer("consecutive_failures").notNull().default(0),
     disabledReason: text("disabled_reason"),

@@ -1,7 +1,14 @@
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { eq } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { openDatabase } from "../schema/db";
+import { webhookEndpoints } from "../schema/tables";
+import { withTenant } from "../schema/tenant-transaction";
+import { randomToken } from "../workers/auth/encoding";
 import { outboundUrlProblem } from "../workers/outbound/url-policy";
 import { signatureHeader, verifySignature } from "../workers/webhooks/signature";
+import { newSecret, signingKey, standardWebhookHeaders } from "../workers/webhooks/standard-signature";
 import { request } from "./helpers";
 import { apiKeyFor, jsonRequest, signUpTenant, type TestTenant } from "./tenants";
 
@@ -12,27 +19,36 @@ interface Endpoint {
   consecutiveFailures: number;
   disabledReason: string | null;
   secretHint: string;
+  signatureScheme: string;
   version: number;
   secret?: string;
 }
 
 interface Received {
-  eventId: string;
+  webhookId: string;
   eventType: string;
   attempt: number;
   verified: boolean;
+  verdicts: { standard: string | null; legacy?: string | null };
   answeredWith: number;
   body: { id: string; type: string; data: { name?: string; status?: string } };
+  rawBody: string;
+  headers: Record<string, string>;
 }
 
 interface Delivery {
+  id: string;
   eventType: string;
   status: string;
   attempts: { attempt: number; statusCode: number | null; error: string | null }[];
 }
 
-/** A named receiver on the local webhook receiver; `failFirst` deliveries get `failWith`. */
-async function receiver(options: { failFirst?: number; failWith?: number } = {}) {
+/**
+ * A named receiver on the local webhook receiver, which verifies with the
+ * `standardwebhooks` library; `failFirst` deliveries get `failWith`; `legacy`
+ * stands for an endpoint created before Standard Webhooks.
+ */
+async function receiver(options: { failFirst?: number; failWith?: number; legacy?: boolean } = {}) {
   const name = crypto.randomUUID();
   return {
     name,
@@ -86,7 +102,9 @@ describe("webhook endpoints", () => {
 
   it("registering answers 201 with the signing secret; later reads show only a hint", async () => {
     const created = await register(tenant, "https://hooks.example.com/apex", ["lead.created"]);
-    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9_-]{40,}$/);
+    // Standard Webhooks' form: whsec_ and standard base64 of 32 random bytes.
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(created.signatureScheme).toBe("standard");
     const read = await request(`/api/v1/webhook-endpoints/${created.id}`, { headers: tenant.auth });
     const body = await read.json<Endpoint>();
     expect(body).not.toHaveProperty("secret");
@@ -174,7 +192,6 @@ describe("webhook deliveries", () => {
       answeredWith: 200,
       body: { type: "lead.created", data: { name: "Jane Leak" } },
     });
-    expect(delivery?.body.id).toBe(delivery?.eventId);
     const log = await eventually(async () => {
       const items = await deliveries(owner, endpoint.id);
       expect(items[0]?.status).toBe("succeeded");
@@ -216,7 +233,7 @@ describe("webhook deliveries", () => {
       [1, 503],
       [2, 200],
     ]);
-    expect(new Set(got.map((r) => r.eventId)).size).toBe(1);
+    expect(new Set(got.map((r) => r.webhookId)).size).toBe(1);
   });
 
   it("an endpoint that keeps failing is disabled and the tenant is told on webhook:{id}", async () => {
@@ -263,7 +280,179 @@ describe("webhook deliveries", () => {
   });
 });
 
-describe("webhook signatures", () => {
+/** The first delivery `sink` receives, once it has arrived. */
+async function firstDelivery(sink: { received(): Promise<Received[]> }): Promise<Received> {
+  return eventually(async () => {
+    const [first] = await sink.received();
+    if (!first) throw new Error("nothing received yet");
+    return first;
+  });
+}
+
+/** The library's verdict on a delivery: null when it verifies, else its reason. */
+function libraryVerdict(webhook: Webhook, body: string, headers: Record<string, string>): string | null {
+  try {
+    webhook.verify(body, headers);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+describe("Standard Webhooks deliveries, verified by the standardwebhooks library", () => {
+  let owner: TestTenant;
+  let endpointId: string;
+  let secret: string;
+  let delivery: Received;
+  beforeAll(async () => {
+    owner = await signUpTenant("hooks-standard");
+    const { sink, endpoint } = await wire(owner, ["lead.created"]);
+    endpointId = endpoint.id;
+    secret = endpoint.secret ?? "";
+    await createLead(owner, "Stan Dard");
+    delivery = await firstDelivery(sink);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a delivery verifies with the library and webhook-id is the delivery's id", async () => {
+    expect(delivery.verdicts).toEqual({ standard: null });
+    const payload = new Webhook(secret).verify(delivery.rawBody, delivery.headers);
+    expect(payload).toMatchObject({ type: "lead.created", data: { name: "Stan Dard" } });
+    const [logged] = await deliveries(owner, endpointId);
+    expect(delivery.headers["webhook-id"]).toBe(logged?.id);
+    expect(Math.abs(Number(delivery.headers["webhook-timestamp"]) - Date.now() / 1000)).toBeLessThan(60);
+    expect(delivery.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+  });
+
+  it("a new endpoint gets none of the legacy headers, and keeps Apex-Event-Type and Apex-Delivery-Attempt", () => {
+    for (const legacy of ["apex-signature", "apex-event-id", "apex-delivery-id"]) {
+      expect(delivery.headers).not.toHaveProperty(legacy);
+    }
+    expect(delivery.headers["apex-event-type"]).toBe("lead.created");
+    expect(delivery.headers["apex-delivery-attempt"]).toBe("1");
+  });
+
+  it("a tampered body fails verification", () => {
+    const tampered = delivery.rawBody.replace("Stan Dard", "Stan Forged");
+    expect(tampered).not.toBe(delivery.rawBody);
+    expect(libraryVerdict(new Webhook(secret), tampered, delivery.headers)).toBe("No matching signature found");
+  });
+
+  it("a wrong secret fails verification", () => {
+    expect(libraryVerdict(new Webhook(newSecret()), delivery.rawBody, delivery.headers)).toBe(
+      "No matching signature found",
+    );
+  });
+
+  it("the same delivery replayed more than five minutes later fails verification", () => {
+    vi.setSystemTime((Number(delivery.headers["webhook-timestamp"]) + 301) * 1000);
+    expect(libraryVerdict(new Webhook(secret), delivery.rawBody, delivery.headers)).toBe("Message timestamp too old");
+  });
+
+  it("a replay with a fresh webhook-timestamp fails verification: the timestamp is signed", () => {
+    const fresh = { ...delivery.headers, "webhook-timestamp": String(Math.floor(Date.now() / 1000) + 1) };
+    expect(libraryVerdict(new Webhook(secret), delivery.rawBody, fresh)).toBe("No matching signature found");
+  });
+
+  it("a retried delivery carries the same webhook-id and a signature for its own timestamp", async () => {
+    const owner = await signUpTenant("hooks-standard-retry");
+    const { sink } = await wire(owner, ["lead.created"], { failFirst: 1, failWith: 503 });
+    await createLead(owner, "Retry Rhonda");
+    const got = await eventually(async () => {
+      const all = await sink.received();
+      expect(all).toHaveLength(2);
+      return all;
+    });
+    expect(got.map((r) => r.verdicts.standard)).toEqual([null, null]);
+    expect(got[1]?.headers["webhook-id"]).toBe(got[0]?.headers["webhook-id"]);
+  });
+});
+
+describe("the Standard Webhooks signer, checked against the library", () => {
+  const body = JSON.stringify({ id: "evt_1_lead_created", type: "lead.created", data: { name: "Jane" } });
+  const timestamp = Math.floor(Date.now() / 1000);
+
+  it("signs exactly what the library signs for the same id, timestamp and body", async () => {
+    const secret = newSecret();
+    const headers = await standardWebhookHeaders([signingKey(secret, "base64")], {
+      id: "evt_1_lead_created",
+      timestamp,
+      body,
+    });
+    expect(headers["webhook-signature"]).toBe(
+      new Webhook(secret).sign("evt_1_lead_created", new Date(timestamp * 1000), body),
+    );
+  });
+
+  it("while a secret rotates, both signatures are sent space-separated and either secret verifies", async () => {
+    const [previous, next] = [newSecret(), newSecret()];
+    const headers = await standardWebhookHeaders([signingKey(previous, "base64"), signingKey(next, "base64")], {
+      id: "evt_2_lead_created",
+      timestamp,
+      body,
+    });
+    expect(headers["webhook-signature"].split(" ")).toHaveLength(2);
+    expect(libraryVerdict(new Webhook(previous), body, headers)).toBeNull();
+    expect(libraryVerdict(new Webhook(next), body, headers)).toBeNull();
+    expect(libraryVerdict(new Webhook(newSecret()), body, headers)).toBe("No matching signature found");
+  });
+
+  it("refuses an id with a full stop, which would make the signed text ambiguous", async () => {
+    await expect(
+      standardWebhookHeaders([signingKey(newSecret(), "base64")], { id: "evt.1", timestamp, body }),
+    ).rejects.toThrow(/must be non-empty, no "\."/);
+  });
+});
+
+describe("endpoints created before Standard Webhooks (deprecated Apex-Signature, one release)", () => {
+  /** An endpoint as the migration leaves one: its old base64url secret, scheme legacy+standard. */
+  async function legacyEndpoint(owner: TestTenant) {
+    const sink = await receiver({ legacy: true });
+    const endpoint = await register(owner, sink.url, ["lead.created"]);
+    const secret = `whsec_${randomToken(32)}`;
+    const handle = openDatabase(env);
+    try {
+      await withTenant(handle.db, owner.tenantId, (tx) =>
+        tx
+          .update(webhookEndpoints)
+          .set({ secret, signatureScheme: "legacy+standard" })
+          .where(eq(webhookEndpoints.id, endpoint.id)),
+      );
+    } finally {
+      await handle.close();
+    }
+    await sink.configure(secret);
+    return { sink, endpoint, secret };
+  }
+
+  it("a legacy endpoint gets both Apex-Signature and the Standard Webhooks headers, and both verify", async () => {
+    const owner = await signUpTenant("hooks-legacy");
+    const { sink, secret } = await legacyEndpoint(owner);
+    await createLead(owner, "Old Olga");
+    const delivery = await firstDelivery(sink);
+    expect(delivery.verdicts).toEqual({ standard: null, legacy: null });
+    expect(delivery.headers["apex-signature"]).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    expect(delivery.headers["apex-delivery-id"]).toBe(delivery.headers["webhook-id"]);
+    expect(delivery.headers["apex-event-id"]).toBe(delivery.body.id);
+    // The old secret is not base64: a receiver hands it to the library as raw bytes.
+    expect(libraryVerdict(new Webhook(secret, { format: "raw" }), delivery.rawBody, delivery.headers)).toBeNull();
+    const now = Math.floor(Date.now() / 1000);
+    expect(await verifySignature(secret, delivery.headers["apex-signature"] ?? null, delivery.rawBody, now)).toEqual({
+      valid: true,
+    });
+  });
+
+  it("the API says which endpoints still get the legacy header", async () => {
+    const owner = await signUpTenant("hooks-legacy-read");
+    const { endpoint } = await legacyEndpoint(owner);
+    const read = await request(`/api/v1/webhook-endpoints/${endpoint.id}`, { headers: owner.auth });
+    expect((await read.json<Endpoint>()).signatureScheme).toBe("legacy+standard");
+  });
+});
+
+describe("the legacy Apex-Signature (deprecated)", () => {
   const secret = "whsec_test";
   const body = JSON.stringify({ id: "evt_1", type: "lead.created", data: { name: "Jane" } });
   const now = 1_800_000_000;

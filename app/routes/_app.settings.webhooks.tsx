@@ -67,7 +67,10 @@ export default function Webhooks() {
   return (
     <>
       {!canManage ? <p className="empty">Only admins and owners manage webhooks.</p> : null}
-      <SecretShownOnce intro="Signing secret (shown once):" secret={result?.secret} />
+      <SecretShownOnce
+        intro="Signing secret (shown once; verify deliveries with any Standard Webhooks library):"
+        secret={result?.secret}
+      />
       <FormError message={result?.error} />
       {canManage && endpoints.length === 0 ? <p className="empty">No endpoints yet.</p> : null}
       {endpoints.map((e) => (
@@ -76,6 +79,14 @@ export default function Webhooks() {
           <p>
             {e.events.join(", ")} ·{" "}
             <span className={`pill ${e.enabled ? "ok" : "bad"}`}>{e.enabled ? "enabled" : "disabled"}</span>{" "}
+            {e.signatureScheme === "legacy+standard" ? (
+              <span
+                className="pill"
+                title="Created before Standard Webhooks: also signed with Apex-Signature, deprecated"
+              >
+                legacy signature
+              </span>
+            ) : null}{" "}
             {e.disabledReason ?? ""}
           </p>
           <PostForm>

@@ -1,12 +1,15 @@
 /**
  * A customer's webhook receiver, for tests and local development: it does
- * what we tell integrators to do — recompute the HMAC over the raw body with
- * the endpoint secret, compare in constant time, refuse timestamps outside a
- * five-minute window — with Node's own crypto, independent of Apex's code.
+ * what we tell integrators to do — verify each delivery with the off-the-shelf
+ * `standardwebhooks` library (signature over id, timestamp and raw body; a
+ * five-minute window) — so Apex's signer is checked by code that is not ours.
+ * A receiver set up with `"legacy": true` stands for an endpoint created before
+ * Standard Webhooks: its secret is used raw (the library's `format: "raw"`), and
+ * the deprecated Apex-Signature must verify too, checked with Node's crypto.
  *
- *   PUT  /_receivers/{name}  {"secret": "whsec_…", "failFirst": 2, "failWith": 500}
- *   POST /hooks/{name}       a delivery; 400 if the signature does not verify
- *   GET  /_receivers/{name}  what arrived, in order, with the verdict
+ *   PUT  /_receivers/{name}  {"secret": "whsec_…", "legacy": false, "failFirst": 2, "failWith": 500}
+ *   POST /hooks/{name}       a delivery; 400 if a signature does not verify
+ *   GET  /_receivers/{name}  what arrived, in order, with the verdicts, headers and raw body
  *   ANY  /capture/{name}/…   kept with its headers (a stand-in for an attacker's listener)
  *   GET  /_captures/{name}   what the listener caught
  *   ANY  /answer/{status}?location=…  that status (and Location, if given) with INTERNAL_PAGE:
@@ -15,19 +18,30 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
 
 interface ReceivedDelivery {
-  eventId: string | undefined;
+  /** webhook-id: one per delivery, the same on every retry. */
+  webhookId: string | undefined;
   eventType: string | undefined;
   attempt: number;
+  /** Every signature this receiver expects verified. */
   verified: boolean;
+  /** Why not: the first failing check, or null. */
   reason: string | null;
+  /** Each check on its own: null when it passed; `legacy` only for a legacy receiver. */
+  verdicts: { standard: string | null; legacy?: string | null };
   answeredWith: number;
   body: unknown;
+  /** As received, so a test can verify (or tamper with) the delivery itself. */
+  rawBody: string;
+  headers: Record<string, string>;
 }
 
 interface Receiver {
   secret: string;
+  /** An endpoint created before Standard Webhooks: raw-key standard signature plus Apex-Signature. */
+  legacy: boolean;
   /** Answer the first N verified deliveries with `failWith` (a receiver having a bad day). */
   failFirst: number;
   failWith: number;
@@ -52,7 +66,19 @@ const SAMPLE_SITE = `<!doctype html><html><head><title>Pat's Plumbing — Spring
 /** A page no tenant may ever read through Apex: the outbound-URL tests look for it in errors. */
 const INTERNAL_PAGE = "internal-only page: instance credentials AKIA-OUTBOUND-CANARY";
 
-function verify(secret: string, header: string | undefined, body: string): string | null {
+/** Standard Webhooks, by the library alone: null when the delivery verifies, else the library's reason. */
+function verifyStandard(receiver: Receiver, headers: Record<string, string>, body: string): string | null {
+  try {
+    const webhook = receiver.legacy ? new Webhook(receiver.secret, { format: "raw" }) : new Webhook(receiver.secret);
+    webhook.verify(body, headers);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** The deprecated `Apex-Signature: t=…,v1=<hex HMAC-SHA256("<t>.<body>")>`, keyed with the secret's characters. */
+function verifyLegacy(secret: string, header: string | undefined, body: string): string | null {
   const fields = new Map((header ?? "").split(",").map((part) => part.trim().split("=", 2) as [string, string]));
   const t = Number(fields.get("t"));
   const v1 = fields.get("v1");
@@ -61,6 +87,13 @@ function verify(secret: string, header: string | undefined, body: string): strin
   const expected = createHmac("sha256", secret).update(`${t}.${body}`).digest();
   const given = Buffer.from(v1, "hex");
   return given.length === expected.length && timingSafeEqual(given, expected) ? null : "signature mismatch";
+}
+
+/** Node's headers, one string each (a repeated header joined as Node joins it). */
+function flatHeaders(req: http.IncomingMessage): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(", ") : (value ?? "")]),
+  );
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -88,6 +121,7 @@ export async function startWebhookReceiver(
       const config = JSON.parse(body || "{}") as Partial<Receiver>;
       receivers.set(name, {
         secret: String(config.secret ?? ""),
+        legacy: config.legacy === true,
         failFirst: Number(config.failFirst ?? 0),
         failWith: Number(config.failWith ?? 500),
         received: [],
@@ -121,7 +155,10 @@ export async function startWebhookReceiver(
     if (area === "hooks" && name && req.method === "POST") {
       const receiver = receivers.get(name);
       if (!receiver) return json(res, 404, { error: "no such receiver" });
-      const reason = verify(receiver.secret, req.headers["apex-signature"] as string | undefined, body);
+      const headers = flatHeaders(req);
+      const verdicts: ReceivedDelivery["verdicts"] = { standard: verifyStandard(receiver, headers, body) };
+      if (receiver.legacy) verdicts.legacy = verifyLegacy(receiver.secret, headers["apex-signature"], body);
+      const reason = verdicts.standard ?? verdicts.legacy ?? null;
       const verifiedCount = receiver.received.filter((r) => r.verified).length;
       const status = reason ? 400 : verifiedCount < receiver.failFirst ? receiver.failWith : 200;
       let parsed: unknown = null;
@@ -131,15 +168,18 @@ export async function startWebhookReceiver(
         parsed = body;
       }
       receiver.received.push({
-        eventId: req.headers["apex-event-id"] as string | undefined,
-        eventType: req.headers["apex-event-type"] as string | undefined,
-        attempt: Number(req.headers["apex-delivery-attempt"] ?? 0),
+        webhookId: headers["webhook-id"],
+        eventType: headers["apex-event-type"],
+        attempt: Number(headers["apex-delivery-attempt"] ?? 0),
         verified: reason === null,
         reason,
+        verdicts,
         answeredWith: status,
         body: parsed,
+        rawBody: body,
+        headers,
       });
-      log(`${name} ← ${req.headers["apex-event-type"]} (${reason ?? "verified"}) → ${status}`);
+      log(`${name} ← ${headers["apex-event-type"]} (${reason ?? "verified"}) → ${status}`);
       return json(res, status, reason ? { error: reason } : { ok: status < 300 });
     }
     json(res, 404, { error: "not found" });

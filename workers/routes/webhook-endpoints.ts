@@ -40,6 +40,11 @@ const endpointSchema = z
     consecutiveFailures: z.number().int(),
     disabledReason: z.string().nullable(),
     secretHint: z.string(),
+    signatureScheme: z.enum(["standard", "legacy+standard"]).openapi({
+      description:
+        "How deliveries are signed: Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`); " +
+        "`legacy+standard` endpoints, created before it, also get the deprecated `Apex-Signature` for one release",
+    }),
     version: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -47,7 +52,11 @@ const endpointSchema = z
   .openapi("WebhookEndpoint");
 
 const createdSchema = endpointSchema
-  .extend({ secret: z.string().openapi({ description: "Signing secret; shown only in this response" }) })
+  .extend({
+    secret: z.string().openapi({
+      description: "Signing secret, `whsec_` + base64 (Standard Webhooks); shown only in this response",
+    }),
+  })
   .openapi("CreatedWebhookEndpoint");
 
 const deliverySchema = z

@@ -13,9 +13,11 @@ import {
   pendingDeliveriesOf,
   recordAttempt,
   setEndpointFailures,
+  type WebhookEndpointRow,
 } from "../repositories/webhooks";
 import type { ServiceContext } from "../service-context";
 import { SIGNATURE_HEADER, signatureHeader } from "../webhooks/signature";
+import { signingKey, standardWebhookHeaders } from "../webhooks/standard-signature";
 import { endpointNotFound, syncSubscriptions } from "./webhook-endpoints";
 
 /**
@@ -122,6 +124,40 @@ function attemptError(caught: unknown): string {
 }
 
 /**
+ * What one attempt carries besides its body. Every endpoint gets the Standard
+ * Webhooks headers. webhook-id is the delivery's id: the same on every retry,
+ * and unique across tenants and endpoints, which the event's id is not
+ * (`evt_<seq>_…` counts per tenant), so a receiver that serves several tenants
+ * can deduplicate on it. An endpoint from before Standard Webhooks keeps its
+ * secret and, for one release, the deprecated Apex-Signature, Apex-Event-Id
+ * and Apex-Delivery-Id (decision 020).
+ */
+async function deliveryHeaders(
+  endpoint: Pick<WebhookEndpointRow, "secret" | "signatureScheme">,
+  delivery: { id: string; eventId: string; eventType: string },
+  attempt: number,
+  body: string,
+): Promise<Record<string, string>> {
+  const timestamp = Math.floor(Date.now() / 1000);
+  const legacy = endpoint.signatureScheme === "legacy+standard";
+  const key = signingKey(endpoint.secret, legacy ? "raw" : "base64");
+  return {
+    "content-type": "application/json",
+    "user-agent": "Apex-Webhooks/1",
+    ...(await standardWebhookHeaders([key], { id: delivery.id, timestamp, body })),
+    "apex-event-type": delivery.eventType,
+    "apex-delivery-attempt": String(attempt),
+    ...(legacy
+      ? {
+          "apex-event-id": delivery.eventId,
+          "apex-delivery-id": delivery.id,
+          [SIGNATURE_HEADER]: await signatureHeader(endpoint.secret, body, timestamp),
+        }
+      : {}),
+  };
+}
+
+/**
  * One attempt at one delivery: sign, POST, log the attempt. A failure before
  * the last attempt throws RetryableDeliveryError; the last failed attempt, or
  * one whose URL the outbound policy refuses, fails the delivery and counts against the endpoint, which is disabled (and
@@ -150,6 +186,8 @@ export async function attemptDelivery(
 
   const attempt = delivery.attempts + 1;
   const body = JSON.stringify(delivery.payload);
+  // Signed before the clock starts and outside the try: a signing failure is ours, not the endpoint's.
+  const headers = await deliveryHeaders(endpoint, delivery, attempt, body);
   const started = Date.now();
   let statusCode: number | null = null;
   let error: string | null = null;
@@ -159,19 +197,7 @@ export async function attemptDelivery(
     // resolves the name); redirects are never followed, so a 3xx fails the attempt like any non-2xx.
     const response = await fetchOutbound(
       endpoint.url,
-      {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "Apex-Webhooks/1",
-          "apex-event-id": delivery.eventId,
-          "apex-event-type": delivery.eventType,
-          "apex-delivery-id": delivery.id,
-          "apex-delivery-attempt": String(attempt),
-          [SIGNATURE_HEADER]: await signatureHeader(endpoint.secret, body, Math.floor(Date.now() / 1000)),
-        },
-        body,
-      },
+      { method: "POST", headers, body },
       { appEnv: env.APP_ENV, field: "url", what: "the endpoint" },
     );
     statusCode = response.status;

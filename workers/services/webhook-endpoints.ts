@@ -1,6 +1,5 @@
 import { WEBHOOK_EVENT_TYPES } from "../../durable-objects/capabilities/webhook-outbox";
 import { withTenant } from "../../schema/tenant-transaction";
-import { randomToken } from "../auth/encoding";
 import { assertOutboundUrl } from "../outbound/url-policy";
 import { problems } from "../problems";
 import { recordAudit } from "../repositories/audit";
@@ -13,6 +12,7 @@ import {
   type WebhookEndpointRow,
 } from "../repositories/webhooks";
 import type { ServiceContext } from "../service-context";
+import { newSecret } from "../webhooks/standard-signature";
 import { earlierEffect, recordEffect } from "./idempotent-effects";
 
 /**
@@ -31,6 +31,8 @@ export interface WebhookEndpoint {
   disabledReason: string | null;
   /** The secret's last four characters; the secret itself is shown once, at creation. */
   secretHint: string;
+  /** "legacy+standard": created before Standard Webhooks, so it also gets the deprecated Apex-Signature (decision 020). */
+  signatureScheme: WebhookEndpointRow["signatureScheme"];
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -45,6 +47,7 @@ const toEndpoint = (row: WebhookEndpointRow): WebhookEndpoint => ({
   consecutiveFailures: row.consecutiveFailures,
   disabledReason: row.disabledReason,
   secretHint: `whsec_…${row.secret.slice(-4)}`,
+  signatureScheme: row.signatureScheme,
   version: row.version,
   createdAt: row.createdAt.toISOString(),
   updatedAt: row.updatedAt.toISOString(),
@@ -82,7 +85,7 @@ export async function createWebhookEndpoint(
   context: Pick<ServiceContext, "env" | "db" | "actor" | "idempotency">,
 ): Promise<WebhookEndpoint & { secret: string }> {
   checkUrl(input.url, context.env);
-  const secret = `whsec_${randomToken(32)}`;
+  const secret = newSecret();
   const tenantId = context.actor.auth.tenantId;
   const created = await withTenant(context.db, tenantId, async (tx) => {
     // Kept with its secret in the clear: the endpoint row itself holds it so deliveries can be signed.
@@ -94,6 +97,7 @@ export async function createWebhookEndpoint(
       description: input.description ?? "",
       events: [...new Set(input.events)],
       secret,
+      signatureScheme: "standard",
     });
     await widenSubscriptions(context.env, tenantId, row);
     await recordAudit(tx, context.actor, {
