@@ -8,6 +8,7 @@ import { NavLink } from "@remix-run/react";
  */
 export const SETTINGS_PAGES: readonly { path: string; label: string; title?: string }[] = [
   { path: "/settings/speed-to-lead", label: "Speed-to-lead" },
+  { path: "/settings/lead-sources", label: "Lead sources" },
   { path: "/settings/dna", label: "DNA", title: "DNA settings" },
   { path: "/settings/team", label: "Team" },
   { path: "/settings/api-keys", label: "API keys" },

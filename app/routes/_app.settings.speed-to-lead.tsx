@@ -1,20 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/cloudflare";
-import { useActionData, useLoaderData } from "@remix-run/react";
+import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { LEAD_SOURCE_IDS, leadSource } from "../../workers/intake/sources";
-import {
-  type IntakeSecretView,
-  listIntakeSecrets,
-  revokeIntakeSecret,
-  rotateIntakeSecret,
-} from "../../workers/services/intake-secrets";
 import type { DAYS } from "../../workers/speed-to-lead/settings";
 import { getSpeedToLeadSettings, putSpeedToLeadSettings } from "../../workers/speed-to-lead/settings-store";
 import { fieldErrors } from "../components/field-errors";
-import { FormError, FormNotice, SecretShownOnce } from "../components/form-messages";
+import { FormError, FormNotice } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
 import { RoleNotice } from "../components/role-notice";
-import { Table } from "../components/table";
 import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
 import { canAct, currentProject, formAction, requireSession } from "../lib/session.server";
 
@@ -31,19 +23,11 @@ const WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context);
-  // Admin only, as in the API: the owner's numbers and the lead sources' secrets (hints only, even here).
+  // Admin only, as in the API: the owner's numbers.
   if (!canAct(session.auth, "admin")) return { hidden: true as const };
   const project = await currentProject(session);
   const { settings, version } = await getSpeedToLeadSettings(project.id, session);
-  const secrets = await listIntakeSecrets(project.id, session);
-  const origin = new URL(request.url).origin;
-  const sources = secrets.map((secret) => ({
-    ...secret,
-    use: leadSource(secret.source)?.secretUse ?? "",
-    ownerMayChoose: leadSource(secret.source)?.ownerMayChooseSecret ?? false,
-    webhook: `${origin}/webhooks/leads/${secret.source}?project=${project.id}`,
-  }));
-  return { hidden: false as const, settings, version, canEdit: true, sources };
+  return { hidden: false as const, settings, version, canEdit: true };
 }
 
 // An empty input means "not set".
@@ -61,39 +45,8 @@ const speedToLeadForm = z.object({
   ...Object.fromEntries(WEEK.flatMap((day) => [`${day}-from`, `${day}-to`].map((name) => [name, line]))),
 });
 
-/** The lead-source forms: a new generated secret, the owner's own value, or none. */
-const secretForm = z.discriminatedUnion("intent", [
-  z.object({ intent: z.literal("rotate-secret"), source: z.enum(LEAD_SOURCE_IDS) }),
-  z.object({ intent: z.literal("set-secret"), source: z.enum(LEAD_SOURCE_IDS), value: z.string().trim().min(1) }),
-  z.object({ intent: z.literal("revoke-secret"), source: z.enum(LEAD_SOURCE_IDS) }),
-]);
-const SECRET_INTENTS = new Set(["rotate-secret", "set-secret", "revoke-secret"]);
-
-/** What a lead-source form answers: the new secret, once, or that it is gone. */
-async function secretAction(
-  fields: Record<string, unknown>,
-  session: Awaited<ReturnType<typeof formAction>>["session"],
-) {
-  const input = parseForm(secretForm, fields);
-  if (!input.ok) return invalid(input.failure, { saved: false, revealed: null });
-  const asked = input.data;
-  try {
-    const project = await currentProject(session);
-    if (asked.intent === "revoke-secret") {
-      await revokeIntakeSecret(project.id, asked.source, session);
-      return { saved: false, revealed: null, removed: true, error: null, fields: {} as Record<string, string> };
-    }
-    const value = asked.intent === "set-secret" ? { value: asked.value } : {};
-    const { label, secret } = await rotateIntakeSecret(project.id, asked.source, value, session);
-    return { saved: false, revealed: { label, secret }, error: null, fields: {} as Record<string, string> };
-  } catch (error) {
-    return failure(error, { saved: false, revealed: null });
-  }
-}
-
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot change settings.");
-  if (SECRET_INTENTS.has(String(form.get("intent")))) return secretAction(formFields(form), session);
   const input = parseForm(speedToLeadForm, formFields(form));
   if (!input.ok) return invalid(input.failure, { saved: false });
   const fields = input.data as z.output<typeof speedToLeadForm> & Record<string, string | undefined>;
@@ -134,9 +87,7 @@ export default function SpeedToLead() {
   const data = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   if (data.hidden) return <RoleNotice least="admin" what="the speed-to-lead settings" />;
-  const { settings, version, canEdit, sources } = data;
-  const revealed = result && "revealed" in result ? result.revealed : null;
-  const removed = result && "removed" in result && result.removed;
+  const { settings, version, canEdit } = data;
   // The service names a field by its DNA path (modules.speedToLead.ownerPhone), the form by its input's name.
   const errors = fieldErrors(
     Object.fromEntries(
@@ -146,16 +97,12 @@ export default function SpeedToLead() {
   const alwaysOpen = !settings.businessHours;
   return (
     <>
-      <FormNotice
-        message={result?.saved ? "Saved." : removed ? "Removed: that source's leads are refused now." : null}
-      />
+      <FormNotice message={result?.saved ? "Saved." : null} />
       <FormError message={result?.error} />
-      <SecretShownOnce
-        intro={`Copy your new ${revealed?.label} now: it is shown once. The previous one no longer works.`}
-        secret={revealed?.secret}
-        testId="new-intake-secret"
-      />
-      <LeadSources sources={sources} />
+      <p>
+        Where leads come from — each source's address, secret, setup and a test lead — is on{" "}
+        <Link to="/settings/lead-sources">Lead sources</Link>.
+      </p>
       <PostForm className="stack">
         <input type="hidden" name="version" value={version} />
         <fieldset disabled={!canEdit}>
@@ -228,67 +175,5 @@ export default function SpeedToLead() {
         )}
       </PostForm>
     </>
-  );
-}
-
-/**
- * Each lead source's secret as its hint, with the address the source posts
- * to. Rotating shows the new secret once (above); the page never loads a
- * secret itself.
- */
-function LeadSources({
-  sources,
-}: {
-  sources: (IntakeSecretView & { use: string; webhook: string; ownerMayChoose: boolean })[];
-}) {
-  return (
-    <section className="stack" aria-labelledby="lead-sources">
-      <h2 id="lead-sources">Lead sources</h2>
-      <Table columns={["Secret", "Hint", "Last set", "Actions"]}>
-        {sources.map((source) => (
-          <tr key={source.source} data-testid={`intake-secret-${source.source}`}>
-            <td>
-              {source.label}
-              <br />
-              <small>
-                Posts to <code style={{ wordBreak: "break-all" }}>{source.webhook}</code>. {source.use}
-              </small>
-            </td>
-            <td>{source.hint ?? "not set: its leads are refused"}</td>
-            <td>{source.rotatedAt?.slice(0, 10) ?? "—"}</td>
-            <td>
-              <PostForm>
-                <input type="hidden" name="source" value={source.source} />
-                <button type="submit" name="intent" value="rotate-secret" className="secondary">
-                  {source.hint ? "Rotate" : "Create"}
-                </button>
-              </PostForm>
-              {source.hint ? (
-                <PostForm>
-                  <input type="hidden" name="source" value={source.source} />
-                  <button type="submit" name="intent" value="revoke-secret" className="secondary">
-                    Remove
-                  </button>
-                </PostForm>
-              ) : null}
-            </td>
-          </tr>
-        ))}
-      </Table>
-      {sources
-        .filter((source) => source.ownerMayChoose)
-        .map((source) => (
-          <PostForm key={source.source} className="row">
-            <input type="hidden" name="source" value={source.source} />
-            <label>
-              Use the {source.label} you already have
-              <input name="value" type="password" autoComplete="off" required />
-            </label>
-            <button type="submit" name="intent" value="set-secret">
-              Set value
-            </button>
-          </PostForm>
-        ))}
-    </section>
   );
 }

@@ -112,10 +112,10 @@ describe("intake secrets by role", () => {
     expectNoSecret(await voice.text(), secrets);
   });
 
-  it("refuses: a viewer finding intake secrets in the HTML of /settings/speed-to-lead and /settings/dna", async () => {
+  it("refuses: a viewer finding intake secrets in the HTML of /settings/speed-to-lead, /settings/lead-sources and /settings/dna", async () => {
     const { owner, secrets } = await tenantWithSecrets("sec-viewer-ui");
     const viewer = await browserWithRole(owner, "viewer");
-    for (const page of ["/settings/speed-to-lead", "/settings/dna"]) {
+    for (const page of ["/settings/speed-to-lead", "/settings/lead-sources", "/settings/dna"]) {
       const { response, html } = await viewer.open(page);
       expect(response.status).toBe(200);
       expectNoSecret(html, secrets);
@@ -129,17 +129,17 @@ describe("intake secrets by role", () => {
     const { owner, secrets } = await tenantWithSecrets("sec-admin-page");
     const browser = new WebBrowser();
     await browser.logIn(owner.email, owner.password);
-    const page = await browser.open("/settings/speed-to-lead");
+    const page = await browser.open("/settings/lead-sources");
     expect(page.html).toContain(hintOf(secrets.wordpress));
     expectNoSecret(page.html, secrets);
-    expectNoSecret(await (await browser.fetch("/settings/speed-to-lead.data")).text(), secrets);
+    expectNoSecret(await (await browser.fetch("/settings/lead-sources.data")).text(), secrets);
 
-    const rotated = await browser.post("/settings/speed-to-lead", { intent: "rotate-secret", source: "form" });
+    const rotated = await browser.post("/settings/lead-sources", { intent: "rotate-secret", source: "form" });
     expect(rotated.status).toBe(200);
     const html = (await rotated.text()).replace(/<!-- -->/g, "");
     const shown = /data-testid="new-intake-secret">([^<]+)</.exec(html)?.[1];
     expect(shown).toMatch(/^[A-Za-z0-9_-]{40,}$/);
-    const again = await browser.open("/settings/speed-to-lead");
+    const again = await browser.open("/settings/lead-sources");
     expect(again.html).not.toContain(shown);
     expect(again.html).toContain(hintOf(shown ?? ""));
   });
