@@ -3,12 +3,15 @@
  * (same orchestrator, its own ports and state): the stack comes up from
  * nothing, reports healthy with Postgres reached through the relay, serves
  * the UI and the API from one Worker, and delivers signed webhooks to the
- * local receiver. Browser tests (Chromium +
- * playwright-core) join here with the web-app issue.
+ * local receiver. API calls go through the typed client
+ * (app/lib/api-client), as an integrator's would, so they are checked against
+ * the OpenAPI at compile time. Browser tests (Chromium + playwright-core)
+ * are in ./browser.ts.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ApexClient, createApexClient, idempotent } from "../app/lib/api-client/index.ts";
 import { type Stack, startStack } from "../dev/stack.ts";
 import { runBrowserChecks } from "./browser.ts";
 
@@ -18,14 +21,35 @@ function expect(condition: boolean, message: string): void {
   if (!condition) throw new Error(message);
 }
 
+/** The body of a typed answer with the status expected, or an error naming what came instead. */
+function answered<T>(what: string, answer: { data?: T; error?: unknown; response: Response }, status: number): T {
+  if (answer.response.status !== status || answer.data === undefined) {
+    throw new Error(`${what} answered ${answer.response.status}: ${JSON.stringify(answer.error ?? answer.data)}`);
+  }
+  return answer.data;
+}
+
+/** A fresh tenant through the typed client; the client it returns acts as its owner. */
+async function signUp(baseUrl: string, label: string): Promise<{ apex: ApexClient; projectId: string }> {
+  const signup = await createApexClient({ baseUrl }).POST("/api/v1/auth/signup", {
+    body: {
+      email: `e2e-${label}-${Date.now()}@example.com`,
+      password: "a long enough password",
+      name: "E2E",
+      tenantName: `E2E ${label}`,
+      projectName: "Main",
+    },
+  });
+  const { accessToken, projectId } = answered("signup", signup, 201);
+  return { apex: createApexClient({ baseUrl, token: accessToken }), projectId };
+}
+
 const checks: Check[] = [
   {
     name: "GET /api/health answers 200 with postgres ok",
     async run(baseUrl) {
-      const response = await fetch(`${baseUrl}/api/health`);
-      const body = (await response.json()) as Record<string, unknown>;
-      expect(response.status === 200, `status ${response.status}: ${JSON.stringify(body)}`);
-      expect(body.postgres === "ok" && body.tenantObject === "ok", JSON.stringify(body));
+      const health = answered("health", await createApexClient({ baseUrl }).GET("/api/health"), 200);
+      expect(health.postgres === "ok" && health.tenantObject === "ok", JSON.stringify(health));
     },
   },
   {
@@ -47,70 +71,52 @@ const checks: Check[] = [
     },
   },
   {
-    name: "sign up, create a lead with an Idempotency-Key, replay it, and see it on the event log",
+    name: "sign up, create a lead with an Idempotency-Key, replay it, list it, and see it on the event log",
     async run(baseUrl) {
-      const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          email: `e2e-${Date.now()}@example.com`,
-          password: "a long enough password",
-          name: "E2E",
-          tenantName: "E2E Plumbing",
-          projectName: "Main",
-        }),
-      });
-      expect(signup.status === 201, `signup answered ${signup.status}: ${await signup.clone().text()}`);
-      const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
-      const headers = {
-        authorization: `Bearer ${accessToken}`,
-        "content-type": "application/json",
-        "idempotency-key": "e2e-1",
-      };
-      const body = JSON.stringify({ projectId, type: "lead", name: "Jane", data: { phone: "+15551234567" } });
-      const first = await fetch(`${baseUrl}/api/v1/entities`, { method: "POST", headers, body });
-      const again = await fetch(`${baseUrl}/api/v1/entities`, { method: "POST", headers, body });
-      expect(first.status === 201 && again.status === 201, `create answered ${first.status} then ${again.status}`);
-      expect(again.headers.get("idempotent-replayed") === "true", "the retry was not a replay");
-      expect((await first.text()) === (await again.text()), "the replay differs from the original");
-      const events = await fetch(`${baseUrl}/api/v1/realtime/poll?channels=entity:lead`, { headers });
-      const page = (await events.json()) as { events: { type: string }[] };
+      const { apex, projectId } = await signUp(baseUrl, "plumbing");
+      const create = () =>
+        apex.POST("/api/v1/entities", {
+          params: { header: idempotent("e2e-1") },
+          body: { projectId, type: "lead", name: "Jane", data: { phone: "+15551234567" } },
+        });
+      const first = await create();
+      const again = await create();
+      const lead = answered("create", first, 201);
+      expect(JSON.stringify(answered("the retry", again, 201)) === JSON.stringify(lead), "the replay differs");
+      expect(again.response.headers.get("idempotent-replayed") === "true", "the retry was not a replay");
+      const listed = answered(
+        "lead listing",
+        await apex.GET("/api/v1/entities", { params: { query: { type: "lead", projectId } } }),
+        200,
+      );
+      expect(listed.items.length === 1 && listed.items[0]?.id === lead.id, JSON.stringify(listed));
+      const page = answered(
+        "poll",
+        await apex.GET("/api/v1/realtime/poll", { params: { query: { channels: "entity:lead" } } }),
+        200,
+      );
       expect(page.events.length === 1 && page.events[0]?.type === "entity.created", JSON.stringify(page));
     },
   },
   {
     name: "a registered webhook endpoint receives a new lead, signed, and the receiver verifies it",
     async run(baseUrl, stack) {
-      const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          email: `e2e-hooks-${Date.now()}@example.com`,
-          password: "a long enough password",
-          name: "E2E",
-          tenantName: "E2E Hooks",
-          projectName: "Main",
-        }),
-      });
-      const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
-      const headers = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+      const { apex, projectId } = await signUp(baseUrl, "hooks");
       const name = `e2e-${Date.now()}`;
-      const registered = await fetch(`${baseUrl}/api/v1/webhook-endpoints`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ url: `${stack.webhookReceiverUrl}/hooks/${name}`, events: ["lead.created"] }),
+      const registered = await apex.POST("/api/v1/webhook-endpoints", {
+        params: { header: idempotent() },
+        body: { url: `${stack.webhookReceiverUrl}/hooks/${name}`, events: ["lead.created"] },
       });
-      expect(registered.status === 201, `register answered ${registered.status}`);
-      const { secret } = (await registered.json()) as { secret: string };
+      const { secret } = answered("register", registered, 201);
       await fetch(`${stack.webhookReceiverUrl}/_receivers/${name}`, {
         method: "PUT",
         body: JSON.stringify({ secret }),
       });
-      await fetch(`${baseUrl}/api/v1/entities`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ projectId, type: "lead", name: "Hooked Hank" }),
-      });
+      answered(
+        "create",
+        await apex.POST("/api/v1/entities", { body: { projectId, type: "lead", name: "Hooked Hank" } }),
+        201,
+      );
       let received: { verified: boolean; eventType: string }[] = [];
       for (let i = 0; i < 100 && received.length === 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -127,39 +133,26 @@ const checks: Check[] = [
   {
     name: "a lead rings the owner, who presses 1; the call connects, is recorded, transcribed and analyzed (simulators)",
     async run(baseUrl, stack) {
-      const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          email: `e2e-bridge-${Date.now()}@example.com`,
-          password: "a long enough password",
-          name: "E2E",
-          tenantName: "E2E Bridge",
-          projectName: "Main",
-        }),
+      const { apex, projectId } = await signUp(baseUrl, "bridge");
+      const project = { params: { path: { id: projectId } } };
+      const current = await apex.GET("/api/v1/projects/{id}/speed-to-lead-settings", project);
+      const settings = answered("settings", current, 200);
+      const saved = await apex.PUT("/api/v1/projects/{id}/speed-to-lead-settings", {
+        params: { path: { id: projectId }, header: { "if-match": current.response.headers.get("etag") ?? "" } },
+        body: { ...settings, ownerPhone: "+15550100001", trackingNumber: "+15550100002" },
       });
-      const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
-      const auth = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
-      const settingsUrl = `${baseUrl}/api/v1/projects/${projectId}/voice-settings`;
-      const etag = (await fetch(settingsUrl, { headers: auth })).headers.get("etag") ?? "";
-      const saved = await fetch(settingsUrl, {
-        method: "PUT",
-        headers: { ...auth, "if-match": etag },
-        body: JSON.stringify({ ownerPhone: "+15550100001", trackingNumber: "+15550100002" }),
-      });
-      expect(saved.status === 200, `voice settings answered ${saved.status}`);
+      answered("saving the settings", saved, 200);
       // The form's token: generated by Apex and shown once, as the owner copies it into their form.
-      const rotated = await fetch(`${baseUrl}/api/v1/projects/${projectId}/intake-secrets/form/rotate`, {
-        method: "POST",
-        headers: auth,
-        body: "{}",
+      const rotated = await apex.POST("/api/v1/projects/{id}/intake-secrets/{source}/rotate", {
+        params: { path: { id: projectId, source: "form" } },
+        body: {},
       });
-      expect(rotated.status === 200, `form token rotation answered ${rotated.status}`);
-      const { secret: formToken } = (await rotated.json()) as { secret: string };
+      const { secret: formToken } = answered("form token rotation", rotated, 200);
       await fetch(`${stack.twilioSimulatorUrl}/_sim/phones/%2B15550100001`, {
         method: "PUT",
         body: JSON.stringify({ answer: "answer", press: "1" }),
       });
+      // As the lead's web form posts it: a lead source, not an API client, so plain fetch.
       const posted = await fetch(`${baseUrl}/webhooks/leads/form?project=${projectId}&token=${formToken}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -167,23 +160,19 @@ const checks: Check[] = [
       });
       expect(posted.status === 200, `intake answered ${posted.status}: ${await posted.clone().text()}`);
       const { leadId } = (await posted.json()) as { leadId: string };
+      const leadSystem = async () =>
+        answered("the lead", await apex.GET("/api/v1/entities/{id}", { params: { path: { id: leadId } } }), 200).system;
       let bridge: { status?: string } | undefined;
       for (let i = 0; i < 150 && bridge?.status !== "connected"; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        const lead = (await (await fetch(`${baseUrl}/api/v1/entities/${leadId}`, { headers: auth })).json()) as {
-          system: { bridge?: { status?: string } };
-        };
-        bridge = lead.system.bridge;
+        bridge = (await leadSystem()).bridge as typeof bridge;
       }
       expect(bridge?.status === "connected", `the bridge ended as ${JSON.stringify(bridge)}`);
       // Then the recording is stored, transcribed and analyzed (Gemini simulator).
       let analysis: unknown;
       for (let i = 0; i < 150 && !analysis; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        const lead = (await (await fetch(`${baseUrl}/api/v1/entities/${leadId}`, { headers: auth })).json()) as {
-          system: { analysis?: unknown };
-        };
-        analysis = lead.system.analysis;
+        analysis = (await leadSystem()).analysis;
       }
       expect(Boolean(analysis), "the call was never analyzed");
     },

@@ -41,9 +41,24 @@ const speedToLeadForm = z.object({
   timezone: line,
   whisperTemplate: line,
   scoreThreshold: optional(z.coerce.number().int().min(0).max(100)),
+  backupPhones: line,
+  ladderOrder: optional(z.enum(["in-order", "round-robin"])),
+  ringSeconds: optional(z.coerce.number().int().min(5).max(60)),
+  connectTargetSeconds: optional(z.coerce.number().int().min(10).max(600)),
+  hotLeadTemplate: line,
+  hotLeadRecipients: line,
+  bridgeAtCap: optional(z.enum(["keep-calling", "pause"])),
+  customerDisclosure: optional(z.enum(["always", "by-region"])),
   alwaysOpen: z.string().optional(),
   ...Object.fromEntries(WEEK.flatMap((day) => [`${day}-from`, `${day}-to`].map((name) => [name, line]))),
 });
+
+/** Phones typed one per line or comma-separated (the settings schema checks each is E.164). */
+const phoneList = (text: string | undefined) =>
+  (text ?? "")
+    .split(/[\n,]+/)
+    .map((phone) => phone.trim())
+    .filter(Boolean);
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const { session, form } = await formAction(request, context, "admin", "Your role cannot change settings.");
@@ -73,6 +88,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
         timezone: fields.timezone ?? "UTC",
         whisperTemplate: fields.whisperTemplate ?? settings.whisperTemplate,
         scoreThreshold: fields.scoreThreshold ?? settings.scoreThreshold,
+        backupPhones: phoneList(fields.backupPhones),
+        ladderOrder: fields.ladderOrder ?? settings.ladderOrder,
+        ringSeconds: fields.ringSeconds ?? settings.ringSeconds,
+        connectTargetSeconds: fields.connectTargetSeconds ?? settings.connectTargetSeconds,
+        hotLeadTemplate: fields.hotLeadTemplate ?? settings.hotLeadTemplate,
+        hotLeadRecipients: phoneList(fields.hotLeadRecipients),
+        bridgeAtCap: fields.bridgeAtCap ?? settings.bridgeAtCap,
+        customerDisclosure: fields.customerDisclosure ?? settings.customerDisclosure,
         businessHours: hours,
       },
       session,
@@ -166,6 +189,59 @@ export default function SpeedToLead() {
           <label>
             Call leads scored at least
             <input name="scoreThreshold" type="number" min={0} max={100} defaultValue={settings.scoreThreshold} />
+          </label>
+          <label>
+            The customer hears the recording notice
+            <select name="customerDisclosure" defaultValue={settings.customerDisclosure}>
+              <option value="always">always</option>
+              <option value="by-region">only where every party must consent</option>
+            </select>
+          </label>
+        </fieldset>
+        <fieldset disabled={!canEdit}>
+          <legend>Who answers (the call ladder)</legend>
+          <label>
+            Backup phones, rung in turn when the owner misses (one per line, +1…)
+            <textarea name="backupPhones" rows={3} defaultValue={settings.backupPhones.join("\n")} />
+          </label>
+          <label>
+            Order
+            <select name="ladderOrder" defaultValue={settings.ladderOrder}>
+              <option value="in-order">owner first, then the backups in order</option>
+              <option value="round-robin">round-robin: each lead starts with the next person</option>
+            </select>
+          </label>
+          <label>
+            Ring each person for (seconds)
+            <input name="ringSeconds" type="number" min={5} max={60} defaultValue={settings.ringSeconds} />
+          </label>
+          <label>
+            Time-to-connect target (seconds): no new rung after it; the customer is texted instead
+            <input
+              name="connectTargetSeconds"
+              type="number"
+              min={10}
+              max={600}
+              defaultValue={settings.connectTargetSeconds}
+            />
+          </label>
+        </fieldset>
+        <fieldset disabled={!canEdit}>
+          <legend>Alerts and the spend cap</legend>
+          <label>
+            Hot-lead text ({"{source}"}, {"{name}"}, {"{phone}"}, {"{score}"}, {"{summary}"})
+            <input name="hotLeadTemplate" defaultValue={settings.hotLeadTemplate} />
+          </label>
+          <label>
+            Hot leads go to (one per line; empty: the owner)
+            <textarea name="hotLeadRecipients" rows={2} defaultValue={settings.hotLeadRecipients.join("\n")} />
+          </label>
+          <label>
+            At the monthly spend cap
+            <select name="bridgeAtCap" defaultValue={settings.bridgeAtCap}>
+              <option value="keep-calling">keep calling new leads (AI and texts pause)</option>
+              <option value="pause">pause the bridge calls too</option>
+            </select>
           </label>
         </fieldset>
         {canEdit ? (

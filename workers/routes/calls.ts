@@ -3,7 +3,15 @@ import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { textLead } from "../speed-to-lead/messages";
 import { callRecording } from "../speed-to-lead/recordings";
-import { defineRoute, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
+import {
+  defineRoute,
+  idempotencyKeyHeader,
+  idParam,
+  notConfiguredError,
+  notFoundError,
+  problem,
+  spendCapError,
+} from "./shared";
 
 const listen = { risk: "READ", role: "member" } satisfies RoutePolicy;
 const text = { risk: "WRITE-HIGH", role: "member" } satisfies RoutePolicy;
@@ -39,6 +47,11 @@ const textRoute = defineRoute(text, {
       content: { "application/json": { schema: z.object({ sent: z.boolean(), sid: z.string().optional() }) } },
     },
     ...notFoundError,
+    ...spendCapError,
+    ...notConfiguredError,
+    409: problem(
+      "The contact policy refused the text (`opted-out`, `no-consent`; decision 019), or the Idempotency-Key is in flight",
+    ),
   },
 });
 

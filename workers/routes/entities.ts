@@ -91,7 +91,8 @@ const createEntityRoute = defineRoute(
         },
       },
     },
-    responses: { 201: entityResponse("Created"), ...conflictErrors },
+    // A create has no version to match: only the Idempotency-Key's in-flight 409 applies.
+    responses: { 201: entityResponse("Created"), 409: conflictErrors[409] },
   },
   { bodyLimit: BODY_LIMITS.entity },
 );

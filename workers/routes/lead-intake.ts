@@ -41,6 +41,8 @@ const intakeRoute = defineRoute(
       },
       400: problem("The body is neither JSON nor application/x-www-form-urlencoded (field `(body)`)"),
       401: guardedErrors[401],
+      404: problem("No such project"),
+      409: problem("The same lead is being taken in right now; retry in a moment"),
       422: guardedErrors[422],
       // The project's budget, spent only by verified intakes; or the source IP's, spent by refused ones.
       429: guardedErrors[429],

@@ -41,6 +41,21 @@ export const conflictErrors = {
   428: problem("If-Match is required"),
 } as const;
 
+/** A keyed write's 422 is also the ledger's answer to a key reused for another request. */
+const keyedValidationError = problem(
+  "Validation failed (`errors` names each field), or the Idempotency-Key was used before for another request",
+);
+
+/** A route that spends (texts, AI) is refused when the project's monthly cap is reached (services/spend-gate.ts). */
+export const spendCapError = {
+  402: problem("The project's monthly spend cap is reached; raise it (PUT /api/v1/projects/{id}/spend-cap) to resume"),
+} as const;
+
+/** A route that needs an optional service (Twilio, the secrets key) this deployment was not given. */
+export const notConfiguredError = {
+  503: problem("A service this route needs is not configured on this deployment; `detail` names it"),
+} as const;
+
 /** `{id}` in a path: a uuid, or the request is a 422 naming `id`. */
 export const idParam = z.object({ id: z.uuid().openapi({ param: { name: "id", in: "path" } }) });
 
@@ -121,22 +136,29 @@ function declaresHeader(spec: RouteSpec, name: string): boolean {
 const acceptsIdempotencyKey = (spec: RouteSpec) => declaresHeader(spec, "idempotency-key");
 
 /**
- * The 400, 413 and 415 answers a route really gives, from what it declares:
- * a JSON body can be malformed (400, field `(body)`) or sent as another media
- * type (415, from @hono/zod-openapi's media-type gate); a header this API
- * parses can be malformed (400 naming it); any body can be too large (413).
+ * The answers a route really gives because of what it declares, so the
+ * document cannot forget them: a JSON body can be malformed (400, field
+ * `(body)`) or sent as another media type (415, from @hono/zod-openapi's
+ * media-type gate); a header this API parses can be malformed (400 naming
+ * it); any body can be too large (413); an Idempotency-Key can still be in
+ * flight (409, middleware/idempotency.ts); an If-Match can be stale (412) or
+ * missing (428, requiredVersion). A route's own description of a status wins.
  */
 function requestErrors(spec: RouteSpec, limitBytes: number, takesBody: boolean) {
   const content = spec.request?.body?.content ?? {};
   const mediaTypes = Object.keys(content);
+  const takesKey = declaresHeader(spec, "idempotency-key");
+  const takesVersion = declaresHeader(spec, "if-match");
   const malformed = [
     ...(mediaTypes.some((type) => type.includes("json")) ? ["a malformed JSON body (field `(body)`)"] : []),
-    ...(declaresHeader(spec, "idempotency-key") ? ["a malformed Idempotency-Key"] : []),
-    ...(declaresHeader(spec, "if-match") ? ["a malformed If-Match"] : []),
+    ...(takesKey ? ["a malformed Idempotency-Key"] : []),
+    ...(takesVersion ? ["a malformed If-Match"] : []),
   ];
   const limit = `${describeBytes(limitBytes)} (${limitBytes} bytes)`;
   return {
     ...(malformed.length > 0 ? { 400: problem(`Bad request: ${malformed.join(", ")}`) } : {}),
+    ...(takesKey ? { 409: conflictErrors[409], 422: keyedValidationError } : {}),
+    ...(takesVersion ? { 412: conflictErrors[412], 428: conflictErrors[428] } : {}),
     ...(takesBody ? { 413: problem(`The request body is larger than this route's limit of ${limit}`) } : {}),
     ...(mediaTypes.length > 0 ? { 415: problem(`Content-Type is not ${mediaTypes.join(" or ")}`) } : {}),
   };
@@ -152,7 +174,8 @@ function requestErrors(spec: RouteSpec, limitBytes: number, takesBody: boolean) 
  * (`naturallyIdempotent`, published as `x-apex-idempotent`); this throws when
  * the app is built otherwise, so the choice is always written down. Every
  * route, first of all, refuses a body over its limit (`bodyLimit`) with 413,
- * and its 400/413/415 answers are published beside the others.
+ * and the 400/409/412/413/415/422/428 answers its declarations imply are
+ * published beside the others.
  */
 export function defineRoute<
   const Policy extends RoutePolicy,

@@ -4,7 +4,7 @@ import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { anonymousContextFrom } from "../service-context";
 import { cancelTicket, exportFile, exportFileByLink, getTicket, listTickets, retryTicket } from "../services/tasks";
-import { defineRoute, guardedErrors, idempotencyKeyHeader, idParam, notFoundError } from "./shared";
+import { defineRoute, guardedErrors, idempotencyKeyHeader, idParam, notFoundError, spendCapError } from "./shared";
 
 const run = { risk: "WRITE-LOW", role: "viewer" } satisfies RoutePolicy;
 const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
@@ -52,6 +52,7 @@ const startTaskRoute = defineRoute(run, {
     },
     202: { description: "Accepted; follow the ticket", content: { "application/json": { schema: ticketSchema } } },
     ...notFoundError,
+    ...spendCapError,
   },
 });
 
