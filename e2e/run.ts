@@ -8,9 +8,11 @@
  * the OpenAPI at compile time. Browser tests (Chromium + playwright-core)
  * are in ./browser.ts.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Webhook } from "standardwebhooks";
 import { type ApexClient, createApexClient, idempotent } from "../app/lib/api-client/index.ts";
 import { type Stack, startStack } from "../dev/stack.ts";
 import { runBrowserChecks } from "./browser.ts";
@@ -117,7 +119,7 @@ const checks: Check[] = [
         await apex.POST("/api/v1/entities", { body: { projectId, type: "lead", name: "Hooked Hank" } }),
         201,
       );
-      let received: { verified: boolean; eventType: string }[] = [];
+      let received: { verified: boolean; eventType: string; rawBody: string; headers: Record<string, string> }[] = [];
       for (let i = 0; i < 100 && received.length === 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         received = (
@@ -128,6 +130,25 @@ const checks: Check[] = [
       }
       expect(received.length === 1, `the receiver got ${received.length} deliveries`);
       expect(received[0]?.verified === true && received[0]?.eventType === "lead.created", JSON.stringify(received));
+      // The off-the-shelf Standard Webhooks library alone decides: the delivery verifies,
+      // a tampered body or a stale timestamp does not.
+      const delivery = received[0] as (typeof received)[number];
+      const webhook = new Webhook(secret);
+      webhook.verify(delivery.rawBody, delivery.headers);
+      const refuses = (body: string, headers: Record<string, string>) => {
+        try {
+          webhook.verify(body, headers);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      expect(refuses(`${delivery.rawBody} `, delivery.headers), "a tampered body verified");
+      const stale = String(Math.floor(Date.now() / 1000) - 600);
+      expect(
+        refuses(delivery.rawBody, { ...delivery.headers, "webhook-timestamp": stale }),
+        "a stale delivery verified",
+      );
     },
   },
   {
