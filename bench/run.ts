@@ -1,21 +1,37 @@
 /**
- * `npm run bench`: starts the same stack as `npm run dev` (on its own ports and
- * state directory), seeds the bench tenant, and measures with autocannon:
- *   floors  — bare Hono route, tenant-object RPC, one Postgres insert;
- *   other workloads are reported as ratios to these floors;
- *   WebSocket fan-out to 1,000 sockets, against one socket as its floor.
- * Writes bench/results/latest.json and bench/results/latest.md.
+ * `npm run bench`, in three sections (`-- --only bundle,cold` runs some):
+ *   bundle — the Worker as `npm run deploy` ships it: raw and gzip size
+ *            against bench/bundle-budget.json (over it, the bench fails),
+ *            and its startup CPU time in local workerd (bench/bundle.ts);
+ *   cold   — the first request to each path on a freshly started stack;
+ *   load   — floors (bare Hono route, tenant-object RPC, one Postgres
+ *            insert), the API workloads as ratios to them (autocannon), and
+ *            WebSocket fan-out to 1,000 sockets against one socket.
+ * cold and load start the same stack as `npm run dev` (own ports and state
+ * directory) and seed the bench tenant.
+ * Writes bench/results/latest.json and bench/results/latest.md; sections not
+ * run keep their previous results (bench/report.ts).
  * Numbers compare only within one run on one machine: the harness itself
  * (wrangler dev, bare workerd, Miniflare) sets very different ceilings.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import pg from "pg";
-import { startStack } from "../dev/stack.ts";
+import { type Stack, startStack } from "../dev/stack.ts";
+import { bundleWorker, measureStartup, mib, overBudget, readBudget, type StartupProfile } from "./bundle.ts";
 import { type FanoutResult, measureFanout } from "./fanout.ts";
+import {
+  type BenchRecord,
+  type BundleRecord,
+  type ColdRecord,
+  type FirstRequest,
+  type Measurement,
+  readPrevious,
+  writeRecord,
+} from "./report.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const BENCH_TENANT_ID = "00000000-0000-4000-8000-00000000b007";
@@ -23,6 +39,24 @@ const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
 const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
+const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
+
+const SECTIONS = ["bundle", "cold", "load"] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** `--only bundle,cold` (or `--only=bundle`): the sections to run; all by default. */
+function chosenSections(argv: string[]): Set<Section> {
+  const index = argv.findIndex((a) => a === "--only" || a.startsWith("--only="));
+  if (index === -1) return new Set(SECTIONS);
+  const value = argv[index]?.includes("=") ? argv[index]?.split("=")[1] : argv[index + 1];
+  const names = (value ?? "").split(",").filter(Boolean);
+  const unknown = names.filter((n) => !SECTIONS.includes(n as Section));
+  if (names.length === 0 || unknown.length > 0) {
+    console.error(`[bench] --only takes a comma list of ${SECTIONS.join(", ")}; got "${value ?? ""}"`);
+    process.exit(2);
+  }
+  return new Set(names as Section[]);
+}
 
 interface Workload {
   name: string;
@@ -73,18 +107,6 @@ async function entityWorkloads(
   return { workloads, accessToken, projectId };
 }
 
-interface Measurement {
-  name: string;
-  path: string;
-  requestsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-  floor?: string;
-  ratioToFloor?: number;
-}
-
 async function measure(baseUrl: string, workload: Workload): Promise<Measurement> {
   const options = {
     url: `${baseUrl}${workload.path}`,
@@ -107,34 +129,6 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
   };
 }
 
-function markdown(results: Measurement[], fanout: FanoutResult[], meta: Record<string, unknown>): string {
-  const rows = results.map(
-    (r) =>
-      `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} | ${r.ratioToFloor ?? "floor"} |`,
-  );
-  return [
-    `# Bench — ${meta.date}`,
-    "",
-    `wrangler dev on ${meta.cpus}; ${connections} connections, ${durationSeconds} s each; Postgres: ${meta.postgres}.`,
-    "",
-    "| workload | req/s | p50 ms | p99 ms | failed | ratio to floor |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ...rows,
-    "",
-    "WebSocket fan-out: one lead created through the API, timed to its arrival on every subscribed socket.",
-    "",
-    "| sockets | events | delivered | missing | p50 ms | p99 ms | max ms | p99 ratio to 1 socket |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...fanout.map(
-      (f) =>
-        `| ${f.sockets} | ${f.events} | ${f.deliveries} | ${f.missing} | ${f.p50Ms} | ${f.p99Ms} | ${f.maxMs} | ${
-          fanout[0] && f !== fanout[0] ? (f.p99Ms / fanout[0].p99Ms).toFixed(1) : "floor"
-        } |`,
-    ),
-    "",
-  ].join("\n");
-}
-
 async function seedBenchTenant(databaseUrl: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -144,27 +138,53 @@ async function seedBenchTenant(databaseUrl: string): Promise<void> {
   await client.end();
 }
 
-const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
-const stack = await startStack({
-  ports: {
-    worker: 8887,
-    inspector: 9330,
-    relay: 8890,
-    pglite: 5533,
-    twilioSimulator: 8891,
-    webhookReceiver: 8892,
-    geminiSimulator: 8893,
-  },
-  databaseUrl: process.env.DATABASE_URL || undefined,
-  persistTo: join(state, "wrangler"),
-  vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000" },
-  wranglerLogLevel: (process.env.BENCH_WRANGLER_LOG_LEVEL as "warn" | undefined) ?? "warn",
-  log: (component, line) => {
-    if (component !== "worker" || !line.includes('"msg":"request"')) console.log(`[${component}] ${line}`);
-  },
-});
+async function bundleSection(): Promise<BundleRecord> {
+  const outdir = mkdtempSync(join(tmpdir(), "apex-bundle-"));
+  try {
+    console.log("[bench] bundle: wrangler deploy --dry-run");
+    const size = await bundleWorker(outdir);
+    const budget = readBudget();
+    const profiles: StartupProfile[] = [];
+    for (let run = 1; run <= startupRuns; run += 1) {
+      console.log(`[bench] bundle: wrangler check startup (${run}/${startupRuns})`);
+      profiles.push(await measureStartup(outdir));
+    }
+    // The best run: on a shared machine the others measure the neighbours too.
+    profiles.sort((a, b) => a.activeMs - b.activeMs);
+    const startup = profiles[0] as StartupProfile;
+    return {
+      date: new Date().toISOString(),
+      ...size,
+      budget,
+      overBudget: overBudget(size, budget),
+      startup: { ...startup, runs: profiles.length },
+    };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
 
-try {
+/** First request to each path, then the median of five more: before anything else touches the stack. */
+async function coldSection(baseUrl: string): Promise<ColdRecord> {
+  const timed = async (path: string) => {
+    const started = performance.now();
+    const response = await fetch(`${baseUrl}${path}`, { redirect: "manual" });
+    await response.arrayBuffer();
+    return { status: response.status, ms: Math.round((performance.now() - started) * 10) / 10 };
+  };
+  const requests: FirstRequest[] = [];
+  for (const path of ["/api/ping", "/login"]) {
+    console.log(`[bench] cold: first GET ${path}`);
+    const first = await timed(path);
+    const warm: number[] = [];
+    for (let i = 0; i < 5; i += 1) warm.push((await timed(path)).ms);
+    warm.sort((a, b) => a - b);
+    requests.push({ path, status: first.status, firstMs: first.ms, warmMs: warm[2] as number });
+  }
+  return { date: new Date().toISOString(), requests };
+}
+
+async function loadSection(stack: Stack): Promise<Pick<BenchRecord, "meta" | "results" | "fanout">> {
   await seedBenchTenant(stack.databaseUrl);
   const results: Measurement[] = [];
   const identity = await entityWorkloads(stack.baseUrl);
@@ -183,25 +203,75 @@ try {
   }
   const meta = {
     date: new Date().toISOString(),
-    cpus: `${(await import("node:os")).cpus().length} cores`,
+    cpus: `${cpus().length} cores`,
     postgres: process.env.DATABASE_URL ? "DATABASE_URL" : "embedded PGlite",
     durationSeconds,
     connections,
   };
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify({ meta, results, fanout }, null, 2)}\n`);
-  const table = markdown(results, fanout, meta);
-  writeFileSync(join(root, "bench/results/latest.md"), table);
-  console.log(`\n${table}`);
-  const failed = [
-    ...results.filter((r) => r.non2xx + r.errors > 0).map((r) => r.name),
-    ...fanout.filter((f) => f.missing > 0).map((f) => `fan-out to ${f.sockets}`),
-  ];
-  if (failed.length > 0) {
-    console.error(`[bench] failures in: ${failed.join(", ")}`);
-    process.exitCode = 1;
+  return { meta, results, fanout };
+}
+
+async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
+  const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
+  const stack = await startStack({
+    ports: {
+      worker: 8887,
+      inspector: 9330,
+      relay: 8890,
+      pglite: 5533,
+      twilioSimulator: 8891,
+      webhookReceiver: 8892,
+      geminiSimulator: 8893,
+    },
+    databaseUrl: process.env.DATABASE_URL || undefined,
+    persistTo: join(state, "wrangler"),
+    vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000" },
+    wranglerLogLevel: (process.env.BENCH_WRANGLER_LOG_LEVEL as "warn" | undefined) ?? "warn",
+    log: (component, line) => {
+      if (component !== "worker" || !line.includes('"msg":"request"')) console.log(`[${component}] ${line}`);
+    },
+  });
+  try {
+    return await work(stack);
+  } finally {
+    await stack.stop();
+    rmSync(state, { recursive: true, force: true });
   }
-} finally {
-  await stack.stop();
-  rmSync(state, { recursive: true, force: true });
+}
+
+const sections = chosenSections(process.argv.slice(2));
+const resultsDir = join(root, "bench/results");
+const record: BenchRecord = readPrevious(resultsDir);
+if (sections.has("bundle")) record.bundle = await bundleSection();
+if (sections.has("cold") || sections.has("load")) {
+  await withStack(async (stack) => {
+    if (sections.has("cold")) record.cold = await coldSection(stack.baseUrl);
+    if (sections.has("load")) Object.assign(record, await loadSection(stack));
+  });
+}
+console.log(`\n${writeRecord(resultsDir, record)}`);
+
+const failed = [
+  ...(sections.has("load") ? (record.results ?? []) : []).filter((r) => r.non2xx + r.errors > 0).map((r) => r.name),
+  ...(sections.has("load") ? (record.fanout ?? []) : [])
+    .filter((f) => f.missing > 0)
+    .map((f) => `fan-out to ${f.sockets}`),
+  ...(sections.has("cold") ? (record.cold?.requests ?? []) : [])
+    .filter((r) => r.status >= 500)
+    .map((r) => `first ${r.path}`),
+];
+if (failed.length > 0) {
+  console.error(`[bench] failures in: ${failed.join(", ")}`);
+  process.exitCode = 1;
+}
+if (sections.has("bundle") && record.bundle && record.bundle.overBudget.length > 0) {
+  console.error(
+    `\n[bench] THE WORKER BUNDLE IS OVER ITS BUDGET: ${record.bundle.overBudget.join("; ")}.\n` +
+      "[bench] Find what grew in the largest parts above; raise bench/bundle-budget.json only with a decision.",
+  );
+  process.exitCode = 1;
+} else if (record.bundle && sections.has("bundle")) {
+  console.log(
+    `[bench] bundle ${mib(record.bundle.rawBytes)} raw is within its budget of ${mib(record.bundle.budget.rawBytes)}`,
+  );
 }

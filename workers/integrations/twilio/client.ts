@@ -1,58 +1,77 @@
-import twilio from "twilio";
-import type { RequestOptions } from "twilio/lib/base/RequestClient";
+import type { RequestOpts } from "twilio/lib/base/BaseTwilio";
+import DomainModule from "twilio/lib/base/Domain";
+import VersionModule from "twilio/lib/base/Version";
 import type TwilioResponse from "twilio/lib/http/response";
+import type V2010 from "twilio/lib/rest/api/V2010";
+import { CallListInstance } from "twilio/lib/rest/api/v2010/account/call";
+import { MessageListInstance } from "twilio/lib/rest/api/v2010/account/message";
 
 /**
- * Twilio through its own Node library, with one seam: the library's HTTP
- * client is replaced by `fetch` (workerd has no Node https agent), and in
- * development and tests the API origin is swapped for the local simulator
- * named by TWILIO_API_BASE_URL. Everything else — resource paths, form
- * encoding, auth, error parsing — is the library's.
+ * Twilio's REST API through the pieces of its own Node library that Apex
+ * uses: the generated Calls and Messages resources (parameter names, form
+ * encoding, the instance they answer with) on the library's `Version`, which
+ * parses answers and throws its RestException. Not `twilio()` itself: that
+ * pulls every Twilio product and axios into the Worker (~8 MiB of a 12.7 MiB
+ * bundle, parsed on every cold start; docs/decisions/021-lean-worker.md).
+ *
+ * What the library's client (BaseTwilio) did around each request is here:
+ * its headers, Basic auth, and the transport — `fetch`, since workerd has no
+ * Node https agent. In development and tests the API origin is the local
+ * simulator named by TWILIO_API_BASE_URL.
  */
-class FetchHttpClient {
-  readonly apiBase: string | undefined;
-  lastResponse: TwilioResponse<unknown> | undefined;
+const TWILIO_API = "https://api.twilio.com";
 
-  constructor(apiBase: string | undefined) {
-    this.apiBase = apiBase;
-  }
+/**
+ * The library's `exports.default`: esbuild, bundling a `"type": "module"`
+ * package, hands a default import the whole CommonJS `module.exports`.
+ */
+function commonJsDefault<T>(module: T): T {
+  return typeof module === "function" ? module : (module as unknown as { default: T }).default;
+}
+const Domain = commonJsDefault(DomainModule);
+const Version = commonJsDefault(VersionModule);
 
-  async request(options: RequestOptions): Promise<TwilioResponse<unknown>> {
-    const url = new URL(options.uri);
-    if (this.apiBase) {
-      const base = new URL(this.apiBase);
-      url.protocol = base.protocol;
-      url.host = base.host;
-    }
+/** What the library's Domain calls on its client: one request, answered as { statusCode, body, headers }. */
+class FetchRequester {
+  constructor(
+    private readonly accountSid: string,
+    private readonly authToken: string,
+  ) {}
+
+  async request(options: RequestOpts): Promise<TwilioResponse<unknown>> {
+    const url = new URL(options.uri ?? "");
     for (const [key, value] of Object.entries(options.params ?? {})) url.searchParams.append(key, String(value));
+    const method = (options.method ?? "get").toUpperCase();
     const headers = new Headers(options.headers as Record<string, string> | undefined);
-    if (options.authStrategy) headers.set("Authorization", await options.authStrategy.getAuthString());
-    else if (options.username) headers.set("Authorization", `Basic ${btoa(`${options.username}:${options.password}`)}`);
+    headers.set("Authorization", `Basic ${btoa(`${this.accountSid}:${this.authToken}`)}`);
+    headers.set("User-Agent", "twilio-node (apex; fetch)");
+    headers.set("Accept-Charset", "utf-8");
+    if (!headers.has("Accept")) headers.set("Accept", "application/json");
     let body: string | undefined;
     if (options.data && typeof options.data === "object") {
+      // Twilio's form encoding: a list is the same key repeated (StatusCallbackEvent=a&StatusCallbackEvent=b).
       const form = new URLSearchParams();
       for (const [key, value] of Object.entries(options.data as Record<string, unknown>)) {
         if (value === undefined) continue;
         for (const item of Array.isArray(value) ? value : [value]) form.append(key, String(item));
       }
       body = form.toString();
+      if (!headers.has("Content-Type")) headers.set("Content-Type", "application/x-www-form-urlencoded");
     }
     const response = await fetch(url, {
-      method: options.method.toUpperCase(),
+      method,
       headers,
       ...(body !== undefined ? { body } : {}),
       signal: AbortSignal.timeout(options.timeout ?? 15_000),
     });
     const text = await response.text();
-    // The shape the library reads (statusCode, body, headers). Not `new Response(…)` from
-    // twilio/lib/http/response: bundled by wrangler its CJS default export is not a
-    // constructor, and a throw here — after Twilio accepted the call — made a retry dial again.
-    this.lastResponse = {
+    // The shape the library reads. Not `new Response(…)` from twilio/lib/http/response: a throw
+    // here — after Twilio accepted the call — would make a retry dial again.
+    return {
       statusCode: response.status,
       body: text,
       headers: Object.fromEntries(response.headers),
     } as TwilioResponse<unknown>;
-    return this.lastResponse;
   }
 }
 
@@ -62,18 +81,52 @@ export interface TwilioConfig {
   TWILIO_API_BASE_URL?: string;
 }
 
+/** The account as GET /2010-04-01/Accounts/{sid}.json answers it (the fields Apex reads). */
+export interface TwilioAccount {
+  sid: string;
+  status: "active" | "suspended" | "closed" | (string & {});
+}
+
+/** The parts of Twilio's REST API Apex calls, named as `twilio(…)` names them. */
+export interface TwilioRestClient {
+  calls: CallListInstance;
+  messages: MessageListInstance;
+  api: { v2010: { accounts(sid: string): { fetch(): Promise<TwilioAccount> } } };
+}
+
 export function twilioConfigured(env: TwilioConfig): boolean {
   return Boolean(env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN);
 }
 
-export function twilioClient(env: TwilioConfig) {
-  if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) {
+export function twilioClient(env: TwilioConfig): TwilioRestClient {
+  const accountSid = env.TWILIO_ACCOUNT_SID;
+  if (!accountSid || !env.TWILIO_AUTH_TOKEN) {
     throw new Error("Twilio is not configured: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN");
   }
-  return twilio(env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, {
-    // The library's RequestClient type is nominal; ours has the one method it calls.
-    httpClient: new FetchHttpClient(env.TWILIO_API_BASE_URL || undefined) as never,
-  });
+  const origin = new URL(env.TWILIO_API_BASE_URL || TWILIO_API).origin;
+  // The library's Domain expects its full client; it calls only `request`.
+  const domain = new Domain(new FetchRequester(accountSid, env.TWILIO_AUTH_TOKEN) as never, origin);
+  // The resources are typed against the generated V2010 version, which would import every
+  // other v2010 resource; they use only what the base Version has.
+  const v2010 = new Version(domain, "2010-04-01") as V2010;
+  return {
+    calls: CallListInstance(v2010, accountSid),
+    messages: MessageListInstance(v2010, accountSid),
+    api: {
+      v2010: {
+        accounts: (sid) => ({
+          // The library's own fetch (status check, RestException), without the generated
+          // AccountInstance wrapper: that module imports every resource under the account.
+          fetch: () =>
+            v2010.fetch({
+              uri: `/Accounts/${encodeURIComponent(sid)}.json`,
+              method: "get",
+              headers: { Accept: "application/json" },
+            }) as Promise<TwilioAccount>,
+        }),
+      },
+    },
+  };
 }
 
 /**
@@ -86,7 +139,7 @@ export function twilioClient(env: TwilioConfig) {
 export async function downloadRecording(env: TwilioConfig, recordingSid: string): Promise<Response> {
   if (!/^RE[0-9a-fA-F]{32}$/.test(recordingSid)) throw new Error("not a recording SID");
   if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN) throw new Error("Twilio is not configured");
-  const base = new URL(env.TWILIO_API_BASE_URL || "https://api.twilio.com");
+  const base = new URL(env.TWILIO_API_BASE_URL || TWILIO_API);
   const url = new URL(
     `/2010-04-01/Accounts/${encodeURIComponent(env.TWILIO_ACCOUNT_SID)}/Recordings/${recordingSid}.wav`,
     base,
