@@ -86,7 +86,7 @@ export class TenantDurableObject extends DurableObject<Env> {
       ...timed,
       tenantId,
       publish: (channel, type, dataJson) => this.events.record(channel, type, dataJson),
-      send: (message) => sendAgentMessages(env.AGENTS, [message]),
+      send: (message) => sendAgentMessages(env, [message]),
     });
     const withTimers = [this.ledger, this.tickets, this.webhooks];
     this.timers = new AlarmScheduler(

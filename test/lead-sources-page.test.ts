@@ -131,6 +131,31 @@ describe("the lead sources page", () => {
     expect(lead.system.consent).toMatchObject({ sms: true, field: "sms_consent" });
   });
 
+  it("a visitor's browser posting the snippet's form sees a thank-you page, not JSON", async () => {
+    const owner = await signUpTenant("sources-thanks");
+    const token = await setIntakeSecret(owner, "form");
+    const visitorPhone = testPhone();
+    const sent = await request(`/webhooks/leads/form?project=${owner.projectId}&token=${token}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "sec-fetch-site": "cross-site",
+      },
+      body: new URLSearchParams({ name: "<b>Visitor</b>", phone: visitorPhone }).toString(),
+    });
+    expect(sent.status).toBe(200);
+    expect(sent.headers.get("content-type")).toContain("text/html");
+    const page = await sent.text();
+    expect(page).toContain("Thank you!");
+    expect(page).not.toContain("<b>Visitor</b>");
+    expect(page).not.toContain("leadId");
+    const leads = await (await request("/api/v1/entities?type=lead", { headers: owner.auth })).json<{
+      items: { data: { phone?: string } }[];
+    }>();
+    expect(leads.items.some((lead) => lead.data.phone === visitorPhone)).toBe(true);
+  });
+
   it("Send test lead takes a lead in through the form's intake, opens its page and rings the owner", async () => {
     const owner = await signUpTenant("sources-test-lead");
     const { ownerPhone } = await withPhones(owner);

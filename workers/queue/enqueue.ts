@@ -1,8 +1,8 @@
 import { type AgentMessage, agentMessage } from "./agent-message";
-import { type TaskName, type TaskParams, taskParams } from "./tasks";
+import { laneOf, type TaskName, type TaskParams, taskParams } from "./tasks";
 
 /**
- * The one way work reaches the AGENTS queue. The task name and its params are
+ * The one way work reaches the agents' queues (AGENTS, the urgent lane; AGENTS_BULK, the bulk lane). The task name and its params are
  * checked by the compiler at the call site and by zod before sending, so a
  * bad message fails where it is made, not later in the dead-letter queue.
  *
@@ -12,7 +12,7 @@ import { type TaskName, type TaskParams, taskParams } from "./tasks";
  *   ticket (progress, retries, the outbox its alarm repairs) and then sends.
  */
 export async function enqueue<T extends TaskName>(
-  env: Pick<Env, "AGENTS" | "TENANT">,
+  env: Pick<Env, "AGENTS" | "AGENTS_BULK" | "TENANT">,
   tenantId: string,
   task: T,
   params: TaskParams<T>,
@@ -23,39 +23,44 @@ export async function enqueue<T extends TaskName>(
     const ticket = await env.TENANT.getByName(tenantId).createTicket(tenantId, task, checked);
     return { ticketId: ticket.id };
   }
-  await sendAgentMessages(env.AGENTS, [{ task, tenantId, params: checked }], options);
+  await sendAgentMessages(env, [{ task, tenantId, params: checked }], options);
   return {};
 }
 
 /** Many bare messages of one task in one queue call. */
 export async function enqueueMany<T extends TaskName>(
-  env: Pick<Env, "AGENTS">,
+  env: Pick<Env, "AGENTS" | "AGENTS_BULK">,
   tenantId: string,
   task: T,
   paramsList: TaskParams<T>[],
 ): Promise<void> {
   const checked = paramsList.map((params) => ({ task, tenantId, params: taskParams[task].parse(params) }));
-  await sendAgentMessages(env.AGENTS, checked);
+  await sendAgentMessages(env, checked);
 }
 
 /**
- * The only call to the queue binding in the codebase. The tenant object uses
- * it directly for the tickets it already stored (their params were checked
- * when the ticket was made).
+ * The only call to the queue bindings in the codebase: each message goes to
+ * its task's lane (queue/tasks.ts TASK_LANES). The tenant object uses it
+ * directly for the tickets it already stored (their params were checked when
+ * the ticket was made).
  */
 export async function sendAgentMessages(
-  queue: Queue,
+  env: Pick<Env, "AGENTS" | "AGENTS_BULK">,
   messages: Omit<AgentMessage, "enqueuedAt">[],
   options: { delaySeconds?: number } = {},
 ): Promise<void> {
   const bodies = messages.map((message) => agentMessage.parse({ ...message, enqueuedAt: Date.now() }));
-  if (bodies.length === 1) {
-    await queue.send(bodies[0], options.delaySeconds ? { delaySeconds: options.delaySeconds } : {});
-  } else {
+  for (const lane of ["urgent", "bulk"] as const) {
+    const queue = lane === "urgent" ? env.AGENTS : env.AGENTS_BULK;
+    const inLane = bodies.filter((body) => laneOf(body.task) === lane);
+    if (inLane.length === 1) {
+      await queue.send(inLane[0], options.delaySeconds ? { delaySeconds: options.delaySeconds } : {});
+      continue;
+    }
     // A batch holds at most 100 messages.
-    for (let start = 0; start < bodies.length; start += 100) {
+    for (let start = 0; start < inLane.length; start += 100) {
       await queue.sendBatch(
-        bodies
+        inLane
           .slice(start, start + 100)
           .map((body) => ({ body, ...(options.delaySeconds ? { delaySeconds: options.delaySeconds } : {}) })),
       );

@@ -74,3 +74,31 @@ export const taskParams = {
 
 export type TaskName = keyof typeof taskParams;
 export type TaskParams<T extends TaskName> = z.input<(typeof taskParams)[T]>;
+
+/**
+ * Which queue each task rides (decision 023). `urgent`: someone is waiting —
+ * the bridge, its follow-ups, text-backs, hot-lead and spend alerts, and
+ * scoring (it starts the bridge of a hot lead). `bulk`: nobody is on the
+ * phone for it; batched on its own queue so it never delays an urgent one.
+ */
+export type Lane = "urgent" | "bulk";
+
+export const TASK_LANES: Record<TaskName, Lane> = {
+  health_check: "urgent",
+  sales_agent: "urgent",
+  bridge_missed: "urgent",
+  inbound_missed: "urgent",
+  lead_scorer: "urgent",
+  spend_alert: "urgent",
+  entity_export: "bulk",
+  log_usage: "bulk",
+  webhook_dispatch: "bulk",
+  webhook_deliver: "bulk",
+  store_call_recording: "bulk",
+  transcribe_call: "bulk",
+  analyze_call: "bulk",
+  onboarding: "bulk",
+};
+
+/** A task's lane; a name not in the table (an old message) rides the urgent lane, as all did before lanes. */
+export const laneOf = (task: string): Lane => TASK_LANES[task as TaskName] ?? "urgent";

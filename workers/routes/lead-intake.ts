@@ -32,7 +32,9 @@ const intakeRoute = defineRoute(
     },
     responses: {
       200: {
-        description: "Taken in (or joined to the same lead taken in before)",
+        description:
+          "Taken in (or joined to the same lead taken in before). A browser's form post (form-encoded, " +
+          "Accept: text/html) gets a thank-you page instead of JSON.",
         content: {
           "application/json": {
             schema: z.object({ leadId: z.uuid(), duplicate: z.boolean(), ticketId: z.uuid().optional() }),
@@ -75,6 +77,18 @@ export function leadIntakeRoutes() {
       { proof, idempotencyKey: c.req.header("idempotency-key") },
       { ...anonymousContextFrom(c), rawBody },
     );
+    // A person's browser posting a pasted HTML form gets a page, not JSON; machines still get JSON.
+    if (fromBrowserForm(c.req.header("content-type"), c.req.header("accept"))) return c.html(THANK_YOU, 200) as never;
     return c.json(result, 200);
   });
 }
+
+const fromBrowserForm = (type = "", accept = "") =>
+  type.includes("application/x-www-form-urlencoded") && accept.includes("text/html");
+
+/** What a visitor sees after submitting the form: fixed words, nothing from the request or the tenant. */
+const THANK_YOU = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Thank you</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 32rem; margin: 4rem auto; padding: 0 1rem">
+<h1>Thank you!</h1><p>We got your request and will call you back shortly.</p></body></html>`;

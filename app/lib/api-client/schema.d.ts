@@ -6119,7 +6119,7 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description Taken in (or joined to the same lead taken in before) */
+        /** @description Taken in (or joined to the same lead taken in before). A browser's form post (form-encoded, Accept: text/html) gets a thank-you page instead of JSON. */
         200: {
           headers: {
             [name: string]: unknown;
