@@ -171,7 +171,11 @@ const checks: Check[] = [
       const { secret: formToken } = answered("form token rotation", rotated, 200);
       await fetch(`${stack.twilioSimulatorUrl}/_sim/phones/%2B15550100001`, {
         method: "PUT",
-        body: JSON.stringify({ answer: "answer", press: "1" }),
+        body: JSON.stringify({ answer: "answer", press: "1", says: "Hi Jane, it's the plumber." }),
+      });
+      await fetch(`${stack.twilioSimulatorUrl}/_sim/phones/%2B15550100003`, {
+        method: "PUT",
+        body: JSON.stringify({ answer: "answer", says: "The pipe under the sink is leaking." }),
       });
       // As the lead's web form posts it: a lead source, not an API client, so plain fetch.
       const posted = await fetch(`${baseUrl}/webhooks/leads/form?project=${projectId}&token=${formToken}`, {
@@ -190,12 +194,14 @@ const checks: Check[] = [
       }
       expect(bridge?.status === "connected", `the bridge ended as ${JSON.stringify(bridge)}`);
       // Then the recording is stored, transcribed and analyzed (Gemini simulator).
-      let analysis: unknown;
+      let analysis: { basis?: string } | undefined;
       for (let i = 0; i < 150 && !analysis; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
-        analysis = (await leadSystem()).analysis;
+        analysis = (await leadSystem()).analysis as typeof analysis;
       }
       expect(Boolean(analysis), "the call was never analyzed");
+      // Read from what the two people said on the call, not from filler.
+      expect(analysis?.basis === "transcript", `the analysis was read from ${analysis?.basis}`);
     },
   },
   {

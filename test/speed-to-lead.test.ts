@@ -204,8 +204,10 @@ describe("the bridge call", () => {
   it("lead → owner dialled → presses 1 → customer dialled → callbacks update the call and the lead, live", async () => {
     const project = await projectWithVoice("bridge-happy");
     const customer = testPhone();
-    await scriptPhone(project.ownerPhone, { answer: "answer", press: "1" });
-    await scriptPhone(customer, { answer: "answer", talkSeconds: 95 });
+    const ownerSays = "Hi Connie, it's the plumber returning your request.";
+    const customerSays = "Thanks for calling. The pipe under the bathroom sink is leaking.";
+    await scriptPhone(project.ownerPhone, { answer: "answer", press: "1", says: ownerSays });
+    await scriptPhone(customer, { answer: "answer", talkSeconds: 95, says: customerSays });
     const { leadId, ticketId } = await (
       await postLead(project, { name: "Connie Connect", phone: customer, message: "leaking pipe" })
     ).json<{ leadId: string; ticketId: string }>();
@@ -266,7 +268,8 @@ describe("the bridge call", () => {
     const analysis = lead.system.analysis as { sentiment: string; urgency: string; summary: string };
     expect(["positive", "neutral", "negative"]).toContain(analysis.sentiment);
     expect(analysis.summary.length).toBeGreaterThan(0);
-    expect((call.system.transcript as { text: string }).text).toContain("Customer:");
+    // The transcript holds what the two people said, in order: nothing invented around it.
+    expect((call.system.transcript as { text: string }).text).toBe(`${ownerSays}\n${customerSays}`);
 
     const page = await (
       await request(`/api/v1/realtime/poll?channels=entity:${callId}&cursor=0`, { headers: project.tenant.auth })

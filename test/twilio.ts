@@ -56,6 +56,8 @@ export async function scriptPhone(
     lostResponse?: boolean;
     /** As a caller: seconds of voicemail left at a <Record>. */
     voicemailSeconds?: number;
+    /** What this person says on the call or into the voicemail: what its recording transcribes to. */
+    says?: string;
   },
 ) {
   await sim(`/_sim/phones/${encodeURIComponent(phone)}`, { method: "PUT", body: JSON.stringify(script) });

@@ -42,7 +42,8 @@ describe("a missed inbound call", () => {
   it("takes a voicemail, analyses it, texts the owner who called, what they said and a call-back link", async () => {
     const { tenant, ownerPhone, trackingNumber } = await inboundProject("voicemail");
     const caller = testPhone();
-    await scriptPhone(caller, { voicemailSeconds: 25 });
+    const said = "Hi, this is Vera. The water heater is leaking all over the garage, please call me back.";
+    await scriptPhone(caller, { voicemailSeconds: 25, says: said });
     await simulateInboundCall({ from: caller, to: trackingNumber });
     const ownerAlert = async () =>
       (await simMessages()).find((m) => m.to === ownerPhone && m.body.startsWith("Voicemail from"));
@@ -55,6 +56,14 @@ describe("a missed inbound call", () => {
     expect(inbound?.steps).toEqual(expect.arrayContaining(["beep", "record:25s"]));
     // The message is analysed like a call, and the caller still gets the one text-back.
     expect(lead?.system.analysis).toMatchObject({ basis: "transcript" });
+    const call = (
+      await (
+        await request(`/api/v1/entities?type=call&limit=100`, { headers: tenant.auth })
+      ).json<{
+        items: Entity[];
+      }>()
+    ).items.find((c) => c.system.voicemail && c.system.from === caller);
+    expect((call?.system.transcript as { text: string } | undefined)?.text).toBe(said);
     expect((await simMessages()).filter((m) => m.to === caller)).toHaveLength(1);
   });
 

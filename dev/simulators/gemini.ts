@@ -165,27 +165,31 @@ export function audioSeconds(bytes: Buffer): number {
 }
 
 /**
- * A bridged service call, the customer's problem first: a recording hears
- * one turn per three seconds (at least the opening four, at most the whole
- * call), so a longer recording reads as a longer conversation.
+ * The words a recording holds. The Twilio simulator has no voices: it writes
+ * what its scripted people said into the WAV's LIST/INFO comment (ICMT). A
+ * recording without one is silence, and silence transcribes to no words.
  */
-const SERVICE_CALL = [
-  "Owner: Hi, this is the owner, calling you back about the request you just sent us.",
-  "Customer: Yes, water is leaking from the pipe under my kitchen sink and it's getting worse.",
-  "Owner: Have you been able to shut off the valve under the sink?",
-  "Customer: I turned it off, but we need the kitchen working again today.",
-  "Owner: I can be there this afternoon, around three.",
-  "Customer: Great. Roughly what will it cost?",
-  "Owner: The call-out is about two hundred dollars with the first hour, parts extra.",
-  "Customer: That fits our budget, please book it.",
-  "Owner: Booked for three. I'll text you when I'm on my way.",
-  "Customer: Perfect, thank you.",
-];
-const SECONDS_PER_TURN = 3;
-
-export function transcriptOf(seconds: number): string {
-  const turns = Math.min(SERVICE_CALL.length, Math.max(4, Math.round(seconds / SECONDS_PER_TURN)));
-  return SERVICE_CALL.slice(0, turns).join("\n");
+export function transcriptOf(bytes: Buffer): string {
+  const riff = bytes.indexOf("RIFF");
+  if (riff < 0 || bytes.toString("ascii", riff + 8, riff + 12) !== "WAVE") return "";
+  for (let at = riff + 12; at + 8 <= bytes.length; ) {
+    const id = bytes.toString("ascii", at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    if (id === "LIST" && bytes.toString("ascii", at + 8, at + 12) === "INFO") {
+      for (let sub = at + 12; sub + 8 <= Math.min(at + 8 + size, bytes.length); ) {
+        const subId = bytes.toString("ascii", sub, sub + 4);
+        const subSize = bytes.readUInt32LE(sub + 4);
+        if (subId === "ICMT")
+          return bytes
+            .toString("utf8", sub + 8, sub + 8 + subSize)
+            .replace(/\0+$/, "")
+            .trim();
+        sub += 8 + subSize + (subSize % 2);
+      }
+    }
+    at += 8 + size + (size % 2);
+  }
+  return "";
 }
 
 /** The models the simulator lists: the ones workers/llm/models.ts asks for, in Gemini's Model resource shape. */
@@ -315,8 +319,9 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       return googleError(res, next.status, "Resource has been exhausted (e.g. check quota).", "RESOURCE_EXHAUSTED");
     const config = request.generationConfig ?? {};
     let text: string;
-    const seconds = audio?.inlineData ? audioSeconds(Buffer.from(audio.inlineData.data, "base64")) : 0;
-    if (audio?.inlineData) text = transcriptOf(seconds);
+    const sound = audio?.inlineData ? Buffer.from(audio.inlineData.data, "base64") : undefined;
+    const seconds = sound ? audioSeconds(sound) : 0;
+    if (sound) text = transcriptOf(sound);
     else if (config.responseMimeType === "application/json") {
       text = JSON.stringify(answerFor(config.responseJsonSchema ?? config.responseSchema, userText));
     } else text = `Answer: ${userText.replace(/\s+/g, " ").slice(0, 200)}`;
@@ -388,7 +393,7 @@ export async function startGeminiSimulator(options: GeminiSimulatorOptions): Pro
       if (!String(req.headers["content-type"]).startsWith("multipart/form-data")) {
         return json(res, 400, { error: { message: "Expected multipart/form-data", type: "invalid_request_error" } });
       }
-      return json(res, 200, { text: transcriptOf(audioSeconds(raw)) });
+      return json(res, 200, { text: transcriptOf(raw) });
     }
     return json(res, 404, { error: { message: `Unknown path ${url.pathname}`, type: "invalid_request_error" } });
   }

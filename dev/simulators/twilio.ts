@@ -11,11 +11,18 @@
  * calls the tracking number":
  *
  *   PUT  /_sim/phones/{e164}   {"answer":"answer"|"no-answer"|"busy","press":"1"|null,"talkSeconds":42,
- *                               "voicemailSeconds":0 (as a caller: a message left at a <Record>)}
+ *                               "voicemailSeconds":0 (as a caller: a message left at a <Record>),
+ *                               "says":"…" (what this person says once connected, or into a voicemail)}
  *   PUT  /_sim/numbers/{e164}  {"voiceUrl":"…","smsUrl":"…"}   (a Twilio number's webhooks)
  *   POST /_sim/inbound-call    {"from":"+1…","to":"+1…"}
  *   POST /_sim/inbound-sms     {"from":"+1…","to":"+1…","body":"STOP"}
  *   GET  /_sim/calls, /_sim/messages   what happened, step by step
+ *
+ * Speech: the simulator has no voices. A recording is silence carrying, in a
+ * standard WAV LIST/INFO comment chunk (ICMT), the words its scripted people
+ * said (`says`), in the order they spoke; the Gemini simulator's transcription
+ * reads them back. Nobody scripted to speak means a silent recording, which
+ * transcribes to no words — never to a conversation nobody had.
  *
  * Webhooks are pushed to Apex over HTTP (npm run dev), or, in `pull` mode,
  * parked in an outbox that a test inside workerd takes from
@@ -53,6 +60,8 @@ interface PhoneScript {
   lostResponse: boolean;
   /** As a caller meeting a <Record>: seconds of voicemail left (0 hangs up without a word). */
   voicemailSeconds?: number;
+  /** What this person says once connected (or into a voicemail); what a recording of them holds. */
+  says?: string;
 }
 
 interface SimCall {
@@ -122,13 +131,28 @@ async function readBody(req: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A short valid WAV (silence): what a recording download returns. */
-function silentWav(seconds: number): Buffer {
+/** A RIFF chunk: id, little-endian size, body, a pad byte to keep chunks word-aligned. */
+function riffChunk(id: string, body: Buffer): Buffer {
+  const header = Buffer.alloc(8);
+  header.write(id, 0, "ascii");
+  header.writeUInt32LE(body.length, 4);
+  return Buffer.concat([header, body, Buffer.alloc(body.length % 2)]);
+}
+
+/**
+ * What a recording download returns: a short valid WAV of silence, with the
+ * words spoken on it (if any) in a LIST/INFO ICMT chunk — see "Speech" above.
+ */
+export function recordingWav(seconds: number, words: string[] = []): Buffer {
   const rate = 8000;
   const samples = Math.max(1, Math.min(seconds, 5)) * rate;
+  const spoken = words.filter((w) => w.trim()).join("\n");
+  const info = spoken
+    ? riffChunk("LIST", Buffer.concat([Buffer.from("INFO"), riffChunk("ICMT", Buffer.from(`${spoken}\0`))]))
+    : Buffer.alloc(0);
   const buffer = Buffer.alloc(44 + samples * 2);
   buffer.write("RIFF", 0);
-  buffer.writeUInt32LE(36 + samples * 2, 4);
+  buffer.writeUInt32LE(36 + samples * 2 + info.length, 4);
   buffer.write("WAVEfmt ", 8);
   buffer.writeUInt32LE(16, 16);
   buffer.writeUInt16LE(1, 20);
@@ -139,7 +163,7 @@ function silentWav(seconds: number): Buffer {
   buffer.writeUInt16LE(16, 34);
   buffer.write("data", 36);
   buffer.writeUInt32LE(samples * 2, 40);
-  return buffer;
+  return Buffer.concat([buffer, info]);
 }
 
 export async function startTwilioSimulator(options: TwilioSimulatorOptions): Promise<TwilioSimulator> {
@@ -149,7 +173,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   const numbers = new Map<string, { voiceUrl?: string; smsUrl?: string }>();
   const calls = new Map<string, SimCall>();
   const messages: SimMessage[] = [];
-  const recordings = new Map<string, { callSid: string; duration: number }>();
+  const recordings = new Map<string, { callSid: string; duration: number; words: string[] }>();
   const outbox: OutboxItem[] = [];
   const outboxWaiters = new Set<() => void>();
   let baseUrl = "";
@@ -279,7 +303,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     await sleep(seconds);
     call.duration += seconds;
     const recordingSid = sid("RE");
-    recordings.set(recordingSid, { callSid: call.sid, duration: seconds });
+    recordings.set(recordingSid, { callSid: call.sid, duration: seconds, words: [scriptOf(call.from).says ?? ""] });
     call.steps.push(`recording:${recordingSid}`);
     const recordingUrl = `${baseUrl}/2010-04-01/Accounts/${options.accountSid}/Recordings/${recordingSid}`;
     if (verb.attrs.recordingStatusCallback) {
@@ -361,7 +385,12 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       const record = verb.attrs.record ?? "do-not-record";
       if (joins && record !== "do-not-record" && verb.attrs.recordingStatusCallback) {
         const recordingSid = sid("RE");
-        recordings.set(recordingSid, { callSid: parent.sid, duration: script.talkSeconds });
+        // Both parties, in the order they speak: the one Apex called first, then the one dialled in.
+        const words = [
+          scriptOf(parent.direction === "inbound" ? parent.from : parent.to).says ?? "",
+          script.says ?? "",
+        ];
+        recordings.set(recordingSid, { callSid: parent.sid, duration: script.talkSeconds, words });
         parent.steps.push(`recording:${recordingSid}`);
         const callback = absolute(verb.attrs.recordingStatusCallback, twimlUrl);
         await deliver(callback, {
@@ -480,6 +509,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         talkSeconds: Number(input.talkSeconds ?? 42),
         lostResponse: input.lostResponse === true,
         voicemailSeconds: Number(input.voicemailSeconds ?? 0),
+        ...(typeof input.says === "string" ? { says: input.says } : {}),
       });
       return json(res, 200, { phone: key, ...phones.get(key) });
     }
@@ -638,7 +668,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       if (!found) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
       if (recording[3] === "json") return json(res, 200, { sid: recording[1], call_sid: found.callSid });
       res.writeHead(200, { "Content-Type": "audio/x-wav" });
-      return res.end(silentWav(found.duration));
+      return res.end(recordingWav(found.duration, found.words));
     }
     const oneCall = /^Calls\/(CA[0-9a-f]+)\.json$/.exec(resource);
     if (oneCall && req.method === "GET") {
