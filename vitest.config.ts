@@ -23,6 +23,8 @@ export default defineConfig({
           TWILIO_SIMULATOR_URL: inject("twilioSimulatorUrl"),
           TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000dev",
           TWILIO_AUTH_TOKEN: "dev-twilio-auth-token",
+          // The public bucket numbers fall back to; test/twilio.ts serves it from R2 as R2's public access would.
+          FALLBACK_TWIML_PUBLIC_URL: "https://fallback-twiml.apex.test/",
           // The Gemini simulator (dev/simulators/gemini.ts), reached through @google/genai.
           GEMINI_API_KEY: "sim-gemini-key",
           GEMINI_API_BASE_URL: inject("geminiSimulatorUrl"),

@@ -3,10 +3,11 @@
  * stack `npm run dev` runs. Each check saves screenshots at desktop and phone
  * widths under e2e/screenshots/.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Stack } from "../dev/stack.ts";
 
@@ -132,20 +133,100 @@ async function logIn(
 
 const browserChecks: BrowserCheck[] = [
   {
-    name: "sign up in the browser and see the dashboard",
+    name: "a new owner, with no curl: sign up, the wizard, a number bought, the form pasted into a page; the phones ring, then the ladder",
     async run(stack, browser) {
+      const sim = (path: string, init?: RequestInit) => fetch(`${stack.twilioSimulatorUrl}${path}`, init);
+      const phone = () => `+1555${String(Math.floor(Math.random() * 9e6) + 1e6)}`;
+      const ownerPhone = phone();
+      const backupPhone = phone();
+      const scriptPhone = (number: string, script: Record<string, unknown>) =>
+        sim(`/_sim/phones/${encodeURIComponent(number)}`, { method: "PUT", body: JSON.stringify(script) });
       const context = await browser.newContext();
       const page = await context.newPage();
+      // Sign up: the wizard opens by itself.
       await page.goto(`${stack.baseUrl}/signup`);
       await page.getByLabel("Your name").fill("Pat");
       await page.getByLabel("Business name").fill("Pat's Plumbing");
       await page.getByLabel("Email").fill(`browser-${Date.now()}@example.com`);
       await page.getByLabel(/^Password/).fill("a long enough password");
       await page.getByRole("button", { name: "Create account" }).click();
+      await page.waitForURL(`${stack.baseUrl}/welcome`);
+      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
+      // 1. The business and its website: the onboarding task drafts, live.
+      await page.getByLabel(/^Website/).fill(`${stack.webhookReceiverUrl}/sites/pats-plumbing`);
+      await page.getByRole("button", { name: "Draft my setup" }).click();
+      await page.locator('[data-testid="draft-progress"][data-status="completed"]').waitFor({ timeout: 30_000 });
+      await shoot(page, "welcome-review");
+      // 2. Services, places and hours, as drafted from the site.
+      const services = await page.getByLabel(/^Services/).inputValue();
+      expect(services.includes("Burst pipe repair"), `the draft's services: ${services}`);
+      await page.getByRole("button", { name: "Save and continue" }).click();
+      // 3. Phones.
+      await page.getByLabel(/^Your cell phone/).fill(ownerPhone);
+      await page.getByLabel(/^Backup phones/).fill(backupPhone);
+      await page.getByRole("button", { name: "Save and finish" }).click();
       await page.waitForURL(`${stack.baseUrl}/`);
       await page.getByRole("heading", { name: "Today" }).waitFor();
-      await page.getByRole("status").filter({ hasText: "Live" }).waitFor({ timeout: 10_000 });
       await shoot(page, "dashboard");
+      // A tracking number, bought in the Twilio simulator.
+      await page.goto(`${stack.baseUrl}/settings/phone-numbers`);
+      await page.getByLabel("Area code").fill("415");
+      await page.getByRole("button", { name: "Search" }).click();
+      const buy = page.getByTestId("available-numbers").getByRole("button").first();
+      const trackingNumber = ((await buy.textContent()) ?? "").replace("Buy ", "").trim();
+      await buy.click();
+      await page.getByTestId("phone-numbers-notice").waitFor();
+      await shoot(page, "phone-numbers");
+      // The form snippet, copied into a page of the owner's own website.
+      await page.goto(`${stack.baseUrl}/settings/lead-sources`);
+      await page.getByTestId("lead-source-form").getByRole("button", { name: "Create" }).click();
+      const snippet = (await page.getByTestId("lead-source-form").getByTestId("form-snippet").textContent()) ?? "";
+      expect(!snippet.includes("ROTATE-TO-REVEAL"), "the snippet carries no token");
+      const site = join(mkdtempSync(join(tmpdir(), "apex-site-")), "contact.html");
+      writeFileSync(site, `<!doctype html><html lang="en"><title>Contact Pat</title><body>${snippet}</body></html>`);
+      const submit = async (name: string, customer: string) => {
+        const visitor = await context.newPage();
+        await visitor.goto(pathToFileURL(site).toString());
+        await visitor.getByLabel("Name").fill(name);
+        await visitor.getByLabel("Phone").fill(customer);
+        await visitor.getByLabel("How can we help?").fill("Water heater leaking in the garage");
+        await visitor.getByRole("button", { name: "Send" }).click();
+        await visitor.getByRole("heading", { name: "Thank you!" }).waitFor();
+        await visitor.close();
+      };
+      const calls = async () =>
+        ((await (await sim("/_sim/calls")).json()) as { calls: { to: string; from: string; steps: string[] }[] }).calls;
+      const messages = async () =>
+        ((await (await sim("/_sim/messages")).json()) as { messages: { to: string; body: string }[] }).messages;
+      const until = async (what: string, check: () => Promise<boolean>) => {
+        for (let i = 0; i < 200; i++) {
+          if (await check()) return;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error(`never saw ${what}`);
+      };
+      // The owner answers and presses 1: the customer is connected, from the bought number.
+      await scriptPhone(ownerPhone, { answer: "answer", press: "1", talkSeconds: 5 });
+      await submit("Wanda Water", phone());
+      await until("the owner's phone ring and connect", async () =>
+        (await calls()).some((c) => c.to === ownerPhone && c.from === trackingNumber && c.steps.includes("gather:1")),
+      );
+      // The owner misses the next one: the backup rings, then the customer is texted and both are alerted.
+      await scriptPhone(ownerPhone, { answer: "no-answer" });
+      await scriptPhone(backupPhone, { answer: "no-answer" });
+      const customer = phone();
+      await submit("Milo Missed", customer);
+      await until("the backup's phone ring", async () => (await calls()).some((c) => c.to === backupPhone));
+      await until("the customer's text and the owner's alert", async () => {
+        const sent = await messages();
+        return (
+          sent.some((m) => m.to === customer) && sent.some((m) => m.to === ownerPhone && m.body.startsWith("Missed"))
+        );
+      });
+      await page.goto(`${stack.baseUrl}/leads`);
+      await page.getByRole("link", { name: "Milo Missed" }).click();
+      await page.getByText("backup").first().waitFor({ timeout: 10_000 });
+      await shoot(page, "lead-ladder");
       await context.close();
     },
   },

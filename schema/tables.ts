@@ -52,6 +52,8 @@ export const projects = pgTable(
     spendStatus: text("spend_status").notNull().default("active"),
     version: integer("version").notNull().default(1),
     ...timestamps,
+    /** Archived: kept with its leads and history, but no longer offered in the switcher and its numbers released. */
+    archivedAt: timestamp("archived_at", { withTimezone: true }),
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (t) => [index("projects_tenant_idx").on(t.tenantId)],
@@ -454,6 +456,24 @@ export const trackingNumbers = pgTable("tracking_numbers", {
     .notNull()
     .references(() => projects.id),
   claimedAt: timestamp("claimed_at", { withTimezone: true }).notNull().defaultNow(),
+  /** How the number came to the project: typed into the settings, bought through Apex, or attached from the tenant's subaccount. */
+  origin: text("origin").notNull().default("typed"),
+  /** Twilio's IncomingPhoneNumber sid (PN…) when the number lives in the tenant's subaccount. */
+  phoneNumberSid: text("phone_number_sid"),
+});
+
+/**
+ * The tenant's own Twilio subaccount, created by the platform account: the
+ * tenant's calls, texts and costs are its own, and webhooks for its numbers
+ * are signed with its auth token, sealed here (AES-GCM, bound to the tenant).
+ */
+export const twilioSubaccounts = pgTable("twilio_subaccounts", {
+  tenantId: uuid("tenant_id")
+    .primaryKey()
+    .references(() => tenants.id),
+  accountSid: text("account_sid").notNull().unique(),
+  sealedAuthToken: text("sealed_auth_token").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 /**

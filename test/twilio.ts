@@ -20,6 +20,7 @@ export async function deliverTwilioWebhooks(
   match: string | string[],
   done: () => Promise<boolean>,
   timeoutMs = 20_000,
+  options: { workerDown?: boolean } = {},
 ): Promise<DeliveredWebhook[]> {
   const delivered: DeliveredWebhook[] = [];
   const deadline = Date.now() + timeoutMs;
@@ -30,21 +31,45 @@ export async function deliverTwilioWebhooks(
       .join("&");
     const taken = await sim(`/_sim/outbox?wait=100&${query}`);
     if (taken.status === 200) {
-      const item = await taken.json<{ id: string; url: string; params: Record<string, string>; signature: string }>();
-      const url = new URL(item.url);
-      const response = await request(`${url.pathname}${url.search}`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": item.signature },
-        body: new URLSearchParams(item.params).toString(),
-      });
-      const body = await response.text();
-      delivered.push({ url: item.url, params: item.params, status: response.status, body });
-      await sim(`/_sim/outbox/${item.id}`, { method: "POST", body: JSON.stringify({ status: response.status, body }) });
+      const item = await taken.json<{
+        id: string;
+        url: string;
+        method?: string;
+        params: Record<string, string>;
+        signature: string;
+      }>();
+      const answer = await answerOf(item, options);
+      delivered.push({ url: item.url, params: item.params, ...answer });
+      await sim(`/_sim/outbox/${item.id}`, { method: "POST", body: JSON.stringify(answer) });
       continue;
     }
     if (await done()) return delivered;
   }
   throw new Error(`Twilio webhooks for ${match} did not settle in ${timeoutMs} ms; delivered ${delivered.length}`);
+}
+
+/**
+ * What Twilio gets back: a document from the public fallback bucket is read
+ * straight from R2 (as R2's public access serves it, no Worker involved); a
+ * webhook goes into the Worker — or, with the Worker "down", gets a 503.
+ */
+async function answerOf(
+  item: { url: string; method?: string; params: Record<string, string>; signature: string },
+  options: { workerDown?: boolean },
+): Promise<{ status: number; body: string }> {
+  if (env.FALLBACK_TWIML_PUBLIC_URL && item.url.startsWith(env.FALLBACK_TWIML_PUBLIC_URL)) {
+    const key = new URL(item.url).pathname.replace(/^\//, "");
+    const object = await env.FALLBACK_TWIML.get(key);
+    return object ? { status: 200, body: await object.text() } : { status: 404, body: "" };
+  }
+  if (options.workerDown) return { status: 503, body: "" };
+  const url = new URL(item.url);
+  const response = await request(`${url.pathname}${url.search}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": item.signature },
+    body: new URLSearchParams(item.params).toString(),
+  });
+  return { status: response.status, body: await response.text() };
 }
 
 export async function scriptPhone(

@@ -38,10 +38,10 @@ async function viewerOf(owner: Awaited<ReturnType<typeof signUpTenant>>) {
 }
 
 describe("the web app", () => {
-  it("signing up sets HttpOnly, Secure, SameSite=Lax session cookies and lands on the dashboard", async () => {
+  it("signing up sets HttpOnly, Secure, SameSite=Lax session cookies and lands on the setup wizard", async () => {
     const { response, browser } = await signUpInBrowser();
     expect(response.status).toBe(302);
-    expect(response.headers.get("location")).toBe("/");
+    expect(response.headers.get("location")).toBe("/welcome");
     const lines = response.headers.getSetCookie();
     const access = lines.find((l) => l.startsWith("apex_at="));
     expect(access).toMatch(/HttpOnly/);

@@ -29,7 +29,9 @@ import { intakeSecretRoutes } from "./routes/intake-secrets";
 import { leadIntakeRoutes } from "./routes/lead-intake";
 import { llmSettingsRoutes } from "./routes/llm-settings";
 import { memberRoutes } from "./routes/members";
+import { phoneNumberRoutes } from "./routes/phone-numbers";
 import { pingRoutes } from "./routes/ping";
+import { projectRoutes } from "./routes/projects";
 import { realtimeRoutes } from "./routes/realtime";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
@@ -65,6 +67,8 @@ export function createApp() {
   app.route("/api/v1/projects", speedToLeadSettingsRoutes());
   app.route("/api/v1/projects", dnaRoutes());
   app.route("/api/v1/projects", intakeSecretRoutes());
+  app.route("/api/v1/projects", projectRoutes());
+  app.route("/api/v1/projects", phoneNumberRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
   app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/api/v1", dashboardRoutes());

@@ -3,7 +3,7 @@ import { ROLE_RANK } from "../../workers/auth/roles";
 import type { AuthContext, Role } from "../../workers/context";
 import { contextFromSession, type ServiceContext } from "../../workers/service-context";
 import { authenticate } from "../../workers/services/authentication";
-import { listProjects } from "../../workers/services/projects";
+import { listProjects, type ProjectView } from "../../workers/services/projects";
 import { clearedCookies, readSessionCookie } from "../../workers/ui-session";
 import type { AppLoadContext } from "../load-context";
 import { checkCsrf, csrfToken } from "./csrf.server";
@@ -20,6 +20,53 @@ interface Session extends ServiceContext {
   auth: AuthContext;
   /** The token this session's forms carry in their `csrf` field. */
   csrf: string;
+  /** The tenant's active projects and the one this browser chose; read once, when a page first asks. */
+  projects: () => Promise<ProjectChoice>;
+}
+
+export interface ProjectChoice {
+  active: ProjectView[];
+  /** The project every page shows and edits; undefined only for a tenant without an active project. */
+  chosen: ProjectView | undefined;
+}
+
+/**
+ * The project this browser works in is a cookie holding a project id (set by
+ * routes/projects.switch.tsx). It only selects: it is matched against the
+ * signed-in tenant's active projects, read under that tenant's row-level
+ * security, so another tenant's id, an archived project or garbage falls
+ * back to the first active project and reaches nothing. Same flags as the
+ * session cookies (workers/ui-session.ts), `__Host-` on https.
+ */
+const PROJECT_COOKIE = "apex_project";
+const PROJECT_COOKIE_MAX_AGE = 365 * 86_400;
+
+const projectCookieName = (request: Request) =>
+  new URL(request.url).protocol === "https:" ? `__Host-${PROJECT_COOKIE}` : PROJECT_COOKIE;
+
+function chosenProjectId(request: Request): string | undefined {
+  const name = projectCookieName(request);
+  for (const part of (request.headers.get("cookie") ?? "").split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return value.join("=").trim() || undefined;
+  }
+  return undefined;
+}
+
+/** The Set-Cookie that makes `projectId` this browser's project (the caller has checked it is the tenant's). */
+export function chosenProjectCookie(request: Request, projectId: string): string {
+  return `${projectCookieName(request)}=${encodeURIComponent(projectId)}; Path=/; Max-Age=${PROJECT_COOKIE_MAX_AGE}; SameSite=Lax; Secure; HttpOnly`;
+}
+
+function projectChoice(request: Request, services: ServiceContext): () => Promise<ProjectChoice> {
+  let choice: Promise<ProjectChoice> | undefined;
+  return () => {
+    choice ??= listProjects(services).then((active) => {
+      const asked = chosenProjectId(request);
+      return { active, chosen: active.find((p) => p.id === asked) ?? active[0] };
+    });
+    return choice;
+  };
 }
 
 export function identityRequest(request: Request, context: AppLoadContext) {
@@ -49,16 +96,16 @@ export async function requireSession(request: Request, context: AppLoadContext):
     throw redirect(`/login?next=${encodeURIComponent(next)}`, { headers: clearedCookies(request) });
   }
   const services = contextFromSession({ env, auth, db: context.db, ip: request.headers.get("cf-connecting-ip") });
-  return { ...services, auth, csrf: await csrfToken(request, env, auth) };
+  return { ...services, auth, csrf: await csrfToken(request, env, auth), projects: projectChoice(request, services) };
 }
 
 export const canAct = (auth: AuthContext, role: Role) => ROLE_RANK[auth.role] >= ROLE_RANK[role];
 
-/** The project a settings page edits: the tenant's first (a tenant has one until multi-project UI exists). */
-export async function currentProject(session: Session) {
-  const [project] = await listProjects(session);
-  if (!project) throw new Response("No project yet", { status: 404 });
-  return project;
+/** The project a page shows and a settings page edits: the one chosen in the header's switcher. */
+export async function currentProject(session: Session): Promise<ProjectView> {
+  const { chosen } = await session.projects();
+  if (!chosen) throw new Response("No active project: unarchive one in Settings → Projects.", { status: 404 });
+  return chosen;
 }
 
 /**

@@ -8,8 +8,10 @@ import { NavLink } from "@remix-run/react";
  */
 export const SETTINGS_PAGES: readonly { path: string; label: string; title?: string }[] = [
   { path: "/settings/speed-to-lead", label: "Speed-to-lead" },
+  { path: "/settings/phone-numbers", label: "Phone numbers" },
   { path: "/settings/lead-sources", label: "Lead sources" },
   { path: "/settings/dna", label: "DNA", title: "DNA settings" },
+  { path: "/settings/projects", label: "Projects" },
   { path: "/settings/team", label: "Team" },
   { path: "/settings/api-keys", label: "API keys" },
   { path: "/settings/webhooks", label: "Webhooks" },

@@ -1,14 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/cloudflare";
 import { Link, useLoaderData } from "@remix-run/react";
 import { dashboard } from "../../workers/services/dashboard";
-import { requireSession } from "../lib/session.server";
+import { currentProject, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · Apex" }];
 export const handle = { channels: ["entity:lead", "entity:call", "project:*"] };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context);
-  return dashboard(session);
+  // The numbers of the project chosen in the header, and only its.
+  const project = await currentProject(session);
+  return dashboard(session, { projectId: project.id });
 }
 
 const seconds = (value: number | null) =>

@@ -4,7 +4,7 @@ import { LEAD_ORIGIN_IDS } from "../../workers/intake/sources";
 import { listEntityPage } from "../../workers/services/entities";
 import { leadSystem } from "../../workers/services/entity-system";
 import { Table } from "../components/table";
-import { requireSession } from "../lib/session.server";
+import { currentProject, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Leads · Apex" }];
 export const handle = { channels: ["entity:lead"] };
@@ -22,9 +22,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     ? (url.searchParams.get("date") as string)
     : "";
   const day = date ? new Date(`${date}T00:00:00Z`) : undefined;
+  // The project chosen in the header: another project's leads are never on this page.
+  const project = await currentProject(session);
   const page = await listEntityPage(
     {
       type: "lead",
+      projectId: project.id,
       status: STATUSES.includes(status ?? "") ? status : undefined,
       createdAfter: day,
       createdBefore: day ? new Date(day.getTime() + 86_400_000) : undefined,

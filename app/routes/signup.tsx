@@ -22,7 +22,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!input.ok) return input.failure;
   try {
     const tokens = await signup(input.data, identityRequest(request, context));
-    return redirect("/", { headers: sessionCookies(request, tokens) });
+    // A new account starts in the welcome wizard (routes/_app.welcome.tsx); it can be skipped.
+    return redirect("/welcome", { headers: sessionCookies(request, tokens) });
   } catch (error) {
     return failure(error);
   }

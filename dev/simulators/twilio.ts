@@ -1,10 +1,29 @@
 /**
- * Local Twilio. Speaks the REST subset Apex uses — fetch the account (a
- * health probe), create a call, create a message, fetch a recording — on
- * Twilio's paths with HTTP Basic auth and Twilio-shaped JSON and errors, and
- * plays each call's lifecycle back into Apex with webhooks signed exactly as
- * Twilio signs them (X-Twilio-Signature: base64 HMAC-SHA1 of the URL plus the
- * sorted form parameters), a <Number url> included.
+ * Local Twilio. Speaks the REST subset Apex uses, on Twilio's 2010-04-01
+ * paths with HTTP Basic auth, form-encoded requests and Twilio-shaped JSON and
+ * errors ({code, message, more_info, status}):
+ *
+ *   Accounts          list, create a subaccount, fetch (Apex's health probe), update Status/FriendlyName
+ *   Calls             create, fetch          Messages   create
+ *   Recordings        fetch (.json, or the audio as .wav/.mp3)
+ *   AvailablePhoneNumbers/{US|CA}/Local      search by AreaCode, Contains, InRegion
+ *   IncomingPhoneNumbers                     buy, list, fetch, update, release
+ *
+ * The simulator's own account (options.accountSid/authToken) is the main
+ * account; it may act on its subaccounts, a subaccount only on itself. What a
+ * subaccount creates — calls, messages, recordings, numbers — is its own, and
+ * every webhook for it carries its AccountSid and is signed with its token
+ * (twilio-rest.ts holds the accounts, the numbers and their handlers).
+ *
+ * Webhooks are signed exactly as Twilio signs them (X-Twilio-Signature:
+ * base64 HMAC-SHA1 of the URL plus the sorted form parameters; for a GET, of
+ * the full URL with its query and no parameters), a <Number url> included. An
+ * inbound call whose voice URL fails — refused, reset, no answer within
+ * webhookTimeoutMs (15 s, as Twilio), a non-2xx answer, or an answer that is
+ * not TwiML — requests the number's voice fallback URL with ErrorCode (11200
+ * HTTP, 11205 connection/timeout, 12100 bad TwiML) and ErrorUrl, and plays
+ * that instead; the call's steps say so (`error:voice url failed (…)`,
+ * `fallback:<url>`). Texts fall back to the sms fallback URL likewise.
  *
  * Phones are scripted through a control API, so a developer or a test can say
  * "the owner answers and presses 1", "the owner doesn't answer", "a customer
@@ -13,7 +32,11 @@
  *   PUT  /_sim/phones/{e164}   {"answer":"answer"|"no-answer"|"busy","press":"1"|null,"talkSeconds":42,
  *                               "voicemailSeconds":0 (as a caller: a message left at a <Record>),
  *                               "says":"…" (what this person says once connected, or into a voicemail)}
- *   PUT  /_sim/numbers/{e164}  {"voiceUrl":"…","smsUrl":"…"}   (a Twilio number's webhooks)
+ *   PUT  /_sim/numbers/{e164}  {"voiceUrl":"…","smsUrl":"…"}   (a Twilio number's webhooks; also voiceMethod,
+ *                               voiceFallbackUrl, voiceFallbackMethod, statusCallback, smsFallbackUrl, and
+ *                               accountSid — the main account's unless said; it replaces the webhooks)
+ *   GET  /_sim/numbers         every number, bought or configured, with its account and URLs
+ *   GET  /_sim/accounts        every account, with its token and status
  *   POST /_sim/inbound-call    {"from":"+1…","to":"+1…"}
  *   POST /_sim/inbound-sms     {"from":"+1…","to":"+1…","body":"STOP"}
  *   GET  /_sim/calls, /_sim/messages   what happened, step by step
@@ -26,12 +49,16 @@
  *
  * Webhooks are pushed to Apex over HTTP (npm run dev), or, in `pull` mode,
  * parked in an outbox that a test inside workerd takes from
- * (GET /_sim/outbox?wait=ms&match=substring-of-url) and answers
- * (POST /_sim/outbox/{id}) — the test
- * Worker has no port the simulator could reach.
+ * (GET /_sim/outbox?wait=ms&match=substring-of-url → {id, url, method, params,
+ * signature}) and answers (POST /_sim/outbox/{id} {status, body}) — the test
+ * Worker has no port the simulator could reach. A GET item's url carries its
+ * query and its params are empty. In pull mode nothing times out; an answer
+ * with status 0 is a connection that failed, and any non-2xx answer (a 503 for
+ * "the Worker is down") an HTTP failure.
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac } from "node:crypto";
 import http from "node:http";
+import { type HttpMethod, json, type SimNumber, sid, TwilioDirectory, twilioError } from "./twilio-rest.ts";
 import { parseTwiml, type TwimlNode } from "./twiml.ts";
 
 interface TwilioSimulatorOptions {
@@ -42,6 +69,8 @@ interface TwilioSimulatorOptions {
   webhookMode?: "push" | "pull";
   /** Simulated seconds are this many real milliseconds (default 20). */
   msPerSecond?: number;
+  /** How long a pushed webhook may take before it counts as failed (default 15000, as Twilio). */
+  webhookTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -66,6 +95,8 @@ interface PhoneScript {
 
 interface SimCall {
   sid: string;
+  /** The account the call belongs to: its webhooks carry this AccountSid, signed with its token. */
+  accountSid: string;
   from: string;
   to: string;
   direction: "outbound-api" | "inbound" | "outbound-dial";
@@ -79,6 +110,7 @@ interface SimCall {
 
 interface SimMessage {
   sid: string;
+  accountSid: string;
   from: string;
   to: string;
   body: string;
@@ -87,18 +119,26 @@ interface SimMessage {
   dateCreated: string;
 }
 
+/** A webhook's answer. Status 0: no HTTP answer at all (`failure` says why). */
+interface WebhookAnswer {
+  status: number;
+  body: string;
+  failure?: string;
+}
+
 interface OutboxItem {
   id: string;
+  /** For a GET, the full URL with the parameters in its query. */
   url: string;
+  method: HttpMethod;
+  /** The form body of a POST; empty for a GET. */
   params: Record<string, string>;
   signature: string;
   taken: boolean;
-  resolve: (answer: { status: number; body: string }) => void;
+  resolve: (answer: WebhookAnswer) => void;
 }
 
 const DEFAULT_SCRIPT: PhoneScript = { answer: "answer", press: "1", talkSeconds: 42, lostResponse: false };
-
-const sid = (prefix: string) => `${prefix}${randomBytes(16).toString("hex")}`;
 
 /** Twilio's request signature: HMAC-SHA1(authToken, url + each sorted key+value), base64. */
 export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
@@ -106,23 +146,6 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
     .sort()
     .reduce((acc, key) => acc + key + params[key], url);
   return createHmac("sha1", authToken).update(data, "utf8").digest("base64");
-}
-
-function twilioError(res: http.ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { "Content-Type": "application/json" });
-  res.end(JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }));
-}
-
-function json(res: http.ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { "Content-Type": "application/json" });
-  res.end(JSON.stringify(value));
-}
-
-function authorized(req: http.IncomingMessage, accountSid: string, authToken: string): boolean {
-  const header = req.headers.authorization ?? "";
-  if (!header.startsWith("Basic ")) return false;
-  const [user, password] = Buffer.from(header.slice(6), "base64").toString("utf8").split(":");
-  return user === accountSid && password === authToken;
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -169,45 +192,74 @@ export function recordingWav(seconds: number, words: string[] = []): Buffer {
 export async function startTwilioSimulator(options: TwilioSimulatorOptions): Promise<TwilioSimulator> {
   const log = options.log ?? (() => undefined);
   const msPerSecond = options.msPerSecond ?? 20;
+  const webhookTimeoutMs = options.webhookTimeoutMs ?? 15_000;
   const phones = new Map<string, PhoneScript>();
-  const numbers = new Map<string, { voiceUrl?: string; smsUrl?: string }>();
+  const directory = new TwilioDirectory(options, log);
+  const numbers = directory.numbers;
   const calls = new Map<string, SimCall>();
   const messages: SimMessage[] = [];
-  const recordings = new Map<string, { callSid: string; duration: number; words: string[] }>();
+  const recordings = new Map<string, { accountSid: string; callSid: string; duration: number; words: string[] }>();
   const outbox: OutboxItem[] = [];
   const outboxWaiters = new Set<() => void>();
   let baseUrl = "";
   let sequence = 0;
-  const startedAt = new Date().toUTCString();
 
   const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * msPerSecond));
   const scriptOf = (phone: string) => phones.get(phone) ?? DEFAULT_SCRIPT;
 
-  /** Sends one signed webhook and returns Apex's answer (TwiML, usually). */
-  async function deliver(url: string, params: Record<string, string>): Promise<{ status: number; body: string }> {
-    const signature = twilioSignature(options.authToken, url, params);
+  /**
+   * Sends one webhook, signed with the token of the account its AccountSid
+   * names, and returns the answer (TwiML, usually). GET puts the parameters in
+   * the query string and signs the full URL alone, as Twilio does.
+   */
+  async function deliver(
+    url: string,
+    params: Record<string, string>,
+    method: HttpMethod = "POST",
+  ): Promise<WebhookAnswer> {
+    const token = directory.tokenOf(params.AccountSid);
+    let target = url;
+    if (method === "GET") {
+      const withQuery = new URL(url);
+      for (const [key, value] of Object.entries(params)) withQuery.searchParams.append(key, value);
+      target = withQuery.toString();
+    }
+    const form = method === "GET" ? {} : params;
+    const signature = twilioSignature(token, target, form);
     if (options.webhookMode === "pull") {
-      return new Promise((resolve) => {
-        outbox.push({ id: sid("WH"), url, params, signature, taken: false, resolve });
+      const answer = await new Promise<WebhookAnswer>((resolve) => {
+        outbox.push({ id: sid("WH"), url: target, method, params: form, signature, taken: false, resolve });
         for (const wake of [...outboxWaiters]) wake();
       });
+      return answer.status === 0 ? { ...answer, failure: "connection failed (answered status 0)" } : answer;
     }
     try {
-      const response = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": signature },
-        body: new URLSearchParams(params).toString(),
-        signal: AbortSignal.timeout(15_000),
+      const response = await fetch(target, {
+        method,
+        headers: {
+          "x-twilio-signature": signature,
+          ...(method === "POST" ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+        },
+        ...(method === "POST" ? { body: new URLSearchParams(form).toString() } : {}),
+        signal: AbortSignal.timeout(webhookTimeoutMs),
       });
       return { status: response.status, body: await response.text() };
     } catch (error) {
-      log(`webhook ${url} failed: ${String(error)}`);
-      return { status: 599, body: "" };
+      const name = (error as Error).name;
+      const code = ((error as Error).cause as { code?: string } | undefined)?.code;
+      const failure =
+        name === "TimeoutError"
+          ? `timeout after ${webhookTimeoutMs} ms`
+          : `connection failed (${code ?? String(error)})`;
+      log(`webhook ${method} ${url} failed: ${failure}`);
+      return { status: 0, body: "", failure };
     }
   }
 
+  const answered = (answer: WebhookAnswer) => answer.status >= 200 && answer.status < 300;
+
   const callParams = (call: SimCall): Record<string, string> => ({
-    AccountSid: options.accountSid,
+    AccountSid: call.accountSid,
     ApiVersion: "2010-04-01",
     CallSid: call.sid,
     CallStatus: call.status,
@@ -237,14 +289,20 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   async function play(
     call: SimCall,
     twimlUrl: string,
-    answer: { status: number; body: string },
+    answer: WebhookAnswer,
     leg: { calledParty?: boolean } = {},
   ): Promise<void> {
-    if (answer.status !== 200) {
-      call.steps.push(`error:webhook answered ${answer.status}`);
+    if (!answered(answer)) {
+      call.steps.push(answer.failure ? `error:webhook ${answer.failure}` : `error:webhook answered ${answer.status}`);
       return;
     }
-    const response = parseTwiml(answer.body);
+    let response: TwimlNode;
+    try {
+      response = parseTwiml(answer.body);
+    } catch {
+      call.steps.push(`error:not TwiML from ${twimlUrl}`);
+      return;
+    }
     for (const verb of response.children) {
       if (verb.name === "Say") {
         call.steps.push(`say:${verb.text.trim()}`);
@@ -303,12 +361,17 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     await sleep(seconds);
     call.duration += seconds;
     const recordingSid = sid("RE");
-    recordings.set(recordingSid, { callSid: call.sid, duration: seconds, words: [scriptOf(call.from).says ?? ""] });
+    recordings.set(recordingSid, {
+      accountSid: call.accountSid,
+      callSid: call.sid,
+      duration: seconds,
+      words: [scriptOf(call.from).says ?? ""],
+    });
     call.steps.push(`recording:${recordingSid}`);
-    const recordingUrl = `${baseUrl}/2010-04-01/Accounts/${options.accountSid}/Recordings/${recordingSid}`;
+    const recordingUrl = `${baseUrl}/2010-04-01/Accounts/${call.accountSid}/Recordings/${recordingSid}`;
     if (verb.attrs.recordingStatusCallback) {
       await deliver(absolute(verb.attrs.recordingStatusCallback, twimlUrl), {
-        AccountSid: options.accountSid,
+        AccountSid: call.accountSid,
         CallSid: call.sid,
         RecordingSid: recordingSid,
         RecordingUrl: recordingUrl,
@@ -355,6 +418,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     const to = (numberNode?.text ?? verb.text).trim();
     const child: SimCall = {
       sid: sid("CA"),
+      accountSid: parent.accountSid,
       from: verb.attrs.callerId ?? parent.from,
       to,
       direction: "outbound-dial",
@@ -390,14 +454,19 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
           scriptOf(parent.direction === "inbound" ? parent.from : parent.to).says ?? "",
           script.says ?? "",
         ];
-        recordings.set(recordingSid, { callSid: parent.sid, duration: script.talkSeconds, words });
+        recordings.set(recordingSid, {
+          accountSid: parent.accountSid,
+          callSid: parent.sid,
+          duration: script.talkSeconds,
+          words,
+        });
         parent.steps.push(`recording:${recordingSid}`);
         const callback = absolute(verb.attrs.recordingStatusCallback, twimlUrl);
         await deliver(callback, {
-          AccountSid: options.accountSid,
+          AccountSid: parent.accountSid,
           CallSid: parent.sid,
           RecordingSid: recordingSid,
-          RecordingUrl: `${baseUrl}/2010-04-01/Accounts/${options.accountSid}/Recordings/${recordingSid}`,
+          RecordingUrl: `${baseUrl}/2010-04-01/Accounts/${parent.accountSid}/Recordings/${recordingSid}`,
           RecordingStatus: "completed",
           RecordingDuration: String(script.talkSeconds),
           RecordingChannels: record.includes("dual") ? "2" : "1",
@@ -446,34 +515,55 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     await statusCallback(call, status, "completed");
   }
 
-  async function runInboundCall(call: SimCall, voiceUrl: string): Promise<void> {
-    call.status = "ringing";
-    call.steps.push("status:ringing");
-    await play(call, voiceUrl, await deliver(voiceUrl, callParams(call)));
-    call.status = "completed";
-    call.steps.push("status:completed");
+  /** Why a voice URL's answer is no use, as Twilio's error code and a few words; undefined when it is TwiML. */
+  function voiceFailure(answer: WebhookAnswer): { code: number; reason: string } | undefined {
+    if (answer.status === 0) return { code: 11205, reason: answer.failure ?? "connection failed" };
+    if (!answered(answer)) return { code: 11200, reason: `HTTP ${answer.status}` };
+    try {
+      parseTwiml(answer.body);
+      return undefined;
+    } catch {
+      return { code: 12100, reason: "not TwiML" };
+    }
   }
 
-  /** The Account resource as Twilio's fetch answers it (no auth_token: a probe has no use for it). */
-  const accountJson = {
-    sid: options.accountSid,
-    owner_account_sid: options.accountSid,
-    friendly_name: "Apex local Twilio simulator",
-    status: "active",
-    type: "Full",
-    date_created: startedAt,
-    date_updated: startedAt,
-    uri: `/2010-04-01/Accounts/${options.accountSid}.json`,
-    subresource_uris: {
-      calls: `/2010-04-01/Accounts/${options.accountSid}/Calls.json`,
-      messages: `/2010-04-01/Accounts/${options.accountSid}/Messages.json`,
-      recordings: `/2010-04-01/Accounts/${options.accountSid}/Recordings.json`,
-    },
-  };
+  /**
+   * A call to one of the numbers: its voice URL's TwiML, or — when that
+   * request fails — its voice fallback URL's, told the ErrorCode and ErrorUrl;
+   * then, if the number has one, its status callback when the call completes.
+   */
+  async function runInboundCall(call: SimCall, number: SimNumber): Promise<void> {
+    call.status = "ringing";
+    call.steps.push("status:ringing");
+    const voiceUrl = number.voiceUrl as string;
+    const answer = await deliver(voiceUrl, callParams(call), number.voiceMethod);
+    const failure = voiceFailure(answer);
+    if (!failure) {
+      await play(call, voiceUrl, answer);
+    } else {
+      call.steps.push(`error:voice url failed (${failure.reason})`);
+      log(`${call.sid} voice URL ${voiceUrl} failed: ${failure.reason} (${failure.code})`);
+      const fallbackUrl = number.voiceFallbackUrl;
+      if (fallbackUrl) {
+        call.steps.push(`fallback:${fallbackUrl}`);
+        const params = { ...callParams(call), ErrorCode: String(failure.code), ErrorUrl: voiceUrl };
+        await play(call, fallbackUrl, await deliver(fallbackUrl, params, number.voiceFallbackMethod));
+      }
+    }
+    call.status = "completed";
+    call.steps.push("status:completed");
+    if (number.statusCallback) {
+      await deliver(
+        number.statusCallback,
+        { ...callParams(call), CallDuration: String(call.duration), Timestamp: new Date().toUTCString() },
+        number.statusCallbackMethod,
+      );
+    }
+  }
 
   const callJson = (call: SimCall) => ({
     sid: call.sid,
-    account_sid: options.accountSid,
+    account_sid: call.accountSid,
     from: call.from,
     to: call.to,
     status: call.status,
@@ -482,12 +572,12 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     duration: String(call.duration),
     date_created: call.dateCreated,
     api_version: "2010-04-01",
-    uri: `/2010-04-01/Accounts/${options.accountSid}/Calls/${call.sid}.json`,
+    uri: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}.json`,
   });
 
   const messageJson = (m: SimMessage) => ({
     sid: m.sid,
-    account_sid: options.accountSid,
+    account_sid: m.accountSid,
     from: m.from,
     to: m.to,
     body: m.body,
@@ -496,7 +586,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
     date_created: m.dateCreated,
     api_version: "2010-04-01",
-    uri: `/2010-04-01/Accounts/${options.accountSid}/Messages/${m.sid}.json`,
+    uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
   });
 
   async function control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
@@ -514,15 +604,32 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       return json(res, 200, { phone: key, ...phones.get(key) });
     }
     if (area === "numbers" && key && req.method === "PUT") {
-      numbers.set(key, { voiceUrl: input.voiceUrl as string, smsUrl: input.smsUrl as string });
-      return json(res, 200, { number: key, ...numbers.get(key) });
+      const accountSid = input.accountSid;
+      if (accountSid !== undefined && !directory.accounts.has(String(accountSid))) {
+        return json(res, 400, { error: `no account ${String(accountSid)}` });
+      }
+      directory.configureNumber(key, input);
+      return json(
+        res,
+        200,
+        directory.numberList().find((n) => n.number === key),
+      );
+    }
+    if (area === "numbers" && !key && req.method === "GET") return json(res, 200, { numbers: directory.numberList() });
+    if (area === "accounts" && !key && req.method === "GET") {
+      return json(res, 200, { accounts: [...directory.accounts.values()] });
     }
     if (area === "inbound-call" && req.method === "POST") {
       const to = String(input.to);
-      const voiceUrl = numbers.get(to)?.voiceUrl;
-      if (!voiceUrl) return json(res, 404, { error: `no voiceUrl for ${to}; PUT /_sim/numbers/${to} first` });
+      const number = numbers.get(to);
+      if (!number?.voiceUrl) return json(res, 404, { error: `no voiceUrl for ${to}; PUT /_sim/numbers/${to} first` });
+      const owner = directory.accounts.get(number.accountSid);
+      if (owner?.status !== "active") {
+        return json(res, 409, { error: `${to} belongs to ${number.accountSid}, which is ${owner?.status ?? "gone"}` });
+      }
       const call: SimCall = {
         sid: sid("CA"),
+        accountSid: number.accountSid,
         from: String(input.from),
         to,
         direction: "inbound",
@@ -534,15 +641,16 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       };
       calls.set(call.sid, call);
       log(`${call.sid} inbound call ${call.from} → ${to}`);
-      void runInboundCall(call, voiceUrl);
+      void runInboundCall(call, number);
       return json(res, 201, callJson(call));
     }
     if (area === "inbound-sms" && req.method === "POST") {
       const to = String(input.to);
-      const smsUrl = numbers.get(to)?.smsUrl;
-      if (!smsUrl) return json(res, 404, { error: `no smsUrl for ${to}; PUT /_sim/numbers/${to} first` });
+      const number = numbers.get(to);
+      if (!number?.smsUrl) return json(res, 404, { error: `no smsUrl for ${to}; PUT /_sim/numbers/${to} first` });
       const message: SimMessage = {
         sid: sid("SM"),
+        accountSid: number.accountSid,
         from: String(input.from),
         to,
         body: String(input.body ?? ""),
@@ -552,8 +660,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       };
       messages.push(message);
       log(`${message.sid} SMS ${message.from} → ${to}: ${message.body}`);
-      const answer = await deliver(smsUrl, {
-        AccountSid: options.accountSid,
+      const params = {
+        AccountSid: number.accountSid,
         ApiVersion: "2010-04-01",
         MessageSid: message.sid,
         SmsSid: message.sid,
@@ -562,7 +670,14 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         Body: message.body,
         NumMedia: "0",
         NumSegments: "1",
-      });
+      };
+      let answer = await deliver(number.smsUrl, params, number.smsMethod);
+      if (!answered(answer) && number.smsFallbackUrl) {
+        const ErrorCode = answer.status === 0 ? "11205" : "11200";
+        log(`${message.sid} SMS URL ${number.smsUrl} failed (${ErrorCode}); trying ${number.smsFallbackUrl}`);
+        const fallback = { ...params, ErrorCode, ErrorUrl: number.smsUrl };
+        answer = await deliver(number.smsFallbackUrl, fallback, number.smsFallbackMethod);
+      }
       return json(res, 201, { ...messageJson(message), webhookStatus: answer.status, reply: answer.body });
     }
     if (area === "calls" && req.method === "GET") return json(res, 200, { calls: [...calls.values()] });
@@ -581,7 +696,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         const item = outbox.find((o) => !o.taken && wanted(o));
         if (item) {
           item.taken = true;
-          return json(res, 200, { id: item.id, url: item.url, params: item.params, signature: item.signature });
+          const { id, method, params, signature } = item;
+          return json(res, 200, { id, url: item.url, method, params, signature });
         }
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
@@ -610,23 +726,27 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   }
 
   async function rest(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
-    // /Accounts/{sid}.json is the account itself; /Accounts/{sid}/… its resources.
-    const account = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json|\/(.*))$/.exec(url.pathname);
-    if (!account) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
-    if (!authorized(req, options.accountSid, options.authToken) || account[1] !== options.accountSid) {
-      log(`401 ${req.method} ${url.pathname}`);
-      return twilioError(res, 401, 20003, "Authenticate");
-    }
-    const resource = account[2];
-    if (resource === undefined) {
-      return req.method === "GET" ? json(res, 200, accountJson) : twilioError(res, 405, 20004, "Method not allowed");
-    }
     const form = new URLSearchParams(body);
+    if (url.pathname === "/2010-04-01/Accounts.json") return directory.accountsCollection(req, res, url, form);
+    // /Accounts/{sid}.json is the account itself; /Accounts/{sid}/… its resources.
+    const path = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json|\/(.*))$/.exec(url.pathname);
+    if (!path) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+    const auth = directory.authorize(req, path[1] as string);
+    if (!auth.ok) {
+      log(`${auth.status} ${req.method} ${url.pathname}`);
+      return twilioError(res, auth.status, auth.code, auth.message);
+    }
+    const resource = path[2];
+    if (resource === undefined) return directory.accountResource(req, res, auth, form);
+    const accountSid = auth.account.sid;
+    if (auth.account.status === "closed") return twilioError(res, 401, 20003, "Authenticate");
+    if (directory.numbersResource(req, res, url, resource, form, auth)) return;
     if (resource === "Calls.json" && req.method === "POST") {
       const missing = ["To", "From"].find((p) => !form.get(p)) ?? (form.get("Url") ? undefined : "Url");
       if (missing) return twilioError(res, 400, 21201, `Required parameter "${missing}" missing.`);
       const call: SimCall = {
         sid: sid("CA"),
+        accountSid,
         from: form.get("From") as string,
         to: form.get("To") as string,
         direction: "outbound-api",
@@ -651,6 +771,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       if (!form.get("Body")) return twilioError(res, 400, 21602, "Message body is required.");
       const message: SimMessage = {
         sid: sid("SM"),
+        accountSid,
         from: form.get("From") ?? "",
         to: form.get("To") as string,
         body: form.get("Body") as string,
@@ -665,7 +786,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     const recording = /^Recordings\/(RE[0-9a-f]+)(\.(wav|mp3|json))?$/.exec(resource);
     if (recording && req.method === "GET") {
       const found = recordings.get(recording[1] as string);
-      if (!found) return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
+      if (found?.accountSid !== accountSid)
+        return twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
       if (recording[3] === "json") return json(res, 200, { sid: recording[1], call_sid: found.callSid });
       res.writeHead(200, { "Content-Type": "audio/x-wav" });
       return res.end(recordingWav(found.duration, found.words));
@@ -673,7 +795,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     const oneCall = /^Calls\/(CA[0-9a-f]+)\.json$/.exec(resource);
     if (oneCall && req.method === "GET") {
       const call = calls.get(oneCall[1] as string);
-      return call
+      return call?.accountSid === accountSid
         ? json(res, 200, callJson(call))
         : twilioError(res, 404, 20404, "The requested resource was not found");
     }

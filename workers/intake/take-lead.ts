@@ -10,6 +10,7 @@ import { speedToLeadSettings } from "../services/dna";
 import { createEntity, type Entity, getEntity, reviseEntity } from "../services/entities";
 import { leadSystem } from "../services/entity-system";
 import { expectedIntakeSecret } from "../services/intake-secrets";
+import { projectArchived } from "../services/projects";
 import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
 import type { IntakeConsent } from "./consent";
 import { normalizeLead } from "./normalize";
@@ -170,6 +171,8 @@ async function verifyIntake(
   }));
   if (!settings) throw problems.notFound(`No project ${projectId}.`);
   await verifyProof(source, proof, expected);
+  // After the proof: only the form's own owner learns that its project is archived.
+  if (project.archivedAt) throw projectArchived(projectId);
   const limit = await context.env.TENANT.getByName(project.tenantId).takeRateToken(
     `intake:${projectId}`,
     INTAKE_BUCKET,

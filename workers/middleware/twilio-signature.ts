@@ -4,6 +4,7 @@ import { type AppEnv, webhookActor } from "../context";
 import { validTwilioSignature } from "../integrations/twilio/signature";
 import { Problem, problems } from "../problems";
 import { contextFrom, type ServiceContext } from "../service-context";
+import { webhookTokenFor } from "../services/twilio-accounts";
 import { tenantOfProject } from "../speed-to-lead/inbound";
 
 export type TwilioEnv = AppEnv & {
@@ -16,14 +17,24 @@ const uuid = z.uuid();
  * Twilio's webhooks are trusted only after X-Twilio-Signature checks out,
  * computed over PUBLIC_BASE_URL + path + query (never the Host header, which a
  * proxy or an attacker can change) and the form body; a forgery gets 403 and
- * changes nothing. The tenant is read from the signed URL (or from the
- * project it names) only after that.
+ * changes nothing. The key is the auth token of the account that sent it: the
+ * tenant's own subaccount, or the platform account — the tenant named by the
+ * URL (or by the project it names) picks which, and the signature, which
+ * covers that URL and the AccountSid, must then match. Nothing is read or
+ * written for the tenant before that.
  */
 export const twilioSignature = createMiddleware<TwilioEnv>(async (c, next) => {
   const url = new URL(c.req.url);
   const publicUrl = new URL(`${url.pathname}${url.search}`, c.env.PUBLIC_BASE_URL).toString();
   const form = Object.fromEntries(new URLSearchParams(await c.req.text()));
-  if (!validTwilioSignature(c.env, c.req.header("x-twilio-signature"), publicUrl, form)) {
+  let tenantId = c.req.query("tenant");
+  const project = c.req.query("project");
+  if (!tenantId && project && uuid.safeParse(project).success) {
+    tenantId = await tenantOfProject(c.var.db(), project);
+  }
+  const named = tenantId && uuid.safeParse(tenantId).success ? tenantId : undefined;
+  const token = named ? await webhookTokenFor(c.env, c.var.db(), named, form.AccountSid) : c.env.TWILIO_AUTH_TOKEN;
+  if (!validTwilioSignature(token, c.req.header("x-twilio-signature"), publicUrl, form)) {
     throw new Problem({
       status: 403,
       code: "twilio-signature-invalid",
@@ -31,17 +42,10 @@ export const twilioSignature = createMiddleware<TwilioEnv>(async (c, next) => {
       detail: "X-Twilio-Signature does not match this request.",
     });
   }
-  // Trusted only now: the tenant and call ids are part of the signed URL.
-  let tenantId = c.req.query("tenant");
-  const project = c.req.query("project");
-  if (!tenantId && project && uuid.safeParse(project).success) {
-    tenantId = await tenantOfProject(c.var.db(), project);
-  }
-  if (!tenantId || !uuid.safeParse(tenantId).success)
-    throw problems.notFound("This webhook names no tenant or project.");
+  if (!named) throw problems.notFound("This webhook names no tenant or project.");
   c.set("form", form);
-  const actor = webhookActor(tenantId, "twilio", c.get("requestId"), c.req.header("cf-connecting-ip") ?? null);
+  const actor = webhookActor(named, "twilio", c.get("requestId"), c.req.header("cf-connecting-ip") ?? null);
   c.set("services", contextFrom(c, actor));
-  c.set("tenantId", tenantId);
+  c.set("tenantId", named);
   await next();
 });

@@ -1,8 +1,9 @@
 import { and, eq, isNull, notInArray, sql } from "drizzle-orm";
 import type { Database } from "../../schema/db";
-import { apiKeys, memberships, projects, refreshTokens, tenants, users } from "../../schema/tables";
+import { apiKeys, memberships, refreshTokens, tenants, users } from "../../schema/tables";
 import { type Transaction, withSystem, withTenant } from "../../schema/tenant-transaction";
 import type { Role } from "../context";
+import { insertProject } from "./projects";
 
 interface UserRow {
   id: string;
@@ -39,12 +40,14 @@ export async function createTenantWithOwner(
     if (!user) return "email-taken";
     const [tenant] = await tx.insert(tenants).values({ name: input.tenantName }).returning({ id: tenants.id });
     if (!tenant) throw new Error("signup insert returned nothing");
-    const [project] = await tx
-      .insert(projects)
-      .values({ tenantId: tenant.id, name: input.projectName, monthlyCapMicros: input.monthlyCapMicros })
-      .returning({ id: projects.id });
+    // One way to make a project's row, at signup and later (repositories/projects.ts).
+    const project = await insertProject(tx, {
+      tenantId: tenant.id,
+      name: input.projectName,
+      monthlyCapMicros: input.monthlyCapMicros,
+    });
     await tx.insert(memberships).values({ tenantId: tenant.id, userId: user.id, role: "owner" });
-    return { tenantId: tenant.id, projectId: project?.id ?? "", userId: user.id };
+    return { tenantId: tenant.id, projectId: project.id, userId: user.id };
   });
 }
 

@@ -10,6 +10,7 @@ import {
   callStatus,
   connectTwiml,
   dialStatus,
+  inboundCallEnded,
   inboundDialStatus,
   recordingReady,
   voicemailDoneTwiml,
@@ -62,6 +63,12 @@ export function twilioWebhookRoutes() {
   app.post("/inbound", async (c) => xml(await inboundCall(c.req.query("project") ?? "", c.var.form, c.var.services)));
 
   app.post("/inbound-status", async (c) => xml((await inboundDialStatus(callId(c), c.var.form, c.var.services)).twiml));
+
+  // A tracking number's own status callback (set by Apex on numbers it buys or attaches).
+  app.post("/number-status", async (c) => {
+    await inboundCallEnded(c.req.query("project") ?? "", c.var.form, c.var.services);
+    return c.body(null, 204);
+  });
 
   app.post("/voicemail-done", async (c) => {
     callId(c);

@@ -6,11 +6,16 @@ import { callSystem } from "./entity-system";
 import { listProjects } from "./projects";
 import { usageReport } from "./usage";
 
-async function all(type: string, since: Date, context: Pick<ServiceContext, "db" | "actor">): Promise<Entity[]> {
+async function all(
+  type: string,
+  since: Date,
+  projectId: string | undefined,
+  context: Pick<ServiceContext, "db" | "actor">,
+): Promise<Entity[]> {
   const items: Entity[] = [];
   let cursor: string | undefined;
   do {
-    const page = await listEntityPage({ type, createdAfter: since, cursor, limit: 200 }, context);
+    const page = await listEntityPage({ type, projectId, createdAfter: since, cursor, limit: 200 }, context);
     items.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor && items.length < 2_000);
@@ -28,13 +33,19 @@ function percentile(values: number[], p: number): number | null {
  * entities and ledger the API serves: today's leads by source, calls answered
  * and missed, speed-to-lead (intake → owner dialled → customer connected) as
  * median and p90 seconds, and the month's spend against the cap.
+ * With `projectId`, all of it is that project's alone (the web app's chosen
+ * project); without, leads and calls are the tenant's and the spend is its
+ * first active project's.
  */
-export async function dashboard(context: Pick<ServiceContext, "db" | "actor">, now = new Date()) {
+export async function dashboard(
+  context: Pick<ServiceContext, "db" | "actor">,
+  { projectId, now = new Date() }: { projectId?: string | undefined; now?: Date } = {},
+) {
   const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const [leads, calls, projects] = await Promise.all([
-    all("lead", since, context),
-    all("call", since, context),
-    listProjects(context),
+    all("lead", since, projectId, context),
+    all("call", since, projectId, context),
+    projectId ? [] : listProjects(context),
   ]);
   const bySource: Record<string, number> = {};
   for (const lead of leads) {
@@ -59,8 +70,8 @@ export async function dashboard(context: Pick<ServiceContext, "db" | "actor">, n
     if (dialled) toDial.push((Date.parse(dialled) - intake) / 1000);
     if (connected) toConnect.push((Date.parse(connected) - intake) / 1000);
   }
-  const project = projects[0];
-  const spend = project ? await usageReport(project.id, monthOf(now), context) : null;
+  const spentBy = projectId ?? projects[0]?.id;
+  const spend = spentBy ? await usageReport(spentBy, monthOf(now), context) : null;
   const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
   return {
     date: since.toISOString().slice(0, 10),

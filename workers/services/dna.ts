@@ -17,6 +17,7 @@ import type { ServiceContext } from "../service-context";
 import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
 import { claimTrackingNumber } from "../speed-to-lead/tracking-number-claims";
 import { earlierEffect, recordEffect } from "./idempotent-effects";
+import { refreshFallbacks } from "./phone-numbers";
 
 export interface ProjectDna {
   dna: Dna;
@@ -114,7 +115,7 @@ export async function putDnaLayer(
   layer: "generated" | "custom",
   content: unknown,
   expectedVersion: number,
-  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
+  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency" | "env">>,
 ): Promise<ProjectDna> {
   return updateDnaLayer(projectId, layer, () => content, expectedVersion, context);
 }
@@ -129,9 +130,10 @@ export async function updateDnaLayer(
   layer: "generated" | "custom",
   change: (stored: unknown) => unknown,
   expectedVersion: number,
-  { db, actor, idempotency }: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
+  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency" | "env">>,
 ): Promise<ProjectDna> {
-  return withTenant(db, actor.auth.tenantId, async (tx) => {
+  const { db, actor, idempotency, env } = context;
+  const saved = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const earlier = await earlierEffect<ProjectDna>(tx, idempotency);
     if (earlier) return earlier;
     const current = await loadDna(tx, projectId);
@@ -168,4 +170,7 @@ export async function updateDnaLayer(
     await recordEffect(tx, actor.auth.tenantId, idempotency, result);
     return result;
   });
+  // The phones a tracking number falls back to may have changed: its static document follows.
+  if (env) await refreshFallbacks(projectId, { env, db, actor });
+  return saved;
 }

@@ -17,7 +17,7 @@ import {
   revokeFamily,
 } from "../repositories/identity";
 import type { AnonymousContext } from "../service-context";
-import { usdToMicros } from "../usage/prices";
+import { newProjectDefaults } from "./projects";
 
 const REFRESH_TOKEN_MS = 30 * 86_400_000;
 /** `rt_<tenant uuid>_<secret>`: the tenant part lets the lookup run under that tenant's RLS. */
@@ -107,15 +107,6 @@ async function endSession(env: Env, tenantId: string, familyId: string): Promise
   await env.TENANT.getByName(tenantId).revokeSession(familyId, Date.now() + ACCESS_TOKEN_SECONDS * 1000);
 }
 
-/** The cap a new project starts with (DEFAULT_MONTHLY_CAP_USD; empty: none). */
-function defaultMonthlyCapMicros(env: Env): number | null {
-  const usd = env.DEFAULT_MONTHLY_CAP_USD?.trim();
-  if (!usd) return null;
-  const parsed = Number(usd);
-  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`DEFAULT_MONTHLY_CAP_USD is not an amount: ${usd}`);
-  return usdToMicros(parsed);
-}
-
 export async function signup(
   raw: z.input<typeof signupInput>,
   request: IdentityRequest,
@@ -127,7 +118,8 @@ export async function signup(
     email: input.email,
     name: input.name,
     passwordHash: await hashPassword(input.password),
-    monthlyCapMicros: defaultMonthlyCapMicros(request.env),
+    // The same defaults as every later project (services/projects.ts).
+    ...newProjectDefaults(request.env),
   });
   if (created === "email-taken") {
     throw new Problem({

@@ -4,6 +4,7 @@ import { createEntity, type Entity, reviseEntity } from "../services/entities";
 import { type CallSystem, callSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
+import { tenantTwilio } from "../services/twilio-accounts";
 import { appendTimeline, markLead } from "./call-state";
 import { entityContext, webhookUrl } from "./context";
 import type { SpeedToLeadSettings } from "./settings";
@@ -75,7 +76,7 @@ export async function dialRung(rung: Rung, context: Pick<ServiceContext, "env" |
     const query = { tenant: actor.auth.tenantId, call: call.id };
     let created: { sid: string };
     try {
-      created = await twilioClient(env).calls.create({
+      created = await twilioClient(await tenantTwilio(context)).calls.create({
         to: person,
         from: settings.trackingNumber as string,
         url: webhookUrl(env, "whisper", query),

@@ -7,6 +7,7 @@ import { createEntity, type Entity, getEntity } from "../services/entities";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
 import { type SpendKind, spendGate } from "../services/spend-gate";
+import { tenantTwilio } from "../services/twilio-accounts";
 import { recordUsage } from "../services/usage";
 import { noteShed } from "./call-state";
 import { entityContext, projectVoice, requireTwilio } from "./context";
@@ -77,7 +78,7 @@ export async function sendSms(
     `sms:${input.key}`,
     72 * HOUR_MS,
     async () => {
-      const message = await twilioClient(context.env).messages.create({
+      const message = await twilioClient(await tenantTwilio(context)).messages.create({
         to: input.to,
         from: input.from,
         body: input.body,

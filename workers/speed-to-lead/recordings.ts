@@ -3,6 +3,7 @@ import { problems } from "../problems";
 import type { ServiceContext } from "../service-context";
 import { type Entity, getEntity, reviseEntity } from "../services/entities";
 import { callSystem } from "../services/entity-system";
+import { tenantTwilio } from "../services/twilio-accounts";
 import { recordUsage } from "../services/usage";
 import { getTenantObject, isRecordingSid, objectKeys } from "../storage/object-keys";
 import { markLead } from "./call-state";
@@ -26,7 +27,7 @@ export async function storeRecording(
   if (!recording || !key) throw problems.notFound(`Call ${callId} has no recording.`);
   const existing = await env.ARCHIVE.head(key);
   if (!existing) {
-    const response = await downloadRecording(env, recording.sid);
+    const response = await downloadRecording(await tenantTwilio(context), recording.sid);
     if (!response.ok) throw new Error(`recording download answered ${response.status}`);
     await env.ARCHIVE.put(key, await response.arrayBuffer(), { httpMetadata: { contentType: "audio/wav" } });
   }

@@ -20,7 +20,7 @@ export async function putSpeedToLeadSettings(
   projectId: string,
   expectedVersion: number,
   input: unknown,
-  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency">>,
+  context: Pick<ServiceContext, "db" | "actor"> & Partial<Pick<ServiceContext, "idempotency" | "env">>,
 ): Promise<{ settings: SpeedToLeadSettings; version: number }> {
   const parsed = speedToLeadSettingsSchema.safeParse(input);
   if (!parsed.success) {

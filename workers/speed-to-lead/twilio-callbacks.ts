@@ -1,8 +1,10 @@
+import { withTenant } from "../../schema/tenant-transaction";
 import { contactGate } from "../contact/policy";
 import { VoiceResponse } from "../integrations/twilio/twiml";
 import { problems } from "../problems";
 import { enqueue } from "../queue/enqueue";
 import type { TaskParams } from "../queue/tasks";
+import { findNumber } from "../repositories/phone-numbers";
 import type { ServiceContext } from "../service-context";
 import { reviseEntity } from "../services/entities";
 import { callSystem } from "../services/entity-system";
@@ -239,6 +241,28 @@ export async function recordingReady(
 }
 
 /** How the forward to the owner ended; a missed one gets the caller a text-back (one per window). */
+/**
+ * A call to a tracking number ended (the number's status callback). The
+ * caller's leg is billed here by its whole duration — at least a minute, as
+ * carriers bill — even when the caller hung up before anyone was dialled;
+ * keyed like the dial-status meter, so a leg is billed once whichever of the
+ * two arrives first.
+ */
+export async function inboundCallEnded(
+  projectId: string,
+  params: Record<string, string>,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+) {
+  if (params.CallStatus !== "completed" || !params.CallSid || params.Direction !== "inbound") return;
+  // Only a number this project holds: the signed URL names the project, the claim proves the number.
+  const held = await withTenant(context.db, context.actor.auth.tenantId, (tx) =>
+    findNumber(tx, projectId, params.To ?? ""),
+  );
+  if (!held) return;
+  const seconds = Math.max(60, Number(params.CallDuration ?? 0));
+  await meterMinutes(projectId, "voice_inbound_minute", seconds, "inbound-call", params.CallSid, context);
+}
+
 export async function inboundDialStatus(
   callId: string,
   params: Record<string, string>,

@@ -3,7 +3,9 @@ import DomainModule from "twilio/lib/base/Domain";
 import VersionModule from "twilio/lib/base/Version";
 import type TwilioResponse from "twilio/lib/http/response";
 import type V2010 from "twilio/lib/rest/api/V2010";
+import { LocalListInstance } from "twilio/lib/rest/api/v2010/account/availablePhoneNumberCountry/local";
 import { CallListInstance } from "twilio/lib/rest/api/v2010/account/call";
+import { IncomingPhoneNumberListInstance } from "twilio/lib/rest/api/v2010/account/incomingPhoneNumber";
 import { MessageListInstance } from "twilio/lib/rest/api/v2010/account/message";
 
 /**
@@ -85,13 +87,28 @@ export interface TwilioConfig {
 export interface TwilioAccount {
   sid: string;
   status: "active" | "suspended" | "closed" | (string & {});
+  /** Answered to the parent account that created it (a subaccount), never to the account itself. */
+  auth_token?: string;
+  owner_account_sid?: string;
 }
 
 /** The parts of Twilio's REST API Apex calls, named as `twilio(…)` names them. */
 export interface TwilioRestClient {
+  /** The account this client acts as: the platform's, or a tenant's subaccount. */
+  accountSid: string;
   calls: CallListInstance;
   messages: MessageListInstance;
-  api: { v2010: { accounts(sid: string): { fetch(): Promise<TwilioAccount> } } };
+  /** The account's own numbers: buy (create), find, set their URLs (update), release (remove). */
+  incomingPhoneNumbers: IncomingPhoneNumberListInstance;
+  /** Numbers for sale: `availableLocalNumbers("US").list({ areaCode })`. */
+  availableLocalNumbers(country: string): ReturnType<typeof LocalListInstance>;
+  api: {
+    v2010: {
+      accounts: ((sid: string) => { fetch(): Promise<TwilioAccount> }) & {
+        create(params: { friendlyName: string }): Promise<TwilioAccount>;
+      };
+    };
+  };
 }
 
 export function twilioConfigured(env: TwilioConfig): boolean {
@@ -109,23 +126,34 @@ export function twilioClient(env: TwilioConfig): TwilioRestClient {
   // The resources are typed against the generated V2010 version, which would import every
   // other v2010 resource; they use only what the base Version has.
   const v2010 = new Version(domain, "2010-04-01") as V2010;
+  // The library's own fetch and create (status check, RestException), without the generated
+  // AccountInstance wrapper: that module imports every resource under the account.
+  const accounts = Object.assign(
+    (sid: string) => ({
+      fetch: () =>
+        v2010.fetch({
+          uri: `/Accounts/${encodeURIComponent(sid)}.json`,
+          method: "get",
+          headers: { Accept: "application/json" },
+        }) as Promise<TwilioAccount>,
+    }),
+    {
+      create: (params: { friendlyName: string }) =>
+        v2010.create({
+          uri: "/Accounts.json",
+          method: "post",
+          data: { FriendlyName: params.friendlyName },
+          headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        }) as Promise<TwilioAccount>,
+    },
+  );
   return {
+    accountSid,
     calls: CallListInstance(v2010, accountSid),
     messages: MessageListInstance(v2010, accountSid),
-    api: {
-      v2010: {
-        accounts: (sid) => ({
-          // The library's own fetch (status check, RestException), without the generated
-          // AccountInstance wrapper: that module imports every resource under the account.
-          fetch: () =>
-            v2010.fetch({
-              uri: `/Accounts/${encodeURIComponent(sid)}.json`,
-              method: "get",
-              headers: { Accept: "application/json" },
-            }) as Promise<TwilioAccount>,
-        }),
-      },
-    },
+    incomingPhoneNumbers: IncomingPhoneNumberListInstance(v2010, accountSid),
+    availableLocalNumbers: (country) => LocalListInstance(v2010, accountSid, country),
+    api: { v2010: { accounts } },
   };
 }
 

@@ -1,5 +1,4 @@
 import { validateRequest } from "twilio/lib/webhooks/webhooks";
-import type { TwilioConfig } from "./client";
 
 /**
  * X-Twilio-Signature over the public URL Twilio was given (PUBLIC_BASE_URL,
@@ -8,11 +7,11 @@ import type { TwilioConfig } from "./client";
  * module needs only Node's crypto and url, not the rest of the library.
  */
 export function validTwilioSignature(
-  env: TwilioConfig,
+  authToken: string | undefined,
   signature: string | undefined,
   publicUrl: string,
   params: Record<string, string>,
 ): boolean {
-  if (!signature || !env.TWILIO_AUTH_TOKEN) return false;
-  return validateRequest(env.TWILIO_AUTH_TOKEN, signature, publicUrl, params);
+  if (!signature || !authToken) return false;
+  return validateRequest(authToken, signature, publicUrl, params);
 }
