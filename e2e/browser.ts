@@ -180,6 +180,7 @@ const browserChecks: BrowserCheck[] = [
       // The form snippet, copied into a page of the owner's own website.
       await page.goto(`${stack.baseUrl}/settings/lead-sources`);
       await page.getByTestId("lead-source-form").getByRole("button", { name: "Create" }).click();
+      await page.getByTestId("new-intake-secret").waitFor();
       const snippet = (await page.getByTestId("lead-source-form").getByTestId("form-snippet").textContent()) ?? "";
       expect(!snippet.includes("ROTATE-TO-REVEAL"), "the snippet carries no token");
       const site = join(mkdtempSync(join(tmpdir(), "apex-site-")), "contact.html");

@@ -34,6 +34,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { analyzeCallByRules, scoreLeadByRules } from "../../workers/llm/rules-engine.ts";
+import { draftByRules, type SiteBlock } from "../../workers/services/onboarding-rules.ts";
 
 interface GeminiSimulatorOptions {
   port: number;
@@ -145,7 +146,34 @@ function answerFor(schema: JsonSchema | undefined, prompt: string): unknown {
   if (hasFields(schema, ["summary", "keyPoints", "customerIntent", "nextSteps", "sentiment", "urgency"])) {
     return analyzeCallByRules(callIn(prompt));
   }
+  if (hasFields(schema, ["identity", "services", "geoScope"])) return draftDna(prompt);
   return fromSchema(schema, prompt);
+}
+
+/**
+ * Onboarding's prompt (workers/services/onboarding.ts) → a DNA draft of only
+ * what the website text says, read by the same rules Apex drafts with when no
+ * model is configured: a simulated model that knows nothing the page did not
+ * say. Headings come marked "# ", list items "- ".
+ */
+function draftDna(prompt: string) {
+  const businessName = /^Business name:\s*(.+)$/m.exec(prompt)?.[1]?.trim() ?? "";
+  const site = /\nWebsite text:\n([\s\S]*)$/.exec(prompt.replace(REPAIR_SUFFIX, ""))?.[1] ?? "";
+  const blocks: SiteBlock[] =
+    site.trim() === "(none)"
+      ? []
+      : site
+          .split("\n")
+          .filter((line) => line.trim())
+          .map((line) =>
+            line.startsWith("# ")
+              ? { tag: "h2", text: line.slice(2) }
+              : line.startsWith("- ")
+                ? { tag: "li", text: line.slice(2) }
+                : { tag: "p", text: line },
+          );
+  // No websiteUrl: the prompt does not carry it, and the draft names nothing it was not told.
+  return draftByRules({ businessName, websiteUrl: undefined, blocks }).layer;
 }
 
 /** Seconds of audio: from a WAV header when there is one, else as 8 kHz 16-bit mono (a phone line). */

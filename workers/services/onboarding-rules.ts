@@ -1,5 +1,4 @@
-import { toE164 } from "../phone";
-import type { DAYS } from "../speed-to-lead/settings";
+import { toE164 } from "../phone.ts";
 
 /**
  * Onboarding without a model: a first DNA draft made by rules from the
@@ -17,7 +16,8 @@ export interface SiteBlock {
   text: string;
 }
 
-type Day = (typeof DAYS)[number];
+/** The weekdays as speed-to-lead/settings.ts DAYS names them (kept literal: Node runs this file alone). */
+type Day = "sun" | "mon" | "tue" | "wed" | "thu" | "fri" | "sat";
 type Range = [string, string];
 
 /** What the site says about opening hours: around the clock, or per weekday (a missing day was not stated). */

@@ -24,7 +24,10 @@ import { spendGate } from "./spend-gate";
 const onboardingInput = onboardingParams;
 
 /** What the model drafts: the parts of DNA a website can tell; module settings stay with people. */
-const generatedDnaSchema = dnaSchema.pick({ identity: true, brandBrain: true, services: true, geoScope: true });
+const generatedDnaSchema = dnaSchema
+  .pick({ identity: true, services: true, geoScope: true })
+  // Optional: a voice the site does not show would be invented; the defaults keep one.
+  .extend({ brandBrain: dnaSchema.shape.brandBrain.partial().optional() });
 
 const MAX_SITE_TEXT = 8_000;
 /** Enough for http → https and apex → www, each hop checked against the policy. */
@@ -98,9 +101,10 @@ export async function siteText(url: string, appEnv: string): Promise<string> {
   return textOf(await siteBlocks(url, appEnv));
 }
 
+/** A block a line, marked as the page marked it: "# " a heading, "- " a list item, else a paragraph. */
 const textOf = (blocks: SiteBlock[]) =>
   blocks
-    .map((b) => b.text)
+    .map((b) => `${/^h[1-6]$/.test(b.tag) ? "# " : b.tag === "li" ? "- " : ""}${b.text}`)
     .join("\n")
     .slice(0, MAX_SITE_TEXT);
 
