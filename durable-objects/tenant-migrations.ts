@@ -27,6 +27,7 @@ const HISTORY = [
   "webhook-outbox/2",
   "tickets/2",
   "spend/2",
+  "tickets/3",
 ];
 
 export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [

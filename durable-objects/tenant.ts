@@ -41,6 +41,44 @@ import { WebhookOutbox } from "./capabilities/webhook-outbox";
 import { applySqliteMigrations } from "./sqlite-migrations";
 import { TENANT_MIGRATIONS } from "./tenant-migrations";
 
+/** An event not yet on the log: its channel, type and data as JSON text. */
+export interface PendingEvent {
+  channel: string;
+  type: string;
+  dataJson: string;
+}
+
+export interface AdmitRequest {
+  session?: { userId: string; sid: string; membershipVersion: number };
+  rate?: { key: string; policy: BucketPolicy };
+  claim?: { keys: string[]; fingerprint: string; retentionMs: number; waitMs: number };
+}
+
+export interface Admission {
+  session?: SessionVerdict;
+  rate?: RateDecision;
+  claim?: LedgerBegin;
+}
+
+export interface TicketRequest {
+  task: string;
+  params: unknown;
+  ttlMs?: number;
+  onceKey?: string;
+  startHere?: boolean;
+}
+
+export interface SettleRequest {
+  complete?: { keys: string[]; fingerprint: string; response: StoredResponse };
+  events?: PendingEvent[];
+  tickets?: TicketRequest[];
+}
+
+export interface Settled {
+  /** In request order; `paramsJson` only on a ticket started here for the caller to run. */
+  tickets: { ticket: Ticket; paramsJson?: string }[];
+}
+
 export class TenantDurableObject extends DurableObject<Env> {
   private readonly core: TenantCore;
   private readonly rateLimits: RateLimits;
@@ -94,6 +132,55 @@ export class TenantDurableObject extends DurableObject<Env> {
       withTimers.flatMap((c) => c.timers),
     );
     ctx.blockConcurrencyWhile(async () => applySqliteMigrations(base.sql, TENANT_MIGRATIONS));
+  }
+
+  // ── a write's two calls: admit before, settle after ───────────────────────
+  /**
+   * What a request needs from the object before it does its work, in one
+   * call, decided in order and stopping at the first refusal: the caller's
+   * session is current (401), the rate bucket has a token (429), the ledger
+   * keys are claimed (a duplicate or a replay). A refused step spends nothing
+   * after it. Each part is optional; what was decided comes back.
+   */
+  async admit(request: AdmitRequest): Promise<Admission> {
+    const admission: Admission = {};
+    if (request.session) {
+      admission.session = this.sessions.verdict(request.session);
+      if (admission.session !== "current") return admission;
+    }
+    if (request.rate) {
+      admission.rate = this.rateLimits.take(request.rate.key, request.rate.policy);
+      if (!admission.rate.allowed) return admission;
+    }
+    if (request.claim) {
+      const { keys, fingerprint, retentionMs, waitMs } = request.claim;
+      admission.claim = await this.ledger.beginMany(keys, fingerprint, retentionMs, waitMs);
+    }
+    return admission;
+  }
+
+  /**
+   * What a write tells the object once its change committed, in one call and
+   * in this order: its ledger keys are completed (a retry now replays), its
+   * events are published, its follow-up tickets exist (each at most once per
+   * `onceKey`; one with `startHere` comes back started, for the caller to run
+   * at once — the queue is its retry path).
+   */
+  async settle(tenantId: string, work: SettleRequest): Promise<Settled> {
+    this.core.remember(tenantId);
+    if (work.complete)
+      await this.ledger.complete(work.complete.keys, work.complete.fingerprint, work.complete.response);
+    for (const event of work.events ?? []) await this.events.record(event.channel, event.type, event.dataJson);
+    const tickets: Settled["tickets"] = [];
+    for (const t of work.tickets ?? []) {
+      const ttl = t.ttlMs ?? DEFAULT_TICKET_TTL_MS;
+      tickets.push(
+        t.startHere
+          ? await this.tickets.createStarted(t.task, t.params, ttl, t.onceKey)
+          : { ticket: await this.tickets.create(tenantId, t.task, t.params, ttl, t.onceKey) },
+      );
+    }
+    return { tickets };
   }
 
   // ── rate limits ────────────────────────────────────────────────────────────
@@ -229,6 +316,11 @@ export class TenantDurableObject extends DurableObject<Env> {
   /** Logs the event; subscribed sockets, long-pollers and webhook endpoints hear of it. */
   async publish(channel: string, type: string, dataJson: string): Promise<TenantEvent> {
     return this.events.record(channel, type, dataJson);
+  }
+
+  /** Several events in one call, in order (a write's events, when no ledger key settles with them). */
+  async publishMany(events: PendingEvent[]): Promise<void> {
+    for (const event of events) await this.events.record(event.channel, event.type, event.dataJson);
   }
 
   /** Events after `cursor`; with `waitMs`, a long poll (the fallback for networks that block WebSockets). */

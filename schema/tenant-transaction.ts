@@ -18,9 +18,36 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export async function withTenant<T>(db: Database, tenantId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
   if (!UUID.test(tenantId)) throw new TypeError(`withTenant needs a tenant uuid, got ${JSON.stringify(tenantId)}`);
   return db.transaction(async (tx) => {
-    await tx.execute(sql`set local role apex_app`);
-    await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);
+    await enterTenant(tx, tenantId);
     return work(tx);
+  });
+}
+
+/** `SET LOCAL ROLE apex_app` and the tenant, in one round trip (left to right: the role first). */
+async function enterTenant(tx: Transaction, tenantId: string): Promise<void> {
+  await tx.execute(sql`select set_config('role', 'apex_app', true), set_config('app.tenant_id', ${tenantId}, true)`);
+}
+
+/**
+ * A verified-by-the-tenant's-secret public request (lead intake) in one
+ * transaction: `lookup` runs as `apex_system` to learn whose the addressed
+ * record is, then the same transaction drops to `apex_app` for that tenant,
+ * exactly as `withTenant` would, and `work` runs under its row-level
+ * security. One transaction where there were two; `undefined` when the lookup
+ * finds nothing (work does not run).
+ */
+export async function withSystemThenTenant<Found extends { tenantId: string }, T>(
+  db: Database,
+  lookup: (tx: Transaction) => Promise<Found | undefined>,
+  work: (tx: Transaction, found: Found) => Promise<T>,
+): Promise<{ found: Found; result: T } | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`set local role apex_system`);
+    const found = await lookup(tx);
+    if (!found) return undefined;
+    if (!UUID.test(found.tenantId)) throw new TypeError(`not a tenant uuid: ${JSON.stringify(found.tenantId)}`);
+    await enterTenant(tx, found.tenantId);
+    return { found, result: await work(tx, found) };
   });
 }
 

@@ -100,8 +100,8 @@ describe("a webhook endpoint change whose tenant-object step dies", () => {
   });
 });
 
-describe("a lead whose intake dies before its bridge ticket exists", () => {
-  it("a retried copy of the lead creates the missing bridge ticket, once, and no second lead", async () => {
+describe("a lead whose intake dies after it was stored, before the tenant object heard of it", () => {
+  it("a retried copy of the request joins the stored lead and makes its bridge ticket, once, and no second lead", async () => {
     const tenant = await signUpTenant("half-lead");
     const ownerPhone = testPhone();
     const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
@@ -124,22 +124,28 @@ describe("a lead whose intake dies before its bridge ticket exists", () => {
         jsonRequest("POST", body, {}),
         overrides,
       );
-
-    // The lead is stored and its dedupe keys completed; the Worker dies before the ticket is made.
-    const dying = await post(lead, { TENANT: tenantsFailingOnce("createTicket") });
-    expect(dying.status).toBe(500);
     const stub = env.TENANT.getByName(tenant.tenantId);
     const bridgeTickets = async () => (await stub.listTickets(undefined, 50)).filter((t) => t.task === "sales_agent");
-    expect(await bridgeTickets()).toEqual([]);
+    const leadIds = async () => {
+      const leads = await request("/api/v1/entities?type=lead&limit=10", { headers: tenant.auth });
+      return (await leads.json<{ items: { id: string }[] }>()).items.map((l) => l.id);
+    };
 
-    // The source retries; then the person fills the form in again.
+    // The lead commits in Postgres; the one call that would complete its keys and make its tickets fails.
+    const dying = await post(lead, { TENANT: tenantsFailingOnce("settle") });
+    expect(dying.status).toBe(500);
+    expect(await bridgeTickets()).toEqual([]);
+    const [stored] = await leadIds();
+    expect(stored).toBeDefined();
+
+    // The source retries the same request: it joins the stored lead. Then the person fills the form in again.
     const retried = await post(lead);
     expect(retried.status).toBe(200);
-    expect(await retried.json()).toMatchObject({ duplicate: true });
-    expect((await post({ ...lead, message: "Boiler still out" })).status).toBe(200);
+    expect(await retried.json()).toMatchObject({ leadId: stored });
+    const again = await post({ ...lead, message: "Boiler still out" });
+    expect(await again.json()).toMatchObject({ leadId: stored, duplicate: true });
 
     expect(await bridgeTickets()).toHaveLength(1);
-    const leads = await request("/api/v1/entities?type=lead&limit=10", { headers: tenant.auth });
-    expect((await leads.json<{ items: unknown[] }>()).items).toHaveLength(1);
+    expect(await leadIds()).toEqual([stored]);
   });
 });

@@ -60,17 +60,30 @@ async function tenantWithOwner(label: string) {
   const tenant = await signUpTenant(label);
   const ownerPhone = testPhone();
   const backupPhone = testPhone();
-  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
-  const etag = (await request(path, { headers: tenant.auth })).headers.get("etag") ?? "";
-  const saved = await request(
-    path,
-    jsonRequest("PUT", { ownerPhone, backupPhones: [backupPhone] }, { ...tenant.auth, "if-match": etag }),
-  );
-  expect(saved.status, await saved.clone().text()).toBe(200);
+  await putSettings(tenant, { ownerPhone, backupPhones: [backupPhone] });
   return { tenant, ownerPhone, backupPhone };
 }
 
 const numbersPath = (tenant: TestTenant) => `/api/v1/projects/${tenant.projectId}/phone-numbers`;
+const usagePath = (tenant: TestTenant) => `/api/v1/projects/${tenant.projectId}/usage`;
+
+interface UsageReport {
+  resources: { resource: string; quantity: number; uses: number; costUsd: number }[];
+}
+
+/** Every number the Twilio simulator holds, in any account. */
+async function simNumbers(): Promise<{ number: string; accountSid: string }[]> {
+  const response = await fetch(`${env.TWILIO_SIMULATOR_URL}/_sim/numbers`);
+  return (await response.json<{ numbers: { number: string; accountSid: string }[] }>()).numbers;
+}
+
+/** Replaces a project's speed-to-lead settings whole. */
+async function putSettings(tenant: TestTenant, settings: Record<string, unknown>) {
+  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
+  const etag = (await request(path, { headers: tenant.auth })).headers.get("etag") ?? "";
+  const saved = await request(path, jsonRequest("PUT", settings, { ...tenant.auth, "if-match": etag }));
+  expect(saved.status, await saved.clone().text()).toBe(200);
+}
 
 async function search(tenant: TestTenant, code: string) {
   const response = await request(`${numbersPath(tenant)}/available?areaCode=${code}`, { headers: tenant.auth });
@@ -92,25 +105,38 @@ async function boughtNumber(label: string) {
 }
 
 describe("a tenant's Twilio subaccount", () => {
-  it("is created by the platform account the first time numbers are searched, and only once", async () => {
+  it("is created by the platform account with the first number bought, and only once", async () => {
     const { tenant } = await tenantWithOwner("subaccount-once");
-    expect(await subaccountsOf(tenant)).toHaveLength(0);
+    const [first, second] = await search(tenant, areaCode());
+    expect((await buy(tenant, first?.phoneNumber ?? "")).status).toBe(201);
+    expect((await buy(tenant, second?.phoneNumber ?? "")).status).toBe(201);
+    const subaccounts = await subaccountsOf(tenant);
+    expect(subaccounts).toHaveLength(1);
+    expect(await numbersIn(subaccounts[0]?.sid ?? "")).toHaveLength(2);
+  });
+
+  it("keeps its auth token sealed: no row in Postgres holds it in the clear", async () => {
+    const { tenant, subaccount } = await boughtNumber("subaccount-sealed");
+    const token = (await twilioRest<TwilioAccountJson>(`/Accounts/${subaccount.sid}.json`)).auth_token ?? "";
+    expect(token).toMatch(/^[0-9a-f]{32}$/);
+    const listed = await request(numbersPath(tenant), { headers: tenant.auth });
+    expect(await listed.text()).not.toContain(token);
+  });
+});
+
+describe("searching for numbers", () => {
+  it("offers local numbers in the area code asked for", async () => {
+    const { tenant } = await tenantWithOwner("search-area");
     const code = areaCode();
     const offered = await search(tenant, code);
-    await search(tenant, code);
-    expect(await subaccountsOf(tenant)).toHaveLength(1);
     expect(offered.length).toBeGreaterThan(0);
     expect(offered.every((n) => n.phoneNumber.startsWith(`+1${code}`))).toBe(true);
   });
 
-  it("keeps its auth token sealed: no row in Postgres holds it in the clear", async () => {
-    const { tenant } = await tenantWithOwner("subaccount-sealed");
+  it("leaves no subaccount behind: a read creates nothing at Twilio", async () => {
+    const { tenant } = await tenantWithOwner("search-writes-nothing");
     await search(tenant, areaCode());
-    const [subaccount] = await subaccountsOf(tenant);
-    const token = (await twilioRest<TwilioAccountJson>(`/Accounts/${subaccount?.sid}.json`)).auth_token ?? "";
-    expect(token).toMatch(/^[0-9a-f]{32}$/);
-    const listed = await request(numbersPath(tenant), { headers: tenant.auth });
-    expect(await listed.text()).not.toContain(token);
+    expect(await subaccountsOf(tenant)).toHaveLength(0);
   });
 });
 
@@ -148,6 +174,53 @@ describe("buying a number", () => {
     expect([first.status, again.status]).toEqual([201, 201]);
     const [subaccount] = await subaccountsOf(tenant);
     expect(await numbersIn(subaccount?.sid ?? "")).toHaveLength(1);
+  });
+
+  it("records the number's month in the usage ledger once, however often the purchase is retried", async () => {
+    const { tenant } = await tenantWithOwner("buy-usage-once");
+    const [offered] = await search(tenant, areaCode());
+    expect((await buy(tenant, offered?.phoneNumber ?? "")).status).toBe(201);
+    expect((await buy(tenant, offered?.phoneNumber ?? "")).status).toBe(201);
+    const report = await (await request(usagePath(tenant), { headers: tenant.auth })).json<UsageReport>();
+    expect(report.resources.filter((r) => r.resource === "phone_number_month")).toEqual([
+      expect.objectContaining({ quantity: 1, uses: 1, costUsd: 1.15 }),
+    ]);
+  });
+
+  it("is refused with a 402 at the project's spend cap, and nothing is bought", async () => {
+    const { tenant } = await tenantWithOwner("buy-at-cap");
+    const capped = await request(
+      `/api/v1/projects/${tenant.projectId}/spend-cap`,
+      jsonRequest("PUT", { monthlyCapUsd: 0 }, tenant.auth),
+    );
+    expect(capped.status).toBe(200);
+    const [offered] = await search(tenant, areaCode());
+    const response = await buy(tenant, offered?.phoneNumber ?? "");
+    expect(response.status).toBe(402);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    expect(await response.json()).toMatchObject({ type: "urn:apex:problem:spend-cap-reached" });
+    expect((await simNumbers()).map((n) => n.number)).not.toContain(offered?.phoneNumber);
+    const listed = await (await request(numbersPath(tenant), { headers: tenant.auth })).json<{ items: unknown[] }>();
+    expect(listed.items).toEqual([]);
+  });
+
+  it("claims the number bought before on a retry after its claim failed, buying nothing more", async () => {
+    const { tenant } = await tenantWithOwner("buy-claim-retry");
+    const [offered] = await search(tenant, areaCode());
+    const number = offered?.phoneNumber ?? "";
+    // Another tenant has typed the number into its settings: Twilio sells it, but the claim in Postgres fails.
+    const other = await tenantWithOwner("buy-claim-holder");
+    await putSettings(other.tenant, { ownerPhone: other.ownerPhone, trackingNumber: number });
+    const refused = await buy(tenant, number);
+    expect(refused.status).toBe(422);
+    const [subaccount] = await subaccountsOf(tenant);
+    expect(await numbersIn(subaccount?.sid ?? "", number)).toHaveLength(1);
+
+    await putSettings(other.tenant, { ownerPhone: other.ownerPhone });
+    const retried = await buy(tenant, number);
+    expect(retried.status, await retried.clone().text()).toBe(201);
+    expect(await numbersIn(subaccount?.sid ?? "")).toHaveLength(1);
+    expect(await retried.json()).toMatchObject({ number, origin: "purchased", tracking: true });
   });
 
   it("rewrites the fallback document when the owner's phone changes", async () => {
@@ -267,6 +340,17 @@ describe("releasing a number", () => {
     expect((await settings.json<{ trackingNumber?: string }>()).trackingNumber).toBeUndefined();
     const listed = await (await request(numbersPath(tenant), { headers: tenant.auth })).json<{ items: unknown[] }>();
     expect(listed.items).toEqual([]);
+  });
+});
+
+describe("releasing a malformed number", () => {
+  it("names number when it is not a phone number in E.164 form", async () => {
+    const { tenant } = await tenantWithOwner("release-bad-number");
+    const response = await request(`${numbersPath(tenant)}/not-a-number`, { method: "DELETE", headers: tenant.auth });
+    expect(response.status).toBe(422);
+    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    const problem = await response.json<{ errors: { field: string }[] }>();
+    expect(problem.errors.map((e) => e.field)).toContain("number");
   });
 });
 

@@ -1,5 +1,6 @@
 import type { Database } from "../schema/db";
 import type { Logger } from "./logger";
+import type { PendingEvents } from "./services/realtime";
 
 export type Role = "owner" | "admin" | "member" | "viewer";
 
@@ -44,6 +45,8 @@ interface AppVariables {
   /** Set by the idempotency middleware when the request carries an Idempotency-Key (decision 013). */
   idempotency?: IdempotencyClaim;
   tenantId?: string;
+  /** A guarded request's events, held until its write settles (middleware/services.ts). */
+  pendingEvents?: PendingEvents;
 }
 
 export interface AppEnv {

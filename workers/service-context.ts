@@ -39,7 +39,15 @@ export function contextFor(
     db,
     log,
     idempotency,
-  }: { env: Env; db: () => Database; log: Logger; idempotency?: () => IdempotencyClaim | undefined },
+    publish,
+  }: {
+    env: Env;
+    db: () => Database;
+    log: Logger;
+    idempotency?: () => IdempotencyClaim | undefined;
+    /** Where events go instead of straight to the tenant object (a request's PendingEvents). */
+    publish?: Publisher;
+  },
 ): ServiceContext {
   return {
     env,
@@ -47,7 +55,7 @@ export function contextFor(
       return db();
     },
     actor,
-    publish: publisherFor(env, actor.auth.tenantId),
+    publish: publish ?? publisherFor(env, actor.auth.tenantId),
     log,
     get idempotency() {
       return idempotency?.();
@@ -63,7 +71,14 @@ const clientIp = <E extends AppEnv>(c: Context<E>) => c.req.header("cf-connectin
  */
 export function contextFrom<E extends AppEnv>(c: Context<E>, actor: RequestActor = callerOf(c)): ServiceContext {
   // Read when a service asks: the idempotency middleware sets the claim after this context is built.
-  return contextFor(actor, { env: c.env, db: c.var.db, log: c.var.log, idempotency: () => c.var.idempotency });
+  const pending = c.var.pendingEvents;
+  return contextFor(actor, {
+    env: c.env,
+    db: c.var.db,
+    log: c.var.log,
+    idempotency: () => c.var.idempotency,
+    ...(pending ? { publish: pending.publish } : {}),
+  });
 }
 
 function callerOf<E extends AppEnv>(c: Context<E>): RequestActor {

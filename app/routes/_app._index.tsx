@@ -16,10 +16,56 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const seconds = (value: number | null) =>
   value === null ? "—" : value < 90 ? `${value} s` : `${Math.round(value / 60)} min`;
 
+type Speed = ReturnType<typeof useLoaderData<typeof loader>>["speedToLead"];
+
+/** Median and p90, intake → owner dialled → customer connected, per source, for both windows side by side. */
+function SpeedTable({ speed }: { speed: Speed }) {
+  const windows = [
+    ["24h", speed.last24Hours],
+    ["30d", speed.last30Days],
+  ] as const;
+  const sources = Object.keys(speed.last30Days.bySource).sort();
+  const rows = [["All sources", "all"] as const, ...sources.map((s) => [s, s] as const)];
+  const cell = (median: number | null, p90: number | null) => `${seconds(median)} (p90 ${seconds(p90)})`;
+  return (
+    <table data-testid="speed-by-source">
+      <caption className="skip">Speed to lead by source, last 24 hours and last 30 days</caption>
+      <thead>
+        <tr>
+          <th scope="col">Source</th>
+          <th scope="col">Leads 24 h / 30 d</th>
+          <th scope="col">Dialled, 24 h</th>
+          <th scope="col">Connected, 24 h</th>
+          <th scope="col">Dialled, 30 d</th>
+          <th scope="col">Connected, 30 d</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map(([label, key]) => {
+          const [day, month] = windows.map(([, w]) => (key === "all" ? w.all : w.bySource[key]));
+          return (
+            <tr key={label} data-source={key}>
+              <th scope="row">{label}</th>
+              <td>
+                {day?.leads ?? 0} / {month?.leads ?? 0}
+              </td>
+              <td>{cell(day?.dialledMedianSeconds ?? null, day?.dialledP90Seconds ?? null)}</td>
+              <td>{cell(day?.connectedMedianSeconds ?? null, day?.connectedP90Seconds ?? null)}</td>
+              <td>{cell(month?.dialledMedianSeconds ?? null, month?.dialledP90Seconds ?? null)}</td>
+              <td>{cell(month?.connectedMedianSeconds ?? null, month?.connectedP90Seconds ?? null)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 export default function Dashboard() {
   const stats = useLoaderData<typeof loader>();
   const sources = Object.entries(stats.bySource).sort((a, b) => b[1] - a[1]);
   const most = Math.max(1, ...sources.map(([, n]) => n));
+  const day = stats.speedToLead.last24Hours.all;
   const spendShare = stats.spend?.capUsd ? Math.min(100, (stats.spend.spentUsd / stats.spend.capUsd) * 100) : 0;
   return (
     <>
@@ -32,13 +78,15 @@ export default function Dashboard() {
           <div className="label">leads today</div>
         </div>
         <div className="card">
-          <div className="value">{seconds(stats.speedToLead.dialledMedianSeconds)}</div>
-          <div className="label">median lead → owner dialled (p90 {seconds(stats.speedToLead.dialledP90Seconds)})</div>
+          <div className="value" data-testid="dialled-median-24h">
+            {seconds(day.dialledMedianSeconds)}
+          </div>
+          <div className="label">median lead → owner dialled, last 24 h (p90 {seconds(day.dialledP90Seconds)})</div>
         </div>
         <div className="card">
-          <div className="value">{seconds(stats.speedToLead.connectedMedianSeconds)}</div>
+          <div className="value">{seconds(day.connectedMedianSeconds)}</div>
           <div className="label">
-            median lead → customer connected (p90 {seconds(stats.speedToLead.connectedP90Seconds)})
+            median lead → customer connected, last 24 h (p90 {seconds(day.connectedP90Seconds)})
           </div>
         </div>
         <div className="card">
@@ -71,6 +119,13 @@ export default function Dashboard() {
             ))}
           </tbody>
         </table>
+      )}
+
+      <h2>Speed to lead</h2>
+      {stats.speedToLead.last30Days.all.leads === 0 ? (
+        <p className="empty">No leads in the last 30 days.</p>
+      ) : (
+        <SpeedTable speed={stats.speedToLead} />
       )}
 
       <h2>Spend this month</h2>

@@ -5,7 +5,9 @@ import { startTask } from "../../workers/agents/start-task";
 import { auditPage } from "../../workers/services/audit";
 import { deleteEntity, type Entity, getEntity, restoreEntity, updateEntity } from "../../workers/services/entities";
 import { type CallSystem, callSystem, leadSystem } from "../../workers/services/entity-system";
+import { type LeadSpeed, leadSpeed } from "../../workers/services/lead-speed";
 import { relationshipsOfEntity } from "../../workers/services/relationships";
+import { projectVoice } from "../../workers/speed-to-lead/context";
 import { textLead } from "../../workers/speed-to-lead/messages";
 import { FormError, FormNotice } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
@@ -26,11 +28,14 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const messages = related.filter((e): e is Entity => e?.type === "message");
   // The audit log (IPs, how callers were verified) is admin-only, as GET /api/v1/audit is.
   const audit = canAct(session.auth, "admin") ? await auditPage({ entityId: lead.id, limit: 20 }, session) : undefined;
+  // An archived project has no settings to judge by: the lead is shown without a verdict.
+  const voice = await projectVoice(lead.projectId, session).catch(() => undefined);
   return {
     lead,
     // Apex's own state, parsed here by the same schemas its writers use (no casts in the page).
     leadState: leadSystem(lead),
     calls: calls.map((call) => ({ call, state: callSystem(call) })),
+    speed: voice ? leadSpeed(lead, calls, voice.settings.connectTargetSeconds) : null,
     messages,
     audit: audit?.items ?? null,
     canEdit: canAct(session.auth, "member"),
@@ -82,6 +87,23 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 }
 
 const when = (iso: string) => new Date(iso).toISOString().replace("T", " ").slice(0, 19);
+
+function Speed({ speed }: { speed: LeadSpeed }) {
+  if (speed.dialledAfterSeconds === null) return null;
+  return (
+    <p data-testid="lead-speed">
+      {`Phone dialled ${speed.dialledAfterSeconds} s after the lead came in`}
+      {speed.connectedAfterSeconds === null ? "" : `, customer connected after ${speed.connectedAfterSeconds} s`}.{" "}
+      {speed.slow ? (
+        <span className="pill bad" data-testid="slow-lead">
+          {`slow lead: over the ${speed.targetSeconds} s target`}
+        </span>
+      ) : (
+        <span className="pill ok">{`within the ${speed.targetSeconds} s target`}</span>
+      )}
+    </p>
+  );
+}
 
 function CallCard({ call, state }: { call: Pick<Entity, "id" | "name" | "status">; state: CallSystem }) {
   const timeline = state.timeline ?? [];
@@ -147,7 +169,7 @@ function CallCard({ call, state }: { call: Pick<Entity, "id" | "name" | "status"
 }
 
 export default function LeadPage() {
-  const { lead, leadState, calls, messages, audit, canEdit } = useLoaderData<typeof loader>();
+  const { lead, leadState, calls, speed, messages, audit, canEdit } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const actionResult = useActionData<typeof action>();
   const score = leadState.score;
@@ -164,6 +186,7 @@ export default function LeadPage() {
         {String(lead.data.phone ?? "")} {String(lead.data.email ?? "")} · from {String(lead.data.source ?? "—")} ·
         received <time dateTime={lead.createdAt}>{when(lead.createdAt)}</time>
       </p>
+      {speed ? <Speed speed={speed} /> : null}
       {lead.data.message ? <blockquote>{String(lead.data.message)}</blockquote> : null}
       {canEdit ? (
         <PostForm className="row" aria-label="Lead actions">

@@ -106,6 +106,10 @@ interface SimCall {
   /** What happened, in order: "status:ringing", "say:…", "gather:1", "dial:+1…", "recording:RE…". */
   steps: string[];
   dateCreated: string;
+  /** When the simulator received the request that made the call (ms since the epoch): the bench's "dialled". */
+  requestedAtMs: number;
+  /** The webhook the call fetched TwiML from first (an outbound call's Url), as given. */
+  url: string | null;
 }
 
 interface SimMessage {
@@ -427,6 +431,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       duration: 0,
       steps: [],
       dateCreated: new Date().toUTCString(),
+      requestedAtMs: Date.now(),
+      url: null,
     };
     calls.set(child.sid, child);
     parent.steps.push(`dial:${to}`);
@@ -638,6 +644,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         duration: 0,
         steps: [],
         dateCreated: new Date().toUTCString(),
+        requestedAtMs: Date.now(),
+        url: null,
       };
       calls.set(call.sid, call);
       log(`${call.sid} inbound call ${call.from} → ${to}`);
@@ -755,6 +763,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         duration: 0,
         steps: [],
         dateCreated: new Date().toUTCString(),
+        requestedAtMs: Date.now(),
+        url: form.get("Url") ?? null,
       };
       calls.set(call.sid, call);
       log(`${call.sid} call created ${call.from} → ${call.to}`);

@@ -42,6 +42,11 @@ export const ticketMigrations: readonly SqliteMigration[] = [
           ALTER TABLE tickets ADD COLUMN once_key TEXT;
           CREATE UNIQUE INDEX tickets_once_key ON tickets (once_key) WHERE once_key IS NOT NULL;`,
   },
+  {
+    // A lease shorter than the queue runner's, for a ticket started where it was made (see createStarted).
+    id: "tickets/3",
+    sql: "ALTER TABLE tickets ADD COLUMN lease_ms INTEGER;",
+  },
 ];
 
 const ticketStatus = z.enum(["queued", "processing", "completed", "failed", "cancelled"]);
@@ -80,6 +85,7 @@ type Row = {
   sent_at: number | null;
   lease_until: number | null;
   once_key: string | null;
+  lease_ms: number | null;
 };
 
 export const DEFAULT_TICKET_TTL_MS = 60 * 60 * 1000;
@@ -91,6 +97,13 @@ const OUTBOX_GRACE_MS = 2_000;
  * longest agent's run between two progress reports.
  */
 export const TICKET_LEASE_MS = 5 * 60 * 1000;
+/**
+ * The lease of a ticket started where it was made (the intake request runs
+ * the lead's bridge itself, decision 025): its runner is a request's
+ * waitUntil, which lives at most 30 s after the answer, so a runner that died
+ * is known dead sooner, and the queue takes the ticket over.
+ */
+export const STARTED_HERE_LEASE_MS = 30 * 1000;
 /** A finished ticket is forgotten at its expiry; Postgres keeps the history. */
 const FINISHED: ReadonlySet<TicketStatus> = new Set(["completed", "failed", "cancelled"]);
 
@@ -141,17 +154,23 @@ interface TicketsHost {
 export class Tickets {
   readonly timers: readonly Timer[] = [
     {
-      // A ticket whose queue message never went out (the object died in between) is sent again.
+      // A ticket whose queue message never went out (the object died in between) is sent again;
+      // so is one started where it was made whose runner failed or went silent (the queue is its retry path).
       name: "ticket-outbox",
       nextDue: () => {
-        const oldest = this.host.sql
-          .exec<{ at: number | null }>(
-            "SELECT MIN(created_at) AS at FROM tickets WHERE sent_at IS NULL AND status = 'queued'",
+        const { queued, started } = this.host.sql
+          .exec<{ queued: number | null; started: number | null }>(
+            `SELECT MIN(CASE WHEN status = 'queued' THEN created_at END) AS queued,
+                    MIN(CASE WHEN status = 'processing' THEN COALESCE(lease_until, 0) END) AS started
+             FROM tickets WHERE sent_at IS NULL AND status IN ('queued', 'processing')`,
           )
-          .one().at;
-        return oldest === null ? undefined : oldest + OUTBOX_GRACE_MS;
+          .one();
+        const due = [queued === null ? undefined : queued + OUTBOX_GRACE_MS, started ?? undefined].filter(
+          (at): at is number => at !== undefined,
+        );
+        return due.length > 0 ? Math.min(...due) : undefined;
       },
-      run: (now) => this.resendUnsent(now - OUTBOX_GRACE_MS),
+      run: (now) => this.resendUnsent(now - OUTBOX_GRACE_MS, now),
     },
     {
       name: "ticket-ttl",
@@ -205,6 +224,48 @@ export class Tickets {
     return this.get(id) ?? created;
   }
 
+  /**
+   * A ticket its maker runs at once, no queue in between: stored already
+   * processing, under a short lease (STARTED_HERE_LEASE_MS), and unsent. In
+   * the usual case the maker finishes it and no queue message ever exists.
+   * If the runner fails (release) or falls silent past its lease, the outbox
+   * timer sends the message and the queue runs it as any other ticket. With
+   * `onceKey`, the ticket already made under that key is answered, not
+   * started: whoever made it runs it.
+   */
+  async createStarted(
+    task: string,
+    params: unknown,
+    ttlMs = DEFAULT_TICKET_TTL_MS,
+    onceKey?: string,
+  ): Promise<{ ticket: Ticket; paramsJson?: string }> {
+    if (onceKey) {
+      const existing = this.host.sql.exec<Row>("SELECT * FROM tickets WHERE once_key = ?", onceKey).toArray()[0];
+      if (existing) return { ticket: toTicket(existing) };
+    }
+    const id = crypto.randomUUID();
+    const now = this.host.now();
+    const paramsJson = JSON.stringify(params ?? {});
+    this.host.sql.exec(
+      `INSERT INTO tickets (id, task, params, status, attempts, created_at, updated_at, expires_at, sent_at, once_key,
+         lease_until, lease_ms)
+       VALUES (?, ?, ?, 'processing', 1, ?, ?, ?, NULL, ?, ?, ?)`,
+      id,
+      task,
+      paramsJson,
+      now,
+      now,
+      now + ttlMs,
+      onceKey ?? null,
+      now + STARTED_HERE_LEASE_MS,
+      STARTED_HERE_LEASE_MS,
+    );
+    const created = this.get(id) as Ticket;
+    await this.publish(created);
+    await this.host.scheduleBy(now + STARTED_HERE_LEASE_MS);
+    return { ticket: created, paramsJson };
+  }
+
   get(id: string): Ticket | undefined {
     const found = this.row(id);
     return found ? toTicket(found) : undefined;
@@ -230,7 +291,7 @@ export class Tickets {
     const started = this.changed(
       id,
       `UPDATE tickets SET status = 'processing', attempts = attempts + 1, updated_at = ?, sent_at = COALESCE(sent_at, ?),
-         lease_until = ?
+         lease_until = ?, lease_ms = NULL
        WHERE id = ? AND (status = 'queued' OR (status = 'processing' AND COALESCE(lease_until, 0) <= ?))`,
       now,
       now,
@@ -253,11 +314,13 @@ export class Tickets {
     const ticket = this.changed(
       id,
       // A progress report is the runner's sign of life: it renews the lease.
-      "UPDATE tickets SET progress = ?, message = ?, updated_at = ?, lease_until = ? WHERE id = ? AND status = 'processing'",
+      `UPDATE tickets SET progress = ?, message = ?, updated_at = ?, lease_until = ? + COALESCE(lease_ms, ?)
+       WHERE id = ? AND status = 'processing'`,
       Math.max(0, Math.min(100, Math.round(progress))),
       message,
       this.host.now(),
-      this.host.now() + TICKET_LEASE_MS,
+      this.host.now(),
+      TICKET_LEASE_MS,
       id,
     );
     await this.publish(ticket);
@@ -278,6 +341,8 @@ export class Tickets {
       id,
     );
     await this.publish(ticket);
+    // A ticket started where it was made has no queue message yet: the outbox timer sends one now.
+    if (ticket && this.row(id)?.sent_at === null) await this.host.scheduleBy(this.host.now());
     return ticket;
   }
 
@@ -334,13 +399,15 @@ export class Tickets {
     return this.get(id);
   }
 
-  private async resendUnsent(createdBy: number): Promise<void> {
+  private async resendUnsent(createdBy: number, now: number): Promise<void> {
     const tenantId = this.host.tenantId();
     if (!tenantId) return;
     const unsent = this.host.sql
       .exec<{ id: string; task: string; params: string }>(
-        "SELECT id, task, params FROM tickets WHERE sent_at IS NULL AND status = 'queued' AND created_at <= ?",
+        `SELECT id, task, params FROM tickets WHERE sent_at IS NULL AND (
+           (status = 'queued' AND created_at <= ?) OR (status = 'processing' AND COALESCE(lease_until, 0) <= ?))`,
         createdBy,
+        now,
       )
       .toArray();
     for (const t of unsent) await this.send(tenantId, t.id, t.task, JSON.parse(t.params));

@@ -1,11 +1,7 @@
-import { openDatabase } from "../../schema/db";
-import { systemActor } from "../context";
-import { createLogger, describeError } from "../logger";
-import { Problem } from "../problems";
+import { createLogger } from "../logger";
 import { agentMessage } from "../queue/agent-message";
 import { recordFinishedTicket } from "../services/ticket-history";
-import type { AgentContext } from "./agent";
-import { agents } from "./registry";
+import { runTicket } from "./run-ticket";
 
 /**
  * The AGENTS queue consumer. A message that can never succeed (bad envelope,
@@ -44,56 +40,26 @@ export async function consumeAgentBatch(batch: MessageBatch<unknown>, env: Env, 
       }
       params = JSON.parse(started.paramsJson);
     }
-    const agent = agents.get(task);
-    const parsed = agent?.params.safeParse(params);
-    if (!agent || !parsed?.success) {
-      const reason = agent ? `invalid params: ${parsed?.error?.message}` : `unknown task ${task}`;
-      log.error("agent message cannot run", { task, reason });
-      if (ticketId) await recordFinishedTicket(env, tenantId, await tenant.failTicket(ticketId, reason));
+    const outcome = await runTicket(
+      env,
+      {
+        task,
+        tenantId,
+        ...(ticketId ? { ticketId } : {}),
+        params,
+        runId: ticketId ?? message.id,
+        attempt: message.attempts,
+        log,
+      },
+      (promise) => ctx.waitUntil(promise),
+    );
+    if (outcome === "done") {
       message.ack();
       continue;
     }
-    let database: ReturnType<typeof openDatabase> | undefined;
-    const context: AgentContext = {
-      env,
-      tenantId,
-      actor: systemActor(tenantId, task),
-      db: () => {
-        database ??= openDatabase(env);
-        return database.db;
-      },
-      runId: ticketId ?? message.id,
-      ...(ticketId ? { ticketId } : {}),
-      log: log.with({ task, tenantId, ticketId }),
-      reportProgress: async (progress, text) => {
-        if (ticketId) await tenant.reportProgress(ticketId, progress, text);
-      },
-      waitUntil: (promise) => ctx.waitUntil(promise),
-    };
-    try {
-      const result = await agent.run(parsed.data, context);
-      if (ticketId) {
-        const finished = await tenant.completeTicket(ticketId, JSON.stringify(result ?? null));
-        await recordFinishedTicket(env, tenantId, finished);
-      }
-      message.ack();
-    } catch (error) {
-      const text = describeError(error);
-      if (error instanceof Problem && error.status < 500) {
-        // Refused, not broken (a paused project, a missing record): retrying cannot help.
-        log.warn("agent refused; not retrying", { task, tenantId, problem: error.code, detail: text });
-        if (ticketId) await recordFinishedTicket(env, tenantId, await tenant.failTicket(ticketId, text));
-        message.ack();
-        continue;
-      }
-      const base = Number(env.AGENT_RETRY_BASE_SECONDS ?? "2");
-      const delaySeconds = retryDelaySeconds(base, message.attempts);
-      log.error("agent failed; will retry", { task, tenantId, error: text, delaySeconds });
-      if (ticketId) await tenant.releaseTicket(ticketId, `attempt ${message.attempts} failed: ${text}`);
-      message.retry({ delaySeconds });
-    } finally {
-      if (database) ctx.waitUntil(database.close());
-    }
+    const delaySeconds = retryDelaySeconds(Number(env.AGENT_RETRY_BASE_SECONDS ?? "2"), message.attempts);
+    log.info("retrying", { task, tenantId, delaySeconds });
+    message.retry({ delaySeconds });
   }
 }
 

@@ -4,7 +4,7 @@ import type { AppEnv } from "../context";
 import { authenticate } from "./authenticate";
 import { authorize } from "./authorize";
 import type { RoutePolicy } from "./policy";
-import { limitByIp, limitByTenant } from "./rate-limit";
+import { limitByIp } from "./rate-limit";
 
 const admitEveryone = createMiddleware<AppEnv>(async (_c, next) => {
   await next();
@@ -13,6 +13,7 @@ const admitEveryone = createMiddleware<AppEnv>(async (_c, next) => {
 /**
  * The request pipeline for one route, in order:
  *   authenticate (401) → rate limit per tenant (429) → authorize (403)
+ * (the first two in one tenant-object call: middleware/authenticate.ts)
  * A public route skips the first and the last; one that takes credentials
  * (`limitByIp`) is rate limited per client IP instead. Validation (400/422)
  * follows in the route's own zod validators. Authenticating first is what
@@ -22,5 +23,5 @@ const admitEveryone = createMiddleware<AppEnv>(async (_c, next) => {
  */
 export function guard(policy: RoutePolicy) {
   if (policy.role === "public") return policy.limitByIp ? limitByIp : admitEveryone;
-  return every(authenticate, limitByTenant, authorize(policy));
+  return every(authenticate, authorize(policy));
 }

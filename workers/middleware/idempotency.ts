@@ -70,7 +70,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         if (value !== null) headers[name] = value;
       }
       const body = await c.res.clone().text();
-      await ledger.completeAction(ledgerKey, fingerprint, { status: c.res.status, headers, body });
+      // One call: the key completes and the request's events go out with it (middleware/services.ts).
+      await ledger.settle(auth.tenantId, {
+        complete: { keys: [ledgerKey], fingerprint, response: { status: c.res.status, headers, body } },
+        events: c.var.pendingEvents?.drain() ?? [],
+      });
       stored = true;
     }
   } finally {

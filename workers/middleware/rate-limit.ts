@@ -5,11 +5,14 @@ import type { AppEnv } from "../context";
 import { Problem } from "../problems";
 
 /**
- * Per tenant: 20 requests a second sustained, bursts of 6× that
+ * Per tenant (taken by `authenticate`, in the same object call as the
+ * session check; why per tenant: one tenant's burst must not starve the
+ * others, and the budget is the tenant's whatever key or user spends it):
+ * 20 requests a second sustained, bursts of 6× that
  * (TENANT_RATE_PER_SECOND overrides; the benchmarks raise it). Per IP on
  * credential routes: 10, then 1 every 6 s — enough for people, not for guessing.
  */
-function tenantBucket(env: Env) {
+export function tenantBucket(env: Env): BucketPolicy {
   const perSecond = Number(env.TENANT_RATE_PER_SECOND) || 20;
   return { capacity: perSecond * 6, refillPerSecond: perSecond };
 }
@@ -24,7 +27,11 @@ type BucketHolder = { takeRateToken(bucket: string, policy: BucketPolicy): Promi
 
 /** Takes one token from `bucket`; 429 with Retry-After when none is left. */
 async function takeToken(c: Context<AppEnv>, holder: BucketHolder, bucket: string, policy: BucketPolicy) {
-  const decision = await holder.takeRateToken(bucket, policy);
+  enforceRateDecision(c, await holder.takeRateToken(bucket, policy));
+}
+
+/** The bucket's state on the answer; 429 with Retry-After when the token was refused. */
+export function enforceRateDecision(c: Context<AppEnv>, decision: RateDecision): void {
   const headers = {
     "RateLimit-Limit": String(decision.limit),
     "RateLimit-Remaining": String(decision.remaining),
@@ -41,19 +48,6 @@ async function takeToken(c: Context<AppEnv>, holder: BucketHolder, bucket: strin
     });
   }
 }
-
-/**
- * Why per tenant: one tenant's burst must not starve the others, and the
- * budget is the tenant's whatever key or user spends it. It runs after
- * authentication, which is what names the tenant, and fails closed: without
- * an authenticated caller nothing is let through.
- */
-export const limitByTenant = createMiddleware<AppEnv>(async (c, next) => {
-  const auth = c.var.auth;
-  if (!auth) throw new Error("limitByTenant runs after authenticate");
-  await takeToken(c, c.env.TENANT.getByName(auth.tenantId), "api", tenantBucket(c.env));
-  await next();
-});
 
 /**
  * Why per IP: anonymous callers have no tenant, and credential routes (sign

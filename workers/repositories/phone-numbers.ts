@@ -24,7 +24,9 @@ export async function findNumber(tx: Transaction, projectId: string, number: str
 /**
  * Claims a number bought or attached in the tenant's subaccount. A typed claim
  * the same project held becomes this one; any other holder (RLS hides another
- * tenant's) keeps it, and nothing is written: false.
+ * tenant's) keeps it, and nothing is written: false. Two statements, not
+ * INSERT … ON CONFLICT DO UPDATE: that raises an RLS error when the
+ * conflicting row is another tenant's, where this must answer false.
  */
 export async function claimSubaccountNumber(
   tx: Transaction,
@@ -36,16 +38,24 @@ export async function claimSubaccountNumber(
     phoneNumberSid: string;
   },
 ): Promise<boolean> {
-  const saved = await tx
+  const inserted = await tx
     .insert(trackingNumbers)
     .values(row)
-    .onConflictDoUpdate({
-      target: trackingNumbers.number,
-      set: { origin: row.origin, phoneNumberSid: row.phoneNumberSid },
-      setWhere: and(eq(trackingNumbers.projectId, row.projectId), eq(trackingNumbers.origin, "typed")),
-    })
+    .onConflictDoNothing({ target: trackingNumbers.number })
     .returning({ number: trackingNumbers.number });
-  return saved.length === 1;
+  if (inserted.length === 1) return true;
+  const adopted = await tx
+    .update(trackingNumbers)
+    .set({ origin: row.origin, phoneNumberSid: row.phoneNumberSid })
+    .where(
+      and(
+        eq(trackingNumbers.number, row.number),
+        eq(trackingNumbers.projectId, row.projectId),
+        eq(trackingNumbers.origin, "typed"),
+      ),
+    )
+    .returning({ number: trackingNumbers.number });
+  return adopted.length === 1;
 }
 
 export async function deleteNumber(tx: Transaction, projectId: string, number: string): Promise<void> {

@@ -5,6 +5,18 @@ import { type Transaction, withSystem } from "../../schema/tenant-transaction";
 
 export type ProjectRow = typeof projects.$inferSelect;
 
+/** The project as apex_system sees it (inside withSystemThenTenant): enough to know whose it is. */
+export async function projectOwner(
+  tx: Transaction,
+  projectId: string,
+): Promise<Pick<ProjectRow, "id" | "tenantId" | "name" | "archivedAt"> | undefined> {
+  const [row] = await tx
+    .select({ id: projects.id, tenantId: projects.tenantId, name: projects.name, archivedAt: projects.archivedAt })
+    .from(projects)
+    .where(and(eq(projects.id, projectId), isNull(projects.deletedAt)));
+  return row;
+}
+
 /**
  * A webhook names its project in the URL and has no tenant yet; this is the
  * one cross-tenant read it needs (apex_system may read projects, nothing else
@@ -16,13 +28,7 @@ export async function projectForWebhook(
   db: Database,
   projectId: string,
 ): Promise<Pick<ProjectRow, "id" | "tenantId" | "name" | "archivedAt"> | undefined> {
-  const [row] = await withSystem(db, (tx) =>
-    tx
-      .select({ id: projects.id, tenantId: projects.tenantId, name: projects.name, archivedAt: projects.archivedAt })
-      .from(projects)
-      .where(and(eq(projects.id, projectId), isNull(projects.deletedAt))),
-  );
-  return row;
+  return withSystem(db, (tx) => projectOwner(tx, projectId));
 }
 
 export async function findProject(tx: Transaction, projectId: string): Promise<ProjectRow | undefined> {

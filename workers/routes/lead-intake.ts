@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { runStartedTicket } from "../agents/run-ticket";
 import type { AppEnv } from "../context";
 import { LEAD_SOURCE_IDS, leadSource } from "../intake/sources";
 import { takeLead } from "../intake/take-lead";
@@ -75,7 +76,15 @@ export function leadIntakeRoutes() {
       c.req.valid("query").project,
       body,
       { proof, idempotencyKey: c.req.header("idempotency-key") },
-      { ...anonymousContextFrom(c), rawBody },
+      {
+        ...anonymousContextFrom(c),
+        rawBody,
+        // The lead's bridge runs from this request, after the answer (decision 025).
+        runStarted: (started) => {
+          const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+          waitUntil(runStartedTicket(c.env, started, c.var.log, waitUntil));
+        },
+      },
     );
     // A person's browser posting a pasted HTML form gets a page, not JSON; machines still get JSON.
     if (fromBrowserForm(c.req.header("content-type"), c.req.header("accept"))) return c.html(THANK_YOU, 200) as never;

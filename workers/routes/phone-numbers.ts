@@ -8,7 +8,7 @@ import {
   releasePhoneNumber,
   searchAvailableNumbers,
 } from "../services/phone-numbers";
-import { defineRoute, idempotencyKeyHeader, idParam, notConfiguredError, notFoundError } from "./shared";
+import { defineRoute, idempotencyKeyHeader, idParam, notConfiguredError, notFoundError, spendCapError } from "./shared";
 
 /** Numbers cost money and carry the business's calls: admins only, like the speed-to-lead settings. */
 const read = { risk: "READ", role: "admin" } satisfies RoutePolicy;
@@ -41,7 +41,13 @@ const availableNumber = z
   })
   .openapi("AvailablePhoneNumber");
 
-const numberParams = idParam.extend({ number: e164.openapi({ param: { name: "number", in: "path" } }) });
+/** A number Apex holds is stored in E.164, so anything else in the path is a 422 naming `number`, not a 404. */
+const numberParams = idParam.extend({
+  number: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, "must be a phone number in E.164 form, such as +14155550142")
+    .openapi({ param: { name: "number", in: "path" }, example: "+14155550142" }),
+});
 
 const listRoute = defineRoute(read, {
   method: "get",
@@ -62,7 +68,7 @@ const searchRoute = defineRoute(read, {
   method: "get",
   path: "/{id}/phone-numbers/available",
   tags: ["phone numbers"],
-  summary: "Local numbers for sale in an area code (creates the tenant's Twilio subaccount the first time)",
+  summary: "Local numbers for sale in an area code (searched by the platform account; nothing is created)",
   request: {
     params: idParam,
     query: z.object({
@@ -90,7 +96,9 @@ const buyRoute = defineRoute(manage, {
   summary: "Buy a number (or attach one the tenant's Twilio account holds); it becomes the tracking number",
   description:
     "Apex sets the number's voice, SMS, status and fallback URLs itself; the fallback is a static TwiML " +
-    "document that forwards to the owner and backups when Apex cannot answer. Bought once however often retried.",
+    "document that forwards to the owner and backups when Apex cannot answer. Bought once however often retried. " +
+    "A purchase is a spend (its first month is recorded in the usage ledger): refused at the project's spend cap. " +
+    "The tenant's Twilio subaccount is created with its first purchase.",
   request: {
     params: idParam,
     headers: idempotencyKeyHeader,
@@ -108,6 +116,7 @@ const buyRoute = defineRoute(manage, {
   },
   responses: {
     201: { description: "The number", content: { "application/json": { schema: phoneNumberView } } },
+    ...spendCapError,
     ...notFoundError,
     ...notConfiguredError,
   },

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { BucketPolicy, RateDecision } from "../../durable-objects/capabilities/rate-limits";
+import type { SessionVerdict } from "../../durable-objects/capabilities/sessions";
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
 import { parseSigningKeys, verifyAccessToken } from "../auth/access-tokens";
@@ -91,6 +93,37 @@ export async function assertSessionCurrent(env: Env, auth: AuthContext): Promise
     sid: auth.sessionId as string,
     membershipVersion: auth.membershipVersion as number,
   });
+  refuseStaleSession(verdict);
+}
+
+/**
+ * The session check and a token from the tenant's rate bucket in one
+ * tenant-object call: a stale or revoked session is refused (401) before any
+ * token is spent; the bucket's decision comes back for the caller to enforce.
+ */
+export async function admitCaller(
+  env: Env,
+  auth: AuthContext,
+  rate: { key: string; policy: BucketPolicy },
+): Promise<RateDecision> {
+  const admission = await env.TENANT.getByName(auth.tenantId).admit({
+    ...(auth.method === "jwt"
+      ? {
+          session: {
+            userId: auth.userId as string,
+            sid: auth.sessionId as string,
+            membershipVersion: auth.membershipVersion as number,
+          },
+        }
+      : {}),
+    rate,
+  });
+  refuseStaleSession(admission.session);
+  if (!admission.rate) throw new Error("the tenant object decided no rate token");
+  return admission.rate;
+}
+
+function refuseStaleSession(verdict: SessionVerdict | undefined): void {
   if (verdict === "revoked-session") refused(verdict, "This session has ended; log in again.");
   if (verdict === "stale-membership") refused(verdict, "Your membership changed; refresh your access token.");
 }

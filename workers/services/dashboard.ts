@@ -1,3 +1,5 @@
+import { withTenant } from "../../schema/tenant-transaction";
+import { type SpeedFigureRow, speedToLeadFigures } from "../repositories/speed-to-lead-figures";
 import type { ServiceContext } from "../service-context";
 import { MISSED } from "../speed-to-lead/call-state";
 import { monthOf } from "../usage/prices";
@@ -22,17 +24,37 @@ async function all(
   return items;
 }
 
-function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
+type Figures = Omit<SpeedFigureRow, "span" | "source">;
+
+const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
+
+function figures(row: SpeedFigureRow | undefined): Figures {
+  return {
+    leads: row?.leads ?? 0,
+    dialled: row?.dialled ?? 0,
+    connected: row?.connected ?? 0,
+    dialledMedianSeconds: round(row?.dialledMedianSeconds ?? null),
+    dialledP90Seconds: round(row?.dialledP90Seconds ?? null),
+    connectedMedianSeconds: round(row?.connectedMedianSeconds ?? null),
+    connectedP90Seconds: round(row?.connectedP90Seconds ?? null),
+  };
+}
+
+/** One window's figures: every source together, and each source alone. */
+function speedWindow(rows: SpeedFigureRow[], span: SpeedFigureRow["span"]) {
+  const inSpan = rows.filter((r) => r.span === span);
+  const bySource: Record<string, Figures> = {};
+  for (const row of inSpan) if (row.source !== null) bySource[row.source] = figures(row);
+  return { all: figures(inSpan.find((r) => r.source === null)), bySource };
 }
 
 /**
  * The numbers on the operator dashboard, computed from the same
  * entities and ledger the API serves: today's leads by source, calls answered
  * and missed, speed-to-lead (intake → owner dialled → customer connected) as
- * median and p90 seconds, and the month's spend against the cap.
+ * median and p90 seconds over the last 24 hours and 30 days, overall and per
+ * source (summed in Postgres: repositories/speed-to-lead-figures.ts), and the
+ * month's spend against the cap.
  * With `projectId`, all of it is that project's alone (the web app's chosen
  * project); without, leads and calls are the tenant's and the spend is its
  * first active project's.
@@ -42,10 +64,11 @@ export async function dashboard(
   { projectId, now = new Date() }: { projectId?: string | undefined; now?: Date } = {},
 ) {
   const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-  const [leads, calls, projects] = await Promise.all([
+  const [leads, calls, projects, speed] = await Promise.all([
     all("lead", since, projectId, context),
     all("call", since, projectId, context),
     projectId ? [] : listProjects(context),
+    withTenant(context.db, context.actor.auth.tenantId, (tx) => speedToLeadFigures(tx, { projectId, now })),
   ]);
   const bySource: Record<string, number> = {};
   for (const lead of leads) {
@@ -56,34 +79,14 @@ export async function dashboard(
   const missed = calls.filter(
     (c) => MISSED.has(String(c.status)) || callSystem(c).customerStatus === "no-answer",
   ).length;
-  const createdAt = new Map(leads.map((l) => [l.id, Date.parse(l.createdAt)]));
-  const toDial: number[] = [];
-  const toConnect: number[] = [];
-  for (const call of calls) {
-    const state = callSystem(call);
-    const intake = createdAt.get(String(state.leadId));
-    if (state.kind !== "bridge" || intake === undefined) continue;
-    const timeline = state.timeline ?? [];
-    const at = (status: string) => timeline.find((s) => s.status === status)?.at;
-    const dialled = at("initiated") ?? at("ringing");
-    const connected = at("connecting-customer");
-    if (dialled) toDial.push((Date.parse(dialled) - intake) / 1000);
-    if (connected) toConnect.push((Date.parse(connected) - intake) / 1000);
-  }
   const spentBy = projectId ?? projects[0]?.id;
   const spend = spentBy ? await usageReport(spentBy, monthOf(now), context) : null;
-  const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
   return {
     date: since.toISOString().slice(0, 10),
     leadsToday: leads.length,
     bySource,
     calls: { total: calls.length, answered, missed },
-    speedToLead: {
-      dialledMedianSeconds: round(percentile(toDial, 50)),
-      dialledP90Seconds: round(percentile(toDial, 90)),
-      connectedMedianSeconds: round(percentile(toConnect, 50)),
-      connectedP90Seconds: round(percentile(toConnect, 90)),
-    },
+    speedToLead: { last24Hours: speedWindow(speed, "24h"), last30Days: speedWindow(speed, "30d") },
     spend: spend
       ? { projectId: spend.projectId, spentUsd: spend.spentUsd, capUsd: spend.capUsd, status: spend.status }
       : null,

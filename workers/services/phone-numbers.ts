@@ -7,16 +7,18 @@ import { claimSubaccountNumber, deleteNumber, findNumber, numbersOfProject } fro
 import { findProject } from "../repositories/projects";
 import { claimHolder } from "../repositories/tracking-numbers";
 import type { ServiceContext } from "../service-context";
-import { webhookUrl } from "../speed-to-lead/context";
+import { requireTwilio, webhookUrl } from "../speed-to-lead/context";
 import { publishFallback, withdrawFallback } from "../speed-to-lead/fallback-twiml";
 import { getSpeedToLeadSettings, putSpeedToLeadSettings } from "../speed-to-lead/settings-store";
 import { HOUR_MS, onceOnly } from "./external-actions";
 import { projectArchived } from "./projects";
-import { ensureSubaccount, tenantTwilio } from "./twilio-accounts";
+import { requireSpend, type SpendKind } from "./spend-gate";
+import { ensureSubaccount, platformTwilio, tenantTwilio } from "./twilio-accounts";
+import { recordUsage } from "./usage";
 
 /**
- * A project's phone numbers: search the tenant's subaccount for local numbers
- * by area code and buy one, or attach one the subaccount already holds;
+ * A project's phone numbers: search for local numbers by area code and buy
+ * one into the tenant's subaccount, or attach one the subaccount already holds;
  * Apex itself points the number's voice, SMS, status and fallback URLs at the
  * right places; release gives it back. The number a project buys or attaches
  * becomes its tracking number (the bridge's caller id, the number customers
@@ -81,9 +83,10 @@ export async function searchAvailableNumbers(
   context: Context,
 ): Promise<AvailableNumber[]> {
   await requireActiveProject(projectId, context);
-  const account = await ensureSubaccount(context);
+  // Searching needs no subaccount: the platform account asks, so a read creates nothing at Twilio or here.
+  requireTwilio(context.env);
   try {
-    const found = await twilioClient(account)
+    const found = await twilioClient(platformTwilio(context.env))
       .availableLocalNumbers(query.country)
       .list({ areaCode: Number(query.areaCode), voiceEnabled: true, smsEnabled: true, limit: 10 });
     return found.map((n) => ({
@@ -154,16 +157,21 @@ async function adopt(
   return (await listPhoneNumbers(projectId, context)).find((n) => n.number === number.phoneNumber) as PhoneNumberView;
 }
 
+/** A number is a monthly charge the owner chooses to take on: refused at the cap. */
+const NUMBER_SPEND: SpendKind = "phone-number";
+
 /**
  * Buys the number in the tenant's subaccount, with Apex's URLs set. Bought
  * once per project and number, however often it is retried (the tenant
- * object's action ledger): Twilio bills a purchase.
+ * object's action ledger): Twilio bills a purchase. The spend gate is asked
+ * inside the once-only action, so a retry of a purchase that already happened
+ * (whose claim failed, say) is never refused for the money it already spent;
+ * the purchase's first month goes into the usage ledger keyed by the
+ * number's sid, so a retry records it once.
  */
 export async function buyPhoneNumber(projectId: string, input: { phoneNumber: string }, context: Context) {
   await requireActiveProject(projectId, context);
   const phoneNumber = e164Of(input.phoneNumber, "phoneNumber");
-  const account = await ensureSubaccount(context);
-  const urls = await numberUrls(projectId, phoneNumber, context);
   let bought: { sid: string; phoneNumber: string };
   try {
     ({ result: bought } = await onceOnly(
@@ -172,6 +180,9 @@ export async function buyPhoneNumber(projectId: string, input: { phoneNumber: st
       `buy-number:${projectId}:${phoneNumber}`,
       72 * HOUR_MS,
       async () => {
+        await requireSpend(projectId, NUMBER_SPEND, context);
+        const account = await ensureSubaccount(context);
+        const urls = await numberUrls(projectId, phoneNumber, context);
         const created = await twilioClient(account).incomingPhoneNumbers.create({
           phoneNumber,
           friendlyName: `Apex ${projectId}`,
@@ -183,6 +194,18 @@ export async function buyPhoneNumber(projectId: string, input: { phoneNumber: st
   } catch (error) {
     throw twilioRefusal(error, "phoneNumber") ?? error;
   }
+  // Recorded before the claim: the number is bought (and billed) whether or not the claim below holds.
+  await recordUsage(
+    {
+      projectId,
+      resource: "phone_number_month",
+      quantity: 1,
+      source: "phone_number",
+      reference: bought.sid,
+      idempotencyKey: `buy-number:${bought.sid}`,
+    },
+    context,
+  );
   return adopt(projectId, { ...bought, origin: "purchased" }, "phoneNumber", context);
 }
 

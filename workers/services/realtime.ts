@@ -1,11 +1,32 @@
 import { forbiddenChannels } from "../../durable-objects/capabilities/channel-access";
 import { CHANNEL_PATTERN, type TenantEvent } from "../../durable-objects/capabilities/events";
+import type { PendingEvent } from "../../durable-objects/tenant";
 import { Problem, problems } from "../problems";
 import type { ServiceContext } from "../service-context";
 import type { Entity } from "./entities";
 
 /** Puts an event on the tenant's log; entity services call it after their transaction commits. */
 export type Publisher = (channel: string, type: string, data: unknown) => Promise<void>;
+
+/**
+ * A request's events, held until its write settles: the idempotency ledger
+ * completes with them in one object call, or they go out together when the
+ * request ends (middleware/services.ts). Agents and pages publish at once.
+ */
+export class PendingEvents {
+  private events: PendingEvent[] = [];
+
+  readonly publish: Publisher = async (channel, type, data) => {
+    this.events.push({ channel, type, dataJson: JSON.stringify(data) });
+  };
+
+  /** The events held so far, in order; the buffer is empty afterwards. */
+  drain(): PendingEvent[] {
+    const drained = this.events;
+    this.events = [];
+    return drained;
+  }
+}
 
 export function publisherFor(env: Env, tenantId: string): Publisher {
   const tenant = env.TENANT.getByName(tenantId);

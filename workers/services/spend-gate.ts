@@ -20,13 +20,14 @@ import { spendState } from "./usage";
  *   produced (its recording).
  * Whatever did get spent is recorded, cap or no cap (services/usage.ts).
  */
-export type SpendKind = "essential" | "bridge" | "outbound-text" | "optional-ai";
+export type SpendKind = "essential" | "bridge" | "outbound-text" | "optional-ai" | "phone-number";
 
 /** The fraction of the cap at which each kind is shed (null: never). */
 const SHED_AT: Record<Exclude<SpendKind, "bridge">, number | null> = {
   essential: null,
   "optional-ai": 0.9,
   "outbound-text": 1,
+  "phone-number": 1,
 };
 
 export type SpendDecision =
@@ -63,6 +64,7 @@ const KIND_LABEL: Record<SpendKind, string> = {
   bridge: "Bridge calls",
   "outbound-text": "Outbound texts",
   "optional-ai": "Optional AI",
+  "phone-number": "Buying phone numbers",
 };
 
 /** A refusal as the API and task starts answer it: 402, naming the project. */

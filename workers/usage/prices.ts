@@ -13,6 +13,8 @@ export const PRICES = {
   /** A stored recording's first month in R2 (retention deletes it later). */
   recording_storage_mb: { unit: "MB-month", microsPerUnit: 15 },
   sms_segment: { unit: "segment", microsPerUnit: 7_900 },
+  /** A local number's month (Twilio's US local number): recorded when it is bought. */
+  phone_number_month: { unit: "month", microsPerUnit: 1_150_000 },
   llm_input_token: { unit: "token", microsPerUnit: 0.3 },
   llm_output_token: { unit: "token", microsPerUnit: 2.5 },
   transcription_minute: { unit: "minute", microsPerUnit: 6_000 },

@@ -5529,7 +5529,7 @@ export interface paths {
     put?: never;
     /**
      * Buy a number (or attach one the tenant's Twilio account holds); it becomes the tracking number
-     * @description Apex sets the number's voice, SMS, status and fallback URLs itself; the fallback is a static TwiML document that forwards to the owner and backups when Apex cannot answer. Bought once however often retried.
+     * @description Apex sets the number's voice, SMS, status and fallback URLs itself; the fallback is a static TwiML document that forwards to the owner and backups when Apex cannot answer. Bought once however often retried. A purchase is a spend (its first month is recorded in the usage ledger): refused at the project's spend cap. The tenant's Twilio subaccount is created with its first purchase.
      */
     post: {
       parameters: {
@@ -5580,6 +5580,15 @@ export interface paths {
         };
         /** @description Not authenticated */
         401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The project's monthly spend cap is reached; raise it (PUT /api/v1/projects/{id}/spend-cap) to resume */
+        402: {
           headers: {
             [name: string]: unknown;
           };
@@ -5674,7 +5683,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Local numbers for sale in an area code (creates the tenant's Twilio subaccount the first time) */
+    /** Local numbers for sale in an area code (searched by the platform account; nothing is created) */
     get: {
       parameters: {
         query: {
@@ -5784,7 +5793,6 @@ export interface paths {
         header?: never;
         path: {
           id: string;
-          /** @description A phone number in E.164 form */
           number: string;
         };
         cookie?: never;
@@ -6652,7 +6660,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Today's leads by source, calls answered and missed, speed-to-lead median and p90, spend against the cap */
+    /** Today's leads by source, calls answered and missed, speed-to-lead median and p90 over 24 h and 30 days per source, spend against the cap */
     get: {
       parameters: {
         query?: {
@@ -6671,9 +6679,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            "application/json": {
-              [key: string]: unknown;
-            };
+            "application/json": components["schemas"]["Dashboard"];
           };
         };
         /** @description Not authenticated */
@@ -7376,6 +7382,59 @@ export interface components {
       apiKey: string | null;
       /** @enum {string} */
       source: "tenant" | "platform";
+    };
+    Dashboard: {
+      /** @description Today (UTC), the day `leadsToday`, `bySource` and `calls` count */
+      date: string;
+      leadsToday: number;
+      /** @description Today's leads per source */
+      bySource: {
+        [key: string]: number;
+      };
+      calls: {
+        total: number;
+        answered: number;
+        missed: number;
+      };
+      /** @description Percentiles interpolate (percentile_cont); seconds to one decimal */
+      speedToLead: {
+        last24Hours: {
+          all: components["schemas"]["SpeedToLeadFigures"];
+          /** @description Per lead source (`data.source`, else manual) */
+          bySource: {
+            [key: string]: components["schemas"]["SpeedToLeadFigures"];
+          };
+        };
+        last30Days: {
+          all: components["schemas"]["SpeedToLeadFigures"];
+          /** @description Per lead source (`data.source`, else manual) */
+          bySource: {
+            [key: string]: components["schemas"]["SpeedToLeadFigures"];
+          };
+        };
+      };
+      spend: {
+        projectId: string;
+        spentUsd: number;
+        capUsd: number | null;
+        status: string;
+      } | null;
+    };
+    SpeedToLeadFigures: {
+      /** @description Leads that came in during the window */
+      leads: number;
+      /** @description Of those, leads whose owner's phone was dialled */
+      dialled: number;
+      /** @description Of those, leads the owner was connected to */
+      connected: number;
+      /** @description Median seconds from intake to the owner's phone dialled; null when no lead got there */
+      dialledMedianSeconds: number | null;
+      /** @description 90th percentile, intake to the owner's phone dialled; null when no lead got there */
+      dialledP90Seconds: number | null;
+      /** @description Median seconds from intake to the customer connected; null when no lead got there */
+      connectedMedianSeconds: number | null;
+      /** @description 90th percentile, intake to the customer connected; null when no lead got there */
+      connectedP90Seconds: number | null;
     };
   };
   responses: never;
