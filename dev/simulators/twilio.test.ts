@@ -572,3 +572,193 @@ describe("<Dial><Number url>", () => {
     assert.ok(!leg.steps.includes("bridged"));
   });
 });
+
+describe("texts", () => {
+  /** Every request to `path` once `count` have arrived, in arrival order. */
+  async function requestsTo(path: string, count: number): Promise<Received[]> {
+    for (let i = 0; i < 200; i++) {
+      const found = received.filter((r) => r.path === path);
+      if (found.length >= count) return found;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`fewer than ${count} requests to ${path}`);
+  }
+
+  const sendText = (as: { sid: string; token: string }, form: Record<string, string>) =>
+    api(`/Accounts/${as.sid}/Messages.json`, as, { form: { Body: "We miss you!", ...form } });
+
+  interface SimText {
+    sid: string;
+    to: string;
+    status: string;
+    history: { status: string; atMs: number }[];
+    callbacks: { status: string; httpStatus: number }[];
+  }
+
+  const simTexts = async () =>
+    (await (await control("/messages")).json()) as {
+      messages: SimText[];
+      refused: { from: string; to: string; code: number; httpStatus: number }[];
+    };
+
+  const fast = { sentMs: 5, deliveredMs: 5 };
+
+  it("status callbacks arrive in order, sent then delivered, signed with the sending account's token", async () => {
+    const sub = await subaccount("Texter");
+    const to = "+15550100201";
+    await control(`/phones/${to}`, { method: "PUT", body: { messageTiming: fast } });
+    const created = await sendText(sub, { To: to, From: "+15550100200", StatusCallback: `${apexUrl}/sms-status-1` });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.status, "queued", "the REST answer is the initial status; no callback for it");
+
+    const callbacks = await requestsTo("/sms-status-1", 2);
+    assert.deepEqual(
+      callbacks.map((c) => c.params.MessageStatus),
+      ["sent", "delivered"],
+    );
+    for (const callback of callbacks) {
+      assert.ok(signedWith(callback, sub.token), "signed with the subaccount's token");
+      assert.equal(callback.params.MessageSid, created.body.sid);
+      assert.equal(callback.params.SmsStatus, callback.params.MessageStatus);
+      assert.equal(callback.params.AccountSid, sub.sid);
+      assert.equal(callback.params.From, "+15550100200");
+      assert.equal(callback.params.To, to);
+      assert.equal(callback.params.ApiVersion, "2010-04-01");
+      assert.equal(callback.params.ErrorCode, undefined);
+    }
+  });
+
+  it("GET /_sim/messages shows each status once, in order, with its time and its callback's answer", async () => {
+    const to = "+15550100202";
+    await control(`/phones/${to}`, { method: "PUT", body: { messageTiming: { sentMs: 40, deliveredMs: 80 } } });
+    const created = await sendText(MAIN, { To: to, From: "+15550100200", StatusCallback: `${apexUrl}/sms-status-2` });
+    await requestsTo("/sms-status-2", 2);
+    const text = (await simTexts()).messages.find((m) => m.sid === created.body.sid) as SimText;
+    assert.deepEqual(
+      text.history.map((h) => h.status),
+      ["queued", "sent", "delivered"],
+    );
+    const [queued, sent, delivered] = text.history.map((h) => h.atMs) as [number, number, number];
+    assert.ok(sent - queued >= 35, `sent ${sent - queued} ms after queued`);
+    assert.ok(delivered - sent >= 75, `delivered ${delivered - sent} ms after sent`);
+    assert.deepEqual(
+      text.callbacks.map((c) => [c.status, c.httpStatus]),
+      [
+        ["sent", 200],
+        ["delivered", 200],
+      ],
+    );
+  });
+
+  it("an unsubscribed recipient is refused in the REST answer with 400 and 21610, and no message is made", async () => {
+    const to = "+15550100203";
+    await control(`/phones/${to}`, { method: "PUT", body: { sms: "unsubscribed" } });
+    const refused = await sendText(MAIN, { To: to, From: "+15550100200", StatusCallback: `${apexUrl}/sms-status-3` });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body, {
+      code: 21610,
+      message: "Attempt to send to unsubscribed recipient",
+      more_info: "https://www.twilio.com/docs/errors/21610",
+      status: 400,
+    });
+    const { messages, refused: refusals } = await simTexts();
+    assert.ok(!messages.some((m) => m.to === to));
+    assert.deepEqual(
+      refusals.filter((r) => r.to === to).map((r) => r.code),
+      [21610],
+    );
+  });
+
+  it("an invalid To is refused in the REST answer with 400 and 21211", async () => {
+    const to = "+15550100204";
+    await control(`/phones/${to}`, { method: "PUT", body: { sms: "invalid" } });
+    const refused = await sendText(MAIN, { To: to, From: "+15550100200" });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 21211);
+  });
+
+  it("a filtered recipient's text is accepted, sent, and ends undelivered with ErrorCode 30007", async () => {
+    const to = "+15550100205";
+    await control(`/phones/${to}`, { method: "PUT", body: { sms: "filtered", messageTiming: fast } });
+    const created = await sendText(MAIN, { To: to, From: "+15550100200", StatusCallback: `${apexUrl}/sms-status-5` });
+    assert.equal(created.status, 201);
+    const callbacks = await requestsTo("/sms-status-5", 2);
+    assert.deepEqual(
+      callbacks.map((c) => [c.params.MessageStatus, c.params.ErrorCode]),
+      [
+        ["sent", undefined],
+        ["undelivered", "30007"],
+      ],
+    );
+    assert.ok(callbacks.every((c) => c.signed));
+    const fetched = await api(`/Accounts/${ACCOUNT_SID}/Messages/${created.body.sid}.json`, MAIN);
+    assert.equal(fetched.body.status, "undelivered");
+    assert.equal(fetched.body.error_code, 30007);
+  });
+
+  it("an unreachable handset's text ends undelivered with ErrorCode 30003", async () => {
+    const to = "+15550100206";
+    await control(`/phones/${to}`, { method: "PUT", body: { sms: "undeliverable", messageTiming: fast } });
+    await sendText(MAIN, { To: to, From: "+15550100200", StatusCallback: `${apexUrl}/sms-status-6` });
+    const [, last] = await requestsTo("/sms-status-6", 2);
+    assert.equal(last?.params.MessageStatus, "undelivered");
+    assert.equal(last?.params.ErrorCode, "30003");
+  });
+
+  it("the sender pace answers 429 (20429) above the configured rate, and sends again once it refills", async () => {
+    const from = "+15550100210";
+    await control(`/senders/${from}`, { method: "PUT", body: { perSecond: 10, burst: 2 } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await sendText(MAIN, { To: "+15550100211", From: from })).status);
+    assert.deepEqual(statuses, [201, 201, 429]);
+    const over = await sendText(MAIN, { To: "+15550100211", From: from });
+    assert.equal(over.body.code, 20429);
+    assert.equal(over.body.status, 429);
+    await new Promise((r) => setTimeout(r, 120));
+    assert.equal((await sendText(MAIN, { To: "+15550100211", From: from })).status, 201);
+  });
+
+  it("a pace limits its own sender only: a sender with none is never limited", async () => {
+    await control("/senders/+15550100212", { method: "PUT", body: { perSecond: 1 } });
+    const paced = [];
+    for (let i = 0; i < 2; i++) paced.push((await sendText(MAIN, { To: "+15550100211", From: "+15550100212" })).status);
+    assert.deepEqual(paced, [201, 429]);
+    const unpaced = [];
+    for (let i = 0; i < 5; i++) {
+      unpaced.push((await sendText(MAIN, { To: "+15550100211", From: "+15550100213" })).status);
+    }
+    assert.deepEqual(unpaced, [201, 201, 201, 201, 201]);
+  });
+
+  it("PUT /_sim/senders paces every sender without a pace of its own", async () => {
+    await control("/senders", { method: "PUT", body: { perSecond: 1 } });
+    try {
+      const first = await sendText(MAIN, { To: "+15550100211", From: "+15550100214" });
+      const second = await sendText(MAIN, { To: "+15550100211", From: "+15550100214" });
+      const another = await sendText(MAIN, { To: "+15550100211", From: "+15550100215" });
+      assert.deepEqual([first.status, second.status, another.status], [201, 429, 201]);
+    } finally {
+      await control("/senders", { method: "PUT", body: { perSecond: null } });
+    }
+    assert.equal((await sendText(MAIN, { To: "+15550100211", From: "+15550100214" })).status, 201);
+  });
+
+  it("an inbound reply is posted to the number's smsUrl with Twilio's parameters, signed with its account's token", async () => {
+    const sub = await subaccount("Replies");
+    const number = "+14155550190";
+    await api(`/Accounts/${sub.sid}/IncomingPhoneNumbers.json`, sub, {
+      form: { PhoneNumber: number, SmsUrl: `${apexUrl}/sms-in` },
+    });
+    const reply = await control("/inbound-sms", { body: { from: "+15550100220", to: number, body: "Yes please" } });
+    assert.equal(reply.status, 201);
+    const webhook = await requestTo("/sms-in");
+    assert.ok(signedWith(webhook, sub.token), "signed with the subaccount's token");
+    assert.match(webhook.params.MessageSid as string, /^SM[0-9a-f]{32}$/);
+    assert.equal(webhook.params.AccountSid, sub.sid);
+    assert.equal(webhook.params.From, "+15550100220");
+    assert.equal(webhook.params.To, number);
+    assert.equal(webhook.params.Body, "Yes please");
+    assert.equal(webhook.params.NumMedia, "0");
+    assert.equal(webhook.params.ApiVersion, "2010-04-01");
+  });
+});

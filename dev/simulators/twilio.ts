@@ -4,7 +4,7 @@
  * errors ({code, message, more_info, status}):
  *
  *   Accounts          list, create a subaccount, fetch (Apex's health probe), update Status/FriendlyName
- *   Calls             create, fetch          Messages   create
+ *   Calls             create, fetch          Messages   create, fetch
  *   Recordings        fetch (.json, or the audio as .wav/.mp3)
  *   AvailablePhoneNumbers/{US|CA}/Local      search by AreaCode, Contains, InRegion
  *   IncomingPhoneNumbers                     buy, list, fetch, update, release
@@ -25,13 +25,30 @@
  * that instead; the call's steps say so (`error:voice url failed (…)`,
  * `fallback:<url>`). Texts fall back to the sms fallback URL likewise.
  *
+ * Texts: a Message is created queued (the REST answer), turns sent, then
+ * delivered, on the recipient's timing (messageTiming: real ms, not
+ * msPerSecond). With a StatusCallback, each later status is posted there as
+ * Twilio posts it (MessageSid, MessageStatus, SmsStatus, AccountSid, From, To,
+ * ApiVersion, ErrorCode when undelivered), signed with the account's token, in
+ * order; none for queued, as Twilio. The recipient's script decides its fate:
+ * refused in the REST answer with HTTP 400 and no Message (unsubscribed 21610,
+ * invalid 21211), or accepted and ending undelivered (filtered 30007,
+ * undeliverable 30003, unknown 30005). A sender over its pace (a token bucket
+ * per From, off unless set) is answered 429, code 20429, and sends nothing.
+ *
  * Phones are scripted through a control API, so a developer or a test can say
  * "the owner answers and presses 1", "the owner doesn't answer", "a customer
  * calls the tracking number":
  *
  *   PUT  /_sim/phones/{e164}   {"answer":"answer"|"no-answer"|"busy","press":"1"|null,"talkSeconds":42,
  *                               "voicemailSeconds":0 (as a caller: a message left at a <Record>),
- *                               "says":"…" (what this person says once connected, or into a voicemail)}
+ *                               "says":"…" (what this person says once connected, or into a voicemail),
+ *                               "sms":"deliver"|"unsubscribed"|"invalid"|"filtered"|"undeliverable"|"unknown",
+ *                               "messageTiming":{"sentMs":[100,300],"deliveredMs":[500,1500]} (or plain ms)}
+ *   PUT  /_sim/senders/{e164}  {"perSecond":1,"burst":1}   (a From's pace; burst defaults to a second's worth;
+ *                               {"perSecond":null} lifts it)
+ *   PUT  /_sim/senders         {"perSecond":1}   (every other sender's pace; null, the default: no limit)
+ *   GET  /_sim/senders         the default and each sender's pace
  *   PUT  /_sim/numbers/{e164}  {"voiceUrl":"…","smsUrl":"…"}   (a Twilio number's webhooks; also voiceMethod,
  *                               voiceFallbackUrl, voiceFallbackMethod, statusCallback, smsFallbackUrl, and
  *                               accountSid — the main account's unless said; it replaces the webhooks)
@@ -39,7 +56,10 @@
  *   GET  /_sim/accounts        every account, with its token and status
  *   POST /_sim/inbound-call    {"from":"+1…","to":"+1…"}
  *   POST /_sim/inbound-sms     {"from":"+1…","to":"+1…","body":"STOP"}
- *   GET  /_sim/calls, /_sim/messages   what happened, step by step
+ *   GET  /_sim/calls, /_sim/messages   what happened, step by step; a message's history lists each status
+ *                               with atMs (ms since the epoch) and its callbacks' answers, and `refused` lists
+ *                               the texts the REST API turned away (code, httpStatus, atMs)
+ *   POST /_sim/reset           forget phones, calls, messages, refusals and senders' paces
  *
  * Speech: the simulator has no voices. A recording is silence carrying, in a
  * standard WAV LIST/INFO comment chunk (ICMT), the words its scripted people
@@ -71,6 +91,10 @@ interface TwilioSimulatorOptions {
   msPerSecond?: number;
   /** How long a pushed webhook may take before it counts as failed (default 15000, as Twilio). */
   webhookTimeoutMs?: number;
+  /** When an outbound text turns sent, then delivered (real ms, not msPerSecond; default DEFAULT_MESSAGE_TIMING). */
+  messageTiming?: MessageTiming;
+  /** Every sender's pace, texts per second, until PUT /_sim/senders says otherwise (default: no limit). */
+  senderPerSecond?: number;
   log?: (line: string) => void;
 }
 
@@ -91,6 +115,56 @@ interface PhoneScript {
   voicemailSeconds?: number;
   /** What this person says once connected (or into a voicemail); what a recording of them holds. */
   says?: string;
+  /** What becomes of a text sent to this phone (default "deliver"); see SMS_OUTCOMES. */
+  sms?: SmsOutcome;
+  /** This phone's carrier's timing, instead of the simulator's messageTiming. */
+  messageTiming?: MessageTiming;
+}
+
+/**
+ * Real milliseconds from the REST answer (queued) to sent, and from sent to
+ * the final status, each drawn uniformly from [min, max]. Real time, unlike
+ * msPerSecond: a campaign's pace and its callbacks are measured on the wall clock.
+ */
+interface MessageTiming {
+  sentMs: [number, number];
+  deliveredMs: [number, number];
+}
+
+/** About what a long code sees on a US carrier: sent in 0.1-0.3 s, the handset's receipt 0.5-1.5 s later. */
+const DEFAULT_MESSAGE_TIMING: MessageTiming = { sentMs: [100, 300], deliveredMs: [500, 1500] };
+
+/**
+ * A recipient's fate, as Twilio reports it. Twilio refuses an opted-out
+ * recipient (21610) and a number that cannot be one (21211) in the REST
+ * answer itself, with no Message made; a carrier's filter (30007) and a
+ * handset that is off or gone (30003, 30005) are known only from the
+ * delivery receipt, so the text is accepted, sent, and ends undelivered.
+ */
+const SMS_OUTCOMES = {
+  deliver: { refuse: null, errorCode: null },
+  unsubscribed: { refuse: { code: 21610, message: "Attempt to send to unsubscribed recipient" }, errorCode: null },
+  invalid: { refuse: { code: 21211, message: "Invalid 'To' Phone Number" }, errorCode: null },
+  filtered: { refuse: null, errorCode: 30007 },
+  undeliverable: { refuse: null, errorCode: 30003 },
+  unknown: { refuse: null, errorCode: 30005 },
+} as const;
+type SmsOutcome = keyof typeof SMS_OUTCOMES;
+
+const ERROR_MESSAGES: Record<number, string> = {
+  30003: "Unreachable destination handset",
+  30005: "Unknown destination handset",
+  30007: "Message filtered",
+};
+
+/** A sender's pace: a token bucket of `burst` texts, refilled at perSecond. */
+interface SenderPace {
+  perSecond: number;
+  burst: number;
+  tokens: number;
+  refilledAtMs: number;
+  /** Set by PUT /_sim/senders/{e164}; otherwise the default's, made on the sender's first text. */
+  own: boolean;
 }
 
 interface SimCall {
@@ -121,6 +195,22 @@ interface SimMessage {
   direction: "outbound-api" | "inbound";
   status: string;
   dateCreated: string;
+  /** Every status it took, once each, with when (ms since the epoch): queued, sent, delivered | undelivered. */
+  history: { status: string; atMs: number }[];
+  errorCode: number | null;
+  statusCallback: string | null;
+  /** Each status callback as it was answered (status 0: no HTTP answer). */
+  callbacks: { status: string; httpStatus: number; atMs: number }[];
+}
+
+/** A text the REST API refused (no Message was made): what a campaign's report must account for. */
+interface SimRefusal {
+  accountSid: string;
+  from: string;
+  to: string;
+  code: number;
+  httpStatus: number;
+  atMs: number;
 }
 
 /** A webhook's answer. Status 0: no HTTP answer at all (`failure` says why). */
@@ -150,6 +240,24 @@ export function twilioSignature(authToken: string, url: string, params: Record<s
     .sort()
     .reduce((acc, key) => acc + key + params[key], url);
   return createHmac("sha1", authToken).update(data, "utf8").digest("base64");
+}
+
+/** A control API timing: {sentMs, deliveredMs}, each a number of ms or [min, max]; null when malformed. */
+function parseTiming(input: unknown): MessageTiming | null {
+  const range = (value: unknown): [number, number] | null => {
+    const pair = Array.isArray(value) ? value : [value, value];
+    const [min, max] = pair.map(Number) as [number, number];
+    return pair.length === 2 && min >= 0 && max >= min ? [min, max] : null;
+  };
+  const { sentMs, deliveredMs } = (input ?? {}) as Record<string, unknown>;
+  const sent = range(sentMs);
+  const delivered = range(deliveredMs);
+  return sent && delivered ? { sentMs: sent, deliveredMs: delivered } : null;
+}
+
+/** A delivery receipt's done date as Twilio forwards it: YYMMDDhhmm, UTC. */
+function dlrDate(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-T:]/g, "").slice(2, 12);
 }
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
@@ -202,6 +310,11 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   const numbers = directory.numbers;
   const calls = new Map<string, SimCall>();
   const messages: SimMessage[] = [];
+  const refusals: SimRefusal[] = [];
+  const senders = new Map<string, SenderPace>();
+  let defaultSenderPerSecond: number | null = options.senderPerSecond ?? null;
+  /** Timers of texts still on their way, cleared on close so nothing is posted after it. */
+  const pendingTimers = new Set<NodeJS.Timeout>();
   const recordings = new Map<string, { accountSid: string; callSid: string; duration: number; words: string[] }>();
   const outbox: OutboxItem[] = [];
   const outboxWaiters = new Set<() => void>();
@@ -210,6 +323,14 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
 
   const sleep = (seconds: number) => new Promise((r) => setTimeout(r, seconds * msPerSecond));
   const scriptOf = (phone: string) => phones.get(phone) ?? DEFAULT_SCRIPT;
+  const later = (ms: number, run: () => void) => {
+    const timer = setTimeout(() => {
+      pendingTimers.delete(timer);
+      run();
+    }, ms);
+    pendingTimers.add(timer);
+  };
+  const between = ([min, max]: [number, number]) => min + Math.random() * (max - min);
 
   /**
    * Sends one webhook, signed with the token of the account its AccountSid
@@ -567,6 +688,78 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     }
   }
 
+  /**
+   * Takes one text from the sender's bucket; false when the sender is over
+   * its pace (the REST answer is then 429). A sender with no pace of its own
+   * and no default is never limited.
+   */
+  function takeSenderToken(from: string): boolean {
+    let pace = senders.get(from);
+    if (!pace) {
+      if (defaultSenderPerSecond === null) return true;
+      pace = paceOf(defaultSenderPerSecond);
+      senders.set(from, pace);
+    }
+    const now = Date.now();
+    pace.tokens = Math.min(pace.burst, pace.tokens + ((now - pace.refilledAtMs) / 1000) * pace.perSecond);
+    pace.refilledAtMs = now;
+    if (pace.tokens < 1) return false;
+    pace.tokens -= 1;
+    return true;
+  }
+
+  const paceOf = (perSecond: number, burst = Math.max(1, perSecond)): SenderPace => ({
+    perSecond,
+    burst,
+    tokens: burst,
+    refilledAtMs: Date.now(),
+    own: false,
+  });
+
+  /**
+   * An accepted text's life after the REST answer: sent, then delivered (or
+   * undelivered with the recipient's ErrorCode), on the recipient's timing.
+   * Statuses change on the clock whatever the webhooks do; their callbacks
+   * (none for the initial queued, as Twilio) are posted one after another,
+   * so they arrive in order.
+   */
+  function runOutboundMessage(message: SimMessage): void {
+    const script = scriptOf(message.to);
+    const timing = script.messageTiming ?? options.messageTiming ?? DEFAULT_MESSAGE_TIMING;
+    const errorCode = SMS_OUTCOMES[script.sms ?? "deliver"].errorCode;
+    let callbacks = Promise.resolve();
+    const advance = (status: string) => {
+      const atMs = Date.now();
+      message.status = status;
+      message.history.push({ status, atMs });
+      if (status === "undelivered") message.errorCode = errorCode;
+      const code = status === "undelivered" ? ` (${errorCode})` : "";
+      log(`${message.sid} SMS ${message.from} → ${message.to}: ${status}${code}`);
+      const url = message.statusCallback;
+      if (!url) return;
+      const params: Record<string, string> = {
+        AccountSid: message.accountSid,
+        ApiVersion: "2010-04-01",
+        From: message.from,
+        To: message.to,
+        MessageSid: message.sid,
+        SmsSid: message.sid,
+        MessageStatus: status,
+        SmsStatus: status,
+        ...(status === "undelivered" ? { ErrorCode: String(errorCode) } : {}),
+        ...(status === "sent" ? {} : { RawDlrDoneDate: dlrDate(atMs) }),
+      };
+      callbacks = callbacks.then(async () => {
+        const answer = await deliver(url, params);
+        message.callbacks.push({ status, httpStatus: answer.status, atMs: Date.now() });
+      });
+    };
+    later(between(timing.sentMs), () => {
+      advance("sent");
+      later(between(timing.deliveredMs), () => advance(errorCode ? "undelivered" : "delivered"));
+    });
+  }
+
   const callJson = (call: SimCall) => ({
     sid: call.sid,
     account_sid: call.accountSid,
@@ -581,24 +774,43 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     uri: `/2010-04-01/Accounts/${call.accountSid}/Calls/${call.sid}.json`,
   });
 
-  const messageJson = (m: SimMessage) => ({
-    sid: m.sid,
-    account_sid: m.accountSid,
-    from: m.from,
-    to: m.to,
-    body: m.body,
-    status: m.status,
-    direction: m.direction,
-    num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
-    date_created: m.dateCreated,
-    api_version: "2010-04-01",
-    uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
-  });
+  const messageJson = (m: SimMessage) => {
+    const sent = m.history.find((h) => h.status === "sent");
+    const last = m.history[m.history.length - 1];
+    return {
+      sid: m.sid,
+      account_sid: m.accountSid,
+      messaging_service_sid: null,
+      from: m.from,
+      to: m.to,
+      body: m.body,
+      status: m.status,
+      direction: m.direction,
+      num_segments: String(Math.max(1, Math.ceil(m.body.length / 160))),
+      num_media: "0",
+      error_code: m.errorCode,
+      error_message: m.errorCode ? (ERROR_MESSAGES[m.errorCode] ?? null) : null,
+      price: null,
+      price_unit: "USD",
+      date_created: m.dateCreated,
+      date_updated: last ? new Date(last.atMs).toUTCString() : m.dateCreated,
+      date_sent: sent ? new Date(sent.atMs).toUTCString() : null,
+      api_version: "2010-04-01",
+      uri: `/2010-04-01/Accounts/${m.accountSid}/Messages/${m.sid}.json`,
+    };
+  };
 
   async function control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string) {
     const [, , area, key] = url.pathname.split("/").map(decodeURIComponent);
     const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     if (area === "phones" && key && req.method === "PUT") {
+      if (input.sms !== undefined && !Object.hasOwn(SMS_OUTCOMES, String(input.sms))) {
+        return json(res, 400, { error: `sms must be one of ${Object.keys(SMS_OUTCOMES).join(", ")}` });
+      }
+      const timing = input.messageTiming === undefined ? undefined : parseTiming(input.messageTiming);
+      if (timing === null) {
+        return json(res, 400, { error: "messageTiming is {sentMs, deliveredMs}, each ms or [min, max]" });
+      }
       phones.set(key, {
         answer: (input.answer as PhoneScript["answer"]) ?? "answer",
         press: input.press === undefined ? "1" : (input.press as string | null),
@@ -606,6 +818,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         lostResponse: input.lostResponse === true,
         voicemailSeconds: Number(input.voicemailSeconds ?? 0),
         ...(typeof input.says === "string" ? { says: input.says } : {}),
+        ...(input.sms !== undefined ? { sms: input.sms as SmsOutcome } : {}),
+        ...(timing ? { messageTiming: timing } : {}),
       });
       return json(res, 200, { phone: key, ...phones.get(key) });
     }
@@ -665,6 +879,10 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         direction: "inbound",
         status: "received",
         dateCreated: new Date().toUTCString(),
+        history: [{ status: "received", atMs: Date.now() }],
+        errorCode: null,
+        statusCallback: null,
+        callbacks: [],
       };
       messages.push(message);
       log(`${message.sid} SMS ${message.from} → ${to}: ${message.body}`);
@@ -689,11 +907,39 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       return json(res, 201, { ...messageJson(message), webhookStatus: answer.status, reply: answer.body });
     }
     if (area === "calls" && req.method === "GET") return json(res, 200, { calls: [...calls.values()] });
-    if (area === "messages" && req.method === "GET") return json(res, 200, { messages });
+    if (area === "messages" && req.method === "GET") return json(res, 200, { messages, refused: refusals });
+    if (area === "senders" && req.method === "PUT") {
+      const perSecond = input.perSecond === null ? null : Number(input.perSecond);
+      const burst = input.burst === undefined ? undefined : Number(input.burst);
+      if ((perSecond !== null && !(perSecond > 0)) || (burst !== undefined && !(burst >= 1))) {
+        return json(res, 400, { error: "perSecond must be a positive number (null: no limit), burst at least 1" });
+      }
+      if (!key) {
+        // The default for every sender without a pace of its own; the buckets it made start again.
+        defaultSenderPerSecond = perSecond;
+        for (const [from, pace] of senders) if (!pace.own) senders.delete(from);
+        return json(res, 200, { default: { perSecond } });
+      }
+      if (perSecond === null) senders.delete(key);
+      else senders.set(key, { ...paceOf(perSecond, burst), own: true });
+      return json(res, 200, { sender: key, perSecond, burst: senders.get(key)?.burst ?? null });
+    }
+    if (area === "senders" && !key && req.method === "GET") {
+      const list = [...senders].map(([from, p]) => ({
+        sender: from,
+        perSecond: p.perSecond,
+        burst: p.burst,
+        own: p.own,
+      }));
+      return json(res, 200, { default: { perSecond: defaultSenderPerSecond }, senders: list });
+    }
     if (area === "reset" && req.method === "POST") {
       phones.clear();
       calls.clear();
       messages.length = 0;
+      refusals.length = 0;
+      senders.clear();
+      defaultSenderPerSecond = options.senderPerSecond ?? null;
       return json(res, 200, { ok: true });
     }
     if (area === "outbox" && !key && req.method === "GET") {
@@ -779,19 +1025,47 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     if (resource === "Messages.json" && req.method === "POST") {
       if (!form.get("To")) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
       if (!form.get("Body")) return twilioError(res, 400, 21602, "Message body is required.");
+      const statusCallback = form.get("StatusCallback");
+      if (statusCallback && !URL.canParse(statusCallback)) {
+        return twilioError(res, 400, 21609, `The StatusCallback URL ${statusCallback} is not a valid URL.`);
+      }
+      const from = form.get("From") ?? "";
+      const to = form.get("To") as string;
+      const refuse = (httpStatus: number, code: number, text: string) => {
+        refusals.push({ accountSid, from, to, code, httpStatus, atMs: Date.now() });
+        log(`SMS ${from} → ${to} refused: ${code} ${text}`);
+        return twilioError(res, httpStatus, code, text);
+      };
+      const refused = SMS_OUTCOMES[scriptOf(to).sms ?? "deliver"].refuse;
+      if (refused) return refuse(400, refused.code, refused.message);
+      // After the recipient checks: a text refused outright never left, so it spends none of the pace.
+      if (!takeSenderToken(from)) return refuse(429, 20429, "Too Many Requests");
+      const now = Date.now();
       const message: SimMessage = {
         sid: sid("SM"),
         accountSid,
-        from: form.get("From") ?? "",
-        to: form.get("To") as string,
+        from,
+        to,
         body: form.get("Body") as string,
         direction: "outbound-api",
         status: "queued",
-        dateCreated: new Date().toUTCString(),
+        dateCreated: new Date(now).toUTCString(),
+        history: [{ status: "queued", atMs: now }],
+        errorCode: null,
+        statusCallback,
+        callbacks: [],
       };
       messages.push(message);
       log(`${message.sid} SMS ${message.from} → ${message.to}: ${message.body}`);
+      runOutboundMessage(message);
       return json(res, 201, messageJson(message));
+    }
+    const oneMessage = /^Messages\/((?:SM|MM)[0-9a-f]+)\.json$/.exec(resource);
+    if (oneMessage && req.method === "GET") {
+      const message = messages.find((m) => m.sid === oneMessage[1]);
+      return message?.accountSid === accountSid
+        ? json(res, 200, messageJson(message))
+        : twilioError(res, 404, 20404, `The requested resource ${url.pathname} was not found`);
     }
     const recording = /^Recordings\/(RE[0-9a-f]+)(\.(wav|mp3|json))?$/.exec(resource);
     if (recording && req.method === "GET") {
@@ -836,6 +1110,8 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
     baseUrl,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of pendingTimers) clearTimeout(timer);
+        pendingTimers.clear();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
