@@ -3,25 +3,76 @@
  * are created one at a time through the API, and each socket's receipt is
  * timed from the moment the create request was sent. Every socket acks what
  * it receives (docs/decisions/007), as the UI does.
+ *
+ * The 1,000 sockets run in this process on the same cores as the stack, so
+ * a delivery's time is split where it can be measured: before the tenant
+ * object's send loop began (the create request, and whatever the object was
+ * still doing), the loop itself, and after it (workerd delivering the frames
+ * and this process receiving them). The loop's start and length come from
+ * the object (GET /api/_bench/fan-out, bench only); both clocks are the
+ * machine's wall clock, read to the millisecond.
  */
+import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
+
+/** Milliseconds, averaged over the slowest 1 % of deliveries. */
+export interface FanoutSplit {
+  beforeLoopMs: number;
+  loopMs: number;
+  afterLoopMs: number;
+}
 
 export interface FanoutResult {
   sockets: number;
   events: number;
   deliveries: number;
   missing: number;
+  /** Sockets the server closed before the run ended (each close code counted); their missing events are losses. */
+  closedEarly?: Record<string, number>;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The object's send loop per event, over the events delivered here. */
+  loop?: { p50Ms: number; p99Ms: number };
+  /** Where the slowest 1 % spent their time; absent when the object's timings could not be read. */
+  slowest?: FanoutSplit;
+  /** This process while deliveries arrived: CPU per event and how busy its event loop was (0–1). */
+  client?: { cpuMsPerEvent: number; eventLoopUtilization: number };
 }
+
+/** What the tenant object reports per fan-out (durable-objects/capabilities/sockets.ts, FanOutTiming). */
+interface ServerTiming {
+  seq: number;
+  sent: number;
+  startedAt: number;
+  loopMs: number;
+}
+
+interface Delivery {
+  seq: number;
+  /** Wall-clock ms: when the create was sent and when this socket had the frame. */
+  sentAt: number;
+  arrivedAt: number;
+}
+
+const wallClock = () => performance.timeOrigin + performance.now();
+const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function openSocket(url: string, token: string, onEvent: (name: string) => void): Promise<WebSocket> {
+function average(values: number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
+}
+
+async function openSocket(
+  url: string,
+  token: string,
+  onEvent: (name: string, seq: number) => void,
+  onClose: (code: number) => void,
+): Promise<WebSocket> {
   const socket = new WebSocket(url, ["apex.v1", `apex.auth.${token}`]);
   await new Promise<void>((resolve, reject) => {
     socket.once("error", reject);
@@ -29,13 +80,46 @@ async function openSocket(url: string, token: string, onEvent: (name: string) =>
       const frame = JSON.parse(String(raw)) as { type: string; seq?: number; data?: { name?: string } };
       if (frame.type === "subscribed") resolve();
       if (frame.type === "event") {
-        onEvent(frame.data?.name ?? "");
+        onEvent(frame.data?.name ?? "", frame.seq ?? 0);
         socket.send(JSON.stringify({ type: "ack", seq: frame.seq }));
       }
     });
+    socket.on("close", onClose);
     socket.once("open", () => socket.send(JSON.stringify({ type: "subscribe", channels: ["entity:lead"] })));
   });
   return socket;
+}
+
+/** The object's recent send loops, or undefined where the bench route is absent (then no split is made). */
+async function serverTimings(baseUrl: string, accessToken: string): Promise<Map<number, ServerTiming> | undefined> {
+  const response = await fetch(`${baseUrl}/api/_bench/fan-out`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  if (response.status !== 200) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  const { fanOuts } = (await response.json()) as { fanOuts: ServerTiming[] };
+  return new Map(fanOuts.map((t) => [t.seq, t]));
+}
+
+/** Averages the slowest 1 % of deliveries' split; each is placed against its event's send loop. */
+function splitOfSlowest(deliveries: Delivery[], timings: Map<number, ServerTiming>): FanoutSplit | undefined {
+  const slowest = [...deliveries]
+    .sort((a, b) => b.arrivedAt - b.sentAt - (a.arrivedAt - a.sentAt))
+    .slice(0, Math.max(1, Math.ceil(deliveries.length / 100)));
+  const parts = slowest.flatMap((d) => {
+    const loop = timings.get(d.seq);
+    if (!loop) return [];
+    const loopEnd = loop.startedAt + loop.loopMs;
+    return [{ before: loop.startedAt - d.sentAt, loop: loop.loopMs, after: d.arrivedAt - loopEnd }];
+  });
+  if (parts.length === 0) return undefined;
+  return {
+    beforeLoopMs: round(average(parts.map((p) => p.before))),
+    loopMs: round(average(parts.map((p) => p.loop))),
+    afterLoopMs: round(average(parts.map((p) => p.after))),
+  };
 }
 
 export async function measureFanout(options: {
@@ -47,58 +131,85 @@ export async function measureFanout(options: {
 }): Promise<FanoutResult> {
   const wsUrl = `${options.baseUrl.replace(/^http/, "ws")}/api/v1/realtime`;
   const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  let received = 0;
+  const deliveries: Delivery[] = [];
+  const closedEarly: Record<string, number> = {};
+  let running = true;
   let wake: (() => void) | undefined;
-  const onEvent = (name: string) => {
+  const onEvent = (name: string, seq: number) => {
     const start = sentAt.get(name);
     if (start === undefined) return;
-    latencies.push(performance.now() - start);
-    received += 1;
-    if (received % options.sockets === 0) wake?.();
+    deliveries.push({ seq, sentAt: start, arrivedAt: wallClock() });
+    if (deliveries.length % options.sockets === 0) wake?.();
+  };
+  const onClose = (code: number) => {
+    if (running) closedEarly[code] = (closedEarly[code] ?? 0) + 1;
   };
 
   const sockets: WebSocket[] = [];
   for (let i = 0; i < options.sockets; i += 50) {
     const batch = Math.min(50, options.sockets - i);
     sockets.push(
-      ...(await Promise.all(Array.from({ length: batch }, () => openSocket(wsUrl, options.accessToken, onEvent)))),
+      ...(await Promise.all(
+        Array.from({ length: batch }, () => openSocket(wsUrl, options.accessToken, onEvent, onClose)),
+      )),
     );
   }
 
   const headers = { authorization: `Bearer ${options.accessToken}`, "content-type": "application/json" };
+  let cpuMs = 0;
+  let busyMs = 0;
+  let windowMs = 0;
   try {
     for (let n = 0; n < options.events; n++) {
       const name = `fanout-${options.sockets}-${n}-${Date.now()}`;
-      const target = received + options.sockets;
+      const target = deliveries.length + options.sockets;
       const allArrived = new Promise<void>((resolve) => {
         wake = () => {
-          if (received >= target) resolve();
+          if (deliveries.length >= target) resolve();
         };
         setTimeout(resolve, 10_000);
       });
-      sentAt.set(name, performance.now());
+      const elu = performance.eventLoopUtilization();
+      const cpu = process.cpuUsage();
+      sentAt.set(name, wallClock());
       const response = await fetch(`${options.baseUrl}/api/v1/entities`, {
         method: "POST",
         headers,
         body: JSON.stringify({ projectId: options.projectId, type: "lead", name }),
       });
       if (response.status !== 201) throw new Error(`fan-out create failed: ${response.status}`);
+      await response.body?.cancel();
       await allArrived;
+      const used = process.cpuUsage(cpu);
+      const window = performance.eventLoopUtilization(elu);
+      cpuMs += (used.user + used.system) / 1000;
+      busyMs += window.active;
+      windowMs += window.active + window.idle;
     }
   } finally {
+    running = false;
     for (const socket of sockets) socket.close(1000, "bench done");
   }
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const expected = options.sockets * options.events;
-  const round = (ms: number) => Math.round(ms * 10) / 10;
+  const latencies = deliveries.map((d) => d.arrivedAt - d.sentAt).sort((a, b) => a - b);
+  const timings = await serverTimings(options.baseUrl, options.accessToken);
+  const loops = timings
+    ? [...new Set(deliveries.map((d) => d.seq))].flatMap((seq) => timings.get(seq)?.loopMs ?? []).sort((a, b) => a - b)
+    : [];
+  const slowest = timings ? splitOfSlowest(deliveries, timings) : undefined;
   return {
     sockets: options.sockets,
     events: options.events,
     deliveries: latencies.length,
-    missing: expected - latencies.length,
-    p50Ms: round(percentile(sorted, 50)),
-    p99Ms: round(percentile(sorted, 99)),
-    maxMs: round(sorted[sorted.length - 1] ?? Number.NaN),
+    missing: options.sockets * options.events - latencies.length,
+    ...(Object.keys(closedEarly).length > 0 ? { closedEarly } : {}),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
+    maxMs: round(latencies[latencies.length - 1] ?? Number.NaN),
+    ...(loops.length > 0 ? { loop: { p50Ms: round(percentile(loops, 50)), p99Ms: round(percentile(loops, 99)) } } : {}),
+    ...(slowest ? { slowest } : {}),
+    client: {
+      cpuMsPerEvent: round(cpuMs / options.events),
+      eventLoopUtilization: windowMs > 0 ? Math.round((busyMs / windowMs) * 100) / 100 : 0,
+    },
   };
 }

@@ -3,11 +3,13 @@
  * sections (`--only bundle`) replaces those and keeps the others from the
  * previous run, each with the date it was measured.
  */
+
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BundleBudget, BundleSize, StartupProfile } from "./bundle.ts";
 import { mib } from "./bundle.ts";
 import type { FanoutResult } from "./fanout.ts";
+import { type IntakeDialResult, intakeMarkdown } from "./intake.ts";
 
 export interface Measurement {
   name: string;
@@ -48,6 +50,8 @@ export interface BenchRecord {
   fanout?: FanoutResult[];
   bundle?: BundleRecord;
   cold?: ColdRecord;
+  /** The intake section: leads at a steady rate, timed to the owner's phone ringing (bench/intake.ts). */
+  intake?: { date: string; runs: IntakeDialResult[] };
 }
 
 export function readPrevious(dir: string): BenchRecord {
@@ -69,6 +73,7 @@ function markdown(record: BenchRecord): string {
   if (record.cold) lines.push(...coldLines(record.cold), "");
   if (record.results && record.meta) lines.push(...loadLines(record.results, record.meta), "");
   if (record.fanout) lines.push(...fanoutLines(record.fanout), "");
+  if (record.intake) lines.push(intakeMarkdown(record.intake));
   return lines.join("\n");
 }
 
@@ -124,16 +129,50 @@ function loadLines(results: Measurement[], meta: Record<string, unknown>): strin
 
 function fanoutLines(fanout: FanoutResult[]): string[] {
   const first = fanout[0];
+  const split = (f: FanoutResult) =>
+    f.slowest ? `${f.slowest.beforeLoopMs} / ${f.slowest.loopMs} / ${f.slowest.afterLoopMs}` : "—";
   return [
     "WebSocket fan-out: one lead created through the API, timed to its arrival on every subscribed socket.",
     "",
-    "| sockets | events | delivered | missing | p50 ms | p99 ms | max ms | p99 ratio to 1 socket |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| sockets | events | delivered | missing | p50 ms | p99 ms | max ms | p99 ratio to 1 socket | send loop p50 / p99 ms | slowest 1 %: before / in / after the loop, ms | bench process CPU ms per event |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...fanout.map(
       (f) =>
         `| ${f.sockets} | ${f.events} | ${f.deliveries} | ${f.missing} | ${f.p50Ms} | ${f.p99Ms} | ${f.maxMs} | ${
           first && f !== first ? (f.p99Ms / first.p99Ms).toFixed(1) : "floor"
-        } |`,
+        } | ${f.loop ? `${f.loop.p50Ms} / ${f.loop.p99Ms}` : "—"} | ${split(f)} | ${f.client?.cpuMsPerEvent ?? "—"} |`,
     ),
+    "",
+    ...fanoutVerdict(fanout),
+  ];
+}
+
+/** Says where the largest run's slowest deliveries spent their time: the object's send loop, or around it. */
+function fanoutVerdict(fanout: FanoutResult[]): string[] {
+  const first = fanout[0];
+  const largest = fanout[fanout.length - 1];
+  if (!first || !largest || largest === first) return [];
+  const closed = Object.entries(largest.closedEarly ?? {}).map(([code, count]) => `${count} with code ${code}`);
+  const losses = closed.length > 0 ? [`Sockets closed by the server during the run: ${closed.join(", ")}.`] : [];
+  const cpu = largest.client
+    ? `the bench process (its ${largest.sockets} clients, with the Postgres relay and any embedded Postgres) used ${largest.client.cpuMsPerEvent} ms of CPU per event on the same cores (event loop ${Math.round(largest.client.eventLoopUtilization * 100)} % busy)`
+    : "the bench's clients share the same cores";
+  const slow = largest.slowest;
+  if (!slow) {
+    return [
+      `The object's send-loop timings could not be read (GET /api/_bench/fan-out), so p99 is not split; ${cpu}.`,
+      ...losses,
+    ];
+  }
+  const total = slow.beforeLoopMs + slow.loopMs + slow.afterLoopMs;
+  const share = (ms: number) => `${Math.round((ms / total) * 100)} %`;
+  const waited = first.slowest ? ` (${first.slowest.beforeLoopMs} ms at 1 socket)` : "";
+  return [
+    `Where p99 goes at ${largest.sockets} sockets: the slowest 1 % of deliveries took ${Math.round(total)} ms on average —`,
+    `${slow.beforeLoopMs} ms (${share(slow.beforeLoopMs)}) before the object's send loop began${waited}: the create request,`,
+    `queued behind what the object and the cores were still doing (each socket's ack of the previous event is an event of its own for the object);`,
+    `${slow.loopMs} ms (${share(slow.loopMs)}) in the send loop; ${slow.afterLoopMs} ms (${share(slow.afterLoopMs)}) after it:`,
+    `workerd handing the frames over and the bench receiving them — ${cpu}.`,
+    ...losses,
   ];
 }

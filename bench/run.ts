@@ -1,12 +1,16 @@
 /**
- * `npm run bench`, in three sections (`-- --only bundle,cold` runs some):
+ * `npm run bench`, in four sections (`-- --only bundle,cold` runs some):
  *   bundle — the Worker as `npm run deploy` ships it: raw and gzip size
  *            against bench/bundle-budget.json (over it, the bench fails),
  *            and its startup CPU time in local workerd (bench/bundle.ts);
  *   cold   — the first request to each path on a freshly started stack;
  *   load   — floors (bare Hono route, tenant-object RPC, one Postgres
  *            insert), the API workloads as ratios to them (autocannon), and
- *            WebSocket fan-out to 1,000 sockets against one socket.
+ *            WebSocket fan-out to 1,000 sockets against one socket;
+ *   intake — the product's promise: leads posted to the form intake at a
+ *            steady rate, each timed to the Twilio simulator receiving the
+ *            call that rings the owner; alone, then beside bulk work
+ *            (bench/intake.ts).
  * cold and load start the same stack as `npm run dev` (own ports and state
  * directory) and seed the bench tenant.
  * Writes bench/results/latest.json and bench/results/latest.md; sections not
@@ -23,6 +27,7 @@ import pg from "pg";
 import { type Stack, startStack } from "../dev/stack.ts";
 import { bundleWorker, measureStartup, mib, overBudget, readBudget, type StartupProfile } from "./bundle.ts";
 import { type FanoutResult, measureFanout } from "./fanout.ts";
+import { bridgeProject, type IntakeDialResult, measureIntakeToDial } from "./intake.ts";
 import {
   type BenchRecord,
   type BundleRecord,
@@ -41,7 +46,7 @@ const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
 const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
 const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 
-const SECTIONS = ["bundle", "cold", "load"] as const;
+const SECTIONS = ["bundle", "cold", "load", "intake"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `--only bundle,cold` (or `--only=bundle`): the sections to run; all by default. */
@@ -66,6 +71,8 @@ interface Workload {
   body?: string;
   /** A floor this workload is compared with; floors have none. */
   floor?: string;
+  /** Makes each request different (a new lead's phone, the next record to PATCH). */
+  setupRequest?: (request: autocannon.Request) => autocannon.Request;
 }
 
 const floors: Workload[] = [
@@ -76,8 +83,9 @@ const floors: Workload[] = [
 
 /** Entity workloads: they need a signed-up tenant. */
 async function entityWorkloads(
-  baseUrl: string,
+  stack: Stack,
 ): Promise<{ workloads: Workload[]; accessToken: string; projectId: string }> {
+  const baseUrl = stack.baseUrl;
   const signup = await fetch(`${baseUrl}/api/v1/auth/signup`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -90,7 +98,11 @@ async function entityWorkloads(
     }),
   });
   if (signup.status !== 201) throw new Error(`bench signup failed: ${signup.status} ${await signup.text()}`);
-  const { accessToken, projectId } = (await signup.json()) as { accessToken: string; projectId: string };
+  const { accessToken, projectId, tenantId } = (await signup.json()) as {
+    accessToken: string;
+    projectId: string;
+    tenantId: string;
+  };
   const headers = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
   const body = JSON.stringify({ projectId, type: "lead", name: "Bench lead", data: { phone: "+15551234567" } });
   const workloads: Workload[] = [
@@ -103,8 +115,58 @@ async function entityWorkloads(
       body,
       floor: "tenant object RPC",
     },
+    await patchWorkload(stack.databaseUrl, tenantId, projectId, headers),
+    await intakeWorkload(stack),
   ];
   return { workloads, accessToken, projectId };
+}
+
+/** PATCH of stored leads, each at its current version: one per request, seeded in Postgres beforehand. */
+async function patchWorkload(
+  databaseUrl: string,
+  tenantId: string,
+  projectId: string,
+  headers: Record<string, string>,
+): Promise<Workload> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const { rows } = await client.query<{ id: string }>(
+    `insert into entities (tenant_id, project_id, type, name, status)
+     select $1, $2, 'lead', 'Patched ' || n, 'new' from generate_series(1, 20000) as n returning id`,
+    [tenantId, projectId],
+  );
+  await client.end();
+  let next = 0;
+  return {
+    name: "entity PATCH",
+    method: "POST",
+    path: "/api/v1/entities",
+    headers: { ...headers, "if-match": '"1"' },
+    floor: "Postgres insert",
+    setupRequest: (request) => ({
+      ...request,
+      method: "PATCH",
+      path: `/api/v1/entities/${rows[next++ % rows.length]?.id}`,
+      body: JSON.stringify({ status: "contacted" }),
+    }),
+  };
+}
+
+/** A new lead per request (its own phone) through the form intake of a project whose owner answers. */
+async function intakeWorkload(stack: Stack): Promise<Workload> {
+  const { owner, formToken } = await bridgeProject(stack);
+  let n = 0;
+  return {
+    name: "lead intake",
+    method: "POST",
+    path: `/webhooks/leads/form?project=${owner.projectId}&token=${formToken}`,
+    headers: { "content-type": "application/json" },
+    floor: "Postgres insert",
+    setupRequest: (request) => ({
+      ...request,
+      body: JSON.stringify({ name: `Load ${n}`, phone: `+1556${String(n++).padStart(7, "0")}`, message: "Leak" }),
+    }),
+  };
 }
 
 async function measure(baseUrl: string, workload: Workload): Promise<Measurement> {
@@ -114,6 +176,7 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
     connections,
     ...(workload.headers ? { headers: workload.headers } : {}),
     ...(workload.body ? { body: workload.body } : {}),
+    ...(workload.setupRequest ? { requests: [{ setupRequest: workload.setupRequest }] } : {}),
   };
   await autocannon({ ...options, duration: 2 }); // warm-up: JIT, pools, object creation
   const result = await autocannon({ ...options, duration: durationSeconds });
@@ -187,7 +250,7 @@ async function coldSection(baseUrl: string): Promise<ColdRecord> {
 async function loadSection(stack: Stack): Promise<Pick<BenchRecord, "meta" | "results" | "fanout">> {
   await seedBenchTenant(stack.databaseUrl);
   const results: Measurement[] = [];
-  const identity = await entityWorkloads(stack.baseUrl);
+  const identity = await entityWorkloads(stack);
   const workloads = [...floors, ...identity.workloads];
   for (const workload of workloads) {
     console.log(`[bench] ${workload.name}: ${workload.method} ${workload.path}`);
@@ -211,6 +274,27 @@ async function loadSection(stack: Stack): Promise<Pick<BenchRecord, "meta" | "re
   return { meta, results, fanout };
 }
 
+/**
+ * Intake → dial at a steady rate, on one stack, as BENCH_INTAKE_PLAN lists
+ * its runs ("leads/s x seconds", "+bulk" beside bulk work). By default: 2
+ * leads/s for 10 s (the rate #18 first measured: p50 8.7 s then) and the
+ * issue's 20 leads/s for 30 s, each alone and beside bulk work.
+ */
+async function intakeSection(stack: Stack): Promise<{ date: string; runs: IntakeDialResult[] }> {
+  const plan = (process.env.BENCH_INTAKE_PLAN ?? "2x10,2x10+bulk,20x30,20x30+bulk").split(",").map((step) => {
+    const match = /^(\d+(?:\.\d+)?)x(\d+)(\+bulk)?$/.exec(step.trim());
+    if (!match) throw new Error(`BENCH_INTAKE_PLAN: "${step}" is not "rate x seconds[+bulk]"`);
+    return { leadsPerSecond: Number(match[1]), seconds: Number(match[2]), withBulkWork: Boolean(match[3]) };
+  });
+  const runs: IntakeDialResult[] = [];
+  for (const run of plan) {
+    const label = run.withBulkWork ? "beside bulk work" : "alone";
+    console.log(`[bench] intake → dial, ${run.leadsPerSecond} leads/s for ${run.seconds} s, ${label}`);
+    runs.push(await measureIntakeToDial({ ...stack, ...run, label }));
+  }
+  return { date: new Date().toISOString(), runs };
+}
+
 async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
   const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
   const stack = await startStack({
@@ -225,7 +309,7 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
     },
     databaseUrl: process.env.DATABASE_URL || undefined,
     persistTo: join(state, "wrangler"),
-    vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000" },
+    vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000", INTAKE_RATE_PER_SECOND: "100000" },
     wranglerLogLevel: (process.env.BENCH_WRANGLER_LOG_LEVEL as "warn" | undefined) ?? "warn",
     log: (component, line) => {
       if (component !== "worker" || !line.includes('"msg":"request"')) console.log(`[${component}] ${line}`);
@@ -243,10 +327,11 @@ const sections = chosenSections(process.argv.slice(2));
 const resultsDir = join(root, "bench/results");
 const record: BenchRecord = readPrevious(resultsDir);
 if (sections.has("bundle")) record.bundle = await bundleSection();
-if (sections.has("cold") || sections.has("load")) {
+if (sections.has("cold") || sections.has("load") || sections.has("intake")) {
   await withStack(async (stack) => {
     if (sections.has("cold")) record.cold = await coldSection(stack.baseUrl);
     if (sections.has("load")) Object.assign(record, await loadSection(stack));
+    if (sections.has("intake")) record.intake = await intakeSection(stack);
   });
 }
 console.log(`\n${writeRecord(resultsDir, record)}`);
@@ -256,6 +341,9 @@ const failed = [
   ...(sections.has("load") ? (record.fanout ?? []) : [])
     .filter((f) => f.missing > 0)
     .map((f) => `fan-out to ${f.sockets}`),
+  ...(sections.has("intake") ? (record.intake?.runs ?? []) : [])
+    .filter((r) => r.duplicates > 0 || r.dialled < r.accepted)
+    .map((r) => `intake → dial ${r.label} (${r.duplicates} dialled twice, ${r.accepted - r.dialled} never dialled)`),
   ...(sections.has("cold") ? (record.cold?.requests ?? []) : [])
     .filter((r) => r.status >= 500)
     .map((r) => `first ${r.path}`),

@@ -28,7 +28,7 @@ import {
 } from "./capabilities/idempotency-ledger";
 import { type BucketPolicy, type RateDecision, RateLimits } from "./capabilities/rate-limits";
 import { Sessions, type SessionVerdict } from "./capabilities/sessions";
-import { SocketHub } from "./capabilities/sockets";
+import { type FanOutTiming, SocketHub } from "./capabilities/sockets";
 import { Spend, type SpendReservation, type SpendState } from "./capabilities/spend";
 import {
   DEFAULT_TICKET_TTL_MS,
@@ -321,6 +321,11 @@ export class TenantDurableObject extends DurableObject<Env> {
   /** Several events in one call, in order (a write's events, when no ledger key settles with them). */
   async publishMany(events: PendingEvent[]): Promise<void> {
     for (const event of events) await this.events.record(event.channel, event.type, event.dataJson);
+  }
+
+  /** The last fan-outs' send loops, oldest first: bench/fanout.ts splits its p99 with them (GET /api/_bench/fan-out). */
+  async recentFanOuts(): Promise<FanOutTiming[]> {
+    return this.sockets.recentFanOuts();
   }
 
   /** Events after `cursor`; with `waitMs`, a long poll (the fallback for networks that block WebSockets). */

@@ -58,15 +58,6 @@ const socketAttachment = socketOwner.extend({
 });
 type SocketAttachment = z.infer<typeof socketAttachment>;
 
-function attachmentOf(socket: WebSocket): SocketAttachment {
-  const parsed = socketAttachment.safeParse(socket.deserializeAttachment());
-  return parsed.success ? parsed.data : { role: "viewer", channels: [], lastSentSeq: 0, unackedBytes: 0 };
-}
-
-function channelsOf(socket: WebSocket): string[] {
-  return attachmentOf(socket).channels;
-}
-
 function eventFrame(event: TenantEvent): string {
   return JSON.stringify({
     type: "event",
@@ -78,32 +69,24 @@ function eventFrame(event: TenantEvent): string {
   });
 }
 
-function wants(socket: WebSocket, channel: string): boolean {
-  return matches(channel, channelsOf(socket));
-}
+const utf8 = new TextEncoder();
 
-/**
- * Sends one event frame within the socket's window. Returns false (and
- * closes the socket) when the client has let the window fill up.
- */
-function sendWithinWindow(socket: WebSocket, seq: number, frame: string): boolean {
-  const state = attachmentOf(socket);
-  // A runtime that does report its buffer gets the same bound on it.
-  const buffered = (socket as { bufferedAmount?: number }).bufferedAmount ?? 0;
-  if (state.unackedBytes > SOCKET_WINDOW_BYTES || buffered > SOCKET_WINDOW_BYTES) {
-    socket.close(SLOW_CONSUMER_CLOSE, "slow consumer: reconnect and resume from your last seq");
-    return false;
-  }
-  socket.send(frame);
-  socket.serializeAttachment({ ...state, lastSentSeq: seq, unackedBytes: state.unackedBytes + frame.length });
-  return true;
+/** What one event's fan-out cost the object: the bench reads these to split its latency (bench/fanout.ts). */
+export interface FanOutTiming {
+  seq: number;
+  channel: string;
+  /** Sockets the object holds, and how many of them were subscribed to the channel. */
+  sockets: number;
+  sent: number;
+  /** Wall clock when the send loop began, so a client on the same machine can line it up with its own. */
+  startedAt: number;
+  /**
+   * The send loop's duration. On Cloudflare the clock stands still while
+   * code runs, so this reads 0 there; under local workerd it is real.
+   */
+  loopMs: number;
 }
-
-/** An ack of the newest sequence sent empties the window; an older ack changes nothing. */
-function acknowledge(socket: WebSocket, seq: number): void {
-  const state = attachmentOf(socket);
-  if (seq >= state.lastSentSeq) socket.serializeAttachment({ ...state, unackedBytes: 0 });
-}
+const FAN_OUT_TIMINGS_KEPT = 100;
 
 const FORBIDDEN_DETAIL = "your role may not subscribe to these channels; nothing was subscribed";
 const BACKLOG_LIMIT = 500;
@@ -118,6 +101,17 @@ interface SocketsHost {
 }
 
 export class SocketHub {
+  /**
+   * Each socket's attachment as last written, parsed once. The send loop
+   * reads every socket's state on every event; deserializing and validating
+   * 1,000 attachments per event was half of that loop (bench/fanout.ts).
+   * Every write goes through `write`, so the two never disagree. The runtime
+   * keeps one object per socket while this object is in memory; after
+   * hibernation the map starts empty and each attachment is read once again.
+   */
+  private readonly states = new WeakMap<WebSocket, SocketAttachment>();
+  private readonly timings: FanOutTiming[] = [];
+
   constructor(private readonly host: SocketsHost) {}
 
   /**
@@ -132,7 +126,7 @@ export class SocketHub {
     if (!owner) return new Response(`${SOCKET_OWNER_HEADER} is missing or malformed`, { status: 400 });
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.host.accept(server);
-    server.serializeAttachment({ ...owner, channels: [], lastSentSeq: 0, unackedBytes: 0 });
+    this.write(server, { ...owner, channels: [], lastSentSeq: 0, unackedBytes: 0 });
     return new Response(null, { status: 101, webSocket: client, headers: { "Sec-WebSocket-Protocol": "apex.v1" } });
   }
 
@@ -147,12 +141,13 @@ export class SocketHub {
     if (frame.type === "ping") {
       socket.send(JSON.stringify({ type: "pong" }));
     } else if (frame.type === "ack") {
-      acknowledge(socket, frame.seq);
+      this.acknowledge(socket, frame.seq);
     } else if (frame.type === "subscribe") {
       this.subscribe(socket, frame);
     } else {
-      const channels = channelsOf(socket).filter((c) => !frame.channels.includes(c));
-      socket.serializeAttachment({ ...attachmentOf(socket), channels });
+      const state = this.stateOf(socket);
+      const channels = state.channels.filter((c) => !frame.channels.includes(c));
+      this.write(socket, { ...state, channels });
       socket.send(JSON.stringify({ type: "unsubscribed", channels }));
     }
   }
@@ -162,42 +157,110 @@ export class SocketHub {
     socket.close(code === 1005 ? 1000 : code, reason);
   }
 
-  /** Pushes a just-logged event to every socket subscribed to its channel. */
+  /**
+   * Pushes a just-logged event to every socket subscribed to its channel.
+   * The frame and its size are computed once for the event: every socket
+   * receives the same text (who may hear a channel was settled when it
+   * subscribed), so the loop only filters, checks the window and sends.
+   */
   push(event: TenantEvent): void {
+    const startedAt = Date.now();
+    const started = performance.now();
     const frame = eventFrame(event);
-    for (const socket of this.host.sockets()) {
-      if (!wants(socket, event.channel)) continue;
+    const bytes = utf8.encode(frame).byteLength;
+    const sockets = this.host.sockets();
+    let sent = 0;
+    for (const socket of sockets) {
+      const state = this.stateOf(socket);
+      if (!matches(event.channel, state.channels)) continue;
       // Backpressure: a client that cannot keep up is cut off, never buffered without limit.
       // It reconnects and resumes from its last sequence (or falls back to long-poll).
       try {
-        sendWithinWindow(socket, event.seq, frame);
+        if (this.sendWithinWindow(socket, state, event.seq, frame, bytes)) sent += 1;
       } catch {
         socket.close(1011, "send failed");
       }
     }
+    const timing = { seq: event.seq, channel: event.channel, sockets: sockets.length, sent, startedAt };
+    this.timings.push({ ...timing, loopMs: performance.now() - started });
+    if (this.timings.length > FAN_OUT_TIMINGS_KEPT) this.timings.shift();
+  }
+
+  /** The last fan-outs' costs, oldest first; kept in memory only, so an eviction forgets them. */
+  recentFanOuts(): FanOutTiming[] {
+    return [...this.timings];
   }
 
   /** Ends the sockets `whose` picks (a session ended, a membership changed). */
   closeWhere(whose: (owner: SocketOwner) => boolean, reason: string): void {
     for (const socket of this.host.sockets()) {
-      if (whose(attachmentOf(socket))) socket.close(SESSION_ENDED_CLOSE, reason);
+      if (whose(this.stateOf(socket))) socket.close(SESSION_ENDED_CLOSE, reason);
     }
   }
 
   private subscribe(socket: WebSocket, frame: Extract<ClientFrame, { type: "subscribe" }>): void {
-    const refused = forbiddenChannels(attachmentOf(socket).role, frame.channels);
+    const state = this.stateOf(socket);
+    const refused = forbiddenChannels(state.role, frame.channels);
     if (refused.length > 0) {
       socket.send(JSON.stringify({ type: "error", code: "forbidden", channels: refused, detail: FORBIDDEN_DETAIL }));
       return;
     }
-    const channels = [...new Set([...channelsOf(socket), ...frame.channels])].slice(0, MAX_CHANNELS);
-    socket.serializeAttachment({ ...attachmentOf(socket), channels });
+    const channels = [...new Set([...state.channels, ...frame.channels])].slice(0, MAX_CHANNELS);
+    this.write(socket, { ...state, channels });
     if (frame.cursor !== undefined) {
       const backlog = this.host.backlog(frame.cursor, frame.channels, BACKLOG_LIMIT);
       if (backlog.gap) socket.send(JSON.stringify({ type: "gap", latest: backlog.latest }));
-      for (const event of backlog.events) if (!sendWithinWindow(socket, event.seq, eventFrame(event))) return;
+      for (const event of backlog.events) {
+        const text = eventFrame(event);
+        if (!this.sendWithinWindow(socket, this.stateOf(socket), event.seq, text, utf8.encode(text).byteLength)) return;
+      }
     }
     socket.send(JSON.stringify({ type: "subscribed", channels, windowBytes: SOCKET_WINDOW_BYTES }));
+  }
+
+  /**
+   * Sends one event frame within the socket's window. Returns false (and
+   * closes the socket) when the client has let the window fill up.
+   */
+  private sendWithinWindow(
+    socket: WebSocket,
+    state: SocketAttachment,
+    seq: number,
+    frame: string,
+    bytes: number,
+  ): boolean {
+    // A runtime that does report its buffer gets the same bound on it.
+    const buffered = (socket as { bufferedAmount?: number }).bufferedAmount ?? 0;
+    if (state.unackedBytes > SOCKET_WINDOW_BYTES || buffered > SOCKET_WINDOW_BYTES) {
+      socket.close(SLOW_CONSUMER_CLOSE, "slow consumer: reconnect and resume from your last seq");
+      return false;
+    }
+    socket.send(frame);
+    // Written per send, not kept in memory alone: the window must survive hibernation (decision 007).
+    this.write(socket, { ...state, lastSentSeq: seq, unackedBytes: state.unackedBytes + bytes });
+    return true;
+  }
+
+  /** An ack of the newest sequence sent empties the window; an older ack, or an empty window, changes nothing. */
+  private acknowledge(socket: WebSocket, seq: number): void {
+    const state = this.stateOf(socket);
+    if (seq >= state.lastSentSeq && state.unackedBytes > 0) this.write(socket, { ...state, unackedBytes: 0 });
+  }
+
+  private stateOf(socket: WebSocket): SocketAttachment {
+    const known = this.states.get(socket);
+    if (known) return known;
+    const parsed = socketAttachment.safeParse(socket.deserializeAttachment());
+    const state: SocketAttachment = parsed.success
+      ? parsed.data
+      : { role: "viewer", channels: [], lastSentSeq: 0, unackedBytes: 0 };
+    this.states.set(socket, state);
+    return state;
+  }
+
+  private write(socket: WebSocket, state: SocketAttachment): void {
+    socket.serializeAttachment(state);
+    this.states.set(socket, state);
   }
 }
 

@@ -3,7 +3,12 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { problems } from "../problems";
-import { benchPostgresInsert, benchTenantObjectRoundTrip } from "../services/bench";
+import {
+  benchBulkEvents,
+  benchPostgresInsert,
+  benchRecentFanOuts,
+  benchTenantObjectRoundTrip,
+} from "../services/bench";
 import { defineRoute } from "./shared";
 
 /**
@@ -53,11 +58,71 @@ const postgresInsert = defineRoute(
   { middleware: [benchOnly] },
 );
 
+const bulkEvents = defineRoute(
+  benchPolicy,
+  {
+    method: "post",
+    path: "/bulk-events",
+    tags: ["bench"],
+    summary: "Puts many events on a tenant's log, each a webhook delivery on the bulk lane (bench only)",
+    hide: true,
+    request: {
+      body: {
+        content: {
+          "application/json": {
+            schema: z.object({ tenantId: z.uuid(), count: z.number().int().min(1).max(20_000) }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: { description: "Done", content: { "application/json": { schema: z.object({ published: z.number() }) } } },
+    },
+  },
+  { middleware: [benchOnly] },
+);
+
+const fanOutTiming = z.object({
+  seq: z.number(),
+  channel: z.string(),
+  sockets: z.number(),
+  sent: z.number(),
+  startedAt: z.number(),
+  loopMs: z.number(),
+});
+
+const fanOuts = defineRoute(
+  { risk: "READ", role: "viewer" },
+  {
+    method: "get",
+    path: "/fan-out",
+    tags: ["bench"],
+    summary: "The caller's tenant object's recent WebSocket send loops (bench only)",
+    hide: true,
+    responses: {
+      200: {
+        description: "Oldest first",
+        content: { "application/json": { schema: z.object({ fanOuts: z.array(fanOutTiming) }) } },
+      },
+    },
+  },
+);
+
 export function benchRoutes() {
-  return new OpenAPIHono<AppEnv>()
+  const app = new OpenAPIHono<AppEnv>();
+  // Before the route's guard: where bench routes are off this is an unknown route, not a 401.
+  app.use("/fan-out", benchOnly);
+  return app
+    .openapi(fanOuts, async (c) =>
+      c.json({ fanOuts: await benchRecentFanOuts(c.env, c.var.services.actor.auth.tenantId) }, 200),
+    )
     .openapi(tenantObjectRpc, async (c) => c.json({ pings: await benchTenantObjectRoundTrip(c.env) }, 200))
     .openapi(postgresInsert, async (c) => {
       await benchPostgresInsert(c.env, c.var.requestId, (p) => c.executionCtx.waitUntil(p));
       return c.json({ ok: true as const }, 200);
+    })
+    .openapi(bulkEvents, async (c) => {
+      const { tenantId, count } = c.req.valid("json");
+      return c.json({ published: await benchBulkEvents(c.env, tenantId, count) }, 200);
     });
 }
