@@ -12,22 +12,30 @@ interface AuditEvent {
 
 /** Written inside the same transaction as the change it describes: both land or neither does. */
 export async function recordAudit(tx: Transaction, actor: RequestActor, event: AuditEvent): Promise<void> {
+  await recordAuditMany(tx, actor, [event]);
+}
+
+/** One row per event, in one statement (a bulk import audits each record it made). */
+export async function recordAuditMany(tx: Transaction, actor: RequestActor, events: AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
   const { auth } = actor;
-  await tx.insert(auditLog).values({
-    tenantId: auth.tenantId,
-    actorType: { "api-key": "api_key", system: "system", webhook: "webhook", jwt: "user" }[auth.method],
-    actorId: auth.apiKeyId ?? auth.userId ?? null,
-    requestId: actor.requestId,
-    clientRequestId: actor.clientRequestId ?? null,
-    action: event.action,
-    entityType: event.entityType ?? null,
-    entityId: event.entityId ?? null,
-    before: event.before ?? null,
-    after: event.after ?? null,
-    ip: actor.ip,
-    authMethod: auth.method,
-    authKid: auth.kid ?? null,
-    authIssuer: auth.issuer ?? null,
-    verifiedAt: auth.verifiedAt,
-  });
+  await tx.insert(auditLog).values(
+    events.map((event) => ({
+      tenantId: auth.tenantId,
+      actorType: { "api-key": "api_key", system: "system", webhook: "webhook", jwt: "user" }[auth.method],
+      actorId: auth.apiKeyId ?? auth.userId ?? null,
+      requestId: actor.requestId,
+      clientRequestId: actor.clientRequestId ?? null,
+      action: event.action,
+      entityType: event.entityType ?? null,
+      entityId: event.entityId ?? null,
+      before: event.before ?? null,
+      after: event.after ?? null,
+      ip: actor.ip,
+      authMethod: auth.method,
+      authKid: auth.kid ?? null,
+      authIssuer: auth.issuer ?? null,
+      verifiedAt: auth.verifiedAt,
+    })),
+  );
 }

@@ -100,6 +100,18 @@ export const leadSystemSchema = z.looseObject({
       at,
     })
     .optional(),
+  /** A past customer brought in by a CSV import: which import and line, and the consent basis an admin attested to. */
+  imported: z
+    .looseObject({
+      importId: z.string(),
+      line: z.number(),
+      consent: z.looseObject({
+        basis: z.enum(["existing-customer", "explicit-opt-in"]),
+        attestedBy: z.string().nullable(),
+        at,
+      }),
+    })
+    .optional(),
   /** Actions Apex did not take for this lead, and why (spend cap, opt-out, quiet hours…), newest last. */
   shed: z
     .array(z.looseObject({ action: z.string(), reason: z.string(), detail: z.string().optional(), at }))

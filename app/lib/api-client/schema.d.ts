@@ -5858,6 +5858,151 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/projects/{id}/customer-imports": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import past customers from a CSV: a report by line and field, and nothing written until confirm is true
+     * @description Every row is checked (phone, email, date, repeats in the file, leads the project already has, numbers that opted out) and reported by line and field. With `confirm: true` the good rows become won leads in one transaction, each carrying the consent basis attested to, by whom and when; bad rows are left out.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the request safe to retry: same key + same request → same response */
+          "idempotency-key"?: string;
+        };
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": {
+            csv: string;
+            mapping?: {
+              name?: string | string[];
+              phone?: string;
+              email?: string;
+              lastJobDate?: string;
+              jobType?: string;
+              notes?: string;
+            };
+            /** @enum {string} */
+            dateOrder?: "MDY" | "DMY";
+            /** @enum {string} */
+            consentBasis: "existing-customer" | "explicit-opt-in";
+            /** @default false */
+            confirm?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description The report; `created` counts the leads written */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CustomerImportReport"];
+          };
+        };
+        /** @description Bad request: a malformed JSON body (field `(body)`), a malformed Idempotency-Key */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not authenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authenticated, but the role is too low */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource in this tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Idempotency-Key still in flight */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request body is larger than this route's limit of 6 MiB (6291456 bytes) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed (`errors` names each field), or the Idempotency-Key was used before for another request */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/webhook-endpoints": {
     parameters: {
       query?: never;
@@ -7332,6 +7477,32 @@ export interface components {
       friendlyName: string;
       locality: string | null;
       region: string | null;
+    };
+    CustomerImportReport: {
+      confirmed: boolean;
+      mapping: {
+        [key: string]: string | string[];
+      };
+      dataRows: number;
+      importable: number;
+      created: number;
+      errors: {
+        /** @description The file's line where the row starts; the header is line 1 */
+        line: number;
+        field: string;
+        message: string;
+        /** @description The earlier line this row repeats */
+        duplicateOf?: number;
+      }[];
+      sample: {
+        line: number;
+        name?: string;
+        phone?: string;
+        email?: string;
+        lastJobDate?: string;
+        jobType?: string;
+        notes?: string;
+      }[];
     };
     CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
       /** @description Signing secret, `whsec_` + base64 (Standard Webhooks); shown only in this response */
