@@ -134,13 +134,13 @@ function fanoutLines(fanout: FanoutResult[]): string[] {
   return [
     "WebSocket fan-out: one lead created through the API, timed to its arrival on every subscribed socket.",
     "",
-    "| sockets | events | delivered | missing | p50 ms | p99 ms | max ms | p99 ratio to 1 socket | send loop p50 / p99 ms | slowest 1 %: before / in / after the loop, ms | bench process CPU ms per event |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| sockets | events | delivered | missing | p50 ms | p99 ms | max ms | p99 ratio to 1 socket | send loop p50 / p99 ms | slowest 1 %: before / in / after the loop, ms | bench process CPU ms per event | acks per delivery |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...fanout.map(
       (f) =>
         `| ${f.sockets} | ${f.events} | ${f.deliveries} | ${f.missing} | ${f.p50Ms} | ${f.p99Ms} | ${f.maxMs} | ${
           first && f !== first ? (f.p99Ms / first.p99Ms).toFixed(1) : "floor"
-        } | ${f.loop ? `${f.loop.p50Ms} / ${f.loop.p99Ms}` : "—"} | ${split(f)} | ${f.client?.cpuMsPerEvent ?? "—"} |`,
+        } | ${f.loop ? `${f.loop.p50Ms} / ${f.loop.p99Ms}` : "—"} | ${split(f)} | ${f.client?.cpuMsPerEvent ?? "—"} | ${f.acksPerDelivery ?? "—"} |`,
     ),
     "",
     ...fanoutVerdict(fanout),

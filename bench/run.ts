@@ -116,7 +116,6 @@ async function entityWorkloads(
       floor: "tenant object RPC",
     },
     await patchWorkload(stack.databaseUrl, tenantId, projectId, headers),
-    await intakeWorkload(stack),
   ];
   return { workloads, accessToken, projectId };
 }
@@ -264,6 +263,13 @@ async function loadSection(stack: Stack): Promise<Pick<BenchRecord, "meta" | "re
     console.log(`[bench] WebSocket fan-out to ${sockets} socket(s), ${fanoutEvents} events`);
     fanout.push(await measureFanout({ baseUrl: stack.baseUrl, ...identity, sockets, events: fanoutEvents }));
   }
+  // Last: every lead it takes starts a bridge, whose calls, callbacks and analysis run on after it ends.
+  const intake = await intakeWorkload(stack);
+  console.log(`[bench] ${intake.name}: ${intake.method} ${intake.path.split("?")[0]}`);
+  const taken = await measure(stack.baseUrl, intake);
+  const insertFloor = results.find((r) => r.name === intake.floor);
+  if (insertFloor) taken.ratioToFloor = Number((taken.requestsPerSecond / insertFloor.requestsPerSecond).toFixed(2));
+  results.push(taken);
   const meta = {
     date: new Date().toISOString(),
     cpus: `${cpus().length} cores`,

@@ -40,6 +40,8 @@ interface AppVariables {
   log: Logger;
   /** Opens Postgres on first use; closed after the response (middleware/database.ts). */
   db: () => Database;
+  /** Keeps the request's Postgres open until `work` settles (middleware/database.ts). */
+  holdDatabase: (work: Promise<unknown>) => void;
   /** Set by the guard once the caller is authenticated. */
   auth?: AuthContext;
   /** Set by the idempotency middleware when the request carries an Idempotency-Key (decision 013). */

@@ -3,12 +3,23 @@ import { useEffect, useRef, useState } from "react";
 
 /**
  * One real-time connection per tab: the tenant's WebSocket, resumed
- * from the last sequence after any drop, with every event acknowledged (the
+ * from the last sequence after any drop, with events acknowledged (the
  * server cuts off clients that do not ack, decision 007). After repeated
  * failures it falls back to long-polling. Any event on a watched channel
  * revalidates the page's loaders — the data always comes from the server.
  */
 type LiveState = "connecting" | "live" | "polling" | "offline";
+
+/**
+ * Acks are cumulative (decision 007, amended): one ack of the newest event
+ * frees everything before it, and every ack wakes the tenant's object, so
+ * they are coalesced. An ack goes out once a quarter of the server's window
+ * is unacknowledged, far from the bound, or after this long with no new event.
+ * bench/fanout.ts acks by the same rule, so the bench measures what the UI does.
+ */
+const ACK_QUIET_MS = 250;
+const ACK_AT_WINDOW_FRACTION = 1 / 4;
+const utf8 = new TextEncoder();
 
 /** The browser's WebSocket and location (the project's types are the Worker's, not the DOM's). */
 interface BrowserSocket {
@@ -40,6 +51,27 @@ export function useLive(channels: string[]): LiveState {
     let failures = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let pending: ReturnType<typeof setTimeout> | undefined;
+    // This socket's events not yet acknowledged: the newest seq and their UTF-8 bytes, as the server counts them.
+    let unackedSeq: number | undefined;
+    let unackedBytes = 0;
+    // Unknown until `subscribed` announces it; a resumed backlog arrives before that, and its bytes count.
+    let windowBytes = Number.POSITIVE_INFINITY;
+    let ackTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const ack = () => {
+      clearTimeout(ackTimer);
+      if (unackedSeq === undefined) return;
+      socket?.send(JSON.stringify({ type: "ack", seq: unackedSeq }));
+      unackedSeq = undefined;
+      unackedBytes = 0;
+    };
+    const received = (seq: number, bytes: number) => {
+      unackedSeq = Math.max(seq, unackedSeq ?? seq);
+      unackedBytes += bytes;
+      clearTimeout(ackTimer);
+      if (unackedBytes >= windowBytes * ACK_AT_WINDOW_FRACTION) ack();
+      else ackTimer = setTimeout(ack, ACK_QUIET_MS);
+    };
 
     const changed = () => {
       clearTimeout(pending);
@@ -72,6 +104,11 @@ export function useLive(channels: string[]): LiveState {
       const { location, WebSocket } = browser();
       const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/v1/realtime`;
       socket = new WebSocket(url, ["apex.v1"]);
+      // A new socket is a new window: nothing is owed on it.
+      clearTimeout(ackTimer);
+      unackedSeq = undefined;
+      unackedBytes = 0;
+      windowBytes = Number.POSITIVE_INFINITY;
       socket.onopen = () => {
         failures = 0;
         socket?.send(
@@ -79,16 +116,22 @@ export function useLive(channels: string[]): LiveState {
         );
       };
       socket.onmessage = (message) => {
-        const frame = JSON.parse(String(message.data)) as { type: string; seq?: number };
-        if (frame.type === "subscribed") setState("live");
+        const text = String(message.data);
+        const frame = JSON.parse(text) as { type: string; seq?: number; windowBytes?: number };
+        if (frame.type === "subscribed") {
+          setState("live");
+          if (frame.windowBytes) windowBytes = frame.windowBytes;
+          if (unackedBytes >= windowBytes * ACK_AT_WINDOW_FRACTION) ack();
+        }
         if (frame.type === "event" && frame.seq !== undefined) {
           cursor = frame.seq;
-          socket?.send(JSON.stringify({ type: "ack", seq: frame.seq }));
+          received(frame.seq, utf8.encode(text).byteLength);
           changed();
         }
         if (frame.type === "gap") changed();
       };
       socket.onclose = () => {
+        clearTimeout(ackTimer);
         if (stopped) return;
         failures += 1;
         if (failures >= 3) {
@@ -104,6 +147,7 @@ export function useLive(channels: string[]): LiveState {
       stopped = true;
       clearTimeout(timer);
       clearTimeout(pending);
+      clearTimeout(ackTimer);
       socket?.close(1000, "page left");
     };
   }, [key]);

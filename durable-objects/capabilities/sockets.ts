@@ -12,7 +12,9 @@ import { CHANNEL_PATTERN, type EventPage, matches, type TenantEvent } from "./ev
  * unread bytes, so the client tells it what it has processed. A socket may
  * have at most SOCKET_WINDOW_BYTES of events sent and not yet acknowledged;
  * past that it is closed with 4008 and reconnects from its last sequence
- * (docs/decisions/007-websocket-flow-control.md).
+ * (docs/decisions/007-websocket-flow-control.md). Acks are cumulative: one
+ * ack frees every event up to its sequence, so a client acks now and then,
+ * not per event — each ack wakes this object, which is what fan-out waited on.
  *
  * Only the upgrade arrives by fetch; everything after it is frames, answered
  * here. The hub keeps no state of its own: the runtime holds the sockets.
@@ -32,7 +34,7 @@ const clientFrame = z.discriminatedUnion("type", [
     cursor: z.number().int().min(0).optional(),
   }),
   z.object({ type: z.literal("unsubscribe"), channels: z.array(z.string()).max(20) }),
-  /** "I have processed every event up to `seq`": reopens the window. */
+  /** "I have processed every event up to and including `seq`": frees them from the window. */
   z.object({ type: z.literal("ack"), seq: z.number().int().min(0) }),
   z.object({ type: z.literal("ping") }),
 ]);
@@ -53,6 +55,7 @@ type SocketOwner = z.infer<typeof socketOwner>;
 
 const socketAttachment = socketOwner.extend({
   channels: z.array(z.string()),
+  /** The highest sequence sent (a resumed backlog may send lower ones after it). */
   lastSentSeq: z.number().int().default(0),
   unackedBytes: z.number().int().default(0),
 });
@@ -88,6 +91,27 @@ export interface FanOutTiming {
 }
 const FAN_OUT_TIMINGS_KEPT = 100;
 
+/**
+ * The events a socket was sent and has not acknowledged, oldest first, so an
+ * ack of seq N frees exactly the bytes of the events up to N. Their bytes
+ * always sum to the attachment's `unackedBytes`. Kept in memory, not in the
+ * attachment: that is rewritten on every send and would grow with the window.
+ * After hibernation it is rebuilt from the attachment as one entry at
+ * `lastSentSeq` holding every unacked byte, so an ack then frees either all
+ * of them or none: never more than was acknowledged.
+ */
+interface Unacked {
+  seqs: number[];
+  bytes: number[];
+}
+/**
+ * Beyond this many unacked events the two oldest are merged (under the
+ * later seq): it bounds the memory of a client that stopped acking, and
+ * only delays freeing for an ack that falls between the two — the oldest,
+ * which a client acking at all has long passed.
+ */
+const UNACKED_EVENTS_KEPT = 1024;
+
 const FORBIDDEN_DETAIL = "your role may not subscribe to these channels; nothing was subscribed";
 const BACKLOG_LIMIT = 500;
 const MAX_CHANNELS = 50;
@@ -110,6 +134,7 @@ export class SocketHub {
    * hibernation the map starts empty and each attachment is read once again.
    */
   private readonly states = new WeakMap<WebSocket, SocketAttachment>();
+  private readonly unacked = new WeakMap<WebSocket, Unacked>();
   private readonly timings: FanOutTiming[] = [];
 
   constructor(private readonly host: SocketsHost) {}
@@ -236,15 +261,59 @@ export class SocketHub {
       return false;
     }
     socket.send(frame);
+    const unacked = this.unackedOf(socket, state);
+    unacked.seqs.push(seq);
+    unacked.bytes.push(bytes);
+    if (unacked.seqs.length > UNACKED_EVENTS_KEPT) {
+      const [seqs, sizes] = [unacked.seqs, unacked.bytes];
+      seqs[1] = Math.max(seqs[0] as number, seqs[1] as number);
+      sizes[1] = (sizes[0] as number) + (sizes[1] as number);
+      seqs.shift();
+      sizes.shift();
+    }
     // Written per send, not kept in memory alone: the window must survive hibernation (decision 007).
-    this.write(socket, { ...state, lastSentSeq: seq, unackedBytes: state.unackedBytes + bytes });
+    const lastSentSeq = Math.max(state.lastSentSeq, seq);
+    this.write(socket, { ...state, lastSentSeq, unackedBytes: state.unackedBytes + bytes });
     return true;
   }
 
-  /** An ack of the newest sequence sent empties the window; an older ack, or an empty window, changes nothing. */
+  /**
+   * Cumulative: frees every unacked event whose sequence is at most `seq`.
+   * A per-event ack is the same message naming one event, so older clients
+   * work unchanged. An ack that frees nothing writes nothing.
+   */
   private acknowledge(socket: WebSocket, seq: number): void {
     const state = this.stateOf(socket);
-    if (seq >= state.lastSentSeq && state.unackedBytes > 0) this.write(socket, { ...state, unackedBytes: 0 });
+    if (state.unackedBytes === 0) return;
+    const unacked = this.unackedOf(socket, state);
+    if (seq >= state.lastSentSeq) {
+      unacked.seqs = [];
+      unacked.bytes = [];
+      this.write(socket, { ...state, unackedBytes: 0 });
+      return;
+    }
+    // Not always in order (a resumed backlog), so every entry is looked at; there are at most UNACKED_EVENTS_KEPT.
+    const kept: Unacked = { seqs: [], bytes: [] };
+    let remaining = 0;
+    unacked.seqs.forEach((sent, i) => {
+      if (sent <= seq) return;
+      const size = unacked.bytes[i] as number;
+      kept.seqs.push(sent);
+      kept.bytes.push(size);
+      remaining += size;
+    });
+    if (remaining === state.unackedBytes) return;
+    this.unacked.set(socket, kept);
+    this.write(socket, { ...state, unackedBytes: remaining });
+  }
+
+  private unackedOf(socket: WebSocket, state: SocketAttachment): Unacked {
+    const known = this.unacked.get(socket);
+    if (known) return known;
+    const rebuilt: Unacked =
+      state.unackedBytes > 0 ? { seqs: [state.lastSentSeq], bytes: [state.unackedBytes] } : { seqs: [], bytes: [] };
+    this.unacked.set(socket, rebuilt);
+    return rebuilt;
   }
 
   private stateOf(socket: WebSocket): SocketAttachment {

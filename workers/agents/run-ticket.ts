@@ -1,4 +1,4 @@
-import { openDatabase } from "../../schema/db";
+import { type Database, openDatabase } from "../../schema/db";
 import { systemActor } from "../context";
 import { describeError, type Logger } from "../logger";
 import { Problem } from "../problems";
@@ -17,6 +17,8 @@ export interface TicketRun {
   /** Which attempt this is, for the failure message kept on the ticket. */
   attempt: number;
   log: Logger;
+  /** A connection the caller keeps open for the run (the intake request's own); else the run opens one. */
+  db?: () => Database;
 }
 
 /** `retry`: the run failed in a way another attempt may fix, and the ticket was released for it. */
@@ -49,10 +51,12 @@ export async function runTicket(
     env,
     tenantId,
     actor: systemActor(tenantId, task),
-    db: () => {
-      database ??= openDatabase(env);
-      return database.db;
-    },
+    db:
+      run.db ??
+      (() => {
+        database ??= openDatabase(env);
+        return database.db;
+      }),
     runId: run.runId,
     ...(ticketId ? { ticketId } : {}),
     log: log.with({ task, tenantId, ticketId }),
@@ -96,6 +100,7 @@ export async function runStartedTicket(
   started: { tenantId: string; ticketId: string; task: string; paramsJson: string },
   log: Logger,
   waitUntil: (promise: Promise<unknown>) => void,
+  db?: () => Database,
 ): Promise<void> {
   try {
     await runTicket(
@@ -108,6 +113,7 @@ export async function runStartedTicket(
         runId: started.ticketId,
         attempt: 1,
         log: log.with({ runner: "maker" }),
+        ...(db ? { db } : {}),
       },
       waitUntil,
     );

@@ -80,9 +80,12 @@ export function leadIntakeRoutes() {
         ...anonymousContextFrom(c),
         rawBody,
         // The lead's bridge runs from this request, after the answer (decision 025).
+        // On this request's own Postgres connection, held open until the run ends.
         runStarted: (started) => {
           const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-          waitUntil(runStartedTicket(c.env, started, c.var.log, waitUntil));
+          const run = runStartedTicket(c.env, started, c.var.log, waitUntil, c.var.db);
+          c.var.holdDatabase(run);
+          waitUntil(run);
         },
       },
     );
