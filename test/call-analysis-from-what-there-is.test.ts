@@ -99,7 +99,15 @@ describe("a call's analysis, from what there is", () => {
       customerIntent: "urgent repair",
       urgency: "high",
     });
-    const lead = await entity(owner, leadId);
+    // The lead is marked after the call, in a write of its own: wait for it rather than race it.
+    const lead = await vi.waitFor(
+      async () => {
+        const found = await entity(owner, leadId);
+        if (!found.system.analysis) throw new Error("lead not marked yet");
+        return found;
+      },
+      { timeout: 15_000, interval: 200 },
+    );
     expect(lead.system.analysis).toMatchObject({ callId, basis: "lead-message" });
     expect(String(lead.system.transcription)).toMatch(/^unavailable: /);
     expect(await usedResources(owner)).toEqual([]);
