@@ -5,6 +5,7 @@ import { rateLimitMigrations } from "./capabilities/rate-limits";
 import { sessionMigrations } from "./capabilities/sessions";
 import { spendMigrations } from "./capabilities/spend";
 import { ticketMigrations } from "./capabilities/tickets";
+import { wakeUpMigrations } from "./capabilities/wake-ups";
 import { webhookOutboxMigrations } from "./capabilities/webhook-outbox";
 import { migrationsInOrder } from "./sqlite-migrations";
 
@@ -28,6 +29,7 @@ const HISTORY = [
   "tickets/2",
   "spend/2",
   "tickets/3",
+  "wake-ups/1",
 ];
 
 export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [
@@ -38,5 +40,6 @@ export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [
   eventMigrations,
   spendMigrations,
   webhookOutboxMigrations,
+  wakeUpMigrations,
   sessionMigrations,
 ]);

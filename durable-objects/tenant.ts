@@ -37,6 +37,7 @@ import {
   type TicketStatus,
   Tickets,
 } from "./capabilities/tickets";
+import { WakeUps } from "./capabilities/wake-ups";
 import { WebhookOutbox } from "./capabilities/webhook-outbox";
 import { applySqliteMigrations } from "./sqlite-migrations";
 import { TENANT_MIGRATIONS } from "./tenant-migrations";
@@ -89,6 +90,7 @@ export class TenantDurableObject extends DurableObject<Env> {
   private readonly events: EventLog;
   private readonly webhooks: WebhookOutbox;
   private readonly sockets: SocketHub;
+  private readonly wakeUps: WakeUps;
   private readonly timers: AlarmScheduler;
 
   /** The wiring: each capability gets what its host interface asks for, and nothing reads its tables but it. */
@@ -126,7 +128,8 @@ export class TenantDurableObject extends DurableObject<Env> {
       publish: (channel, type, dataJson) => this.events.record(channel, type, dataJson),
       send: (message) => sendAgentMessages(env, [message]),
     });
-    const withTimers = [this.ledger, this.tickets, this.webhooks];
+    this.wakeUps = new WakeUps({ ...timed, tenantId, send: (message) => sendAgentMessages(env, [message]) });
+    const withTimers = [this.ledger, this.tickets, this.webhooks, this.wakeUps];
     this.timers = new AlarmScheduler(
       ctx.storage,
       withTimers.flatMap((c) => c.timers),
@@ -231,6 +234,11 @@ export class TenantDurableObject extends DurableObject<Env> {
     this.ledger.release(keys, fingerprint);
   }
 
+  /** An action's stored result, if it was done (a retried sender asks before anything else). */
+  async lookupAction(key: string): Promise<LedgerBegin> {
+    return this.ledger.lookup(key);
+  }
+
   async completeAction(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
     await this.ledger.complete([key], fingerprint, response);
   }
@@ -258,6 +266,30 @@ export class TenantDurableObject extends DurableObject<Env> {
 
   async setSpendCap(projectId: string, month: string, capMicros: number | null, totalIfUnseeded: number) {
     return this.spend.setCap(projectId, month, capMicros, totalIfUnseeded);
+  }
+
+  // ── wake-ups (long-running work that outlives its runner) ───────────────
+  /** Sends `task` with `params` at `dueAt`, and again every watchdog interval until moved or stopped. */
+  async setWakeUp(tenantId: string, key: string, task: string, params: unknown, dueAt: number): Promise<void> {
+    this.core.remember(tenantId);
+    await this.wakeUps.set(key, task, params, dueAt);
+  }
+
+  /** A runner's lease on the work (false: another runner holds it, or it was stopped). */
+  async holdWakeUp(key: string, runner: string, leaseMs: number): Promise<boolean> {
+    return this.wakeUps.hold(key, runner, leaseMs);
+  }
+
+  async releaseWakeUp(key: string, runner: string, nextDueAt: number): Promise<void> {
+    await this.wakeUps.release(key, runner, nextDueAt);
+  }
+
+  async stopWakeUp(key: string): Promise<void> {
+    this.wakeUps.stop(key);
+  }
+
+  async wakeUpDueAt(key: string): Promise<number | null> {
+    return this.wakeUps.dueAt(key) ?? null;
   }
 
   // ── tickets ────────────────────────────────────────────────────────────────

@@ -568,3 +568,68 @@ export const intakeSecrets = pgTable(
   },
   (t) => [primaryKey({ columns: [t.projectId, t.source] })],
 );
+
+/**
+ * One row per person a campaign (an entity of type `campaign`) reaches or
+ * leaves out, fixed at launch (issue #16). The status is Apex's own:
+ * excluded at launch (with the reason) · queued → sending → sent →
+ * delivered | undelivered | failed (Twilio's status callbacks), or refused
+ * when the contact gate or the spend gate said no at send time. `not_before`
+ * holds a recipient back until their quiet hours end; `claimed_at` is the
+ * sender's short claim, so two senders never take the same row. Replies and
+ * opt-outs are marked beside the status, since a delivered text can be both.
+ */
+export const campaignRecipients = pgTable(
+  "campaign_recipients",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    campaignId: uuid("campaign_id")
+      .notNull()
+      .references(() => entities.id),
+    leadId: uuid("lead_id")
+      .notNull()
+      .references(() => entities.id),
+    phone: text("phone").notNull(),
+    status: text("status").notNull(),
+    /** Why excluded or refused: a code (opted-out, open-lead, recent-contact, no-consent, frequency-cap, …). */
+    reason: text("reason"),
+    detail: text("detail"),
+    notBefore: timestamp("not_before", { withTimezone: true }),
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
+    messageSid: text("message_sid"),
+    errorCode: text("error_code"),
+    body: text("body"),
+    segments: integer("segments"),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    repliedAt: timestamp("replied_at", { withTimezone: true }),
+    optedOutAt: timestamp("opted_out_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.leadId] }),
+    index("campaign_recipients_queue_idx").on(t.tenantId, t.campaignId, t.status, t.notBefore),
+    index("campaign_recipients_phone_idx").on(t.tenantId, t.phone, t.sentAt),
+    uniqueIndex("campaign_recipients_message_sid_key").on(t.messageSid),
+  ],
+);
+
+/**
+ * When Apex last texted each number, by any flow — the frequency cap's
+ * memory (workers/contact/policy.ts). Written by the one SMS sender after a
+ * text goes, never by a tenant (message entities are tenant-editable, so
+ * they cannot be what the cap trusts).
+ */
+export const contactHistory = pgTable(
+  "contact_history",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    phone: text("phone").notNull(),
+    lastTextAt: timestamp("last_text_at", { withTimezone: true }).notNull(),
+    lastMarketingAt: timestamp("last_marketing_at", { withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.phone] })],
+);

@@ -20,6 +20,7 @@ import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
 import { benchRoutes } from "./routes/bench";
 import { callRoutes } from "./routes/calls";
+import { campaignRoutes } from "./routes/campaigns";
 import { customerImportRoutes } from "./routes/customer-imports";
 import { dashboardRoutes } from "./routes/dashboard";
 import { dnaRoutes } from "./routes/dna";
@@ -71,6 +72,7 @@ export function createApp() {
   app.route("/api/v1/projects", projectRoutes());
   app.route("/api/v1/projects", phoneNumberRoutes());
   app.route("/api/v1/projects", customerImportRoutes());
+  app.route("/api/v1/campaigns", campaignRoutes());
   app.route("/api/v1/webhook-endpoints", webhookEndpointRoutes());
   app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/api/v1", dashboardRoutes());

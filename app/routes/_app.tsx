@@ -79,6 +79,7 @@ export default function Shell() {
             Dashboard
           </NavLink>
           <NavLink to="/leads">Leads</NavLink>
+          <NavLink to="/campaigns">Campaigns</NavLink>
           <NavLink to="/tickets">Tasks</NavLink>
           <NavLink to="/settings">Settings</NavLink>
         </nav>

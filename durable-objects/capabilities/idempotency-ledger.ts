@@ -172,6 +172,11 @@ export class IdempotencyLedger {
   }
 
   /** What `take` would answer, without taking the key. */
+  /** What `key` holds now, changing nothing: a stored response, a live pending holder, or nothing. */
+  lookup(key: string): LedgerBegin {
+    return this.peek(key, this.host.now());
+  }
+
   private peek(key: string, now: number): LedgerBegin {
     const row = this.row(key);
     if (!row || row.expires_at <= now) return { outcome: "proceed" };

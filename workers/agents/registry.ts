@@ -5,6 +5,7 @@ import { entityExport } from "./entity-export";
 import { healthCheck } from "./health-check";
 import { logUsage } from "./log-usage";
 import { onboardingAgent } from "./onboarding";
+import { reactivatorAgent } from "./reactivator";
 import { salesAgent } from "./sales-agent";
 import { spendAlert } from "./spend-alert";
 import { webhookDeliver } from "./webhook-deliver";
@@ -27,5 +28,6 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     leadScorerAgent,
     onboardingAgent,
     spendAlert,
+    reactivatorAgent,
   ].map((agent) => [agent.task, agent as Agent]),
 );

@@ -1,4 +1,5 @@
 import { withTenant } from "../../schema/tenant-transaction";
+import { lastTexts } from "../repositories/contact-history";
 import { findEntity, findLeadByPhone } from "../repositories/entities";
 import { isOptedOut } from "../repositories/opt-outs";
 import type { ServiceContext } from "../service-context";
@@ -18,11 +19,16 @@ import { localHourMinute, nextLocalTime, recipientZone } from "./recipient-zone"
  *    person typed in); a person's own text needs a lead for the number.
  *    Alerts go to the project's own owner.
  * 3. Quiet hours, automated texts only: nothing between 21:00 and 08:00 in
- *    the recipient's zone (from the number; the project's zone if unknown).
+ *    the recipient's zone (from the number; the project's zone if unknown);
+ *    marketing only inside its send window (09:00–20:00 unless the campaign
+ *    narrows it).
  *    Not held: the owner's own alerts, a text a person at the business types
  *    and sends themselves, and an immediate reply to the recipient's own
  *    contact in the last hour (a missed call at 22:00 still gets its
  *    text-back). A refusal names when the window opens.
+ * 4. Frequency cap, marketing only, across every flow: no marketing text
+ *    within 24 h of any other text to the number, nor within 7 days of the
+ *    last marketing text (contact_history, which only the sender writes).
  */
 export type ContactPurpose =
   /** To the project's owner about their own business: new leads, missed bridges, spend alerts. */
@@ -34,7 +40,11 @@ export type ContactPurpose =
   /** Campaigns (reactivation): express consent only. */
   | "marketing";
 
-export type ConsentBasis = "owner" | "express" | "inquiry";
+/**
+ * `attested`: an admin attested to it when importing the customer (for that number).
+ * `customer`: the person contacted the business themselves and the lead was won.
+ */
+export type ConsentBasis = "owner" | "express" | "inquiry" | "attested" | "customer";
 
 export interface ContactRequest {
   projectId: string;
@@ -45,6 +55,8 @@ export interface ContactRequest {
   leadId?: string | undefined;
   /** Where quiet hours are measured when the number does not say. */
   fallbackZone: string;
+  /** Marketing only: the local hours it may be sent in, [start, end). Defaults to MARKETING_WINDOW. */
+  window?: { start: number; end: number } | undefined;
   at?: Date;
 }
 
@@ -52,13 +64,20 @@ export type ContactDecision =
   | { allowed: true; basis: ConsentBasis }
   | {
       allowed: false;
-      reason: "opted-out" | "no-consent" | "quiet-hours";
+      reason: "opted-out" | "no-consent" | "quiet-hours" | "frequency-cap";
       detail: string;
       /** Quiet hours only: when the same contact would be allowed. */
       retryAt?: string;
     };
 
 export const QUIET_HOURS = { start: 21, end: 8 } as const;
+/** Marketing's default send window in the recipient's zone: from 09:00 to 20:00. */
+export const MARKETING_WINDOW = { start: 9, end: 20 } as const;
+/** The frequency cap: the least gap before a marketing text, after any text and after another marketing text. */
+export const FREQUENCY_CAP = {
+  afterAnyTextMs: 24 * 60 * 60 * 1000,
+  afterMarketingMs: 7 * 24 * 60 * 60 * 1000,
+} as const;
 /** A reply this soon after the recipient's own contact is sent even in quiet hours. */
 export const REPLY_WINDOW_MS = 60 * 60 * 1000;
 
@@ -68,10 +87,11 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
   const at = request.at ?? new Date();
   const facts = await withTenant(db, actor.auth.tenantId, async (tx) => {
     const optedOut = await isOptedOut(tx, request.to);
-    if (request.purpose === "owner-alert") return { optedOut, lead: undefined };
+    if (request.purpose === "owner-alert") return { optedOut, lead: undefined, history: undefined };
     const byId = request.leadId ? await findEntity(tx, request.leadId) : undefined;
     const lead = byId?.type === "lead" ? byId : await findLeadByPhone(tx, request.projectId, request.to);
-    return { optedOut, lead };
+    const history = request.purpose === "marketing" ? await lastTexts(tx, request.to) : undefined;
+    return { optedOut, lead, history };
   });
   if (facts.optedOut) {
     return { allowed: false, reason: "opted-out", detail: `${request.to} opted out of calls and texts.` };
@@ -80,18 +100,21 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
 
   const system = leadSystemSchema.safeParse(facts.lead?.system ?? {});
   const lead = system.success ? system.data : {};
-  const basis = consentBasis(request, facts.lead !== undefined, lead);
-  if (!basis || (request.purpose === "marketing" && basis !== "express")) {
+  const basis = consentBasis(request, facts.lead, lead);
+  if (!basis || (request.purpose === "marketing" && !MARKETING_BASES.has(basis))) {
     return {
       allowed: false,
       reason: "no-consent",
       detail:
         request.purpose === "marketing"
-          ? `${request.to} never gave express consent to marketing texts.`
+          ? `${request.to} never gave express consent to marketing texts, and is neither an attested nor a won customer.`
           : `Apex never saw ${request.to} contact this project (a form, a call or a text).`,
     };
   }
 
+  if (request.channel === "sms" && request.purpose === "marketing") {
+    return marketingTiming(request, at, facts.history) ?? { allowed: true, basis };
+  }
   if (request.channel === "sms" && request.purpose !== "conversation") {
     const lastContact = lastContactAt(lead);
     const freshReply =
@@ -113,20 +136,66 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
   return { allowed: true, basis };
 }
 
+const MARKETING_BASES: ReadonlySet<ConsentBasis> = new Set(["express", "attested", "customer"]);
+const WON = new Set(["won", "completed"]);
+
 /**
  * On what the person may be contacted, from what Apex itself recorded on the
- * lead (`system`, which no tenant writes): express consent counts only for the
- * number it was given for; an inquiry only if Apex saw one arrive.
+ * lead (`system`, which no tenant writes): express consent and an import's
+ * attestation count only for the number they were given for; an inquiry only
+ * if Apex saw one arrive. A won lead that once reached out is a customer.
  */
 function consentBasis(
   request: ContactRequest,
-  leadExists: boolean,
+  row: { status: string | null } | undefined,
   lead: ReturnType<typeof leadSystemSchema.parse>,
 ): ConsentBasis | undefined {
   if (lead.consent?.sms === true && lead.consent.phone === request.to) return "express";
+  if (request.purpose === "marketing") {
+    if (lead.imported?.phone === request.to) return "attested";
+    if (row?.status && WON.has(row.status) && lastContactAt(lead) !== undefined) return "customer";
+  }
   if (lastContactAt(lead) !== undefined) return "inquiry";
   // A lead a person entered by hand: they may write to it themselves; automation may not.
-  if (leadExists && request.purpose === "conversation") return "inquiry";
+  if (row && request.purpose === "conversation") return "inquiry";
+  return undefined;
+}
+
+const hhmm = (hour: number, minute: number) => `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
+
+/** Marketing's send window in the recipient's zone, then the frequency cap. */
+function marketingTiming(
+  request: ContactRequest,
+  at: Date,
+  history: { lastTextAt: Date; lastMarketingAt: Date | null } | undefined,
+): Extract<ContactDecision, { allowed: false }> | undefined {
+  const window = request.window ?? MARKETING_WINDOW;
+  const { zone } = recipientZone(request.to, request.fallbackZone);
+  const { hour, minute } = localHourMinute(at, zone);
+  if (hour < window.start || hour >= window.end) {
+    return {
+      allowed: false,
+      reason: "quiet-hours",
+      detail: `It is ${hhmm(hour, minute)} for ${request.to} (${zone}); marketing texts go between ${hhmm(window.start, 0)} and ${hhmm(window.end, 0)} there.`,
+      retryAt: nextLocalTime(at, zone, window.start, 0).toISOString(),
+    };
+  }
+  if (!history) return undefined;
+  const sinceMarketing = history.lastMarketingAt ? at.getTime() - history.lastMarketingAt.getTime() : Infinity;
+  if (sinceMarketing < FREQUENCY_CAP.afterMarketingMs) {
+    return {
+      allowed: false,
+      reason: "frequency-cap",
+      detail: `${request.to} got a marketing text on ${history.lastMarketingAt?.toISOString()}; at most one in 7 days.`,
+    };
+  }
+  if (at.getTime() - history.lastTextAt.getTime() < FREQUENCY_CAP.afterAnyTextMs) {
+    return {
+      allowed: false,
+      reason: "frequency-cap",
+      detail: `${request.to} was texted on ${history.lastTextAt.toISOString()}; no marketing text within 24 h of another.`,
+    };
+  }
   return undefined;
 }
 
@@ -142,4 +211,21 @@ function lastContactAt(lead: {
     .map((t) => Date.parse(t))
     .filter((t) => Number.isFinite(t));
   return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/**
+ * The consent basis the gate would find for a marketing text to `phone`, for
+ * a campaign's preview (the gate itself decides again at send time).
+ */
+export function marketingConsent(
+  phone: string,
+  row: { status: string | null; system: unknown },
+): ConsentBasis | undefined {
+  const parsed = leadSystemSchema.safeParse(row.system ?? {});
+  const basis = consentBasis(
+    { projectId: "", channel: "sms", to: phone, purpose: "marketing", fallbackZone: "UTC" },
+    row,
+    parsed.success ? parsed.data : {},
+  );
+  return basis && MARKETING_BASES.has(basis) ? basis : undefined;
 }

@@ -70,6 +70,7 @@ export const taskParams = {
     })
     .strict(),
   onboarding: onboardingParams,
+  reactivator_agent: z.object({ campaignId: id }).strict(),
 } as const;
 
 export type TaskName = keyof typeof taskParams;
@@ -98,6 +99,7 @@ export const TASK_LANES: Record<TaskName, Lane> = {
   transcribe_call: "bulk",
   analyze_call: "bulk",
   onboarding: "bulk",
+  reactivator_agent: "bulk",
 };
 
 /** A task's lane; a name not in the table (an old message) rides the urgent lane, as all did before lanes. */

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../schema/db";
-import { entities, entitySnapshots, relationships, retentionPolicies } from "../../schema/tables";
+import { campaignRecipients, entities, entitySnapshots, relationships, retentionPolicies } from "../../schema/tables";
 import { type Transaction, withSystem } from "../../schema/tenant-transaction";
 
 export type RetentionPolicyRow = typeof retentionPolicies.$inferSelect;
@@ -47,6 +47,9 @@ export async function purgeDeletedEntities(tx: Transaction, type: string, cutoff
   if (ids.length === 0) return [];
   await tx.delete(entitySnapshots).where(inArray(entitySnapshots.entityId, ids));
   await tx.delete(relationships).where(or(inArray(relationships.fromId, ids), inArray(relationships.toId, ids)));
+  await tx
+    .delete(campaignRecipients)
+    .where(or(inArray(campaignRecipients.campaignId, ids), inArray(campaignRecipients.leadId, ids)));
   await tx.delete(entities).where(inArray(entities.id, ids));
   return ids;
 }

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { campaignDelivery } from "../campaigns/replies";
 import { MessagingResponse } from "../integrations/twilio/twiml";
 import { BODY_LIMITS, bodyLimit } from "../middleware/body-limit";
 import { type TwilioEnv, twilioSignature } from "../middleware/twilio-signature";
@@ -67,6 +68,12 @@ export function twilioWebhookRoutes() {
   // A tracking number's own status callback (set by Apex on numbers it buys or attaches).
   app.post("/number-status", async (c) => {
     await inboundCallEnded(c.req.query("project") ?? "", c.var.form, c.var.services);
+    return c.body(null, 204);
+  });
+
+  // A campaign text's delivery report (the URL names tenant and campaign; the sid finds the recipient).
+  app.post("/message-status", async (c) => {
+    await campaignDelivery(c.var.form, c.var.services);
     return c.body(null, 204);
   });
 

@@ -134,7 +134,9 @@ export async function importCustomers(
           ...(row.notes ? { notes: row.notes } : {}),
           source: "import",
         },
-        system: { imported: { importId, line: row.line, consent: attested } },
+        system: {
+          imported: { importId, line: row.line, ...(row.phone ? { phone: row.phone } : {}), consent: attested },
+        },
       })),
     );
     await recordAuditMany(tx, actor, [

@@ -268,7 +268,10 @@ export async function listEntityPage(
 }
 
 /** A call Apex placed or answered takes its status from Twilio, never from a person. */
-const statusSetByApex = (row: EntityRow) => row.type === "call" && Boolean((row.system as { kind?: unknown }).kind);
+/** Calls Apex placed or answered take their status from Twilio; a launched campaign's from its run. */
+const statusSetByApex = (row: EntityRow) =>
+  (row.type === "call" && Boolean((row.system as { kind?: unknown }).kind)) ||
+  (row.type === "campaign" && Boolean((row.system as { run?: unknown }).run));
 
 function withoutSystemKeys(type: string, data: unknown): Record<string, unknown> {
   const copy = { ...((data ?? {}) as Record<string, unknown>) };
@@ -295,12 +298,27 @@ export async function reviseEntity(
   context: EntityWrite,
   maxAttempts = 8,
 ): Promise<Entity> {
+  return reviseEntityWith(id, "entity.update", async (current) => change(current), context, maxAttempts);
+}
+
+/**
+ * reviseEntity for a change that writes rows of its own beside the entity
+ * (a campaign's launch writes its recipients): `change` runs inside the
+ * entity's transaction, so both land or neither does; audited as `action`.
+ */
+export async function reviseEntityWith(
+  id: string,
+  action: string,
+  change: (current: Entity, tx: Transaction) => Promise<Revision>,
+  context: EntityWrite,
+  maxAttempts = 8,
+): Promise<Entity> {
   for (let attempt = 1; ; attempt++) {
     const current = await getEntity(id, context);
     try {
-      return await changeEntity(id, current.version, "entity.update", context, async (row, tx) => {
+      return await changeEntity(id, current.version, action, context, async (row, tx) => {
         if (row.deletedAt) throw notFound(id);
-        const revision = change(current);
+        const revision = await change(current, tx);
         return {
           ...(revision.name !== undefined ? { name: revision.name } : {}),
           ...(revision.status !== undefined ? { status: revision.status } : {}),

@@ -105,6 +105,8 @@ export const leadSystemSchema = z.looseObject({
     .looseObject({
       importId: z.string(),
       line: z.number(),
+      /** The number the attestation was made for: a phone edited later is not covered by it. */
+      phone: z.string().optional(),
       consent: z.looseObject({
         basis: z.enum(["existing-customer", "explicit-opt-in"]),
         attestedBy: z.string().nullable(),

@@ -32,4 +32,10 @@ export async function onceOnly<T>(
   return { result, performed: true };
 }
 
+/** The result of an action already done under `key`, if any: asked before deciding anew whether to do it. */
+export async function doneAction<T>(env: Env, tenantId: string, key: string): Promise<T | undefined> {
+  const found = await env.TENANT.getByName(tenantId).lookupAction(key);
+  return found.outcome === "replay" ? (JSON.parse(found.response.body) as T) : undefined;
+}
+
 export const HOUR_MS = 3_600_000;

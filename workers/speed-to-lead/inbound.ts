@@ -1,5 +1,6 @@
 import type { Database } from "../../schema/db";
 import { withTenant } from "../../schema/tenant-transaction";
+import { campaignReply, campaignStop } from "../campaigns/replies";
 import { optOutIntent } from "../contact/opt-out-language";
 import { VoiceResponse } from "../integrations/twilio/twiml";
 import { recordAudit } from "../repositories/audit";
@@ -52,6 +53,8 @@ export async function inboundSms(
         after: { phone: from, said },
       });
     });
+    // STOP stops everything for the number at once: no campaign text still waiting goes.
+    if (optOut) await campaignStop(from, context);
     const reply = optOut
       ? `You have been unsubscribed from ${project.name}. No more calls or texts. Reply START to undo.`
       : `You are subscribed to ${project.name} again. Reply STOP to unsubscribe.`;
@@ -88,6 +91,8 @@ export async function inboundSms(
       return { messageId: message.id, leadId: lead?.id ?? null };
     },
   );
+  // A campaign recipient writing back: marked replied, reopened, and the owner told (once per recipient).
+  if (performed) await campaignReply(from, body, context);
   return { reply: undefined, threaded: performed };
 }
 

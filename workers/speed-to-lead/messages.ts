@@ -1,10 +1,12 @@
+import { withTenant } from "../../schema/tenant-transaction";
 import { type ContactPurpose, contactGate } from "../contact/policy";
 import { sourceLabel } from "../intake/sources";
 import { twilioClient } from "../integrations/twilio/client";
 import { Problem, problems } from "../problems";
+import { recordText } from "../repositories/contact-history";
 import type { ServiceContext } from "../service-context";
 import { createEntity, type Entity, getEntity } from "../services/entities";
-import { HOUR_MS, onceOnly } from "../services/external-actions";
+import { doneAction, HOUR_MS, onceOnly } from "../services/external-actions";
 import { relate } from "../services/relationships";
 import { type SpendKind, spendGate } from "../services/spend-gate";
 import { tenantTwilio } from "../services/twilio-accounts";
@@ -44,11 +46,22 @@ export interface OutboundSms {
   zone: string;
   /** The owner's choice for bridge-kind spends at the cap (speed-to-lead settings). */
   bridgeAtCap?: SpeedToLeadSettings["bridgeAtCap"];
+  /** Marketing: the campaign's send window in the recipient's local hours. */
+  window?: { start: number; end: number } | undefined;
+  /** Where Twilio reports the message's delivery (campaign texts follow each recipient). */
+  statusCallback?: string | undefined;
+  /** How long the key keeps the text from going twice (72 h unless the sender needs longer). */
+  keyRetentionMs?: number | undefined;
 }
 
 export type SmsOutcome =
   | { sent: true; sid: string }
-  | { sent: false; reason: "opted-out" | "no-consent" | "quiet-hours" | "spend-cap"; detail: string; retryAt?: string };
+  | {
+      sent: false;
+      reason: "opted-out" | "no-consent" | "quiet-hours" | "frequency-cap" | "spend-cap";
+      detail: string;
+      retryAt?: string;
+    };
 
 /**
  * Sends an SMS if the contact gate and the spend gate both allow it; at most
@@ -61,9 +74,13 @@ export async function sendSms(
   context: Pick<ServiceContext, "env" | "db" | "actor">,
 ): Promise<SmsOutcome> {
   requireTwilio(context.env);
-  const refused = await refusal(input, context);
+  // A text already sent under this key is answered as sent: the gates judged it when it went,
+  // and judging it again now (its own send moved the frequency cap) would call it refused.
+  const done = await doneAction<{ sid: string }>(context.env, context.actor.auth.tenantId, `sms:${input.key}`);
+  const refused = done ? undefined : await refusal(input, context);
   if (refused) {
-    if (input.leadId) {
+    // A campaign records its refusals (and quiet-hour holds) on its own recipient rows.
+    if (input.leadId && input.purpose !== "marketing") {
       await noteShed(
         input.leadId,
         { key: `sms:${input.key}`, action: `text (${input.purpose})`, reason: refused.reason, detail: refused.detail },
@@ -76,13 +93,18 @@ export async function sendSms(
     context.env,
     context.actor.auth.tenantId,
     `sms:${input.key}`,
-    72 * HOUR_MS,
+    input.keyRetentionMs ?? 72 * HOUR_MS,
     async () => {
       const message = await twilioClient(await tenantTwilio(context)).messages.create({
         to: input.to,
         from: input.from,
         body: input.body,
+        ...(input.statusCallback ? { statusCallback: input.statusCallback } : {}),
       });
+      // The frequency cap's memory, written here and only here, as the text leaves.
+      await withTenant(context.db, context.actor.auth.tenantId, (tx) =>
+        recordText(tx, context.actor.auth.tenantId, input.to, new Date(), input.purpose === "marketing"),
+      );
       return { sid: message.sid };
     },
   );
@@ -126,6 +148,7 @@ async function refusal(
       purpose: input.purpose,
       leadId: input.leadId,
       fallbackZone: input.zone,
+      window: input.window,
     },
     context,
   );
