@@ -65,6 +65,16 @@ export class AlarmScheduler {
     if (current === null || current > at) await this.storage.setAlarm(at);
   }
 
+  /**
+   * On waking (a restart, an eviction): makes sure the alarm is set for the
+   * earliest due timer, so work stored before the restart is not left waiting
+   * on an alarm the runtime may have dropped.
+   */
+  async rearm(): Promise<void> {
+    const next = this.earliestDue(this.now());
+    if (next !== undefined) await this.scheduleBy(next);
+  }
+
   private earliestDue(now: number): number | undefined {
     const times = this.timers
       .map((timer) => timer.nextDue())

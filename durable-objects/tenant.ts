@@ -134,7 +134,10 @@ export class TenantDurableObject extends DurableObject<Env> {
       ctx.storage,
       withTimers.flatMap((c) => c.timers),
     );
-    ctx.blockConcurrencyWhile(async () => applySqliteMigrations(base.sql, TENANT_MIGRATIONS));
+    ctx.blockConcurrencyWhile(async () => {
+      applySqliteMigrations(base.sql, TENANT_MIGRATIONS);
+      await this.timers.rearm();
+    });
   }
 
   // ── a write's two calls: admit before, settle after ───────────────────────

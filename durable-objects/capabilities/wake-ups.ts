@@ -26,7 +26,7 @@ export const wakeUpMigrations: readonly SqliteMigration[] = [
 ];
 
 /** After sending a wake-up's message, the next one follows this much later unless the runner moves it. */
-export const WATCHDOG_MS = 90_000;
+export const WATCHDOG_MS = 30_000;
 
 interface WakeUpMessage {
   task: string;
