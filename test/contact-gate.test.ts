@@ -4,6 +4,7 @@ import { openDatabase } from "../schema/db";
 import { withTenant } from "../schema/tenant-transaction";
 import { type ContactRequest, contactGate } from "../workers/contact/policy";
 import { systemActor } from "../workers/context";
+import { recordText } from "../workers/repositories/contact-history";
 import { setOptOut } from "../workers/repositories/opt-outs";
 import { seedSystemEntity } from "./system-entities";
 import { signUpTenant, type TestTenant } from "./tenants";
@@ -161,6 +162,92 @@ describe("the contact-policy gate", () => {
     await leadWith(phone, { receivedAt: "2026-12-01T15:00:00Z" });
     expect(await ask({ to: phone, channel: "call", purpose: "reply", at: NIGHT_IN_NEW_YORK })).toMatchObject({
       allowed: true,
+    });
+  });
+
+  describe("marketing", () => {
+    const imported = (phone: string) => ({
+      imported: {
+        importId: crypto.randomUUID(),
+        line: 2,
+        phone,
+        consent: { basis: "existing-customer", attestedBy: null, at: "2026-12-01T15:00:00Z" },
+      },
+    });
+
+    it("an imported customer may be sent marketing on the basis an admin attested to", async () => {
+      const phone = newYorkPhone();
+      await leadWith(phone, imported(phone));
+      expect(await ask({ to: phone, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toEqual({
+        allowed: true,
+        basis: "attested",
+      });
+    });
+
+    it("an import's attestation does not follow a phone number edited on the lead", async () => {
+      const phone = newYorkPhone();
+      await leadWith(phone, imported(newYorkPhone()));
+      expect(await ask({ to: phone, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toMatchObject({
+        reason: "no-consent",
+      });
+    });
+
+    it("a won lead that once reached out is a customer; the same lead still open is not", async () => {
+      const won = newYorkPhone();
+      await seedSystemEntity(tenant, {
+        type: "lead",
+        name: "Won",
+        status: "won",
+        data: { phone: won },
+        system: { receivedAt: "2026-01-10T15:00:00Z" },
+      });
+      expect(await ask({ to: won, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toEqual({
+        allowed: true,
+        basis: "customer",
+      });
+      const open = newYorkPhone();
+      await leadWith(open, { receivedAt: "2026-01-10T15:00:00Z" });
+      expect(await ask({ to: open, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toMatchObject({
+        reason: "no-consent",
+      });
+    });
+
+    it("goes only inside its send window in the recipient's zone, and says when it opens", async () => {
+      const phone = newYorkPhone();
+      await leadWith(phone, imported(phone));
+      // 20:30 in New York: not quiet hours for a reply, but past marketing's 20:00.
+      const evening = new Date("2026-12-08T01:30:00Z");
+      expect(await ask({ to: phone, purpose: "marketing", at: evening })).toMatchObject({
+        allowed: false,
+        reason: "quiet-hours",
+        retryAt: "2026-12-08T14:00:00.000Z",
+      });
+      // A campaign may narrow the window: 15:00 is outside 09–12.
+      expect(
+        await ask({ to: phone, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK, window: { start: 9, end: 12 } }),
+      ).toMatchObject({ reason: "quiet-hours" });
+    });
+
+    it("is refused within 24 hours of any text, and within 7 days of another marketing text", async () => {
+      const phone = newYorkPhone();
+      await leadWith(phone, imported(phone));
+      const hoursBefore = (h: number) => new Date(AFTERNOON_IN_NEW_YORK.getTime() - h * 3_600_000);
+      await withTenant(handle.db, tenant.tenantId, (tx) =>
+        recordText(tx, tenant.tenantId, phone, hoursBefore(23), false),
+      );
+      expect(await ask({ to: phone, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toMatchObject({
+        reason: "frequency-cap",
+      });
+      // A day later the other text no longer holds it back…
+      const nextDay = new Date(AFTERNOON_IN_NEW_YORK.getTime() + 2 * 3_600_000 + 24 * 3_600_000);
+      expect(await ask({ to: phone, purpose: "marketing", at: nextDay })).toMatchObject({ allowed: true });
+      // …but a marketing text six days before does.
+      await withTenant(handle.db, tenant.tenantId, (tx) =>
+        recordText(tx, tenant.tenantId, phone, new Date(nextDay.getTime() - 6 * 24 * 3_600_000), true),
+      );
+      expect(await ask({ to: phone, purpose: "marketing", at: nextDay })).toMatchObject({
+        reason: "frequency-cap",
+      });
     });
   });
 });
