@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BundleBudget, BundleSize, StartupProfile } from "./bundle.ts";
 import { mib } from "./bundle.ts";
+import { type CampaignResult, campaignMarkdown } from "./campaign.ts";
 import type { FanoutResult } from "./fanout.ts";
 import { type IntakeDialResult, intakeMarkdown } from "./intake.ts";
 
@@ -52,6 +53,8 @@ export interface BenchRecord {
   cold?: ColdRecord;
   /** The intake section: leads at a steady rate, timed to the owner's phone ringing (bench/intake.ts). */
   intake?: { date: string; runs: IntakeDialResult[] };
+  /** The campaign section: one campaign to past customers, counted at the Twilio simulator (bench/campaign.ts). */
+  campaign?: { date: string } & CampaignResult;
 }
 
 export function readPrevious(dir: string): BenchRecord {
@@ -74,6 +77,7 @@ function markdown(record: BenchRecord): string {
   if (record.results && record.meta) lines.push(...loadLines(record.results, record.meta), "");
   if (record.fanout) lines.push(...fanoutLines(record.fanout), "");
   if (record.intake) lines.push(intakeMarkdown(record.intake));
+  if (record.campaign) lines.push(campaignMarkdown(record.campaign));
   return lines.join("\n");
 }
 

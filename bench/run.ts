@@ -1,5 +1,5 @@
 /**
- * `npm run bench`, in four sections (`-- --only bundle,cold` runs some):
+ * `npm run bench`, in five sections (`-- --only bundle,cold` runs some):
  *   bundle — the Worker as `npm run deploy` ships it: raw and gzip size
  *            against bench/bundle-budget.json (over it, the bench fails),
  *            and its startup CPU time in local workerd (bench/bundle.ts);
@@ -10,9 +10,13 @@
  *   intake — the product's promise: leads posted to the form intake at a
  *            steady rate, each timed to the Twilio simulator receiving the
  *            call that rings the owner; alone, then beside bulk work
- *            (bench/intake.ts).
- * cold and load start the same stack as `npm run dev` (own ports and state
- * directory) and seed the bench tenant.
+ *            (bench/intake.ts);
+ *   campaign — issue #16's: past customers imported, one campaign launched to
+ *            them; the launch's time to enqueue, the sustained send rate
+ *            against the pace the simulator holds the number to, and every
+ *            recipient texted exactly once (bench/campaign.ts).
+ * cold, load, intake and campaign share one stack, the same as `npm run dev`
+ * (own ports and state directory); load seeds the bench tenant.
  * Writes bench/results/latest.json and bench/results/latest.md; sections not
  * run keep their previous results (bench/report.ts).
  * Numbers compare only within one run on one machine: the harness itself
@@ -26,6 +30,7 @@ import autocannon from "autocannon";
 import pg from "pg";
 import { type Stack, startStack } from "../dev/stack.ts";
 import { bundleWorker, measureStartup, mib, overBudget, readBudget, type StartupProfile } from "./bundle.ts";
+import { type CampaignResult, measureCampaign } from "./campaign.ts";
 import { type FanoutResult, measureFanout } from "./fanout.ts";
 import { bridgeProject, type IntakeDialResult, measureIntakeToDial } from "./intake.ts";
 import {
@@ -46,7 +51,7 @@ const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
 const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
 const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 
-const SECTIONS = ["bundle", "cold", "load", "intake"] as const;
+const SECTIONS = ["bundle", "cold", "load", "intake", "campaign"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `--only bundle,cold` (or `--only=bundle`): the sections to run; all by default. */
@@ -309,6 +314,19 @@ async function intakeSection(stack: Stack): Promise<{ date: string; runs: Intake
   return { date: new Date().toISOString(), runs };
 }
 
+/**
+ * One campaign of BENCH_CAMPAIGN_RECIPIENTS (5,000) past customers at
+ * BENCH_CAMPAIGN_PACE (20) texts a second, after the intake runs: its
+ * sending would otherwise be the bulk work they are measured beside.
+ */
+async function campaignSection(stack: Stack): Promise<{ date: string } & CampaignResult> {
+  const recipients = Number(process.env.BENCH_CAMPAIGN_RECIPIENTS ?? 5_000);
+  const pacePerSecond = Number(process.env.BENCH_CAMPAIGN_PACE ?? 20);
+  console.log(`[bench] campaign: ${recipients} recipients at ${pacePerSecond} texts/s`);
+  const result = await measureCampaign({ ...stack, recipients, pacePerSecond });
+  return { date: new Date().toISOString(), ...result };
+}
+
 async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
   const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
   const stack = await startStack({
@@ -341,11 +359,13 @@ const sections = chosenSections(process.argv.slice(2));
 const resultsDir = join(root, "bench/results");
 const record: BenchRecord = readPrevious(resultsDir);
 if (sections.has("bundle")) record.bundle = await bundleSection();
-if (sections.has("cold") || sections.has("load") || sections.has("intake")) {
+const onStack: Section[] = ["cold", "load", "intake", "campaign"];
+if (onStack.some((section) => sections.has(section))) {
   await withStack(async (stack) => {
     if (sections.has("cold")) record.cold = await coldSection(stack.baseUrl);
     if (sections.has("load")) Object.assign(record, await loadSection(stack));
     if (sections.has("intake")) record.intake = await intakeSection(stack);
+    if (sections.has("campaign")) record.campaign = await campaignSection(stack);
     if (sections.has("load")) record.results?.push(await intakeLoad(stack, record.results));
   });
 }
@@ -359,6 +379,13 @@ const failed = [
   ...(sections.has("intake") ? (record.intake?.runs ?? []) : [])
     .filter((r) => r.duplicates > 0 || r.dialled < r.accepted)
     .map((r) => `intake → dial ${r.label} (${r.duplicates} dialled twice, ${r.accepted - r.dialled} never dialled)`),
+  ...(sections.has("campaign") && record.campaign ? [record.campaign] : [])
+    .filter((c) => c.duplicates > 0 || c.missing > 0)
+    .map((c) =>
+      c.timedOut
+        ? `campaign (timed out after ${c.wallSeconds} s with ${c.missing} not yet texted; ${c.duplicates} texted twice)`
+        : `campaign (${c.duplicates} texted twice, ${c.missing} never texted)`,
+    ),
   ...(sections.has("cold") ? (record.cold?.requests ?? []) : [])
     .filter((r) => r.status >= 500)
     .map((r) => `first ${r.path}`),

@@ -56,6 +56,8 @@ export interface Stack {
   databaseUrl: string;
   twilioSimulatorUrl: string;
   webhookReceiverUrl: string;
+  /** Kills the Worker at once (SIGKILL, as a crash would), leaving the rest up; stop() still stops the rest. */
+  killWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -149,6 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       databaseUrl: database.url,
       twilioSimulatorUrl: twilio.baseUrl,
       webhookReceiverUrl: receiver.baseUrl,
+      killWorker: () => killProcess(wrangler),
       stop,
     };
   } catch (error) {
@@ -206,8 +209,19 @@ async function waitForHealth(baseUrl: string, wrangler: ChildProcess, timeoutMs:
   throw new Error(`Apex did not become healthy within ${timeoutMs} ms; last answer: ${last}`);
 }
 
+async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    return;
+  }
+  await exited;
+}
+
 async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
     process.kill(-child.pid, "SIGTERM");

@@ -16,20 +16,9 @@ import { Webhook } from "standardwebhooks";
 import { type ApexClient, createApexClient, idempotent } from "../app/lib/api-client/index.ts";
 import { type Stack, startStack } from "../dev/stack.ts";
 import { runBrowserChecks } from "./browser.ts";
+import { answered, expect } from "./expect.ts";
 
 type Check = { name: string; run: (baseUrl: string, stack: Stack) => Promise<void> };
-
-function expect(condition: boolean, message: string): void {
-  if (!condition) throw new Error(message);
-}
-
-/** The body of a typed answer with the status expected, or an error naming what came instead. */
-function answered<T>(what: string, answer: { data?: T; error?: unknown; response: Response }, status: number): T {
-  if (answer.response.status !== status || answer.data === undefined) {
-    throw new Error(`${what} answered ${answer.response.status}: ${JSON.stringify(answer.error ?? answer.data)}`);
-  }
-  return answer.data;
-}
 
 /** A fresh tenant through the typed client; the client it returns acts as its owner. */
 async function signUp(baseUrl: string, label: string): Promise<{ apex: ApexClient; projectId: string }> {

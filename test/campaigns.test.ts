@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { zoneWhereItIs } from "../dev/local-hours";
 import { openDatabase } from "../schema/db";
 import { withTenant } from "../schema/tenant-transaction";
-import { localHourMinute } from "../workers/contact/recipient-zone";
 import { systemActor } from "../workers/context";
 import { updateRecipient } from "../workers/repositories/campaign-recipients";
 import { setOptOut } from "../workers/repositories/opt-outs";
@@ -32,26 +32,6 @@ interface Recipient {
   notBefore: string | null;
   repliedAt: string | null;
   body: string | null;
-}
-
-/** A zone where the local hour now is inside [from, to): the tests do not depend on when they run. */
-function zoneWhereItIs(from: number, to: number): string {
-  const zones = [
-    "Pacific/Honolulu",
-    "America/Los_Angeles",
-    "America/New_York",
-    "Europe/London",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Tokyo",
-    "Pacific/Auckland",
-  ];
-  const zone = zones.find((z) => {
-    const { hour } = localHourMinute(new Date(), z);
-    return hour >= from && hour < to;
-  });
-  if (!zone) throw new Error(`no zone is between ${from}:00 and ${to}:00 now`);
-  return zone;
 }
 
 interface Shop {
@@ -335,6 +315,57 @@ describe("a reactivation campaign", () => {
     await finished(s, c.id);
     const [after] = await recipients(s, c.id);
     expect(after?.status).toBe("sent");
+    expect(await textsTo(phone as string)).toHaveLength(1);
+  });
+
+  it("a sender that died after Twilio took a text, before anything was recorded, does not send it again", async () => {
+    const s = await shop("campaign-unknown-outcome", zoneWhereItIs(0, 6));
+    const [phone] = await importCustomers(s, ["Ann Lee"]);
+    const c = await draft(s);
+    await act(s, c.id, "launch");
+    // Night where Ann lives: her row waits. Then, as the dead sender did: Twilio got the text…
+    const [row] = await vi.waitFor(
+      async () => {
+        const rows = await recipients(s, c.id);
+        if (rows[0]?.reason !== "quiet-hours") throw new Error("not held yet");
+        return rows;
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    const created = await fetch(
+      `${env.TWILIO_API_BASE_URL}/2010-04-01/Accounts/${env.TWILIO_ACCOUNT_SID}/Messages.json`,
+      {
+        method: "POST",
+        headers: {
+          authorization: `Basic ${btoa(`${env.TWILIO_ACCOUNT_SID}:${env.TWILIO_AUTH_TOKEN}`)}`,
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        body: new URLSearchParams({ To: phone as string, From: s.trackingNumber, Body: row?.body ?? "" }).toString(),
+      },
+    );
+    const { sid } = await created.json<{ sid: string }>();
+    // …and the row still says "sending", claimed by a sender that fell silent a minute ago.
+    await withTenant(handle.db, s.tenant.tenantId, (tx) =>
+      updateRecipient(tx, c.id, row?.leadId as string, {
+        status: "sending",
+        claimedAt: new Date(Date.now() - 61_000),
+        notBefore: null,
+      }),
+    );
+    await env.TENANT.getByName(s.tenant.tenantId).setWakeUp(
+      s.tenant.tenantId,
+      `campaign:${c.id}`,
+      "reactivator_agent",
+      { campaignId: c.id },
+      Date.now(),
+    );
+    await finished(s, c.id);
+    const [after] = await (await request(`/api/v1/campaigns/${c.id}/recipients`, { headers: s.tenant.auth }))
+      .json<{
+        items: (Recipient & { messageSid: string | null })[];
+      }>()
+      .then((page) => page.items);
+    expect(after).toMatchObject({ status: "sent", messageSid: sid });
     expect(await textsTo(phone as string)).toHaveLength(1);
   });
 });

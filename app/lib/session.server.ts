@@ -1,8 +1,9 @@
 import { redirect } from "@remix-run/cloudflare";
 import { ROLE_RANK } from "../../workers/auth/roles";
 import type { AuthContext, Role } from "../../workers/context";
+import { Problem } from "../../workers/problems";
 import { contextFromSession, type ServiceContext } from "../../workers/service-context";
-import { authenticate } from "../../workers/services/authentication";
+import { authenticate, confirmRole } from "../../workers/services/authentication";
 import { listProjects, type ProjectView } from "../../workers/services/projects";
 import { clearedCookies, readSessionCookie } from "../../workers/ui-session";
 import type { AppLoadContext } from "../load-context";
@@ -100,6 +101,23 @@ export async function requireSession(request: Request, context: AppLoadContext):
 }
 
 export const canAct = (auth: AuthContext, role: Role) => ROLE_RANK[auth.role] >= ROLE_RANK[role];
+
+/**
+ * For the acts the API treats as high-risk (launching a campaign, attesting
+ * to customers' consent): the role is read again from Postgres rather than
+ * trusted from the session's token, so someone demoted a minute ago is
+ * refused, with the API's own 403 for `what`.
+ */
+export async function requireConfirmedRole(session: Session, role: Role, what: string): Promise<void> {
+  const auth = await confirmRole(session.auth, () => session.db);
+  if (canAct(auth, role)) return;
+  throw new Problem({
+    status: 403,
+    code: "forbidden",
+    title: "Forbidden",
+    detail: `${what} needs the ${role} role; the caller is ${auth.role}.`,
+  });
+}
 
 /** The project a page shows and a settings page edits: the one chosen in the header's switcher. */
 export async function currentProject(session: Session): Promise<ProjectView> {

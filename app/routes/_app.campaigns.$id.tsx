@@ -13,12 +13,11 @@ import {
   resumeCampaign,
 } from "../../workers/campaigns/campaigns";
 import { Problem } from "../../workers/problems";
-import { confirmRole } from "../../workers/services/authentication";
 import { FormError, FormNotice } from "../components/form-messages";
 import { PostForm } from "../components/post-form";
 import { Table } from "../components/table";
 import { failure, formFields, invalid, parseForm } from "../lib/forms.server";
-import { canAct, formAction, requireSession } from "../lib/session.server";
+import { canAct, formAction, requireConfirmedRole, requireSession } from "../lib/session.server";
 
 /** A running campaign's counters move with every text, which publishes no event: the page reloads itself meanwhile. */
 const RUNNING_REFRESH_SECONDS = 5;
@@ -86,24 +85,6 @@ const CHANGES = {
   cancel: { run: cancelCampaign, done: "Cancelled: texts not yet sent never go." },
 } satisfies Record<Intent, { run: typeof launchCampaign; done: string }>;
 
-/**
- * Launching, resuming and cancelling text (or stop texting) customers on the
- * business's behalf: an admin's act, as in the API, and like the API's
- * high-risk routes the role is read again from Postgres rather than taken from
- * the session's token. The refusal is the API's own problem, so the page says
- * what the API would.
- */
-async function requireAdmin(session: Awaited<ReturnType<typeof requireSession>>): Promise<void> {
-  const auth = await confirmRole(session.auth, () => session.db);
-  if (canAct(auth, "admin")) return;
-  throw new Problem({
-    status: 403,
-    code: "forbidden",
-    title: "Forbidden",
-    detail: `This action needs the admin role; the caller is ${auth.role}.`,
-  });
-}
-
 export async function action({ request, context, params }: ActionFunctionArgs) {
   // Pausing is any member's: stopping texts must never wait for an admin.
   const { session, form } = await formAction(request, context, "member", "Your role cannot change campaigns.");
@@ -113,7 +94,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (!input.ok) return invalid(input.failure, { notice: null });
   const { intent } = input.data;
   try {
-    if (intent !== "pause") await requireAdmin(session);
+    if (intent !== "pause") await requireConfirmedRole(session, "admin", "This action");
     await CHANGES[intent].run(id.data, session);
     return { error: null, fields: {}, notice: CHANGES[intent].done };
   } catch (error) {

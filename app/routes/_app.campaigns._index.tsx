@@ -214,6 +214,7 @@ export default function Campaigns() {
   return (
     <>
       <h1>Campaigns</h1>
+      <Link to="/campaigns/import">Import past customers</Link>
       {campaigns.length === 0 ? (
         <p className="empty">No campaigns in this project yet.</p>
       ) : (

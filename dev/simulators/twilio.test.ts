@@ -628,6 +628,27 @@ describe("texts", () => {
     }
   });
 
+  it("lists an account's texts newest first, filtered by To and From, as Twilio's Messages list does", async () => {
+    const to = "+15550100209";
+    const first = await sendText(MAIN, { To: to, From: "+15550100200", Body: "first" });
+    const second = await sendText(MAIN, { To: to, From: "+15550100200", Body: "second" });
+    await sendText(MAIN, { To: to, From: "+15550100299", Body: "another sender" });
+    await sendText(MAIN, { To: "+15550100210", From: "+15550100200", Body: "another recipient" });
+    const listed = await api(
+      `/Accounts/${MAIN.sid}/Messages.json?To=${encodeURIComponent(to)}&From=${encodeURIComponent("+15550100200")}`,
+      MAIN,
+    );
+    assert.equal(listed.status, 200);
+    const messages = listed.body.messages as { sid: string; body: string }[];
+    assert.deepEqual(
+      messages.map((m) => m.sid),
+      [second.body.sid, first.body.sid],
+    );
+    const sub = await subaccount("Lister");
+    const theirs = await api(`/Accounts/${sub.sid}/Messages.json?To=${encodeURIComponent(to)}`, sub);
+    assert.deepEqual(theirs.body.messages, [], "another account's texts are not listed");
+  });
+
   it("GET /_sim/messages shows each status once, in order, with its time and its callback's answer", async () => {
     const to = "+15550100202";
     await control(`/phones/${to}`, { method: "PUT", body: { messageTiming: { sentMs: 40, deliveredMs: 80 } } });

@@ -4,7 +4,7 @@
  * errors ({code, message, more_info, status}):
  *
  *   Accounts          list, create a subaccount, fetch (Apex's health probe), update Status/FriendlyName
- *   Calls             create, fetch          Messages   create, fetch
+ *   Calls             create, fetch          Messages   create, fetch, list (To, From)
  *   Recordings        fetch (.json, or the audio as .wav/.mp3)
  *   AvailablePhoneNumbers/{US|CA}/Local      search by AreaCode, Contains, InRegion
  *   IncomingPhoneNumbers                     buy, list, fetch, update, release
@@ -1059,6 +1059,28 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
       log(`${message.sid} SMS ${message.from} → ${message.to}: ${message.body}`);
       runOutboundMessage(message);
       return json(res, 201, messageJson(message));
+    }
+    if (resource === "Messages.json" && req.method === "GET") {
+      // The list, newest first, filtered as Twilio filters it by To and From; one page (PageSize, at most 1,000).
+      const to = url.searchParams.get("To");
+      const from = url.searchParams.get("From");
+      const pageSize = Math.min(1_000, Math.max(1, Number(url.searchParams.get("PageSize") ?? 50) || 50));
+      const found = messages
+        .filter((m) => m.accountSid === accountSid && (!to || m.to === to) && (!from || m.from === from))
+        .reverse()
+        .slice(0, pageSize);
+      const uri = `/2010-04-01/Accounts/${accountSid}/Messages.json`;
+      return json(res, 200, {
+        messages: found.map(messageJson),
+        uri: `${uri}${url.search}`,
+        first_page_uri: `${uri}${url.search}`,
+        next_page_uri: null,
+        previous_page_uri: null,
+        page: 0,
+        page_size: pageSize,
+        start: 0,
+        end: Math.max(0, found.length - 1),
+      });
     }
     const oneMessage = /^Messages\/((?:SM|MM)[0-9a-f]+)\.json$/.exec(resource);
     if (oneMessage && req.method === "GET") {

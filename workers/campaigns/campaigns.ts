@@ -321,6 +321,7 @@ export async function campaignRecipients(
       body: r.body,
       segments: r.segments,
       errorCode: r.errorCode,
+      messageSid: r.messageSid,
       notBefore: r.notBefore?.toISOString() ?? null,
       sentAt: r.sentAt?.toISOString() ?? null,
       repliedAt: r.repliedAt?.toISOString() ?? null,

@@ -1,6 +1,8 @@
 import { withTenant } from "../../schema/tenant-transaction";
 import { localHourMinute, nextLocalTime } from "../contact/recipient-zone";
+import { twilioClient } from "../integrations/twilio/client";
 import type { Logger } from "../logger";
+import { Problem } from "../problems";
 import {
   claimNextRecipient,
   type RecipientRow,
@@ -10,23 +12,27 @@ import {
 } from "../repositories/campaign-recipients";
 import type { ServiceContext } from "../service-context";
 import { getEntity } from "../services/entities";
+import { doneAction } from "../services/external-actions";
+import { tenantTwilio } from "../services/twilio-accounts";
 import { webhookUrl } from "../speed-to-lead/context";
 import { sendSms } from "../speed-to-lead/messages";
 import { moveRun, wakeUpKey } from "./campaigns";
 import { campaignSettings, runOf } from "./settings";
 
 /**
- * The reactivator (`reactivator_agent`): sends a running campaign's texts,
- * one recipient at a time at the campaign's pace, for one stretch of
- * SENDING_STRETCH_MS, then hands back to the tenant object's wake-up for the
- * next stretch. Every text passes the one SMS sender (contact gate, spend
- * gate, the action ledger keyed by campaign + lead), so a crash, a retry, a
- * second sender or a resume never texts anyone twice. A sender that dies
- * leaves its claimed row to be re-taken after CLAIM_STALE_MS and its
- * wake-up to fire again after the watchdog interval.
+ * The reactivator (`reactivator_agent`): sends a running campaign's texts at
+ * the campaign's pace for one stretch of SENDING_STRETCH_MS (long, since each
+ * hand-back through the queue costs a couple of seconds), then hands back to
+ * the tenant object's wake-up for the next stretch. Every text passes the one
+ * SMS sender (contact gate, spend gate, the action ledger keyed by campaign +
+ * lead), so a retry, a second sender or a resume never texts anyone twice. A
+ * sender that dies leaves its claimed row to be re-taken after
+ * CLAIM_STALE_MS (asking Twilio first whether the text went) and its wake-up
+ * to fire again after the watchdog interval.
  */
-export const SENDING_STRETCH_MS = 20_000;
-const LEASE_MS = SENDING_STRETCH_MS + 10_000;
+export const SENDING_STRETCH_MS = 60_000;
+/** Renewed at every check (each second), so it only has to outlast one text in hand. */
+const LEASE_MS = 30_000;
 const CLAIM_STALE_MS = 60_000;
 /** Twilio answered 429 (or 20429, too many requests): the sender waits this long before its next text. */
 const BACK_OFF_MS = 2_000;
@@ -53,6 +59,52 @@ function twilioRefusal(error: unknown): { status: number; code: number; message:
   return { status: e.status, code: e.code, message: String(e.message ?? "") };
 }
 
+/** How often a stretch reads the run again (a pause or cancel takes effect within this) and renews its lease. */
+const CHECK_EVERY_MS = 1_000;
+
+type RunCheck =
+  | { go: false; ended: StretchResult["ended"] }
+  | {
+      go: true;
+      sending: Sending;
+      pacePerSecond: number;
+      dailyLimit: number;
+      sentToday: number;
+    };
+
+/** The run as it stands: still running, with valid settings, and how many it sent today (its daily limit). */
+async function checkRun(campaignId: string, context: Context): Promise<RunCheck> {
+  const tenantId = context.actor.auth.tenantId;
+  const campaign = await getEntity(campaignId, context, true);
+  const run = runOf(campaign.system);
+  if (campaign.deletedAt || run.state !== "running") return { go: false, ended: "not-running" };
+  const settings = campaignSettings.safeParse(campaign.data);
+  if (!settings.success || !run.from) {
+    await moveIfRunning(campaignId, "paused", "campaign.pause", context, {
+      code: "invalid-settings",
+      detail: "The campaign's settings no longer pass validation; fix them and resume.",
+    });
+    return { go: false, ended: "not-running" };
+  }
+  const zone = run.zone ?? "UTC";
+  const midnight = startOfLocalDay(new Date(), zone);
+  const sentToday = await withTenant(context.db, tenantId, (tx) => sentSince(tx, campaignId, midnight));
+  return {
+    go: true,
+    sending: { campaignId, projectId: campaign.projectId, from: run.from, zone, window: settings.data.sendWindow },
+    pacePerSecond: settings.data.pacePerSecond,
+    dailyLimit: settings.data.dailyLimit,
+    sentToday,
+  };
+}
+
+/**
+ * One stretch: a few lanes side by side (one per 4 texts a second of pace),
+ * each claiming a recipient and sending it in the next free slot of the
+ * campaign's pace, so the pace holds even when one text takes longer than
+ * its slot. The first lane to find nothing due, the limit reached or the
+ * run stopped ends the stretch; the others finish the text in hand.
+ */
 export async function sendCampaignStretch(
   campaignId: string,
   runnerId: string,
@@ -64,68 +116,108 @@ export async function sendCampaignStretch(
   const result: StretchResult = { sent: 0, held: 0, refused: 0, failed: 0, ended: "stretch-over" };
   if (!(await object.holdWakeUp(key, runnerId, LEASE_MS))) return { ...result, ended: "busy" };
   const deadline = Date.now() + SENDING_STRETCH_MS;
-  let nextSendAt = Date.now();
   let nextDueAt = Date.now();
+  let ended: StretchResult["ended"] | undefined;
+  let pause: { code: string; detail: string } | undefined;
   try {
-    for (;;) {
-      const campaign = await getEntity(campaignId, context, true);
-      const run = runOf(campaign.system);
-      if (campaign.deletedAt || run.state !== "running") {
+    let check = await checkRun(campaignId, context);
+    if (!check.go) {
+      await object.stopWakeUp(key);
+      return { ...result, ended: check.ended };
+    }
+    let current = check;
+    let lastCheckAt = Date.now();
+    let nextSlot = Date.now();
+    const interval = 1_000 / current.pacePerSecond;
+    const lane = async () => {
+      while (!ended) {
+        if (Date.now() >= deadline) {
+          ended = "stretch-over";
+          return;
+        }
+        if (Date.now() - lastCheckAt >= CHECK_EVERY_MS) {
+          lastCheckAt = Date.now();
+          check = await checkRun(campaignId, context);
+          if (!check.go) {
+            ended ??= check.ended;
+            return;
+          }
+          current = check;
+          await object.holdWakeUp(key, runnerId, LEASE_MS);
+        }
+        if (current.sentToday >= current.dailyLimit) {
+          ended ??= "daily-limit";
+          return;
+        }
+        const now = new Date();
+        const claimed = await withTenant(context.db, tenantId, (tx) =>
+          claimNextRecipient(tx, campaignId, now, new Date(now.getTime() - CLAIM_STALE_MS)),
+        );
+        if (!claimed) {
+          ended ??= "nothing-due";
+          return;
+        }
+        const slot = Math.max(nextSlot, Date.now());
+        nextSlot = slot + interval;
+        await sleep(slot - Date.now());
+        const outcome = await sendOne(claimed.row, claimed.retakenFrom, current.sending, context);
+        result[outcome.counted] += 1;
+        if (outcome.counted === "sent") current.sentToday += 1;
+        if (outcome.backOff) nextSlot = Math.max(nextSlot, Date.now() + BACK_OFF_MS);
+        if (outcome.pause) {
+          pause ??= outcome.pause;
+          ended = "spend-cap";
+          return;
+        }
+      }
+    };
+    const lanes = Math.max(1, Math.min(8, Math.ceil(current.pacePerSecond / 4)));
+    await Promise.all(Array.from({ length: lanes }, lane));
+    result.ended = ended ?? "stretch-over";
+    switch (result.ended) {
+      case "not-running":
         await object.stopWakeUp(key);
-        return { ...result, ended: "not-running" };
-      }
-      const settings = campaignSettings.safeParse(campaign.data);
-      if (!settings.success || !run.from) {
-        await moveRun(campaignId, ["running"], "paused", "campaign.pause", context, {
-          code: "invalid-settings",
-          detail: "The campaign's settings no longer pass validation; fix them and resume.",
-        });
+        break;
+      case "spend-cap":
+        await moveIfRunning(campaignId, "paused", "campaign.pause", context, pause);
         await object.stopWakeUp(key);
-        return { ...result, ended: "not-running" };
-      }
-      const zone = run.zone ?? "UTC";
-      const now = new Date();
-      const midnight = startOfLocalDay(now, zone);
-      const sentToday = await withTenant(context.db, tenantId, (tx) => sentSince(tx, campaignId, midnight));
-      if (sentToday >= settings.data.dailyLimit) {
-        nextDueAt = nextLocalTime(now, zone, 0, 0).getTime();
-        return { ...result, ended: "daily-limit" };
-      }
-      if (Date.now() >= deadline) {
-        nextDueAt = Math.max(Date.now(), nextSendAt);
-        return result;
-      }
-      const claimed = await withTenant(context.db, tenantId, (tx) =>
-        claimNextRecipient(tx, campaignId, now, new Date(now.getTime() - CLAIM_STALE_MS)),
-      );
-      if (!claimed) {
+        break;
+      case "daily-limit":
+        nextDueAt = nextLocalTime(new Date(), current.sending.zone, 0, 0).getTime();
+        break;
+      case "nothing-due": {
         const left = await withTenant(context.db, tenantId, (tx) => remainingWork(tx, campaignId));
         if (left.open === 0) {
-          await moveRun(campaignId, ["running"], "completed", "campaign.complete", context);
+          await moveIfRunning(campaignId, "completed", "campaign.complete", context);
           await object.stopWakeUp(key);
-          return { ...result, ended: "completed" };
+          result.ended = "completed";
+        } else {
+          // Rows held for quiet hours, or claimed by a sender that may still be alive.
+          nextDueAt = Math.max(Date.now() + 1_000, left.earliest?.getTime() ?? 0);
         }
-        // Rows held for quiet hours, or claimed by a sender that may still be alive.
-        nextDueAt = Math.max(Date.now() + 1_000, left.earliest?.getTime() ?? 0);
-        return { ...result, ended: "nothing-due" };
+        break;
       }
-      await sleep(nextSendAt - Date.now());
-      await object.holdWakeUp(key, runnerId, LEASE_MS);
-      const outcome = await sendOne(
-        claimed,
-        { campaignId, projectId: campaign.projectId, from: run.from, zone, window: settings.data.sendWindow },
-        context,
-      );
-      result[outcome.counted] += 1;
-      nextSendAt = Date.now() + 1_000 / settings.data.pacePerSecond + (outcome.backOff ? BACK_OFF_MS : 0);
-      if (outcome.pause) {
-        await moveRun(campaignId, ["running"], "paused", "campaign.pause", context, outcome.pause);
-        await object.stopWakeUp(key);
-        return { ...result, ended: "spend-cap" };
-      }
+      default:
+        nextDueAt = Math.max(Date.now(), nextSlot);
     }
+    return result;
   } finally {
     await object.releaseWakeUp(key, runnerId, nextDueAt);
+  }
+}
+
+/** The sender's own moves of the run; a person who paused or cancelled it meanwhile has the last word. */
+async function moveIfRunning(
+  campaignId: string,
+  to: "paused" | "completed",
+  action: string,
+  context: Context,
+  reason?: { code: string; detail: string },
+) {
+  try {
+    await moveRun(campaignId, ["running"], to, action, context, reason);
+  } catch (error) {
+    if (!(error instanceof Problem && error.status === 409)) throw error;
   }
 }
 
@@ -149,12 +241,26 @@ interface Sending {
   window: { start: number; end: number };
 }
 
-async function sendOne(recipient: RecipientRow, sending: Sending, context: Context): Promise<SendOutcome> {
+async function sendOne(
+  recipient: RecipientRow,
+  retakenFrom: Date | undefined,
+  sending: Sending,
+  context: Context,
+): Promise<SendOutcome> {
   const { campaignId, from, zone, window } = sending;
   const tenantId = context.actor.auth.tenantId;
+  const key = `campaign:${campaignId}:${recipient.leadId}`;
   const save = (patch: Parameters<typeof updateRecipient>[3]) =>
     withTenant(context.db, tenantId, (tx) => updateRecipient(tx, campaignId, recipient.leadId, patch));
   let outcome: Awaited<ReturnType<typeof sendSms>>;
+  if (retakenFrom) {
+    // A sender died holding this row. If Twilio has the text, it went: record it, send nothing.
+    const earlier = await textAlreadyAtTwilio(recipient, from, retakenFrom, key, context);
+    if (earlier) {
+      await save({ status: "sent", messageSid: earlier, sentAt: new Date(), reason: null, detail: null });
+      return { counted: "sent" };
+    }
+  }
   try {
     outcome = await sendSms(
       {
@@ -162,7 +268,7 @@ async function sendOne(recipient: RecipientRow, sending: Sending, context: Conte
         to: recipient.phone,
         from,
         body: recipient.body ?? "",
-        key: `campaign:${campaignId}:${recipient.leadId}`,
+        key,
         keyRetentionMs: KEY_RETENTION_MS,
         leadId: recipient.leadId,
         purpose: "marketing",
@@ -210,4 +316,29 @@ async function sendOne(recipient: RecipientRow, sending: Sending, context: Conte
       await save({ status: "refused", reason: outcome.reason, detail: outcome.detail });
       return { counted: "refused" };
   }
+}
+
+/**
+ * Whether the text a dead sender was sending reached Twilio: the action
+ * ledger's stored answer if the sender lived to record it, else Twilio's own
+ * list of texts from this number to this person since the sender's claim
+ * (Twilio takes no idempotency key, so asking it is the only way to know).
+ */
+async function textAlreadyAtTwilio(
+  recipient: RecipientRow,
+  from: string,
+  claimedAt: Date,
+  key: string,
+  context: Context,
+): Promise<string | undefined> {
+  const recorded = await doneAction<{ sid: string }>(context.env, context.actor.auth.tenantId, `sms:${key}`);
+  if (recorded) return recorded.sid;
+  const listed = await twilioClient(await tenantTwilio(context)).messages.list({
+    to: recipient.phone,
+    from,
+    limit: 20,
+  });
+  // Twilio's dateCreated is to the second: a second's slack before the claim.
+  const found = listed.find((m) => m.body === recipient.body && m.dateCreated.getTime() >= claimedAt.getTime() - 1_000);
+  return found?.sid;
 }

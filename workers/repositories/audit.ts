@@ -15,9 +15,20 @@ export async function recordAudit(tx: Transaction, actor: RequestActor, event: A
   await recordAuditMany(tx, actor, [event]);
 }
 
-/** One row per event, in one statement (a bulk import audits each record it made). */
+/**
+ * One row per event, a thousand rows a statement (a bulk import audits each
+ * record it made): a row binds 15 values, and Postgres takes at most 65,535
+ * in one statement.
+ */
 export async function recordAuditMany(tx: Transaction, actor: RequestActor, events: AuditEvent[]): Promise<void> {
-  if (events.length === 0) return;
+  for (let start = 0; start < events.length; start += AUDIT_ROWS_PER_STATEMENT) {
+    await insertAuditRows(tx, actor, events.slice(start, start + AUDIT_ROWS_PER_STATEMENT));
+  }
+}
+
+const AUDIT_ROWS_PER_STATEMENT = 1_000;
+
+async function insertAuditRows(tx: Transaction, actor: RequestActor, events: AuditEvent[]): Promise<void> {
   const { auth } = actor;
   await tx.insert(auditLog).values(
     events.map((event) => ({

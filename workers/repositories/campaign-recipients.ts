@@ -81,30 +81,34 @@ export async function insertRecipients(tx: Transaction, rows: NewRecipient[]): P
 /**
  * Takes the next recipient due for sending: queued and past its quiet hours,
  * or claimed by a sender that died (`staleBefore`). SKIP LOCKED: two senders
- * never take the same row.
+ * never take the same row. `retakenFrom` is the dead sender's claim time:
+ * that sender may have sent the text before it died.
  */
 export async function claimNextRecipient(
   tx: Transaction,
   campaignId: string,
   now: Date,
   staleBefore: Date,
-): Promise<RecipientRow | undefined> {
-  const rows = await tx.execute<{ lead_id: string }>(sql`
-    SELECT lead_id FROM campaign_recipients
+): Promise<{ row: RecipientRow; retakenFrom: Date | undefined } | undefined> {
+  const rows = await tx.execute<{ lead_id: string; status: string; claimed_at: string | null }>(sql`
+    SELECT lead_id, status, claimed_at FROM campaign_recipients
     WHERE campaign_id = ${campaignId}
       AND ((status = 'queued' AND (not_before IS NULL OR not_before <= ${now.toISOString()}))
         OR (status = 'sending' AND claimed_at < ${staleBefore.toISOString()}))
     ORDER BY created_at, lead_id
     LIMIT 1
     FOR UPDATE SKIP LOCKED`);
-  const leadId = rows.rows[0]?.lead_id;
-  if (!leadId) return undefined;
+  const found = rows.rows[0];
+  if (!found) return undefined;
+  const leadId = found.lead_id;
   const [claimed] = await tx
     .update(campaignRecipients)
     .set({ status: "sending", claimedAt: now, updatedAt: now })
     .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.leadId, leadId)))
     .returning();
-  return claimed;
+  if (!claimed) return undefined;
+  const retakenFrom = found.status === "sending" && found.claimed_at ? new Date(found.claimed_at) : undefined;
+  return { row: claimed, retakenFrom };
 }
 
 export async function updateRecipient(

@@ -103,6 +103,7 @@ const recipient = z.object({
   body: z.string().nullable(),
   segments: z.number().int().nullable(),
   errorCode: z.string().nullable(),
+  messageSid: z.string().nullable().openapi({ description: "Twilio's MessageSid once sent" }),
   notBefore: z.string().nullable(),
   sentAt: z.string().nullable(),
   repliedAt: z.string().nullable(),

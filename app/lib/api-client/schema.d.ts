@@ -6372,6 +6372,8 @@ export interface paths {
                 body: string | null;
                 segments: number | null;
                 errorCode: string | null;
+                /** @description Twilio's MessageSid once sent */
+                messageSid: string | null;
                 notBefore: string | null;
                 sentAt: string | null;
                 repliedAt: string | null;
