@@ -368,4 +368,29 @@ describe("a reactivation campaign", () => {
     expect(after).toMatchObject({ status: "sent", messageSid: sid });
     expect(await textsTo(phone as string)).toHaveLength(1);
   });
+
+  it("at the spend cap the campaign pauses itself and says why; resumed under a raised cap, it finishes", async () => {
+    const s = await shop("campaign-cap-reached", zoneWhereItIs(10, 18));
+    const [phone] = await importCustomers(s, ["Ann Lee"]);
+    const setCap = (monthlyCapUsd: number) =>
+      request(`/api/v1/projects/${s.tenant.projectId}/spend-cap`, jsonRequest("PUT", { monthlyCapUsd }, s.tenant.auth));
+    expect((await setCap(0)).status).toBe(200);
+    const c = await draft(s);
+    await act(s, c.id, "launch");
+    const paused = await vi.waitFor(
+      async () => {
+        const current = await campaign(s, c.id);
+        if (current.run.state !== "paused") throw new Error(`still ${current.run.state}`);
+        return current;
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    expect(paused.run.pausedReason).toBe("spend-cap");
+    expect(paused.counts.byStatus).toEqual({ queued: 1 });
+    expect(await textsTo(phone as string)).toHaveLength(0);
+    await setCap(50);
+    expect((await act(s, c.id, "resume")).status).toBe(200);
+    await finished(s, c.id);
+    expect(await textsTo(phone as string)).toHaveLength(1);
+  });
 });
