@@ -393,4 +393,44 @@ describe("a reactivation campaign", () => {
     await finished(s, c.id);
     expect(await textsTo(phone as string)).toHaveLength(1);
   });
+
+  it("a launched campaign's settings cannot be changed through the entities API", async () => {
+    const s = await shop("campaign-fixed-settings", zoneWhereItIs(0, 6));
+    await importCustomers(s, ["Ann Lee"]);
+    const c = await draft(s);
+    await act(s, c.id, "launch");
+    const entity = await request(`/api/v1/entities/${c.id}`, { headers: s.tenant.auth });
+    const patched = await request(
+      `/api/v1/entities/${c.id}`,
+      jsonRequest(
+        "PATCH",
+        { data: { template: TEMPLATE, pacePerSecond: 100, dailyLimit: 50_000 } },
+        { ...s.tenant.auth, "if-match": entity.headers.get("etag") ?? "" },
+      ),
+    );
+    expect(patched.status).toBe(422);
+    expect((await patched.json<{ errors: { field: string }[] }>()).errors.map((e) => e.field)).toEqual(["data"]);
+    await act(s, c.id, "cancel");
+  });
+
+  it("the daily limit holds across the sender's lanes", async () => {
+    const s = await shop("campaign-daily-limit", zoneWhereItIs(10, 18));
+    const phones = await importCustomers(s, ["A One", "B Two", "C Three", "D Four", "E Five", "F Six"]);
+    const c = await draft(s, { dailyLimit: 2, pacePerSecond: 20 });
+    await act(s, c.id, "launch");
+    // The sender's stretch ends at the limit: by then every lane has finished its text in hand.
+    await vi.waitFor(
+      async () => {
+        const all = (await simMessages()).filter((m) => phones.includes(m.to));
+        if (all.length < 2) throw new Error(`${all.length} sent`);
+      },
+      { timeout: 20_000, interval: 250 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect((await simMessages()).filter((m) => phones.includes(m.to))).toHaveLength(2);
+    const current = await campaign(s, c.id);
+    expect(current.run.state).toBe("running");
+    expect(current.counts.byStatus.queued).toBe(4);
+    await act(s, c.id, "cancel");
+  });
 });

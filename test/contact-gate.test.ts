@@ -6,6 +6,7 @@ import { type ContactRequest, contactGate } from "../workers/contact/policy";
 import { systemActor } from "../workers/context";
 import { recordText } from "../workers/repositories/contact-history";
 import { setOptOut } from "../workers/repositories/opt-outs";
+import { request } from "./helpers";
 import { seedSystemEntity } from "./system-entities";
 import { signUpTenant, type TestTenant } from "./tenants";
 import { testPhone } from "./twilio";
@@ -192,14 +193,17 @@ describe("the contact-policy gate", () => {
       });
     });
 
-    it("a won lead that once reached out is a customer; the same lead still open is not", async () => {
+    it("a won lead that once reached out from the number is a customer; the same lead still open is not", async () => {
       const won = newYorkPhone();
       await seedSystemEntity(tenant, {
         type: "lead",
         name: "Won",
         status: "won",
         data: { phone: won },
-        system: { receivedAt: "2026-01-10T15:00:00Z" },
+        system: {
+          receivedAt: "2026-01-10T15:00:00Z",
+          consent: { sms: false, basis: "inquiry", phone: won, at: "2026-01-10T15:00:00Z" },
+        },
       });
       expect(await ask({ to: won, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toEqual({
         allowed: true,
@@ -208,6 +212,37 @@ describe("the contact-policy gate", () => {
       const open = newYorkPhone();
       await leadWith(open, { receivedAt: "2026-01-10T15:00:00Z" });
       expect(await ask({ to: open, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toMatchObject({
+        reason: "no-consent",
+      });
+    });
+
+    it("a won lead whose phone was edited after it reached out is not a customer at the new number", async () => {
+      const phone = newYorkPhone();
+      await seedSystemEntity(tenant, {
+        type: "lead",
+        name: "Edited",
+        status: "won",
+        data: { phone },
+        system: {
+          receivedAt: "2026-01-10T15:00:00Z",
+          consent: { sms: false, basis: "inquiry", phone: newYorkPhone(), at: "2026-01-10T15:00:00Z" },
+        },
+      });
+      expect(await ask({ to: phone, purpose: "marketing", at: AFTERNOON_IN_NEW_YORK })).toMatchObject({
+        reason: "no-consent",
+      });
+    });
+
+    it("a lead deleted after it was planned for is not texted, whatever consent it carried", async () => {
+      const phone = newYorkPhone();
+      const lead = await leadWith(phone, imported(phone));
+      const deleted = await request(`/api/v1/entities/${lead.id}`, {
+        method: "DELETE",
+        headers: { ...tenant.auth, "if-match": `"${lead.version}"` },
+      });
+      expect(deleted.status).toBe(200);
+      expect(await ask({ to: phone, purpose: "marketing", leadId: lead.id, at: AFTERNOON_IN_NEW_YORK })).toMatchObject({
+        allowed: false,
         reason: "no-consent",
       });
     });

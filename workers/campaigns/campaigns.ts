@@ -190,6 +190,11 @@ function conflictUnless(run: CampaignRun, allowed: readonly CampaignState[], act
  */
 export async function launchCampaign(id: string, context: Context): Promise<CampaignView> {
   const campaign = await campaignOf(id, context);
+  // Launched already (a retry after a lost answer): make sure it is sending, and answer as the launch did.
+  if (runOf(campaign.system).state === "running") {
+    await wake(id, context);
+    return view(campaign, context);
+  }
   conflictUnless(runOf(campaign.system), ["draft"], "launched");
   const { settings, error } = settingsOf(campaign);
   if (!settings) throw problems.validation([{ field: "settings", message: error ?? "invalid" }]);
@@ -291,7 +296,12 @@ export async function pauseCampaign(id: string, context: Context): Promise<Campa
 }
 
 export async function resumeCampaign(id: string, context: Context): Promise<CampaignView> {
-  await campaignOf(id, context);
+  const campaign = await campaignOf(id, context);
+  // Running already: a retry, or a run whose wake-up went missing; either way it is (again) sending.
+  if (runOf(campaign.system).state === "running") {
+    await wake(id, context);
+    return view(campaign, context);
+  }
   const resumed = await moveRun(id, ["paused"], "running", "campaign.resume", context);
   await wake(id, context);
   return view(resumed, context);

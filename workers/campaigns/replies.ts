@@ -57,11 +57,11 @@ export async function campaignStop(phone: string, context: Pick<ServiceContext, 
  * their lead reopened, and the owner told — with a call-back link when the
  * reply reads as interest.
  */
-export async function campaignReply(from: string, body: string, context: Context) {
+export async function campaignReply(projectId: string, from: string, body: string, context: Context) {
   const tenantId = context.actor.auth.tenantId;
   const now = new Date();
   const recipient = await withTenant(context.db, tenantId, async (tx) => {
-    const row = await latestRecipientByPhone(tx, from, new Date(now.getTime() - REPLY_WINDOW_MS));
+    const row = await latestRecipientByPhone(tx, projectId, from, new Date(now.getTime() - REPLY_WINDOW_MS));
     if (!row || row.repliedAt) return undefined;
     await updateRecipient(tx, row.campaignId, row.leadId, { repliedAt: now });
     return row;

@@ -8,6 +8,7 @@ import {
   type RecipientRow,
   remainingWork,
   sentSince,
+  stillClaimed,
   updateRecipient,
 } from "../repositories/campaign-recipients";
 import type { ServiceContext } from "../service-context";
@@ -46,7 +47,7 @@ export interface StretchResult {
   held: number;
   refused: number;
   failed: number;
-  /** Why the stretch ended. */
+  /** Why the stretch ended ("busy": another sender holds the campaign). */
   ended: "stretch-over" | "nothing-due" | "completed" | "not-running" | "daily-limit" | "spend-cap" | "busy";
 }
 
@@ -128,6 +129,7 @@ export async function sendCampaignStretch(
     let current = check;
     let lastCheckAt = Date.now();
     let nextSlot = Date.now();
+    let inHand = 0;
     const interval = 1_000 / current.pacePerSecond;
     const lane = async () => {
       while (!ended) {
@@ -143,24 +145,35 @@ export async function sendCampaignStretch(
             return;
           }
           current = check;
-          await object.holdWakeUp(key, runnerId, LEASE_MS);
+          // A sender whose lease ran out (a call that hung) stops: another holds the campaign now.
+          if (!(await object.holdWakeUp(key, runnerId, LEASE_MS))) {
+            ended ??= "busy";
+            return;
+          }
         }
-        if (current.sentToday >= current.dailyLimit) {
+        // Counted before the claim, synchronously, so the lanes together never pass the daily limit.
+        if (current.sentToday + inHand >= current.dailyLimit) {
           ended ??= "daily-limit";
           return;
         }
-        const now = new Date();
-        const claimed = await withTenant(context.db, tenantId, (tx) =>
-          claimNextRecipient(tx, campaignId, now, new Date(now.getTime() - CLAIM_STALE_MS)),
-        );
-        if (!claimed) {
-          ended ??= "nothing-due";
-          return;
+        inHand += 1;
+        let outcome: SendOutcome | undefined;
+        try {
+          const now = new Date();
+          const claimed = await withTenant(context.db, tenantId, (tx) =>
+            claimNextRecipient(tx, campaignId, now, new Date(now.getTime() - CLAIM_STALE_MS)),
+          );
+          if (!claimed) {
+            ended ??= "nothing-due";
+            return;
+          }
+          const slot = Math.max(nextSlot, Date.now());
+          nextSlot = slot + interval;
+          await sleep(slot - Date.now());
+          outcome = await sendOne(claimed.row, claimed.retakenFrom, current.sending, context);
+        } finally {
+          inHand -= 1;
         }
-        const slot = Math.max(nextSlot, Date.now());
-        nextSlot = slot + interval;
-        await sleep(slot - Date.now());
-        const outcome = await sendOne(claimed.row, claimed.retakenFrom, current.sending, context);
         result[outcome.counted] += 1;
         if (outcome.counted === "sent") current.sentToday += 1;
         if (outcome.backOff) nextSlot = Math.max(nextSlot, Date.now() + BACK_OFF_MS);
@@ -176,20 +189,23 @@ export async function sendCampaignStretch(
     result.ended = ended ?? "stretch-over";
     switch (result.ended) {
       case "not-running":
-        await object.stopWakeUp(key);
+        await stopUnlessRunning(campaignId, key, context);
         break;
       case "spend-cap":
         await moveIfRunning(campaignId, "paused", "campaign.pause", context, pause);
-        await object.stopWakeUp(key);
+        await stopUnlessRunning(campaignId, key, context);
         break;
+      case "busy":
+        return result;
       case "daily-limit":
-        nextDueAt = nextLocalTime(new Date(), current.sending.zone, 0, 0).getTime();
+        // Tomorrow, when the window opens where the project is (not at midnight, to walk every row into quiet hours).
+        nextDueAt = nextLocalTime(new Date(), current.sending.zone, current.sending.window.start, 0).getTime();
         break;
       case "nothing-due": {
         const left = await withTenant(context.db, tenantId, (tx) => remainingWork(tx, campaignId));
         if (left.open === 0) {
           await moveIfRunning(campaignId, "completed", "campaign.complete", context);
-          await object.stopWakeUp(key);
+          await stopUnlessRunning(campaignId, key, context);
           result.ended = "completed";
         } else {
           // Rows held for quiet hours, or claimed by a sender that may still be alive.
@@ -204,6 +220,16 @@ export async function sendCampaignStretch(
   } finally {
     await object.releaseWakeUp(key, runnerId, nextDueAt);
   }
+}
+
+/**
+ * A stopped run's wake-up goes, unless a person resumed it meanwhile (their
+ * resume set the wake-up again: removing it would strand a running campaign).
+ */
+async function stopUnlessRunning(campaignId: string, key: string, context: Context) {
+  const campaign = await getEntity(campaignId, context, true);
+  if (!campaign.deletedAt && runOf(campaign.system).state === "running") return;
+  await context.env.TENANT.getByName(context.actor.auth.tenantId).stopWakeUp(key);
 }
 
 /** The sender's own moves of the run; a person who paused or cancelled it meanwhile has the last word. */
@@ -250,9 +276,20 @@ async function sendOne(
   const { campaignId, from, zone, window } = sending;
   const tenantId = context.actor.auth.tenantId;
   const key = `campaign:${campaignId}:${recipient.leadId}`;
+  const claimedAt = recipient.claimedAt ?? new Date(0);
+  // A text that went is recorded whatever happened to the row meanwhile (it went);
+  // any other outcome only while the row is still this sender's, so a cancel is never undone.
   const save = (patch: Parameters<typeof updateRecipient>[3]) =>
-    withTenant(context.db, tenantId, (tx) => updateRecipient(tx, campaignId, recipient.leadId, patch));
+    withTenant(context.db, tenantId, (tx) =>
+      patch.status === "sent"
+        ? updateRecipient(tx, campaignId, recipient.leadId, patch)
+        : updateRecipient(tx, campaignId, recipient.leadId, patch, claimedAt),
+    );
   let outcome: Awaited<ReturnType<typeof sendSms>>;
+  // Cancelled (or re-taken) while this sender waited for its slot: the text is not sent.
+  if (!(await withTenant(context.db, tenantId, (tx) => stillClaimed(tx, campaignId, recipient.leadId, claimedAt)))) {
+    return { counted: "held" };
+  }
   if (retakenFrom) {
     // A sender died holding this row. If Twilio has the text, it went: record it, send nothing.
     const earlier = await textAlreadyAtTwilio(recipient, from, retakenFrom, key, context);

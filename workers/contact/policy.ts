@@ -89,6 +89,8 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
     const optedOut = await isOptedOut(tx, request.to);
     if (request.purpose === "owner-alert") return { optedOut, lead: undefined, history: undefined };
     const byId = request.leadId ? await findEntity(tx, request.leadId) : undefined;
+    // A lead deleted since the text was planned is gone: nothing it once recorded is consent any more.
+    if (byId?.type === "lead" && byId.deletedAt) return { optedOut, lead: undefined, history: undefined };
     const lead = byId?.type === "lead" ? byId : await findLeadByPhone(tx, request.projectId, request.to);
     const history = request.purpose === "marketing" ? await lastTexts(tx, request.to) : undefined;
     return { optedOut, lead, history };
@@ -143,7 +145,8 @@ const WON = new Set(["won", "completed"]);
  * On what the person may be contacted, from what Apex itself recorded on the
  * lead (`system`, which no tenant writes): express consent and an import's
  * attestation count only for the number they were given for; an inquiry only
- * if Apex saw one arrive. A won lead that once reached out is a customer.
+ * if Apex saw one arrive. A won lead that once reached out from this number
+ * is a customer.
  */
 function consentBasis(
   request: ContactRequest,
@@ -153,7 +156,11 @@ function consentBasis(
   if (lead.consent?.sms === true && lead.consent.phone === request.to) return "express";
   if (request.purpose === "marketing") {
     if (lead.imported?.phone === request.to) return "attested";
-    if (row?.status && WON.has(row.status) && lastContactAt(lead) !== undefined) return "customer";
+    // A customer is one who reached out from this very number (as intake recorded it): a phone
+    // edited on a won lead later is not the person who did.
+    if (row?.status && WON.has(row.status) && lead.consent?.phone === request.to && lastContactAt(lead) !== undefined) {
+      return "customer";
+    }
   }
   if (lastContactAt(lead) !== undefined) return "inquiry";
   // A lead a person entered by hand: they may write to it themselves; automation may not.

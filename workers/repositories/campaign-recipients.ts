@@ -111,16 +111,41 @@ export async function claimNextRecipient(
   return { row: claimed, retakenFrom };
 }
 
+/** With `claimedAt`: only while the row is still that sender's claim (`sending`, claimed then). */
 export async function updateRecipient(
   tx: Transaction,
   campaignId: string,
   leadId: string,
   patch: Partial<Omit<RecipientRow, "tenantId" | "campaignId" | "leadId" | "createdAt">>,
+  claimedAt?: Date,
 ): Promise<void> {
   await tx
     .update(campaignRecipients)
     .set({ ...patch, updatedAt: new Date() })
-    .where(and(eq(campaignRecipients.campaignId, campaignId), eq(campaignRecipients.leadId, leadId)));
+    .where(
+      and(
+        eq(campaignRecipients.campaignId, campaignId),
+        eq(campaignRecipients.leadId, leadId),
+        claimedAt ? eq(campaignRecipients.status, "sending") : undefined,
+        claimedAt ? eq(campaignRecipients.claimedAt, claimedAt) : undefined,
+      ),
+    );
+}
+
+/** Whether the row is still `sending` under this claim (not cancelled, not re-taken by another sender). */
+export async function stillClaimed(tx: Transaction, campaignId: string, leadId: string, claimedAt: Date) {
+  const [row] = await tx
+    .select({ leadId: campaignRecipients.leadId })
+    .from(campaignRecipients)
+    .where(
+      and(
+        eq(campaignRecipients.campaignId, campaignId),
+        eq(campaignRecipients.leadId, leadId),
+        eq(campaignRecipients.status, "sending"),
+        eq(campaignRecipients.claimedAt, claimedAt),
+      ),
+    );
+  return row !== undefined;
 }
 
 /** Twilio's delivery report for one message, applied only if it moves the recipient forward. */
@@ -139,14 +164,19 @@ export async function recordDelivery(
   return row;
 }
 
-/** The recipient a text from `phone` most likely answers: the latest one texted since `since`. */
-export async function latestRecipientByPhone(tx: Transaction, phone: string, since: Date) {
+/** The recipient a text from `phone` to the project's number most likely answers: the latest one texted since `since`. */
+export async function latestRecipientByPhone(tx: Transaction, projectId: string, phone: string, since: Date) {
+  const projectCampaigns = tx
+    .select({ id: entities.id })
+    .from(entities)
+    .where(and(eq(entities.projectId, projectId), eq(entities.type, "campaign")));
   const [row] = await tx
     .select()
     .from(campaignRecipients)
     .where(
       and(
         eq(campaignRecipients.phone, phone),
+        inArray(campaignRecipients.campaignId, projectCampaigns),
         isNotNull(campaignRecipients.sentAt),
         gt(campaignRecipients.sentAt, since),
       ),

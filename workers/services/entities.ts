@@ -171,7 +171,12 @@ export async function updateEntity(
     if (current.deletedAt) throw notFound(id);
     if (patch.status !== undefined && statusSetByApex(current)) {
       // A call Apex placed or answered takes its status from Twilio's callbacks.
-      throw problems.validation([{ field: "status", message: "is set by Apex for calls it placed or answered" }]);
+      throw problems.validation([
+        { field: "status", message: "is set by Apex for calls it placed or answered, and for campaigns" },
+      ]);
+    }
+    if (patch.data !== undefined && dataFixedByApex(current)) {
+      throw problems.validation([{ field: "data", message: "is fixed once the campaign is launched" }]);
     }
     return {
       ...(patch.name !== undefined ? { name: patch.name } : {}),
@@ -215,7 +220,7 @@ export async function restoreSnapshot(id: string, version: number, expectedVersi
   return changeEntity(id, expectedVersion, "entity.snapshot_restore", context, (current) => ({
     name: state.name,
     status: statusSetByApex(current) ? current.status : state.status,
-    data: withoutSystemKeys(current.type, state.data),
+    data: dataFixedByApex(current) ? current.data : withoutSystemKeys(current.type, state.data),
     deletedAt: state.deletedAt ? new Date(state.deletedAt) : null,
   }));
 }
@@ -267,11 +272,18 @@ export async function listEntityPage(
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
 }
 
-/** A call Apex placed or answered takes its status from Twilio, never from a person. */
 /** Calls Apex placed or answered take their status from Twilio; a launched campaign's from its run. */
 const statusSetByApex = (row: EntityRow) =>
   (row.type === "call" && Boolean((row.system as { kind?: unknown }).kind)) ||
   (row.type === "campaign" && Boolean((row.system as { run?: unknown }).run));
+
+/**
+ * A launched campaign's settings are what it was launched (by an admin) with:
+ * its sender reads them as it goes, so the generic entities API may not change
+ * its pace, limits, window or text mid-run.
+ */
+const dataFixedByApex = (row: EntityRow) =>
+  row.type === "campaign" && ((row.system as { run?: { state?: unknown } }).run?.state ?? "draft") !== "draft";
 
 function withoutSystemKeys(type: string, data: unknown): Record<string, unknown> {
   const copy = { ...((data ?? {}) as Record<string, unknown>) };

@@ -92,7 +92,7 @@ export async function inboundSms(
     },
   );
   // A campaign recipient writing back: marked replied, reopened, and the owner told (once per recipient).
-  if (performed) await campaignReply(from, body, context);
+  if (performed) await campaignReply(projectId, from, body, context);
   return { reply: undefined, threaded: performed };
 }
 
