@@ -46,6 +46,8 @@ interface StackOptions {
   wranglerLogLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /** JWT_SIGNING_KEYS for the Worker; fresh keys when absent. */
   jwtSigningKeys?: string;
+  /** Where the Twilio simulator keeps the texts it accepted, so a restarted stack finds them (memory only when absent). */
+  twilioMessageJournal?: string;
   /** More Worker vars, e.g. BENCH_ROUTES=on for the benchmarks. */
   vars?: Record<string, string>;
   log: (component: string, line: string) => void;
@@ -93,6 +95,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const twilio: TwilioSimulator = await startTwilioSimulator({
       port: ports.twilioSimulator,
       ...DEV_TWILIO,
+      ...(options.twilioMessageJournal ? { messageJournal: options.twilioMessageJournal } : {}),
       log: (line) => log("twilio-sim", line),
     });
     stops.push(() => twilio.close());

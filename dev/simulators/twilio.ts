@@ -77,6 +77,7 @@
  * "the Worker is down") an HTTP failure.
  */
 import { createHmac } from "node:crypto";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { type HttpMethod, json, type SimNumber, sid, TwilioDirectory, twilioError } from "./twilio-rest.ts";
 import { parseTwiml, type TwimlNode } from "./twiml.ts";
@@ -95,6 +96,12 @@ interface TwilioSimulatorOptions {
   messageTiming?: MessageTiming;
   /** Every sender's pace, texts per second, until PUT /_sim/senders says otherwise (default: no limit). */
   senderPerSecond?: number;
+  /**
+   * A file the texts Twilio accepted are appended to and read back from at
+   * start, so a dev stack started again finds Twilio remembering what it sent
+   * (the real Twilio does not restart with us). Without it, memory only.
+   */
+  messageJournal?: string;
   log?: (line: string) => void;
 }
 
@@ -301,6 +308,15 @@ export function recordingWav(seconds: number, words: string[] = []): Buffer {
   return Buffer.concat([buffer, info]);
 }
 
+/** The texts an earlier run accepted, as they were when accepted (their later statuses are not kept). */
+function readJournal(path: string): SimMessage[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as SimMessage);
+}
+
 export async function startTwilioSimulator(options: TwilioSimulatorOptions): Promise<TwilioSimulator> {
   const log = options.log ?? (() => undefined);
   const msPerSecond = options.msPerSecond ?? 20;
@@ -309,7 +325,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
   const directory = new TwilioDirectory(options, log);
   const numbers = directory.numbers;
   const calls = new Map<string, SimCall>();
-  const messages: SimMessage[] = [];
+  const messages: SimMessage[] = options.messageJournal ? readJournal(options.messageJournal) : [];
   const refusals: SimRefusal[] = [];
   const senders = new Map<string, SenderPace>();
   let defaultSenderPerSecond: number | null = options.senderPerSecond ?? null;
@@ -1056,6 +1072,7 @@ export async function startTwilioSimulator(options: TwilioSimulatorOptions): Pro
         callbacks: [],
       };
       messages.push(message);
+      if (options.messageJournal) appendFileSync(options.messageJournal, `${JSON.stringify(message)}\n`);
       log(`${message.sid} SMS ${message.from} → ${message.to}: ${message.body}`);
       runOutboundMessage(message);
       return json(res, 201, messageJson(message));

@@ -313,6 +313,7 @@ async function sendOne(
         zone,
         window,
         statusCallback: webhookUrl(context.env, "message-status", { tenant: tenantId, campaign: campaignId }),
+        afterSend: (sid) => save({ status: "sent", messageSid: sid, sentAt: new Date(), reason: null, detail: null }),
       },
       context,
     );
@@ -332,10 +333,8 @@ async function sendOne(
     await save({ status: "queued", claimedAt: null, notBefore: new Date(Date.now() + 30_000) });
     return { counted: "held", backOff: true };
   }
-  if (outcome.sent) {
-    await save({ status: "sent", messageSid: outcome.sid, sentAt: new Date(), reason: null, detail: null });
-    return { counted: "sent" };
-  }
+  // Sent: the row was marked by afterSend, before Twilio's first delivery report could arrive.
+  if (outcome.sent) return { counted: "sent" };
   switch (outcome.reason) {
     case "quiet-hours":
       await save({

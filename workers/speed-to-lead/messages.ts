@@ -52,6 +52,12 @@ export interface OutboundSms {
   statusCallback?: string | undefined;
   /** How long the key keeps the text from going twice (72 h unless the sender needs longer). */
   keyRetentionMs?: number | undefined;
+  /**
+   * Told the MessageSid as soon as the text is at Twilio, before the bookkeeping
+   * (usage, the message entity): a sender that follows delivery reports must
+   * know the sid before Twilio's first report can arrive.
+   */
+  afterSend?: ((sid: string) => Promise<void>) | undefined;
 }
 
 export type SmsOutcome =
@@ -108,6 +114,7 @@ export async function sendSms(
       return { sid: message.sid };
     },
   );
+  if (input.afterSend) await input.afterSend(result.sid);
   await recordUsage(
     {
       projectId: input.projectId,
