@@ -196,8 +196,14 @@ describe("the lead sources page", () => {
     await setIntakeSecret(owner, "google-ads");
     const browser = await ownerBrowser(owner);
     await browser.open(PAGE);
-    for (const source of ["wordpress", "google-ads"]) {
-      const sent = await browser.post(PAGE, { intent: "test-lead", source, attempt: crypto.randomUUID() });
+    // Two presses whose test customers differ: a test lead's phone is one of 100 fictional numbers
+    // chosen by the press, and two random presses share one 1 time in 100 (then intake rightly makes one lead).
+    const presses = {
+      wordpress: "10000000-0000-4000-8000-000000000001",
+      "google-ads": "20000000-0000-4000-8000-000000000002",
+    };
+    for (const source of ["wordpress", "google-ads"] as const) {
+      const sent = await browser.post(PAGE, { intent: "test-lead", source, attempt: presses[source] });
       expect(sent.status).toBe(302);
       const leadId = sent.headers.get("location")?.replace("/leads/", "") ?? "";
       const lead = await (await request(`/api/v1/entities/${leadId}`, { headers: owner.auth })).json<{
