@@ -10,6 +10,7 @@
  * exactly once — read from what the simulator received, not from Apex's own
  * counters.
  */
+import { localHour, ZONES } from "../dev/local-hours.ts";
 import { bridgeProject, percentile } from "./intake.ts";
 
 export interface CampaignResult {
@@ -75,17 +76,6 @@ interface CampaignView {
   counts: { byStatus: Record<string, number>; total: number };
 }
 
-const ZONES = [
-  "Pacific/Honolulu",
-  "America/Los_Angeles",
-  "America/New_York",
-  "Europe/London",
-  "Asia/Dubai",
-  "Asia/Kolkata",
-  "Asia/Tokyo",
-  "Pacific/Auckland",
-];
-
 /** The simulator's texts from this number: outside the recipients' range, so no recipient is also the sender. */
 const SENDING_NUMBER = "+15559990001";
 
@@ -101,10 +91,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * hours apart, so one always fits.
  */
 function daytimeZone(now: Date): string {
-  const hourIn = (timeZone: string) =>
-    Number(new Intl.DateTimeFormat("en-US", { timeZone, hour: "numeric", hourCycle: "h23" }).format(now));
-  const daytime = ZONES.filter((z) => hourIn(z) >= 10 && hourIn(z) < 18);
-  const zone = daytime.sort((a, b) => Math.abs(hourIn(a) - 14) - Math.abs(hourIn(b) - 14))[0];
+  const daytime = ZONES.filter((z) => localHour(now, z) >= 10 && localHour(now, z) < 18);
+  const zone = [...daytime].sort((a, b) => Math.abs(localHour(now, a) - 14) - Math.abs(localHour(now, b) - 14))[0];
   if (!zone) throw new Error(`no zone of ${ZONES.join(", ")} is between 10:00 and 18:00 now`);
   return zone;
 }

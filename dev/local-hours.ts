@@ -4,7 +4,7 @@
  * Campaign texts go only inside the recipient's send window, so a check that
  * wants them sent (or held) picks its project's zone with this.
  */
-const ZONES = [
+export const ZONES: readonly string[] = [
   "Pacific/Honolulu",
   "America/Los_Angeles",
   "America/New_York",
