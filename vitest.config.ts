@@ -1,5 +1,12 @@
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { prepareLocalBrowser } from "./dev/browser.ts";
+
+// The BROWSER binding (the lead hunter's pages) runs Debian's Chromium; see dev/browser.ts.
+const localBrowser = prepareLocalBrowser(fileURLToPath(new URL(".", import.meta.url)));
+process.env.XDG_CACHE_HOME = localBrowser.cacheHome;
+if (localBrowser.problem) console.warn(`[test] browser: ${localBrowser.problem}`);
 
 // Tests run inside workerd against the real Durable Object, the local queues
 // and a real Postgres reached through the relay that test/global-setup.ts
@@ -30,6 +37,10 @@ export default defineConfig({
           GEMINI_API_BASE_URL: inject("geminiSimulatorUrl"),
           GEMINI_SIMULATOR_URL: inject("geminiSimulatorUrl"),
           SECRETS_ENCRYPTION_KEY: inject("secretsEncryptionKey"),
+          // The job-board simulators the lead hunter reads (tests pass lanes of them, test/hunter.ts).
+          HUNTER_GIGS_URL: inject("gigsBoardUrl"),
+          HUNTER_TRADES_URL: inject("tradesBoardUrl"),
+          HUNTER_PAGE_TIMEOUT_MS: "4000",
           // Retries without waiting, so exhausting them fits in a test; backoff itself is unit-tested.
           AGENT_RETRY_BASE_SECONDS: "0",
           WEBHOOK_MAX_ATTEMPTS: "3",

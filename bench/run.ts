@@ -338,6 +338,8 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
       twilioSimulator: 8891,
       webhookReceiver: 8892,
       geminiSimulator: 8893,
+      gigsBoard: 8894,
+      tradesBoard: 8895,
     },
     databaseUrl: process.env.DATABASE_URL || undefined,
     persistTo: join(state, "wrangler"),

@@ -14,6 +14,10 @@ export interface Ports {
   webhookReceiver: number;
   /** Gemini simulator, unless GEMINI_API_KEY is set (APEX_GEMINI_SIM_PORT). */
   geminiSimulator: number;
+  /** The local gig board the lead hunter reads (APEX_GIGS_BOARD_PORT). */
+  gigsBoard: number;
+  /** The local trades board (APEX_TRADES_BOARD_PORT). */
+  tradesBoard: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -33,5 +37,7 @@ export function portsFromEnvironment(): Ports {
     twilioSimulator: port("APEX_TWILIO_SIM_PORT", 8791),
     webhookReceiver: port("APEX_WEBHOOK_RECEIVER_PORT", 8792),
     geminiSimulator: port("APEX_GEMINI_SIM_PORT", 8793),
+    gigsBoard: port("APEX_GIGS_BOARD_PORT", 8794),
+    tradesBoard: port("APEX_TRADES_BOARD_PORT", 8795),
   };
 }

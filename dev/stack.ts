@@ -9,6 +9,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { prepareLocalBrowser } from "./browser.ts";
 import { generateSigningKeys } from "./jwt-keys.ts";
 import { migrate } from "./migrate.ts";
 import type { Ports } from "./ports.ts";
@@ -21,6 +22,7 @@ import {
 } from "./postgres/provision.ts";
 import { type Relay, startRelay } from "./relay.ts";
 import { startGeminiSimulator } from "./simulators/gemini.ts";
+import { startJobBoard } from "./simulators/job-board.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
 
@@ -58,6 +60,8 @@ export interface Stack {
   databaseUrl: string;
   twilioSimulatorUrl: string;
   webhookReceiverUrl: string;
+  /** The local job boards the lead hunter reads. */
+  jobBoards: { gigs: string; trades: string };
   /** Kills the Worker at once (SIGKILL, as a crash would), leaving the rest up; stop() still stops the rest. */
   killWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -117,6 +121,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       log("gemini-sim", `Gemini simulator on ${simulator.baseUrl}`);
     }
 
+    // The lead hunter's boards, rendered by client-side JavaScript: only a real browser sees their posts.
+    const gigsBoard = await startJobBoard({ port: ports.gigsBoard, flavor: "gigs", log: (line) => log("jobs", line) });
+    stops.push(() => gigsBoard.close());
+    const tradesBoard = await startJobBoard({
+      port: ports.tradesBoard,
+      flavor: "trades",
+      log: (line) => log("jobs", line),
+    });
+    stops.push(() => tradesBoard.close());
+    log("jobs", `job boards on ${gigsBoard.baseUrl} (gigs) and ${tradesBoard.baseUrl} (trades)`);
+    // The BROWSER binding runs Debian's Chromium (installed here if missing).
+    const localBrowser = prepareLocalBrowser(root, { install: true });
+    if (localBrowser.problem) log("jobs", `the lead hunter cannot render pages: ${localBrowser.problem}`);
+
     const receiver = await startWebhookReceiver({
       port: ports.webhookReceiver,
       log: (line) => log("webhooks", line),
@@ -130,7 +148,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (build.status !== 0) throw new Error(`remix vite:build failed:\n${build.stdout}\n${build.stderr}`);
     }
 
-    const wrangler = spawnWrangler(options, {
+    const wrangler = spawnWrangler(options, localBrowser.cacheHome, {
       DATABASE_URL: database.url,
       NEON_WS_PROXY: `127.0.0.1:${relay.port}`,
       APP_ENV: "development",
@@ -140,6 +158,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       TWILIO_AUTH_TOKEN: DEV_TWILIO.authToken,
       GEMINI_API_KEY: gemini.key,
       GEMINI_API_BASE_URL: gemini.baseUrl,
+      HUNTER_GIGS_URL: gigsBoard.baseUrl,
+      HUNTER_TRADES_URL: tradesBoard.baseUrl,
       SECRETS_ENCRYPTION_KEY: process.env.SECRETS_ENCRYPTION_KEY ?? DEV_SECRETS_ENCRYPTION_KEY,
       JWT_SIGNING_KEYS: options.jwtSigningKeys ?? generateSigningKeys(),
       ...options.vars,
@@ -154,6 +174,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       databaseUrl: database.url,
       twilioSimulatorUrl: twilio.baseUrl,
       webhookReceiverUrl: receiver.baseUrl,
+      jobBoards: { gigs: gigsBoard.baseUrl, trades: tradesBoard.baseUrl },
       killWorker: () => killProcess(wrangler),
       stop,
     };
@@ -163,7 +184,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-function spawnWrangler(options: StackOptions, vars: Record<string, string>): ChildProcess {
+function spawnWrangler(options: StackOptions, cacheHome: string, vars: Record<string, string>): ChildProcess {
   const args = [
     "dev",
     "--ip",
@@ -183,7 +204,14 @@ function spawnWrangler(options: StackOptions, vars: Record<string, string>): Chi
     // Its own process group, so stopping it also stops workerd.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      NO_COLOR: "1",
+      // Where miniflare finds the browser dev/browser.ts wired in.
+      XDG_CACHE_HOME: cacheHome,
+    },
   });
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;

@@ -30,6 +30,7 @@ const HISTORY = [
   "spend/2",
   "tickets/3",
   "wake-ups/1",
+  "tickets/4",
 ];
 
 export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [

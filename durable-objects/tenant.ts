@@ -296,16 +296,20 @@ export class TenantDurableObject extends DurableObject<Env> {
   }
 
   // ── tickets ────────────────────────────────────────────────────────────────
-  /** With `onceKey`, the ticket already made under that key is answered instead of a second one. */
+  /**
+   * With `onceKey`, the ticket already made under that key is answered instead of a second one;
+   * with `activeKey`, the one under that key still queued or running.
+   */
   async createTicket(
     tenantId: string,
     task: string,
     params: unknown,
     ttlMs = DEFAULT_TICKET_TTL_MS,
     onceKey?: string,
+    activeKey?: string,
   ): Promise<Ticket> {
     this.core.remember(tenantId);
-    return this.tickets.create(tenantId, task, params, ttlMs, onceKey);
+    return this.tickets.create(tenantId, task, params, ttlMs, onceKey, activeKey);
   }
 
   async getTicket(id: string): Promise<Ticket | undefined> {
@@ -314,6 +318,10 @@ export class TenantDurableObject extends DurableObject<Env> {
 
   async listTickets(status?: TicketStatus, limit = 50): Promise<Ticket[]> {
     return this.tickets.list(status, limit);
+  }
+
+  async listProjectTickets(task: string, projectId: string, limit = 20): Promise<Ticket[]> {
+    return this.tickets.listForProject(task, projectId, limit);
   }
 
   /** For the queue consumer: the ticket and its params under a lease, `busy` while another runner holds it. */

@@ -29,6 +29,8 @@ const PORTS = {
   twilioSimulator: 8991,
   webhookReceiver: 8992,
   geminiSimulator: 8993,
+  gigsBoard: 8994,
+  tradesBoard: 8995,
 };
 const PACE = 20;
 const COUNTS = { normal: 860, boiler: 20, stopped: 40, invalid: 40, night: 40 };

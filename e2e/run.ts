@@ -214,6 +214,8 @@ const stack = await startStack({
     twilioSimulator: 8991,
     webhookReceiver: 8992,
     geminiSimulator: 8993,
+    gigsBoard: 8994,
+    tradesBoard: 8995,
   },
   databaseUrl: process.env.E2E_DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),

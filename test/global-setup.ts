@@ -12,6 +12,7 @@ import { migrate } from "../dev/migrate.ts";
 import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "../dev/postgres/provision.ts";
 import { startRelay } from "../dev/relay.ts";
 import { startGeminiSimulator } from "../dev/simulators/gemini.ts";
+import { startJobBoard } from "../dev/simulators/job-board.ts";
 import { startTwilioSimulator } from "../dev/simulators/twilio.ts";
 import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
 import { DEV_TWILIO } from "../dev/stack.ts";
@@ -25,6 +26,8 @@ declare module "vitest" {
     webhookReceiverUrl: string;
     twilioSimulatorUrl: string;
     geminiSimulatorUrl: string;
+    gigsBoardUrl: string;
+    tradesBoardUrl: string;
     secretsEncryptionKey: string;
   }
 }
@@ -57,12 +60,19 @@ export default async function setup(project: TestProject) {
   project.provide("twilioSimulatorUrl", twilio.baseUrl);
   const gemini = await startGeminiSimulator({ port: 0, apiKey: "sim-gemini-key" });
   project.provide("geminiSimulatorUrl", gemini.baseUrl);
+  // The lead hunter's boards (dev/simulators/job-board.ts): tests hunt on lanes of their own.
+  const gigsBoard = await startJobBoard({ port: 0, flavor: "gigs" });
+  const tradesBoard = await startJobBoard({ port: 0, flavor: "trades" });
+  project.provide("gigsBoardUrl", gigsBoard.baseUrl);
+  project.provide("tradesBoardUrl", tradesBoard.baseUrl);
   project.provide(
     "secretsEncryptionKey",
     Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
   );
 
   return async () => {
+    await gigsBoard.close();
+    await tradesBoard.close();
     await gemini.close();
     await twilio.close();
     await receiver.close();

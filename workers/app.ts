@@ -27,6 +27,7 @@ import { dnaRoutes } from "./routes/dna";
 import { entityRoutes } from "./routes/entities";
 import { entityTypeRoutes } from "./routes/entity-types";
 import { healthRoutes } from "./routes/health";
+import { huntRoutes } from "./routes/hunts";
 import { intakeSecretRoutes } from "./routes/intake-secrets";
 import { leadIntakeRoutes } from "./routes/lead-intake";
 import { llmSettingsRoutes } from "./routes/llm-settings";
@@ -77,6 +78,7 @@ export function createApp() {
   app.route("/api/v1/settings/llm", llmSettingsRoutes());
   app.route("/api/v1", dashboardRoutes());
   app.route("/api/v1", callRoutes());
+  app.route("/api/v1", huntRoutes());
   app.route("/webhooks/leads", leadIntakeRoutes());
   app.route("/webhooks/twilio", twilioWebhookRoutes());
 

@@ -10,7 +10,8 @@
  *   what Apex's own rules (workers/llm/rules-engine.ts) make of the lead, or
  *   of the transcript and the lead's message, in the prompt — one
  *   implementation, so what the local stack shows is a real reading of the
- *   input, never filler;
+ *   input, never filler; a hunted job post is read from the page text in the
+ *   prompt by workers/hunter/post-rules.ts;
  * - any other JSON answer (responseMimeType application/json) is built from
  *   the requested schema (`responseJsonSchema` or `responseSchema`), with a
  *   few fields (business name, slug, email …) taken from the prompt;
@@ -33,6 +34,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { postFromText } from "../../workers/hunter/post-rules.ts";
 import { analyzeCallByRules, scoreLeadByRules } from "../../workers/llm/rules-engine.ts";
 import { draftByRules, type SiteBlock } from "../../workers/services/onboarding-rules.ts";
 
@@ -147,7 +149,25 @@ function answerFor(schema: JsonSchema | undefined, prompt: string): unknown {
     return analyzeCallByRules(callIn(prompt));
   }
   if (hasFields(schema, ["identity", "services", "geoScope"])) return draftDna(prompt);
+  if (hasFields(schema, ["title", "description", "urgency", "contact", "canonicalUrl"])) return readPost(prompt);
   return fromSchema(schema, prompt);
+}
+
+/**
+ * The hunter's extraction prompt (workers/hunter/extract.ts) → the post as
+ * the page text shows it, read by the same text rules a model stands in for:
+ * the places the business serves, the page's URL, then the page between
+ * `<<<` and `>>>`.
+ */
+function readPost(prompt: string) {
+  const text = prompt.replace(REPAIR_SUFFIX, "");
+  const places = (/^Places the business serves: (.*)$/m.exec(text)?.[1] ?? "")
+    .split(",")
+    .map((place) => place.trim())
+    .filter((place) => place && place !== "(any)");
+  const url = /^Page URL: (.*)$/m.exec(text)?.[1]?.trim() ?? "";
+  const page = /<<<\n([\s\S]*)\n>>>/.exec(text)?.[1] ?? "";
+  return postFromText(page, url, places);
 }
 
 /**

@@ -47,6 +47,13 @@ export const ticketMigrations: readonly SqliteMigration[] = [
     id: "tickets/3",
     sql: "ALTER TABLE tickets ADD COLUMN lease_ms INTEGER;",
   },
+  {
+    // A key that makes a ticket run at most once at a time: unique only among queued and running tickets (see create).
+    id: "tickets/4",
+    sql: `ALTER TABLE tickets ADD COLUMN active_key TEXT;
+          CREATE UNIQUE INDEX tickets_active_key ON tickets (active_key)
+            WHERE active_key IS NOT NULL AND status IN ('queued', 'processing');`,
+  },
 ];
 
 const ticketStatus = z.enum(["queued", "processing", "completed", "failed", "cancelled"]);
@@ -86,6 +93,7 @@ type Row = {
   lease_until: number | null;
   once_key: string | null;
   lease_ms: number | null;
+  active_key: string | null;
 };
 
 export const DEFAULT_TICKET_TTL_MS = 60 * 60 * 1000;
@@ -191,7 +199,10 @@ export class Tickets {
    * crash between the two is repaired by the ticket-outbox timer, which
    * re-sends unsent tickets after OUTBOX_GRACE_MS. With `onceKey`, a ticket
    * already made under that key is answered instead (the check and the insert
-   * are one synchronous step, so two callers cannot both make one).
+   * are one synchronous step, so two callers cannot both make one). With
+   * `activeKey`, a ticket under that key that is still queued or running is
+   * answered instead: the second request joins the run in progress, and a
+   * request after it finished starts a new one.
    */
   async create(
     tenantId: string,
@@ -199,16 +210,23 @@ export class Tickets {
     params: unknown,
     ttlMs = DEFAULT_TICKET_TTL_MS,
     onceKey?: string,
+    activeKey?: string,
   ): Promise<Ticket> {
     if (onceKey) {
       const existing = this.host.sql.exec<Row>("SELECT * FROM tickets WHERE once_key = ?", onceKey).toArray()[0];
       if (existing) return toTicket(existing);
     }
+    if (activeKey) {
+      const running = this.host.sql
+        .exec<Row>("SELECT * FROM tickets WHERE active_key = ? AND status IN ('queued', 'processing')", activeKey)
+        .toArray()[0];
+      if (running) return toTicket(running);
+    }
     const id = crypto.randomUUID();
     const now = this.host.now();
     this.host.sql.exec(
-      `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at, once_key)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, NULL, ?)`,
+      `INSERT INTO tickets (id, task, params, status, created_at, updated_at, expires_at, sent_at, once_key, active_key)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, NULL, ?, ?)`,
       id,
       task,
       JSON.stringify(params ?? {}),
@@ -216,6 +234,7 @@ export class Tickets {
       now,
       now + ttlMs,
       onceKey ?? null,
+      activeKey ?? null,
     );
     const created = this.get(id) as Ticket;
     await this.publish(created);
@@ -277,6 +296,20 @@ export class Tickets {
       ? sql.exec<Row>("SELECT * FROM tickets WHERE status = ? ORDER BY created_at DESC LIMIT ?", status, limit)
       : sql.exec<Row>("SELECT * FROM tickets ORDER BY created_at DESC LIMIT ?", limit);
     return rows.toArray().map(toTicket);
+  }
+
+  /** One task's tickets whose params name `projectId`, newest first (a project's hunts, say). */
+  listForProject(task: string, projectId: string, limit: number): Ticket[] {
+    return this.host.sql
+      .exec<Row>(
+        `SELECT * FROM tickets WHERE task = ? AND json_extract(params, '$.projectId') = ?
+         ORDER BY created_at DESC LIMIT ?`,
+        task,
+        projectId,
+        limit,
+      )
+      .toArray()
+      .map(toTicket);
   }
 
   /**

@@ -42,6 +42,12 @@ export interface Agent<Schema extends z.ZodType = z.ZodType> {
    * optional AI) ask the gate step by step instead.
    */
   spends?: (params: z.infer<Schema>) => { projectId: string; kind: SpendKind };
+  /**
+   * Heavy tasks that must not run twice at once for the same thing (a
+   * project's hunt): the key; a start while one is queued or running joins
+   * that ticket instead of making another.
+   */
+  runsAlone?: (params: z.infer<Schema>) => string;
   run(params: z.infer<Schema>, context: AgentContext): Promise<unknown>;
 }
 

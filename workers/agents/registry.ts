@@ -7,6 +7,7 @@ import { logUsage } from "./log-usage";
 import { onboardingAgent } from "./onboarding";
 import { reactivatorAgent } from "./reactivator";
 import { salesAgent } from "./sales-agent";
+import { huntScheduleAgent, sniperAgent } from "./sniper";
 import { spendAlert } from "./spend-alert";
 import { webhookDeliver } from "./webhook-deliver";
 import { webhookDispatch } from "./webhook-dispatch";
@@ -29,5 +30,7 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     onboardingAgent,
     spendAlert,
     reactivatorAgent,
+    sniperAgent,
+    huntScheduleAgent,
   ].map((agent) => [agent.task, agent as Agent]),
 );

@@ -56,6 +56,13 @@ export async function startTask(
     };
     return { kind: "instant", result: await agent.run(parsed.data, context) };
   }
-  const ticket = await env.TENANT.getByName(actor.auth.tenantId).createTicket(actor.auth.tenantId, task, parsed.data);
+  const ticket = await env.TENANT.getByName(actor.auth.tenantId).createTicket(
+    actor.auth.tenantId,
+    task,
+    parsed.data,
+    undefined,
+    undefined,
+    agent.runsAlone?.(parsed.data),
+  );
   return { kind: "ticket", ticket: ticketView(ticket) };
 }

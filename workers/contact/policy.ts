@@ -3,6 +3,7 @@ import { lastTexts } from "../repositories/contact-history";
 import { findEntity, findLeadByPhone } from "../repositories/entities";
 import { isOptedOut } from "../repositories/opt-outs";
 import type { ServiceContext } from "../service-context";
+import { leadHunterSettings } from "../services/dna";
 import { leadSystemSchema } from "../services/entity-system";
 import { localHourMinute, nextLocalTime, recipientZone } from "./recipient-zone";
 
@@ -29,6 +30,13 @@ import { localHourMinute, nextLocalTime, recipientZone } from "./recipient-zone"
  * 4. Frequency cap, marketing only, across every flow: no marketing text
  *    within 24 h of any other text to the number, nor within 7 days of the
  *    last marketing text (contact_history, which only the sender writes).
+ *
+ * A poster the lead hunter found never contacted the business: no inquiry,
+ * no basis. Only when the owner opted in (`modules.leadHunter.contactPolicy`
+ * `bridge-public-phone`, an audited DNA change) may the automatic bridge
+ * call — a call, never a text — the number the poster published themselves
+ * (basis `published`), and then not in quiet hours, nor within 24 h of any
+ * text to that number.
  */
 export type ContactPurpose =
   /** To the project's owner about their own business: new leads, missed bridges, spend alerts. */
@@ -44,7 +52,7 @@ export type ContactPurpose =
  * `attested`: an admin attested to it when importing the customer (for that number).
  * `customer`: the person contacted the business themselves and the lead was won.
  */
-export type ConsentBasis = "owner" | "express" | "inquiry" | "attested" | "customer";
+export type ConsentBasis = "owner" | "express" | "inquiry" | "attested" | "customer" | "published";
 
 export interface ContactRequest {
   projectId: string;
@@ -92,8 +100,13 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
     // A lead deleted since the text was planned is gone: nothing it once recorded is consent any more.
     if (byId?.type === "lead" && byId.deletedAt) return { optedOut, lead: undefined, history: undefined };
     const lead = byId?.type === "lead" ? byId : await findLeadByPhone(tx, request.projectId, request.to);
-    const history = request.purpose === "marketing" ? await lastTexts(tx, request.to) : undefined;
-    return { optedOut, lead, history };
+    const hunted = lead ? leadSystemSchema.safeParse(lead.system ?? {}).data?.hunt : undefined;
+    const publishedCall = request.channel === "call" && request.purpose === "reply" && hunted !== undefined;
+    const history = request.purpose === "marketing" || publishedCall ? await lastTexts(tx, request.to) : undefined;
+    const huntOptIn = publishedCall
+      ? (await leadHunterSettings(tx, request.projectId))?.contactPolicy === "bridge-public-phone"
+      : false;
+    return { optedOut, lead, history, huntOptIn };
   });
   if (facts.optedOut) {
     return { allowed: false, reason: "opted-out", detail: `${request.to} opted out of calls and texts.` };
@@ -102,7 +115,7 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
 
   const system = leadSystemSchema.safeParse(facts.lead?.system ?? {});
   const lead = system.success ? system.data : {};
-  const basis = consentBasis(request, facts.lead, lead);
+  const basis = consentBasis(request, facts.lead, lead, facts.huntOptIn === true);
   if (!basis || (request.purpose === "marketing" && !MARKETING_BASES.has(basis))) {
     return {
       allowed: false,
@@ -117,6 +130,7 @@ export async function contactGate(request: ContactRequest, { db, actor }: GateCo
   if (request.channel === "sms" && request.purpose === "marketing") {
     return marketingTiming(request, at, facts.history) ?? { allowed: true, basis };
   }
+  if (basis === "published") return publishedCallTiming(request, at, facts.history) ?? { allowed: true, basis };
   if (request.channel === "sms" && request.purpose !== "conversation") {
     const lastContact = lastContactAt(lead);
     const freshReply =
@@ -152,8 +166,18 @@ function consentBasis(
   request: ContactRequest,
   row: { status: string | null } | undefined,
   lead: ReturnType<typeof leadSystemSchema.parse>,
+  huntOptIn = false,
 ): ConsentBasis | undefined {
   if (lead.consent?.sms === true && lead.consent.phone === request.to) return "express";
+  if (
+    huntOptIn &&
+    request.channel === "call" &&
+    request.purpose === "reply" &&
+    lead.hunt?.publicPhone === request.to &&
+    lastContactAt(lead) === undefined
+  ) {
+    return "published";
+  }
   if (request.purpose === "marketing") {
     if (lead.imported?.phone === request.to) return "attested";
     // A customer is one who reached out from this very number (as intake recorded it): a phone
@@ -201,6 +225,32 @@ function marketingTiming(
       allowed: false,
       reason: "frequency-cap",
       detail: `${request.to} was texted on ${history.lastTextAt.toISOString()}; no marketing text within 24 h of another.`,
+    };
+  }
+  return undefined;
+}
+
+/** A call to a number a poster published: outside quiet hours, and not within 24 h of a text to it. */
+function publishedCallTiming(
+  request: ContactRequest,
+  at: Date,
+  history: { lastTextAt: Date; lastMarketingAt: Date | null } | undefined,
+): Extract<ContactDecision, { allowed: false }> | undefined {
+  const { zone } = recipientZone(request.to, request.fallbackZone);
+  const { hour, minute } = localHourMinute(at, zone);
+  if (hour >= QUIET_HOURS.start || hour < QUIET_HOURS.end) {
+    return {
+      allowed: false,
+      reason: "quiet-hours",
+      detail: `It is ${hhmm(hour, minute)} for ${request.to} (${zone}); a hunted poster is called between 08:00 and 21:00 there.`,
+      retryAt: nextLocalTime(at, zone, QUIET_HOURS.end, 0).toISOString(),
+    };
+  }
+  if (history && at.getTime() - history.lastTextAt.getTime() < FREQUENCY_CAP.afterAnyTextMs) {
+    return {
+      allowed: false,
+      reason: "frequency-cap",
+      detail: `${request.to} was texted on ${history.lastTextAt.toISOString()}; a hunted poster is not called within 24 h of that.`,
     };
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { leadHunterSettingsSchema } from "../hunter/settings";
 import { speedToLeadSettingsSchema } from "../speed-to-lead/settings";
 
 /**
@@ -43,6 +44,7 @@ export const dnaSchema = z.object({
   }),
   modules: z.object({
     speedToLead: speedToLeadSettingsSchema,
+    leadHunter: leadHunterSettingsSchema,
   }),
 });
 
@@ -55,7 +57,9 @@ export const dnaLayerSchema = z
     brandBrain: dnaSchema.shape.brandBrain.partial(),
     services: dnaSchema.shape.services,
     geoScope: dnaSchema.shape.geoScope.partial(),
-    modules: z.object({ speedToLead: z.record(z.string(), z.unknown()) }).partial(),
+    modules: z
+      .object({ speedToLead: z.record(z.string(), z.unknown()), leadHunter: z.record(z.string(), z.unknown()) })
+      .partial(),
   })
   .partial()
   .strict();
@@ -77,7 +81,7 @@ export function dnaDefaults(projectName: string): DnaLayer {
     },
     services: [],
     geoScope: { cities: [], areas: [] },
-    modules: { speedToLead: {} },
+    modules: { speedToLead: {}, leadHunter: {} },
   };
 }
 

@@ -35,7 +35,7 @@ interface LlmResult<T> {
 }
 
 /** Tasks the rule-based provider can do (providers/rules.ts): the free fallback when paid AI is shed. */
-const RULES_CAN = new Set(["lead_scorer", "analyze_call"]);
+const RULES_CAN = new Set(["lead_scorer", "analyze_call", "hunt_extract"]);
 
 const RETRIES = 3;
 

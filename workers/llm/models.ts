@@ -7,6 +7,7 @@ import type { ProviderName } from "./types";
 const GEMINI: Record<string, string> = {
   default: "gemini-2.5-flash",
   lead_scorer: "gemini-2.5-flash-lite",
+  hunt_extract: "gemini-2.5-flash-lite",
   transcribe_call: "gemini-2.5-flash",
   analyze_call: "gemini-2.5-flash",
   onboarding: "gemini-2.5-pro",

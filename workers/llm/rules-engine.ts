@@ -54,18 +54,44 @@ export function scoreLeadByRules(input: Record<string, unknown>): LeadScore {
   const budget = hits(text, BUDGET);
   const urgency = Math.min(100, 20 + 30 * urgent.length);
   const budgetScore = Math.min(100, 30 + 25 * budget.length);
-  const fit = input.phone ? 70 : 40;
+  const business = businessOf(input.business);
+  const fit = business ? businessFit(text, String(input.place ?? ""), Boolean(input.phone), business) : undefined;
   const reasons = [
     urgent.length ? `urgent words: ${urgent.join(", ")}` : "no urgency words",
     budget.length ? `talks about money: ${budget.join(", ")}` : "no budget mentioned",
+    ...(fit ? fit.reasons : []),
     input.phone ? "left a phone number" : "no phone number",
   ];
+  const fitScore = fit ? fit.score : input.phone ? 70 : 40;
   return {
-    score: Math.round(0.5 * urgency + 0.2 * budgetScore + 0.3 * fit),
+    score: Math.round(0.5 * urgency + 0.2 * budgetScore + 0.3 * fitScore),
     urgency,
     budget: budgetScore,
-    fit,
+    fit: fitScore,
     reasons,
+  };
+}
+
+/** The business a post is scored against (a hunted lead's `business`), when the input names one. */
+function businessOf(value: unknown): { services: string[]; places: string[] } | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const { services, places } = value as { services?: unknown; places?: unknown };
+  const strings = (list: unknown) =>
+    Array.isArray(list) ? list.filter((s): s is string => typeof s === "string") : [];
+  return { services: strings(services), places: strings(places) };
+}
+
+/** Fit of a post to the business: one of its services named, in one of its places, a way to reach the poster. */
+function businessFit(text: string, place: string, phone: boolean, business: { services: string[]; places: string[] }) {
+  const service = business.services.find((s) => s.trim() && text.includes(s.toLowerCase()));
+  const here = place.toLowerCase();
+  const area = business.places.find((p) => p.trim() && here.includes(p.toLowerCase()));
+  return {
+    score: Math.min(100, 10 + (service ? 50 : 0) + (area ? 30 : 0) + (phone ? 10 : 0)),
+    reasons: [
+      service ? `asks for a service the business offers: ${service}` : "names none of the business's services",
+      area ? `in the service area: ${place}` : place ? `outside the service area: ${place}` : "no place given",
+    ],
   };
 }
 

@@ -71,6 +71,14 @@ export const taskParams = {
     .strict(),
   onboarding: onboardingParams,
   reactivator_agent: z.object({ campaignId: id }).strict(),
+  sniper_agent: z
+    .object({
+      projectId: id,
+      /** Who asked: a person ("Hunt now", the API) or the project's schedule. */
+      trigger: z.enum(["manual", "schedule"]).default("manual"),
+    })
+    .strict(),
+  hunt_schedule: z.object({ projectId: id }).strict(),
 } as const;
 
 export type TaskName = keyof typeof taskParams;
@@ -100,6 +108,8 @@ export const TASK_LANES: Record<TaskName, Lane> = {
   analyze_call: "bulk",
   onboarding: "bulk",
   reactivator_agent: "bulk",
+  sniper_agent: "bulk",
+  hunt_schedule: "bulk",
 };
 
 /** A task's lane; a name not in the table (an old message) rides the urgent lane, as all did before lanes. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { huntedLeadScored } from "../hunter/alerts";
 import { generateStructured, transcribe } from "../llm/gateway";
 import { modelFor } from "../llm/models";
 import { rulesProvider } from "../llm/providers/rules";
@@ -10,6 +11,7 @@ import { projectVoice } from "../speed-to-lead/context";
 import { textHotLeadAlert, textVoicemailAlert } from "../speed-to-lead/owner-alerts";
 import { recordingKey } from "../speed-to-lead/recordings";
 import { getTenantObject } from "../storage/object-keys";
+import { getDna } from "./dna";
 import { type Entity, getEntity, reviseEntity } from "./entities";
 import { callSystem, type LeadSystem, leadSystem } from "./entity-system";
 
@@ -44,6 +46,19 @@ const leadScoreSchema = z.object({
   fit: z.number().int().min(0).max(100),
   reasons: z.array(z.string().min(1).max(300)).min(1).max(6),
 });
+
+/** The business's services (names and keywords) and places, for scoring a post written for anyone. */
+async function businessScope(projectId: string, context: RunContext) {
+  const { dna } = await getDna(projectId, context);
+  return {
+    // What the owner told the hunter to look for counts as what the business does.
+    services: [
+      ...dna.services.flatMap((service) => [service.name, ...service.keywords]),
+      ...dna.modules.leadHunter.keywords,
+    ],
+    places: [...dna.modules.leadHunter.places, ...dna.geoScope.cities, ...dna.geoScope.areas],
+  };
+}
 
 const leadOf = async (call: Entity, context: RunContext) => {
   const { leadId } = callSystem(call);
@@ -196,11 +211,14 @@ export async function scoreLead(
 ): Promise<{ score: number; bridge: BridgeOutcome | null }> {
   const lead = await getEntity(leadId, context);
   if (lead.type !== "lead") throw problems.validation([{ field: "params.leadId", message: "is not a lead" }]);
+  const hunt = leadSystem(lead).hunt;
   const facts = {
     name: lead.name,
     message: lead.data.message ?? "",
     source: lead.data.source ?? "unknown",
     phone: lead.data.phone ?? null,
+    // A post the hunter found was written for anyone: its fit is judged against this business.
+    ...(hunt ? { place: hunt.place ?? null, business: await businessScope(lead.projectId, context) } : {}),
   };
   const result = await generateStructured(
     leadScoreSchema,
@@ -234,6 +252,8 @@ export async function scoreLead(
       context,
     );
   }
+  // A hunted lead follows the hunter's own threshold and contact policy (never a call by default).
+  if (hunt) return { score: score.value, bridge: (await huntedLeadScored(scored, score.value, context)).bridge };
   const { settings } = await projectVoice(lead.projectId, context);
   if (score.value < settings.scoreThreshold) return { score: score.value, bridge: null };
   const contacted = scored.status !== "new" || Boolean(leadSystem(scored).bridge);

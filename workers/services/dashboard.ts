@@ -1,10 +1,13 @@
 import { withTenant } from "../../schema/tenant-transaction";
+import { PLATFORMS } from "../hunter/platforms";
+import type { HunterPlatform } from "../hunter/settings";
+import { listHuntedLeads } from "../repositories/hunted-leads";
 import { type SpeedFigureRow, speedToLeadFigures } from "../repositories/speed-to-lead-figures";
 import type { ServiceContext } from "../service-context";
 import { MISSED } from "../speed-to-lead/call-state";
 import { monthOf } from "../usage/prices";
 import { type Entity, listEntityPage } from "./entities";
-import { callSystem } from "./entity-system";
+import { callSystem, leadSystem } from "./entity-system";
 import { listProjects } from "./projects";
 import { usageReport } from "./usage";
 
@@ -48,13 +51,43 @@ function speedWindow(rows: SpeedFigureRow[], span: SpeedFigureRow["span"]) {
   return { all: figures(inSpan.find((r) => r.source === null)), bySource };
 }
 
+const HUNT_ALERT_WINDOW_MS = 24 * 60 * 60 * 1000;
+const HUNT_ALERTS_SHOWN = 5;
+/** Alerts are read from the project's newest hunted leads; an alert 24 h old belongs to a lead no older. */
+const HUNTED_LEADS_READ = 200;
+
+/** The hunted leads the owner was alerted about in the last 24 hours, newest alert first: the dashboard's cards. */
+async function huntAlerts(projectId: string, now: Date, context: Pick<ServiceContext, "db" | "actor">) {
+  const since = now.getTime() - HUNT_ALERT_WINDOW_MS;
+  const rows = await withTenant(context.db, context.actor.auth.tenantId, (tx) =>
+    listHuntedLeads(tx, projectId, HUNTED_LEADS_READ),
+  );
+  return rows
+    .flatMap((row) => {
+      const hunt = leadSystem({ system: (row.system ?? {}) as Record<string, unknown> }).hunt;
+      const alertedAt = hunt?.alertedAt ? Date.parse(hunt.alertedAt) : Number.NaN;
+      if (!hunt || !(alertedAt >= since)) return [];
+      return [
+        {
+          id: row.id,
+          title: row.name,
+          platform: PLATFORMS[hunt.platform as HunterPlatform]?.label ?? hunt.platform,
+          place: hunt.place ?? null,
+          alertedAt: new Date(alertedAt).toISOString(),
+        },
+      ];
+    })
+    .sort((a, b) => b.alertedAt.localeCompare(a.alertedAt))
+    .slice(0, HUNT_ALERTS_SHOWN);
+}
+
 /**
  * The numbers on the operator dashboard, computed from the same
  * entities and ledger the API serves: today's leads by source, calls answered
  * and missed, speed-to-lead (intake → owner dialled → customer connected) as
  * median and p90 seconds over the last 24 hours and 30 days, overall and per
  * source (summed in Postgres: repositories/speed-to-lead-figures.ts), and the
- * month's spend against the cap.
+ * month's spend against the cap, and the hunter's alerts of the last 24 hours.
  * With `projectId`, all of it is that project's alone (the web app's chosen
  * project); without, leads and calls are the tenant's and the spend is its
  * first active project's.
@@ -80,7 +113,10 @@ export async function dashboard(
     (c) => MISSED.has(String(c.status)) || callSystem(c).customerStatus === "no-answer",
   ).length;
   const spentBy = projectId ?? projects[0]?.id;
-  const spend = spentBy ? await usageReport(spentBy, monthOf(now), context) : null;
+  const [spend, alerts] = await Promise.all([
+    spentBy ? usageReport(spentBy, monthOf(now), context) : null,
+    spentBy ? huntAlerts(spentBy, now, context) : [],
+  ]);
   return {
     date: since.toISOString().slice(0, 10),
     leadsToday: leads.length,
@@ -90,5 +126,6 @@ export async function dashboard(
     spend: spend
       ? { projectId: spend.projectId, spentUsd: spend.spentUsd, capUsd: spend.capUsd, status: spend.status }
       : null,
+    huntAlerts: alerts,
   };
 }

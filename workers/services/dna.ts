@@ -9,6 +9,7 @@ import {
   dnaSchema,
   mergeLayers,
 } from "../dna/schema";
+import { armHuntSchedule } from "../hunter/schedule";
 import { problems, zodFieldErrors } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { dnaLayersOf, writeLayerIfVersion } from "../repositories/dna";
@@ -79,6 +80,10 @@ function refuseIntakeSecrets(layer: DnaLayer): void {
 }
 
 export type DnaDiff = { path: string; before: unknown; after: unknown }[];
+
+export async function leadHunterSettings(tx: Transaction, projectId: string) {
+  return (await loadDna(tx, projectId))?.dna.modules.leadHunter;
+}
 
 export async function speedToLeadSettings(
   tx: Transaction,
@@ -171,6 +176,11 @@ export async function updateDnaLayer(
     return result;
   });
   // The phones a tracking number falls back to may have changed: its static document follows.
-  if (env) await refreshFallbacks(projectId, { env, db, actor });
+  if (env) {
+    await refreshFallbacks(projectId, { env, db, actor });
+    // An enabled hunter's schedule is armed from here; a disabled one stops at its next wake-up.
+    const { leadHunter, speedToLead } = saved.dna.modules;
+    await armHuntSchedule(projectId, leadHunter, speedToLead.timezone, { env, actor });
+  }
   return saved;
 }

@@ -114,6 +114,25 @@ export const leadSystemSchema = z.looseObject({
       }),
     })
     .optional(),
+  /** A lead the hunter found on a job board (workers/hunter/): where, when, what it read, and the owner's alert. */
+  hunt: z
+    .looseObject({
+      platform: z.string(),
+      url: z.string(),
+      keyword: z.string(),
+      place: z.string().nullable().optional(),
+      fetchedAt: at,
+      postedAt: z.string().nullable().optional(),
+      urgency: z.string().optional(),
+      /** The number the poster published: the only one the owner's opt-in may have Apex call. */
+      publicPhone: z.string().optional(),
+      sourceText: z.string().optional(),
+      screenshot: z.looseObject({ stored: z.boolean(), bytes: z.number().optional() }).optional(),
+      extractedBy: z.looseObject({ provider: z.string(), model: z.string() }).optional(),
+      runId: z.string().optional(),
+      alertedAt: at.optional(),
+    })
+    .optional(),
   /** Actions Apex did not take for this lead, and why (spend cap, opt-out, quiet hours…), newest last. */
   shed: z
     .array(z.looseObject({ action: z.string(), reason: z.string(), detail: z.string().optional(), at }))

@@ -10,7 +10,9 @@ import { spendState } from "./usage";
  * project's month so far and its cap (docs/decisions/018-one-spend-gate.md).
  *
  * Shed order as the month's spend nears the cap:
- * - optional AI (scoring, analysis, transcription, hunting, pSEO) stops at
+ * - the lead hunter (its browser and its reading of posts) stops first, at
+ *   80 % of the cap: it finds new work, it answers nobody who is waiting;
+ * - optional AI (scoring, analysis, transcription, pSEO) stops at
  *   90 % of the cap, so the last tenth is kept for reaching customers;
  * - outbound texts stop at the cap;
  * - the bridge call stops at the cap only if the owner chose so
@@ -20,11 +22,12 @@ import { spendState } from "./usage";
  *   produced (its recording).
  * Whatever did get spent is recorded, cap or no cap (services/usage.ts).
  */
-export type SpendKind = "essential" | "bridge" | "outbound-text" | "optional-ai" | "phone-number";
+export type SpendKind = "essential" | "bridge" | "outbound-text" | "optional-ai" | "hunting" | "phone-number";
 
 /** The fraction of the cap at which each kind is shed (null: never). */
 const SHED_AT: Record<Exclude<SpendKind, "bridge">, number | null> = {
   essential: null,
+  hunting: 0.8,
   "optional-ai": 0.9,
   "outbound-text": 1,
   "phone-number": 1,
@@ -64,6 +67,7 @@ const KIND_LABEL: Record<SpendKind, string> = {
   bridge: "Bridge calls",
   "outbound-text": "Outbound texts",
   "optional-ai": "Optional AI",
+  hunting: "The lead hunter",
   "phone-number": "Buying phone numbers",
 };
 

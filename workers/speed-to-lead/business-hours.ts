@@ -21,7 +21,7 @@ function localTime(at: Date, timeZone: string): LocalTime {
 const toMinutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3, 5));
 
 /** Open now in the project's own time zone. No hours configured means always open. */
-export function isOpen(settings: SpeedToLeadSettings, at: Date): boolean {
+export function isOpen(settings: Pick<SpeedToLeadSettings, "timezone" | "businessHours">, at: Date): boolean {
   if (!settings.businessHours) return true;
   const { day, minutes } = localTime(at, settings.timezone);
   return (settings.businessHours[day] ?? []).some(
@@ -34,7 +34,10 @@ export function isOpen(settings: SpeedToLeadSettings, at: Date): boolean {
  * coming week (time-zone and daylight-saving safe because each candidate is
  * checked with isOpen). Undefined when no hours are ever open.
  */
-export function nextOpening(settings: SpeedToLeadSettings, at: Date): Date | undefined {
+export function nextOpening(
+  settings: Pick<SpeedToLeadSettings, "timezone" | "businessHours">,
+  at: Date,
+): Date | undefined {
   if (isOpen(settings, at)) return at;
   const step = 15 * 60_000;
   const start = Math.ceil(at.getTime() / step) * step;

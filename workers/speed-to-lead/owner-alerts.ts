@@ -25,7 +25,7 @@ export async function textOwnerSpendAlert(
   const body =
     input.percent === 100
       ? `Apex: ${project.name} reached its monthly cap (${spent} of ${cap}). AI and texts are paused; ${bridge}. Raise the cap in Apex to resume.`
-      : `Apex: ${project.name} has spent ${spent} of its ${cap} monthly cap (80%). AI pauses at 90%, texts at 100%.`;
+      : `Apex: ${project.name} has spent ${spent} of its ${cap} monthly cap (80%). The lead hunter pauses now, AI at 90%, texts at 100%.`;
   return sendSms(
     {
       projectId: input.projectId,

@@ -19,6 +19,9 @@ export const objectKeys = {
     `recordings/${part(tenantId, UUID, "tenant id")}/${part(callId, UUID, "call id")}/${part(recordingSid, RECORDING_SID, "recording SID")}.wav`,
   export: (tenantId: string, runId: string) =>
     `exports/${part(tenantId, UUID, "tenant id")}/${part(runId, /^[A-Za-z0-9_-]{1,100}$/, "run id")}.ndjson`,
+  /** A hunted post's page as the hunter saw it: by project and the SHA-256 of its canonical address. */
+  huntScreenshot: (tenantId: string, projectId: string, urlDigest: string) =>
+    `hunts/${part(tenantId, UUID, "tenant id")}/${part(projectId, UUID, "project id")}/${part(urlDigest, /^[0-9a-f]{64}$/, "digest")}.png`,
   archive: (tenantId: string, entityId: string) =>
     `archive/${part(tenantId, UUID, "tenant id")}/${part(entityId, UUID, "entity id")}.ndjson`,
 };

@@ -1,3 +1,5 @@
+import type { PostFields } from "../../hunter/platforms/platform";
+import { postFromFields } from "../../hunter/post-rules";
 import { Problem } from "../../problems";
 import { analyzeCallByRules, scoreLeadByRules } from "../rules-engine";
 import type { GenerateRequest, LlmProvider, ProviderAnswer } from "../types";
@@ -13,7 +15,8 @@ function cannot(what: string): Problem {
 
 /**
  * The provider that needs no key: the rules in ../rules-engine for the two
- * tasks rules can do honestly — scoring a lead and analyzing a call's text. It
+ * tasks rules can do honestly — scoring a lead, analyzing a call's text, and
+ * reading a hunted post from the fields its board's markup gives. It
  * transcribes nothing, embeds nothing and writes nothing else, and says so.
  */
 export const rulesProvider: LlmProvider = {
@@ -23,6 +26,7 @@ export const rulesProvider: LlmProvider = {
     let value: unknown;
     if (request.task === "lead_scorer") value = scoreLeadByRules(input);
     else if (request.task === "analyze_call") value = analyzeCallByRules(input);
+    else if (request.task === "hunt_extract" && input.fields) value = postFromFields(input.fields as PostFields);
     else throw cannot(`do "${request.task}"`);
     return { text: JSON.stringify(value), usage: { inputTokens: 0, outputTokens: 0 }, model: "rules-v1" };
   },
