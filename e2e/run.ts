@@ -17,11 +17,12 @@ import { type ApexClient, createApexClient, idempotent } from "../app/lib/api-cl
 import { type Stack, startStack } from "../dev/stack.ts";
 import { runBrowserChecks } from "./browser.ts";
 import { answered, expect } from "./expect.ts";
+import { huntCheck } from "./hunt.ts";
 
 type Check = { name: string; run: (baseUrl: string, stack: Stack) => Promise<void> };
 
 /** A fresh tenant through the typed client; the client it returns acts as its owner. */
-async function signUp(baseUrl: string, label: string): Promise<{ apex: ApexClient; projectId: string }> {
+async function signUp(baseUrl: string, label: string): Promise<{ apex: ApexClient; projectId: string; token: string }> {
   const signup = await createApexClient({ baseUrl }).POST("/api/v1/auth/signup", {
     body: {
       email: `e2e-${label}-${Date.now()}@example.com`,
@@ -32,7 +33,7 @@ async function signUp(baseUrl: string, label: string): Promise<{ apex: ApexClien
     },
   });
   const { accessToken, projectId } = answered("signup", signup, 201);
-  return { apex: createApexClient({ baseUrl, token: accessToken }), projectId };
+  return { apex: createApexClient({ baseUrl, token: accessToken }), projectId, token: accessToken };
 }
 
 const checks: Check[] = [
@@ -191,6 +192,12 @@ const checks: Check[] = [
       expect(Boolean(analysis), "the call was never analyzed");
       // Read from what the two people said on the call, not from filler.
       expect(analysis?.basis === "transcript", `the analysis was read from ${analysis?.basis}`);
+    },
+  },
+  {
+    name: "the lead hunter finds exactly the matching posts once, with provenance and screenshots, alerts the owner of the hot ones, and adds nothing on a second run",
+    async run(baseUrl, stack) {
+      await huntCheck(baseUrl, stack, await signUp(baseUrl, "hunter"));
     },
   },
   {

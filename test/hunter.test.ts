@@ -2,6 +2,10 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { zoneWhereItIs } from "../dev/local-hours";
 import { openDatabase } from "../schema/db";
+import { systemActor } from "../workers/context";
+import { runScheduledHunt } from "../workers/hunter/hunts";
+import { huntScheduleKey } from "../workers/hunter/schedule";
+import { spendGate } from "../workers/services/spend-gate";
 import { request } from "./helpers";
 import { configureHunter, huntOn, lane, laneRequests, post, setMode } from "./hunter";
 import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
@@ -345,5 +349,90 @@ describe("starting a hunt", () => {
     const saved = await configureHunter(tenant, { keywords: [""] });
     expect(saved.status).toBe(422);
     expect(await saved.text()).toContain("keywords");
+  });
+});
+
+describe("what a hunt costs", () => {
+  it(
+    "bills the browser's seconds to the project's usage",
+    async () => {
+      const { tenant } = await shop("hunt-usage");
+      await hunterFor(tenant, { keywords: ["water heater"], places: ["Austin"] });
+      const gigs = await lane("gigs", "usage", [AUSTIN_POSTS[0] as (typeof AUSTIN_POSTS)[number]]);
+      const { result } = await huntOn(tenant, { gigs }, handle.db);
+      const usage = await (await request(`/api/v1/projects/${tenant.projectId}/usage`, { headers: tenant.auth })).json<{
+        resources: { resource: string; quantity: number }[];
+      }>();
+      const seconds = usage.resources.find((r) => r.resource === "browser_second")?.quantity;
+      expect(result.browserSeconds).toBeGreaterThan(0);
+      expect(seconds).toBe(result.browserSeconds);
+    },
+    HUNT_TIMEOUT,
+  );
+
+  it("stops the hunter first at the spend cap: no hunt past 80 %, while optional AI still runs", async () => {
+    const { tenant } = await shop("hunt-cap");
+    await hunterFor(tenant, {});
+    const cap = await request(
+      `/api/v1/projects/${tenant.projectId}/spend-cap`,
+      jsonRequest("PUT", { monthlyCapUsd: 1 }, tenant.auth),
+    );
+    expect(cap.status).toBe(200);
+    // 107 text segments at $0.0079: $0.85, between the hunter's 80 % and optional AI's 90 %.
+    const logged = await request(
+      "/api/v1/tasks/log_usage",
+      jsonRequest(
+        "POST",
+        { params: { projectId: tenant.projectId, resource: "sms_segment", quantity: 107 } },
+        tenant.auth,
+      ),
+    );
+    expect(logged.status).toBe(200);
+    const refused = await request(
+      "/api/v1/tasks/sniper_agent",
+      jsonRequest("POST", { params: { projectId: tenant.projectId } }, tenant.auth),
+    );
+    expect(refused.status).toBe(402);
+    expect(await refused.text()).toContain("The lead hunter paused");
+    const context = { env, db: handle.db, actor: systemActor(tenant.tenantId, "hunt-cap-test") };
+    expect(await spendGate(tenant.projectId, "optional-ai", context)).toEqual({ allowed: true });
+  });
+});
+
+describe("the hunter's schedule", () => {
+  it("is armed when the hunter is enabled, and its wake-up starts a hunt inside the window", async () => {
+    const { tenant } = await shop("hunt-schedule");
+    await hunterFor(tenant, {
+      enabled: true,
+      keywords: ["fence"],
+      places: ["Cedar Park"],
+      maxPagesPerRun: 1,
+      schedule: {
+        everyMinutes: 15,
+        days: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
+        from: "00:00",
+        to: "23:59",
+      },
+    });
+    const tenantObject = env.TENANT.getByName(tenant.tenantId);
+    const due = await tenantObject.wakeUpDueAt(huntScheduleKey(tenant.projectId));
+    expect(due).not.toBeNull();
+    const context = { env, db: handle.db, actor: systemActor(tenant.tenantId, "hunt-schedule-test") };
+    const woke = await runScheduledHunt(tenant.projectId, "runner-1", context);
+    expect(woke.outcome).toBe("started");
+    const tickets = await tenantObject.listProjectTickets("sniper_agent", tenant.projectId);
+    expect(tickets.map((t) => t.id)).toContain(woke.ticketId);
+    // The next one is 15 minutes on.
+    const next = await tenantObject.wakeUpDueAt(huntScheduleKey(tenant.projectId));
+    expect(next).toBeGreaterThan(Date.now() + 14 * 60_000);
+  });
+
+  it("stops its wake-up once the hunter is disabled", async () => {
+    const { tenant } = await shop("hunt-schedule-off");
+    await hunterFor(tenant, { enabled: true });
+    await hunterFor(tenant, { enabled: false });
+    const context = { env, db: handle.db, actor: systemActor(tenant.tenantId, "hunt-schedule-test") };
+    expect((await runScheduledHunt(tenant.projectId, "runner-1", context)).outcome).toBe("stopped");
+    expect(await env.TENANT.getByName(tenant.tenantId).wakeUpDueAt(huntScheduleKey(tenant.projectId))).toBeNull();
   });
 });
