@@ -10,6 +10,7 @@ import type { BundleBudget, BundleSize, StartupProfile } from "./bundle.ts";
 import { mib } from "./bundle.ts";
 import { type CampaignResult, campaignMarkdown } from "./campaign.ts";
 import type { FanoutResult } from "./fanout.ts";
+import { type HuntBenchResult, huntMarkdown } from "./hunt.ts";
 import { type IntakeDialResult, intakeMarkdown } from "./intake.ts";
 
 export interface Measurement {
@@ -55,6 +56,8 @@ export interface BenchRecord {
   intake?: { date: string; runs: IntakeDialResult[] };
   /** The campaign section: one campaign to past customers, counted at the Twilio simulator (bench/campaign.ts). */
   campaign?: { date: string } & CampaignResult;
+  /** The hunt section: one hunt of the local job boards through Browser Rendering (bench/hunt.ts). */
+  hunt?: { date: string } & HuntBenchResult;
 }
 
 export function readPrevious(dir: string): BenchRecord {
@@ -78,6 +81,7 @@ function markdown(record: BenchRecord): string {
   if (record.fanout) lines.push(...fanoutLines(record.fanout), "");
   if (record.intake) lines.push(intakeMarkdown(record.intake));
   if (record.campaign) lines.push(campaignMarkdown(record.campaign));
+  if (record.hunt) lines.push(huntMarkdown(record.hunt));
   return lines.join("\n");
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`, in five sections (`-- --only bundle,cold` runs some):
+ * `npm run bench`, in six sections (`-- --only bundle,cold` runs some):
  *   bundle — the Worker as `npm run deploy` ships it: raw and gzip size
  *            against bench/bundle-budget.json (over it, the bench fails),
  *            and its startup CPU time in local workerd (bench/bundle.ts);
@@ -15,7 +15,10 @@
  *            them; the launch's time to enqueue, the sustained send rate
  *            against the pace the simulator holds the number to, and every
  *            recipient texted exactly once (bench/campaign.ts).
- * cold, load, intake and campaign share one stack, the same as `npm run dev`
+ *   hunt     — issue #15's: one hunt of the local job boards through Browser
+ *            Rendering: pages a minute against the boards' polite ceiling,
+ *            render and extraction latency per page (bench/hunt.ts).
+ * cold, load, intake, campaign and hunt share one stack, the same as `npm run dev`
  * (own ports and state directory); load seeds the bench tenant.
  * Writes bench/results/latest.json and bench/results/latest.md; sections not
  * run keep their previous results (bench/report.ts).
@@ -32,6 +35,7 @@ import { type Stack, startStack } from "../dev/stack.ts";
 import { bundleWorker, measureStartup, mib, overBudget, readBudget, type StartupProfile } from "./bundle.ts";
 import { type CampaignResult, measureCampaign } from "./campaign.ts";
 import { type FanoutResult, measureFanout } from "./fanout.ts";
+import { type HuntBenchResult, measureHunt } from "./hunt.ts";
 import { bridgeProject, type IntakeDialResult, measureIntakeToDial } from "./intake.ts";
 import {
   type BenchRecord,
@@ -51,7 +55,7 @@ const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
 const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
 const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 
-const SECTIONS = ["bundle", "cold", "load", "intake", "campaign"] as const;
+const SECTIONS = ["bundle", "cold", "load", "intake", "campaign", "hunt"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** `--only bundle,cold` (or `--only=bundle`): the sections to run; all by default. */
@@ -327,6 +331,12 @@ async function campaignSection(stack: Stack): Promise<{ date: string } & Campaig
   return { date: new Date().toISOString(), ...result };
 }
 
+/** One hunt of both local job boards through Browser Rendering (bench/hunt.ts). */
+async function huntSection(stack: Stack): Promise<{ date: string } & HuntBenchResult> {
+  console.log("[bench] hunt: both job boards through Browser Rendering");
+  return { date: new Date().toISOString(), ...(await measureHunt(stack)) };
+}
+
 async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
   const state = mkdtempSync(join(tmpdir(), "apex-bench-"));
   const stack = await startStack({
@@ -361,13 +371,14 @@ const sections = chosenSections(process.argv.slice(2));
 const resultsDir = join(root, "bench/results");
 const record: BenchRecord = readPrevious(resultsDir);
 if (sections.has("bundle")) record.bundle = await bundleSection();
-const onStack: Section[] = ["cold", "load", "intake", "campaign"];
+const onStack: Section[] = ["cold", "load", "intake", "campaign", "hunt"];
 if (onStack.some((section) => sections.has(section))) {
   await withStack(async (stack) => {
     if (sections.has("cold")) record.cold = await coldSection(stack.baseUrl);
     if (sections.has("load")) Object.assign(record, await loadSection(stack));
     if (sections.has("intake")) record.intake = await intakeSection(stack);
     if (sections.has("campaign")) record.campaign = await campaignSection(stack);
+    if (sections.has("hunt")) record.hunt = await huntSection(stack);
     if (sections.has("load")) record.results?.push(await intakeLoad(stack, record.results));
   });
 }
@@ -388,6 +399,9 @@ const failed = [
         ? `campaign (timed out after ${c.wallSeconds} s with ${c.missing} not yet texted; ${c.duplicates} texted twice)`
         : `campaign (${c.duplicates} texted twice, ${c.missing} never texted)`,
     ),
+  ...(sections.has("hunt") && record.hunt ? [record.hunt] : [])
+    .filter((h) => h.failedBoards.length > 0 || h.pages === 0)
+    .map((h) => `hunt (${h.failedBoards.join("; ") || "no page read"})`),
   ...(sections.has("cold") ? (record.cold?.requests ?? []) : [])
     .filter((r) => r.status >= 500)
     .map((r) => `first ${r.path}`),

@@ -1,4 +1,11 @@
-import puppeteer, { type Browser, type BrowserWorker, type Page } from "@cloudflare/puppeteer";
+import type { Browser, BrowserWorker, Page } from "@cloudflare/puppeteer";
+
+/**
+ * puppeteer is ~0.3 MiB of the Worker: imported when a hunt first needs a
+ * browser, so a cold start on the call path evaluates none of it
+ * (docs/decisions/027-lead-hunter.md).
+ */
+const loadPuppeteer = async () => (await import("@cloudflare/puppeteer")).default;
 
 /**
  * One browser for a whole hunt, through Cloudflare Browser Rendering. A run
@@ -34,6 +41,7 @@ export class HuntBrowser {
 
   private async acquire(): Promise<Browser> {
     if (this.browser?.isConnected()) return this.browser;
+    const puppeteer = await loadPuppeteer();
     const deadline = Date.now() + MAX_WAIT_FOR_BROWSER_MS;
     for (;;) {
       const idle = (await puppeteer.sessions(this.binding)).filter((session) => !session.connectionId);

@@ -45,8 +45,20 @@ export interface PlatformResult {
   disallowed: number;
 }
 
+/** What the bench reads (bench/hunt.ts): pages opened and how long reading them took. */
+export interface HuntTiming {
+  /** Result and post pages opened (politeness waits excluded from each, not from the run). */
+  pages: number;
+  elapsedMs: number;
+  /** Opening a page until the board's scripts had rendered it, per page. */
+  renderMs: number[];
+  /** One post's extraction (the model, or the board's markup), per post read. */
+  extractMs: number[];
+}
+
 export interface HuntResult {
   projectId: string;
+  timing: HuntTiming;
   platforms: PlatformResult[];
   created: number;
   duplicates: number;
@@ -86,6 +98,8 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
   const browser = new HuntBrowser(context.env.BROWSER);
   const results: PlatformResult[] = [];
   const leadIds: string[] = [];
+  const timing: HuntTiming = { pages: 0, elapsedMs: 0, renderMs: [], extractMs: [] };
+  const started = Date.now();
   let stopped: string | undefined;
   try {
     for (const [index, id] of settings.platforms.entries()) {
@@ -116,6 +130,7 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
           browser,
           share,
           leadIds,
+          timing,
           known: async (url) =>
             Boolean(
               await withTenant(context.db, context.actor.auth.tenantId, (tx) =>
@@ -162,8 +177,10 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
   const created = results.reduce((sum, r) => sum + r.created, 0);
   const duplicates = results.reduce((sum, r) => sum + r.duplicates, 0);
   await context.progress(100, `Done: ${created} new, ${duplicates} already known${stopped ? ` (${stopped})` : ""}`);
+  timing.elapsedMs = Date.now() - started;
   return {
     projectId,
+    timing,
     platforms: results,
     created,
     duplicates,
@@ -180,6 +197,7 @@ interface PlatformRun {
   browser: HuntBrowser;
   share: { from: number; size: number };
   leadIds: string[];
+  timing: HuntTiming;
   /** A lead hunted before from this address: counted as known without opening the page again. */
   known(url: string): Promise<boolean>;
   store(found: Parameters<typeof storeHuntedPost>[1]): Promise<StoredOutcome>;
@@ -209,8 +227,11 @@ async function huntPlatform(adapter: PlatformAdapter, result: PlatformResult, ru
       if (wait > 0) await sleep(wait);
       lastVisit = Date.now();
       let visit: Awaited<ReturnType<HuntBrowser["visit"]>>;
+      const opening = Date.now();
       try {
         visit = await run.browser.visit(url, adapter.readySelector, timeoutMs);
+        run.timing.pages++;
+        run.timing.renderMs.push(Date.now() - opening);
       } catch (error) {
         throw new PlatformFailure(
           isTimeout(error)
@@ -294,11 +315,13 @@ async function huntPost(
     screenshot: new Uint8Array(await p.screenshot({ type: "png" })),
   }));
   result.read++;
+  const extracting = Date.now();
   const { post, provider, model } = await extractPost(
     { url, text: page.text, fields: page.fields },
     { places: run.scope.places },
     { ...context, projectId: run.projectId, runKey: `${context.runKey}:${url}` },
   );
+  run.timing.extractMs.push(Date.now() - extracting);
   // The board's own markup wins where it is definite: a model may not move a post or rename its address.
   const place = page.fields.place || post.place || card.place || null;
   const coordinates =
