@@ -3,8 +3,8 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { prepareLocalBrowser } from "./dev/browser.ts";
 
-// The BROWSER binding (the lead hunter's pages) runs Debian's Chromium; see dev/browser.ts.
-const localBrowser = prepareLocalBrowser(fileURLToPath(new URL(".", import.meta.url)));
+// The BROWSER binding (the lead hunter's pages) runs Debian's Chromium, installed here on a bare machine; see dev/browser.ts.
+const localBrowser = prepareLocalBrowser(fileURLToPath(new URL(".", import.meta.url)), { install: true });
 process.env.XDG_CACHE_HOME = localBrowser.cacheHome;
 if (localBrowser.problem) console.warn(`[test] browser: ${localBrowser.problem}`);
 

@@ -97,6 +97,22 @@ export default function Dashboard() {
         </div>
       </section>
 
+      {stats.huntAlerts.length > 0 ? (
+        <section aria-labelledby="hunt-alerts">
+          <h2 id="hunt-alerts">Found by the hunter</h2>
+          <div className="cards">
+            {stats.huntAlerts.map((alert) => (
+              <div key={alert.id} className="card" data-testid="hunt-alert">
+                <Link to={`/leads/${alert.id}`}>
+                  New job on {alert.platform}: {alert.title}
+                  {alert.place ? `, ${alert.place}` : ""}
+                </Link>
+              </div>
+            ))}
+          </div>
+        </section>
+      ) : null}
+
       <h2>Leads by source</h2>
       {sources.length === 0 ? (
         <p className="empty">

@@ -80,6 +80,7 @@ export default function Shell() {
           </NavLink>
           <NavLink to="/leads">Leads</NavLink>
           <NavLink to="/campaigns">Campaigns</NavLink>
+          <NavLink to="/hunt">Hunt</NavLink>
           <NavLink to="/tickets">Tasks</NavLink>
           <NavLink to="/settings">Settings</NavLink>
         </nav>

@@ -41,6 +41,17 @@ const dashboardSchema = z
     spend: z
       .object({ projectId: z.string(), spentUsd: z.number(), capUsd: z.number().nullable(), status: z.string() })
       .nullable(),
+    huntAlerts: z
+      .array(
+        z.object({
+          id: z.string(),
+          title: z.string(),
+          platform: z.string(),
+          place: z.string().nullable(),
+          alertedAt: z.string(),
+        }),
+      )
+      .openapi({ description: "Posts the lead hunter told the owner about in the last 24 h, newest first (at most 5)" }),
   })
   .openapi("Dashboard");
 

@@ -53,7 +53,7 @@ function speedWindow(rows: SpeedFigureRow[], span: SpeedFigureRow["span"]) {
 
 const HUNT_ALERT_WINDOW_MS = 24 * 60 * 60 * 1000;
 const HUNT_ALERTS_SHOWN = 5;
-/** Alerts are read from the project's newest hunted leads; an alert 24 h old belongs to a lead no older. */
+/** An alert follows its lead's hunt within minutes, so the newest hunted leads hold the day's alerts. */
 const HUNTED_LEADS_READ = 200;
 
 /** The hunted leads the owner was alerted about in the last 24 hours, newest alert first: the dashboard's cards. */
@@ -89,8 +89,8 @@ async function huntAlerts(projectId: string, now: Date, context: Pick<ServiceCon
  * source (summed in Postgres: repositories/speed-to-lead-figures.ts), and the
  * month's spend against the cap, and the hunter's alerts of the last 24 hours.
  * With `projectId`, all of it is that project's alone (the web app's chosen
- * project); without, leads and calls are the tenant's and the spend is its
- * first active project's.
+ * project); without, leads and calls are the tenant's and the spend and
+ * hunt alerts are its first active project's.
  */
 export async function dashboard(
   context: Pick<ServiceContext, "db" | "actor">,

@@ -8940,6 +8940,14 @@ export interface components {
         capUsd: number | null;
         status: string;
       } | null;
+      /** @description Posts the lead hunter told the owner about in the last 24 h, newest first (at most 5) */
+      huntAlerts: {
+        id: string;
+        title: string;
+        platform: string;
+        place: string | null;
+        alertedAt: string;
+      }[];
     };
     SpeedToLeadFigures: {
       /** @description Leads that came in during the window */
