@@ -417,6 +417,18 @@ export class Tickets {
   /** failed → queued again, unsent, and sent; `undefined` when it is not failed. */
   async retry(tenantId: string, id: string): Promise<Ticket | undefined> {
     const now = this.host.now();
+    const activeKey = this.row(id)?.active_key;
+    if (activeKey) {
+      const running = this.host.sql
+        .exec<{ id: string }>(
+          "SELECT id FROM tickets WHERE active_key = ? AND status IN ('queued', 'processing') AND id <> ?",
+          activeKey,
+          id,
+        )
+        .toArray()[0];
+      // Another run of the same thing is under way: this one is not run beside it.
+      if (running) return undefined;
+    }
     const requeued = this.changed(
       id,
       `UPDATE tickets SET status = 'queued', progress = 0, message = 'retry requested', error = NULL, result = NULL,

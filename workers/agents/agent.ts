@@ -17,8 +17,12 @@ export interface AgentContext {
   /** The ticket this run reports to; absent for instant tasks and bare queue messages. */
   ticketId?: string;
   log: Logger;
-  /** 0–100 and a human message; a no-op for instant tasks. */
-  reportProgress(progress: number, message: string): Promise<void>;
+  /**
+   * 0–100 and a human message; a no-op for instant tasks. Answers false when
+   * the ticket is no longer this run's to work on (cancelled, or taken over
+   * after a lost lease): a long run should stop there.
+   */
+  reportProgress(progress: number, message: string): Promise<boolean>;
   waitUntil(promise: Promise<unknown>): void;
 }
 
@@ -48,6 +52,8 @@ export interface Agent<Schema extends z.ZodType = z.ZodType> {
    * that ticket instead of making another.
    */
   runsAlone?: (params: z.infer<Schema>) => string;
+  /** Checked when a person starts the task, before any ticket exists: a refusal (4xx) answers them. */
+  check?: (params: z.infer<Schema>, context: { db: Database; actor: RequestActor }) => Promise<void>;
   run(params: z.infer<Schema>, context: AgentContext): Promise<unknown>;
 }
 

@@ -15,5 +15,11 @@ export const onboardingAgent = defineAgent({
   role: "admin",
   params: taskParams.onboarding,
   run: (params, context) =>
-    onboard(params, { ...contextFromAgent(context), runKey: context.runId, progress: context.reportProgress }),
+    onboard(params, {
+      ...contextFromAgent(context),
+      runKey: context.runId,
+      progress: async (percent, message) => {
+        await context.reportProgress(percent, message);
+      },
+    }),
 });

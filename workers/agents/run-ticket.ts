@@ -60,9 +60,8 @@ export async function runTicket(
     runId: run.runId,
     ...(ticketId ? { ticketId } : {}),
     log: log.with({ task, tenantId, ticketId }),
-    reportProgress: async (progress, text) => {
-      if (ticketId) await tenant.reportProgress(ticketId, progress, text);
-    },
+    reportProgress: async (progress, text) =>
+      ticketId ? (await tenant.reportProgress(ticketId, progress, text)) !== undefined : true,
     waitUntil,
   };
   try {

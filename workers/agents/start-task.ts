@@ -39,6 +39,7 @@ export async function startTask(
   if (!parsed.success) {
     throw problems.validation(zodFieldErrors(parsed.error.issues, "params"));
   }
+  if (agent.check) await agent.check(parsed.data, { db, actor });
   if (agent.spends) {
     const { projectId, kind } = agent.spends(parsed.data);
     await requireSpend(projectId, kind, { env, db, actor });
@@ -51,7 +52,7 @@ export async function startTask(
       db: () => db,
       runId: actor.requestId,
       log: createLogger({ task, tenantId: actor.auth.tenantId, requestId: actor.requestId }),
-      reportProgress: async () => undefined,
+      reportProgress: async () => true,
       waitUntil,
     };
     return { kind: "instant", result: await agent.run(parsed.data, context) };

@@ -19,6 +19,19 @@ import type { HunterPlatform } from "./settings";
  * that number, and the contact gate still decides (opt-outs, quiet hours,
  * frequency cap), and the bridge's own key makes it once per lead.
  */
+/**
+ * A poster's words in the owner's text: no links or phone numbers of theirs
+ * (the text comes from the project's own number), one line, clipped.
+ */
+function tame(text: string, max: number): string {
+  const plain = text
+    .replace(/\b(?:https?:\/\/|www\.)\S+/gi, "")
+    .replace(/\+?\d[\d\s().-]{6,}\d/g, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  return plain.length > max ? `${plain.slice(0, max - 1)}…` : plain;
+}
+
 export async function huntedLeadScored(
   lead: Entity,
   score: number,
@@ -33,7 +46,7 @@ export async function huntedLeadScored(
   const { settings: voice } = await projectVoice(lead.projectId, context);
   const label = PLATFORMS[hunt.platform as HunterPlatform]?.label ?? hunt.platform;
   const link = new URL(`/leads/${lead.id}`, context.env.PUBLIC_BASE_URL).toString();
-  const body = `New job on ${label}: ${lead.name}${hunt.place ? `, ${hunt.place}` : ""} (score ${score}). ${link}`;
+  const body = `New job on ${label}: ${tame(lead.name, 60)}${hunt.place ? `, ${tame(hunt.place, 40)}` : ""} (score ${score}). ${link}`;
   const recipients = voice.hotLeadRecipients.length > 0 ? voice.hotLeadRecipients : [voice.ownerPhone];
   if (voice.trackingNumber) {
     for (const to of recipients) {

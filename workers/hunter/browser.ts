@@ -17,6 +17,8 @@ const loadPuppeteer = async () => (await import("@cloudflare/puppeteer")).defaul
  * Debian's Chromium (dev/browser.ts).
  */
 const KEEP_ALIVE_MS = 60_000;
+/** Our product token, as robots.txt was read for it (robots.ts). */
+const USER_AGENT = "Mozilla/5.0 (compatible; ApexHunter/1.0; +https://apex.example.com/hunter)";
 /** The longest a run waits for the plan to allow another browser. */
 const MAX_WAIT_FOR_BROWSER_MS = 30_000;
 
@@ -29,8 +31,6 @@ export interface PageVisit {
 
 export class HuntBrowser {
   private browser: Browser | undefined;
-  private startedAt = 0;
-  private pageSeconds = 0;
 
   private readonly binding: BrowserWorker;
 
@@ -75,9 +75,9 @@ export class HuntBrowser {
     const browser = await this.acquire();
     const page = await browser.newPage();
     const opened = Date.now();
-    if (this.startedAt === 0) this.startedAt = opened;
     try {
       await page.setViewport({ width: 1100, height: 900 });
+      await page.setUserAgent(USER_AGENT);
       const response = await page.goto(url, { waitUntil: "domcontentloaded", timeout: timeoutMs });
       const status = response?.status() ?? 0;
       if (status >= 400) {
@@ -89,14 +89,7 @@ export class HuntBrowser {
     } catch (error) {
       await page.close().catch(() => undefined);
       throw error;
-    } finally {
-      this.pageSeconds += (Date.now() - opened) / 1000;
     }
-  }
-
-  /** Seconds the browser was busy with this run's pages: what is billed as `browser_second`. */
-  busySeconds(): number {
-    return Math.ceil(this.pageSeconds);
   }
 
   /** Leaves the session open for the next run (it idles out after KEEP_ALIVE_MS). */

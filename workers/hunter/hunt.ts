@@ -1,5 +1,6 @@
 import type { Page } from "@cloudflare/puppeteer";
 import { withTenant } from "../../schema/tenant-transaction";
+import { sha256Hex } from "../auth/encoding";
 import { fetchOutbound, OutboundStatusError } from "../outbound/fetch";
 import { outboundUrlProblem } from "../outbound/url-policy";
 import { problems } from "../problems";
@@ -43,6 +44,8 @@ export interface PlatformResult {
   notMatching: number;
   /** Links robots.txt forbids (never opened). */
   disallowed: number;
+  /** Cards linking off the board (never opened). */
+  offBoard: number;
 }
 
 /** What the bench reads (bench/hunt.ts): pages opened and how long reading them took. */
@@ -54,6 +57,8 @@ export interface HuntTiming {
   renderMs: number[];
   /** One post's extraction (the model, or the board's markup), per post read. */
   extractMs: number[];
+  /** Browser seconds billed, page by page. */
+  billedSeconds: number;
 }
 
 export interface HuntResult {
@@ -75,6 +80,14 @@ export type HuntContext = Pick<ServiceContext, "env" | "db" | "actor" | "publish
 /** How often a refusing board is asked again before it counts as blocked. */
 const RETRIES_AFTER_429 = 2;
 const MAX_BACKOFF_MS = 10_000;
+/**
+ * Pages one run opens at most, all boards together: a run must end well
+ * inside the queue's wall time (15 min) with its politeness waits. What is
+ * left is found by the next run (known posts are skipped without a page).
+ */
+export const MAX_PAGES_PER_RUN = 120;
+/** A board that asks for a longer gap between pages than this is not hunted (one run could not read it). */
+const MAX_CRAWL_DELAY_SECONDS = 30;
 
 class PlatformFailure extends Error {}
 class SpendStop extends Error {}
@@ -98,7 +111,23 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
   const browser = new HuntBrowser(context.env.BROWSER);
   const results: PlatformResult[] = [];
   const leadIds: string[] = [];
-  const timing: HuntTiming = { pages: 0, elapsedMs: 0, renderMs: [], extractMs: [] };
+  const timing: HuntTiming = { pages: 0, elapsedMs: 0, renderMs: [], extractMs: [], billedSeconds: 0 };
+  // Each page's browser seconds are billed as it closes, so the spend gate sees this run's own cost as it grows;
+  // keyed by run and page, so a retried run does not bill a page twice.
+  const bill = async (url: string, seconds: number) => {
+    if (seconds <= 0) return;
+    timing.billedSeconds += seconds;
+    await recordUsage(
+      {
+        projectId,
+        resource: "browser_second",
+        quantity: seconds,
+        source: "sniper_agent",
+        idempotencyKey: `hunt:${context.runKey}:${await sha256Hex(url)}`,
+      },
+      context,
+    );
+  };
   const started = Date.now();
   let stopped: string | undefined;
   try {
@@ -114,6 +143,7 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
         duplicates: 0,
         notMatching: 0,
         disallowed: 0,
+        offBoard: 0,
       };
       results.push(result);
       if (stopped) {
@@ -131,6 +161,7 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
           share,
           leadIds,
           timing,
+          bill,
           known: async (url) =>
             Boolean(
               await withTenant(context.db, context.actor.auth.tenantId, (tx) =>
@@ -160,19 +191,6 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
     }
   } finally {
     await browser.release();
-    const seconds = browser.busySeconds();
-    if (seconds > 0) {
-      await recordUsage(
-        {
-          projectId,
-          resource: "browser_second",
-          quantity: seconds,
-          source: "sniper_agent",
-          idempotencyKey: `hunt:${context.runKey}:browser`,
-        },
-        context,
-      ).catch((error) => context.log.error("hunt.usage_failed", { error: describe(error) }));
-    }
   }
   const created = results.reduce((sum, r) => sum + r.created, 0);
   const duplicates = results.reduce((sum, r) => sum + r.duplicates, 0);
@@ -185,7 +203,7 @@ export async function hunt(projectId: string, context: HuntContext): Promise<Hun
     created,
     duplicates,
     leadIds,
-    browserSeconds: browser.busySeconds(),
+    browserSeconds: Math.round(timing.billedSeconds * 10) / 10,
     ...(stopped ? { stopped } : {}),
   };
 }
@@ -198,6 +216,7 @@ interface PlatformRun {
   share: { from: number; size: number };
   leadIds: string[];
   timing: HuntTiming;
+  bill(url: string, seconds: number): Promise<void>;
   /** A lead hunted before from this address: counted as known without opening the page again. */
   known(url: string): Promise<boolean>;
   store(found: Parameters<typeof storeHuntedPost>[1]): Promise<StoredOutcome>;
@@ -210,6 +229,11 @@ async function huntPlatform(adapter: PlatformAdapter, result: PlatformResult, ru
   if (!base) throw new PlatformFailure(`${adapter.label} is not configured on this server`);
   const origin = new URL(base).origin;
   const robots = await readRobots(adapter, origin, context.env);
+  if ((robots.crawlDelaySeconds ?? 0) > MAX_CRAWL_DELAY_SECONDS) {
+    throw new PlatformFailure(
+      `${adapter.label} asks for ${robots.crawlDelaySeconds} s between pages; the hunter waits at most ${MAX_CRAWL_DELAY_SECONDS} s: not hunted`,
+    );
+  }
   const gapMs = Math.max(adapter.politenessMs, (robots.crawlDelaySeconds ?? 0) * 1000);
   const timeoutMs = Number(context.env.HUNTER_PAGE_TIMEOUT_MS) || 15_000;
   let lastVisit = 0;
@@ -220,6 +244,9 @@ async function huntPlatform(adapter: PlatformAdapter, result: PlatformResult, ru
     const problem = outboundUrlProblem(url, { appEnv: context.env.APP_ENV, field: "url" });
     if (problem || new URL(url).origin !== origin)
       throw new PlatformFailure(`${adapter.label} linked off the board: ${url}`);
+    if (run.timing.pages >= MAX_PAGES_PER_RUN) {
+      throw new SpendStop(`this run read its ${MAX_PAGES_PER_RUN} pages; the next run goes on from there`);
+    }
     const decision = await spendGate(run.projectId, "hunting", context);
     if (!decision.allowed) throw new SpendStop(decision.detail);
     for (let attempt = 0; ; attempt++) {
@@ -238,8 +265,19 @@ async function huntPlatform(adapter: PlatformAdapter, result: PlatformResult, ru
             ? `${adapter.label} did not answer within ${Math.round(timeoutMs / 1000)} s (${pathOf(url)})`
             : `${adapter.label} could not be read: ${describe(error)}`,
         );
+      } finally {
+        // A page that hung held the browser as long as one that rendered.
+        await run.bill(url, (Date.now() - opening) / 1000);
       }
       try {
+        // Where the browser ended up, after any redirect or script navigation: still this board, still allowed.
+        const landed = visit.page.url();
+        if (
+          outboundUrlProblem(landed, { appEnv: context.env.APP_ENV, field: "url" }) ||
+          new URL(landed).origin !== origin
+        ) {
+          throw new PlatformFailure(`${adapter.label} sent the browser off the board (${pathOf(url)})`);
+        }
         if (visit.status === 429 && attempt < RETRIES_AFTER_429) {
           const backoff = Math.min(MAX_BACKOFF_MS, (visit.retryAfterSeconds ?? 2 ** attempt) * 1000);
           await sleep(backoff);
@@ -277,6 +315,10 @@ async function huntPlatform(adapter: PlatformAdapter, result: PlatformResult, ru
         const url = canonical(card.url);
         if (seen.has(url)) continue;
         seen.add(url);
+        if (new URL(url).origin !== origin || outboundUrlProblem(url, { appEnv: context.env.APP_ENV, field: "url" })) {
+          result.offBoard++;
+          continue;
+        }
         if (!robots.allowed(pathOf(url))) {
           result.disallowed++;
           continue;
@@ -286,6 +328,11 @@ async function huntPlatform(adapter: PlatformAdapter, result: PlatformResult, ru
           continue;
         }
         await huntPost(adapter, url, card, keyword, open, result, run);
+        // A sign of life per post: a long page of results never outlasts the ticket's lease.
+        await context.progress(
+          Math.min(99, Math.round(run.share.from * 100)),
+          `${adapter.label}: reading "${keyword}"${place ? ` in ${place}` : ""} · ${result.created} new, ${result.duplicates} known`,
+        );
       }
       const done = (comboIndex + pageNumber / run.maxPages) / combos.length;
       await context.progress(
@@ -324,6 +371,8 @@ async function huntPost(
   run.timing.extractMs.push(Date.now() - extracting);
   // The board's own markup wins where it is definite: a model may not move a post or rename its address.
   const place = page.fields.place || post.place || card.place || null;
+  // Contact details only as the page itself shows them: a model's answer (or a post's trick) cannot add a number.
+  const contact = shownOnPage(post.contact, `${page.text}\n${page.fields.phone ?? ""}\n${page.fields.email ?? ""}`);
   const coordinates =
     page.fields.lat !== null && page.fields.lon !== null ? { lat: page.fields.lat, lon: page.fields.lon } : null;
   const about = `${post.title}\n${post.description}`;
@@ -332,7 +381,8 @@ async function huntPost(
     result.notMatching++;
     return;
   }
-  const canonicalUrl = sameOrigin(page.fields.canonicalUrl, url) ?? url;
+  // A canonical link counts only for the page itself (the same path): it may drop a query, never name another post.
+  const canonicalUrl = samePage(page.fields.canonicalUrl, url) ?? url;
   const stored = await run.store({
     platform: adapter.id,
     url: canonicalUrl,
@@ -341,7 +391,7 @@ async function huntPost(
     fetchedAt,
     sourceText: page.text,
     screenshot: page.screenshot,
-    post,
+    post: { ...post, contact },
     extractedBy: { provider, model },
     runId: context.runKey,
   });
@@ -377,14 +427,26 @@ function canonical(url: string): string {
   return parsed.toString();
 }
 
-const sameOrigin = (candidate: string | null, url: string) => {
+const samePage = (candidate: string | null, url: string) => {
   if (!candidate) return undefined;
   try {
-    return new URL(candidate).origin === new URL(url).origin ? canonical(candidate) : undefined;
+    const [a, b] = [new URL(candidate), new URL(url)];
+    const path = (u: URL) => u.pathname.replace(/\/+$/, "");
+    return a.origin === b.origin && path(a) === path(b) ? canonical(candidate) : undefined;
   } catch {
     return undefined;
   }
 };
+
+/** The extracted phone and email, kept only where the page's own text shows them. */
+export function shownOnPage(contact: { phone: string | null; email: string | null }, shown: string) {
+  const digits = shown.replace(/\D/g, "");
+  const phoneDigits = contact.phone?.replace(/\D/g, "") ?? "";
+  // The national part (the last 10 digits) must appear as written on the page, whatever its punctuation.
+  const phone = phoneDigits.length >= 7 && digits.includes(phoneDigits.slice(-10)) ? contact.phone : null;
+  const email = contact.email && shown.toLowerCase().includes(contact.email.toLowerCase()) ? contact.email : null;
+  return { phone, email };
+}
 
 const pathOf = (url: string) => {
   const parsed = new URL(url);

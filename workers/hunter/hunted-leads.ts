@@ -59,7 +59,14 @@ export async function storeHuntedPost(
   const earlier = await withTenant(context.db, tenantId, (tx) =>
     findHuntDuplicate(tx, projectId, { url: found.url, phone, email }),
   );
-  if (earlier) return { outcome: "duplicate", leadId: earlier.id };
+  if (earlier) {
+    // A run that died between the lead's row and its scoring ticket: the ticket is made now (at most once, by its key).
+    const hunted = (earlier.system as { hunt?: unknown; score?: unknown } | null) ?? {};
+    if (hunted.hunt && !hunted.score && !earlier.deletedAt) {
+      await env.TENANT.getByName(tenantId).settle(tenantId, { tickets: [scoringTicket(earlier.id)] });
+    }
+    return { outcome: "duplicate", leadId: earlier.id };
+  }
 
   const urlDigest = await sha256Hex(found.url);
   const keys = [
@@ -74,7 +81,8 @@ export async function storeHuntedPost(
     const { leadId } = JSON.parse(claim.response.body) as { leadId: string };
     return { outcome: "duplicate", leadId };
   }
-  if (claim.outcome !== "proceed") throw new Error(`hunted post ${found.url} is being stored by another run`);
+  // Being stored right now by another writer (a second run, a form from the same phone): that one makes the lead.
+  if (claim.outcome !== "proceed") return { outcome: "duplicate", leadId: "" };
 
   let leadId: string;
   try {
@@ -129,14 +137,14 @@ export async function storeHuntedPost(
       response: { status: 200, headers: {}, body: JSON.stringify({ leadId }) },
     },
     // Scored on the queue like any lead; scoring decides about the owner's alert (never a call by default).
-    tickets: [
-      {
-        task: "lead_scorer",
-        params: taskParams.lead_scorer.parse({ leadId }),
-        ttlMs: DEFAULT_TICKET_TTL_MS,
-        onceKey: `lead_scorer:${leadId}`,
-      },
-    ],
+    tickets: [scoringTicket(leadId)],
   });
   return { outcome: "created", leadId };
 }
+
+const scoringTicket = (leadId: string) => ({
+  task: "lead_scorer",
+  params: taskParams.lead_scorer.parse({ leadId }),
+  ttlMs: DEFAULT_TICKET_TTL_MS,
+  onceKey: `lead_scorer:${leadId}`,
+});

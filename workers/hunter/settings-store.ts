@@ -28,7 +28,7 @@ export async function putLeadHunterSettings(
     "custom",
     (stored) => {
       const custom = (stored ?? {}) as { modules?: Record<string, unknown> };
-      return { ...custom, modules: { ...custom.modules, leadHunter: input as Record<string, unknown> } };
+      return { ...custom, modules: { ...custom.modules, leadHunter: parsed.data } };
     },
     expectedVersion,
     context,

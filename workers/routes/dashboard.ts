@@ -51,7 +51,9 @@ const dashboardSchema = z
           alertedAt: z.string(),
         }),
       )
-      .openapi({ description: "Posts the lead hunter told the owner about in the last 24 h, newest first (at most 5)" }),
+      .openapi({
+        description: "Posts the lead hunter told the owner about in the last 24 h, newest first (at most 5)",
+      }),
   })
   .openapi("Dashboard");
 

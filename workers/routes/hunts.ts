@@ -5,7 +5,7 @@ import { getLeadHunterSettings, putLeadHunterSettings } from "../hunter/settings
 import type { RoutePolicy } from "../middleware/policy";
 import { conflictErrors, defineRoute, etag, idParam, ifMatchHeader, notFoundError, requiredVersion } from "./shared";
 
-const read = { risk: "READ", role: "member" } satisfies RoutePolicy;
+const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
 const configure = { risk: "WRITE-HIGH", role: "admin" } satisfies RoutePolicy;
 
 const settingsBody = z.record(z.string(), z.unknown()).openapi("LeadHunterSettings", {
