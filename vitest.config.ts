@@ -41,6 +41,10 @@ export default defineConfig({
           HUNTER_GIGS_URL: inject("gigsBoardUrl"),
           HUNTER_TRADES_URL: inject("tradesBoardUrl"),
           HUNTER_PAGE_TIMEOUT_MS: "4000",
+          // A real WordPress the pSEO publisher's tests publish to (dev/wordpress.ts); tests only, never a Worker var.
+          WORDPRESS_TEST_URL: inject("wordpressUrl"),
+          WORDPRESS_TEST_USER: inject("wordpressUser"),
+          WORDPRESS_TEST_PASSWORD: inject("wordpressPassword"),
           // Retries without waiting, so exhausting them fits in a test; backoff itself is unit-tested.
           AGENT_RETRY_BASE_SECONDS: "0",
           WEBHOOK_MAX_ATTEMPTS: "3",

@@ -8,6 +8,10 @@ interface ApexTestBindings {
   TWILIO_SIMULATOR_URL: string;
   /** The Gemini simulator's control API (`/_sim/next`). */
   GEMINI_SIMULATOR_URL: string;
+  /** A real local WordPress (dev/wordpress.ts) and an Application Password for it, for the pSEO publisher. */
+  WORDPRESS_TEST_URL: string;
+  WORDPRESS_TEST_USER: string;
+  WORDPRESS_TEST_PASSWORD: string;
 }
 
 interface Env extends ApexTestBindings {}

@@ -16,6 +16,7 @@ import { startJobBoard } from "../dev/simulators/job-board.ts";
 import { startTwilioSimulator } from "../dev/simulators/twilio.ts";
 import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
 import { DEV_TWILIO } from "../dev/stack.ts";
+import { startWordPress } from "../dev/wordpress.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -28,6 +29,9 @@ declare module "vitest" {
     geminiSimulatorUrl: string;
     gigsBoardUrl: string;
     tradesBoardUrl: string;
+    wordpressUrl: string;
+    wordpressUser: string;
+    wordpressPassword: string;
     secretsEncryptionKey: string;
   }
 }
@@ -65,12 +69,18 @@ export default async function setup(project: TestProject) {
   const tradesBoard = await startJobBoard({ port: 0, flavor: "trades" });
   project.provide("gigsBoardUrl", gigsBoard.baseUrl);
   project.provide("tradesBoardUrl", tradesBoard.baseUrl);
+  // A real WordPress (Debian's package on the machine's MariaDB) for the pSEO publisher: its own database per run.
+  const wordpress = await startWordPress({ port: await unusedPort() });
+  project.provide("wordpressUrl", wordpress.baseUrl);
+  project.provide("wordpressUser", wordpress.username);
+  project.provide("wordpressPassword", wordpress.applicationPassword);
   project.provide(
     "secretsEncryptionKey",
     Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
   );
 
   return async () => {
+    await wordpress.stop();
     await gigsBoard.close();
     await tradesBoard.close();
     await gemini.close();
