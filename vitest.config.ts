@@ -41,6 +41,8 @@ export default defineConfig({
           HUNTER_GIGS_URL: inject("gigsBoardUrl"),
           HUNTER_TRADES_URL: inject("tradesBoardUrl"),
           HUNTER_PAGE_TIMEOUT_MS: "4000",
+          // The Overpass simulator (dev/simulators/overpass.ts): the pSEO scout's landmarks.
+          OVERPASS_API_URL: inject("overpassUrl"),
           // A real WordPress the pSEO publisher's tests publish to (dev/wordpress.ts); tests only, never a Worker var.
           WORDPRESS_TEST_URL: inject("wordpressUrl"),
           WORDPRESS_TEST_USER: inject("wordpressUser"),

@@ -350,6 +350,7 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
       geminiSimulator: 8893,
       gigsBoard: 8894,
       tradesBoard: 8895,
+      overpassSimulator: 8896,
     },
     databaseUrl: process.env.DATABASE_URL || undefined,
     persistTo: join(state, "wrangler"),

@@ -18,6 +18,8 @@ export interface Ports {
   gigsBoard: number;
   /** The local trades board (APEX_TRADES_BOARD_PORT). */
   tradesBoard: number;
+  /** OpenStreetMap's Overpass API, simulated, for the pSEO scout (APEX_OVERPASS_SIM_PORT). */
+  overpassSimulator: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -39,5 +41,6 @@ export function portsFromEnvironment(): Ports {
     geminiSimulator: port("APEX_GEMINI_SIM_PORT", 8793),
     gigsBoard: port("APEX_GIGS_BOARD_PORT", 8794),
     tradesBoard: port("APEX_TRADES_BOARD_PORT", 8795),
+    overpassSimulator: port("APEX_OVERPASS_SIM_PORT", 8796),
   };
 }

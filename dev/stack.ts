@@ -23,6 +23,7 @@ import {
 import { type Relay, startRelay } from "./relay.ts";
 import { startGeminiSimulator } from "./simulators/gemini.ts";
 import { startJobBoard } from "./simulators/job-board.ts";
+import { startOverpassSimulator } from "./simulators/overpass.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
 
@@ -131,6 +132,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     stops.push(() => tradesBoard.close());
     log("jobs", `job boards on ${gigsBoard.baseUrl} (gigs) and ${tradesBoard.baseUrl} (trades)`);
+    // Landmarks for the pSEO scout: OpenStreetMap's Overpass API, simulated from a bundled extract.
+    const overpass = await startOverpassSimulator({
+      port: ports.overpassSimulator,
+      log: (line) => log("osm-sim", line),
+    });
+    stops.push(() => overpass.close());
+    log("osm-sim", `Overpass simulator on ${overpass.baseUrl}`);
     // The BROWSER binding runs Debian's Chromium (installed here if missing).
     const localBrowser = prepareLocalBrowser(root, { install: true });
     if (localBrowser.problem) log("jobs", `the lead hunter cannot render pages: ${localBrowser.problem}`);
@@ -160,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       GEMINI_API_BASE_URL: gemini.baseUrl,
       HUNTER_GIGS_URL: gigsBoard.baseUrl,
       HUNTER_TRADES_URL: tradesBoard.baseUrl,
+      OVERPASS_API_URL: `${overpass.baseUrl}/api/interpreter`,
       SECRETS_ENCRYPTION_KEY: process.env.SECRETS_ENCRYPTION_KEY ?? DEV_SECRETS_ENCRYPTION_KEY,
       JWT_SIGNING_KEYS: options.jwtSigningKeys ?? generateSigningKeys(),
       ...options.vars,

@@ -320,6 +320,15 @@ export class TenantDurableObject extends DurableObject<Env> {
     return this.tickets.list(status, limit);
   }
 
+  async openStageTicket(tenantId: string, parentId: string, task: string, params: Record<string, unknown>) {
+    this.core.remember(tenantId);
+    return this.tickets.openStage(parentId, task, params);
+  }
+
+  async stageTickets(parentId: string): Promise<Ticket[]> {
+    return this.tickets.stagesOf(parentId);
+  }
+
   async listProjectTickets(task: string, projectId: string, limit = 20): Promise<Ticket[]> {
     return this.tickets.listForProject(task, projectId, limit);
   }

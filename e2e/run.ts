@@ -223,6 +223,7 @@ const stack = await startStack({
     geminiSimulator: 8993,
     gigsBoard: 8994,
     tradesBoard: 8995,
+    overpassSimulator: 8996,
   },
   databaseUrl: process.env.E2E_DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),

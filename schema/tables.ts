@@ -633,3 +633,28 @@ export const contactHistory = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.phone] })],
 );
+
+/**
+ * A project's WordPress site for programmatic SEO (issue #17): its address
+ * (checked by the outbound-URL policy when saved and on every call), the
+ * user, and that user's Application Password sealed with
+ * SECRETS_ENCRYPTION_KEY (bound to tenant and project), shown back only as
+ * its hint.
+ */
+export const wordpressSites = pgTable(
+  "wordpress_sites",
+  {
+    tenantId: uuid("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    url: text("url").notNull(),
+    username: text("username").notNull(),
+    sealedPassword: text("sealed_password").notNull(),
+    hint: text("hint").notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId] })],
+);

@@ -13,6 +13,7 @@ import { createFreshDatabase, type ProvisionedDatabase, startEmbedded } from "..
 import { startRelay } from "../dev/relay.ts";
 import { startGeminiSimulator } from "../dev/simulators/gemini.ts";
 import { startJobBoard } from "../dev/simulators/job-board.ts";
+import { startOverpassSimulator } from "../dev/simulators/overpass.ts";
 import { startTwilioSimulator } from "../dev/simulators/twilio.ts";
 import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
 import { DEV_TWILIO } from "../dev/stack.ts";
@@ -29,6 +30,7 @@ declare module "vitest" {
     geminiSimulatorUrl: string;
     gigsBoardUrl: string;
     tradesBoardUrl: string;
+    overpassUrl: string;
     wordpressUrl: string;
     wordpressUser: string;
     wordpressPassword: string;
@@ -69,6 +71,8 @@ export default async function setup(project: TestProject) {
   const tradesBoard = await startJobBoard({ port: 0, flavor: "trades" });
   project.provide("gigsBoardUrl", gigsBoard.baseUrl);
   project.provide("tradesBoardUrl", tradesBoard.baseUrl);
+  const overpass = await startOverpassSimulator({ port: 0 });
+  project.provide("overpassUrl", `${overpass.baseUrl}/api/interpreter`);
   // A real WordPress (Debian's package on the machine's MariaDB) for the pSEO publisher: its own database per run.
   const wordpress = await startWordPress({ port: await unusedPort() });
   project.provide("wordpressUrl", wordpress.baseUrl);
@@ -81,6 +85,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await wordpress.stop();
+    await overpass.close();
     await gigsBoard.close();
     await tradesBoard.close();
     await gemini.close();

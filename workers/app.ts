@@ -38,6 +38,7 @@ import { projectRoutes } from "./routes/projects";
 import { realtimeRoutes } from "./routes/realtime";
 import { relationshipRoutes } from "./routes/relationships";
 import { retentionRoutes } from "./routes/retention";
+import { seoRoutes } from "./routes/seo";
 import { speedToLeadSettingsRoutes } from "./routes/speed-to-lead-settings";
 import { taskRoutes } from "./routes/tasks";
 import { twilioWebhookRoutes } from "./routes/twilio-webhooks";
@@ -79,6 +80,7 @@ export function createApp() {
   app.route("/api/v1", dashboardRoutes());
   app.route("/api/v1", callRoutes());
   app.route("/api/v1", huntRoutes());
+  app.route("/api/v1", seoRoutes());
   app.route("/webhooks/leads", leadIntakeRoutes());
   app.route("/webhooks/twilio", twilioWebhookRoutes());
 

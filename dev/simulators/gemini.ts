@@ -36,6 +36,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { postFromText } from "../../workers/hunter/post-rules.ts";
 import { analyzeCallByRules, scoreLeadByRules } from "../../workers/llm/rules-engine.ts";
+import { type WriterInput, writePageByRules } from "../../workers/seo/writer-rules.ts";
 import { draftByRules, type SiteBlock } from "../../workers/services/onboarding-rules.ts";
 
 interface GeminiSimulatorOptions {
@@ -150,7 +151,19 @@ function answerFor(schema: JsonSchema | undefined, prompt: string): unknown {
   }
   if (hasFields(schema, ["identity", "services", "geoScope"])) return draftDna(prompt);
   if (hasFields(schema, ["title", "description", "urgency", "contact", "canonicalUrl"])) return readPost(prompt);
+  if (hasFields(schema, ["slug", "title", "metaDescription", "html", "jsonLd"])) return writePage(prompt);
   return fromSchema(schema, prompt);
+}
+
+/**
+ * The pSEO writer's prompt (workers/seo/pipeline.ts: "Input:" and the JSON of
+ * the DNA, the cluster and its landmarks) → the page Apex's own rule-based
+ * writer makes of exactly that input: a simulated model that knows nothing
+ * the DNA does not hold.
+ */
+function writePage(prompt: string) {
+  const json = /^Input:\s*\n(.+)$/m.exec(prompt.replace(REPAIR_SUFFIX, ""))?.[1] ?? "{}";
+  return writePageByRules(JSON.parse(json) as WriterInput);
 }
 
 /**

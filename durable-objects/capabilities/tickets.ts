@@ -298,6 +298,50 @@ export class Tickets {
     return rows.toArray().map(toTicket);
   }
 
+  /**
+   * A stage of a run its runner works through itself (a pSEO pipeline's
+   * stages): stored processing and already sent, so no queue message ever
+   * runs it; the runner completes or fails it. A stage of the same parent
+   * still open from a runner that died is failed first: this attempt takes
+   * it over. Retrying the stage's ticket runs the pipeline from that stage.
+   */
+  async openStage(parentId: string, task: string, params: Record<string, unknown>): Promise<Ticket> {
+    const now = this.host.now();
+    this.host.sql.exec(
+      `UPDATE tickets SET status = 'failed', error = 'superseded: the run went through this stage again', updated_at = ?
+       WHERE task = ? AND json_extract(params, '$.parentId') = ? AND status IN ('queued', 'processing')`,
+      now,
+      task,
+      parentId,
+    );
+    const id = crypto.randomUUID();
+    this.host.sql.exec(
+      `INSERT INTO tickets (id, task, params, status, attempts, created_at, updated_at, expires_at, sent_at)
+       VALUES (?, ?, ?, 'processing', 1, ?, ?, ?, ?)`,
+      id,
+      task,
+      JSON.stringify({ ...params, parentId }),
+      now,
+      now,
+      now + DEFAULT_TICKET_TTL_MS,
+      now,
+    );
+    const opened = this.get(id) as Ticket;
+    await this.publish(opened);
+    return opened;
+  }
+
+  /** The stages a run opened, in order (its child tickets). */
+  stagesOf(parentId: string): Ticket[] {
+    return this.host.sql
+      .exec<Row>(
+        "SELECT * FROM tickets WHERE json_extract(params, '$.parentId') = ? ORDER BY created_at, rowid",
+        parentId,
+      )
+      .toArray()
+      .map(toTicket);
+  }
+
   /** One task's tickets whose params name `projectId`, newest first (a project's hunts, say). */
   listForProject(task: string, projectId: string, limit: number): Ticket[] {
     return this.host.sql

@@ -7,6 +7,7 @@ import { logUsage } from "./log-usage";
 import { onboardingAgent } from "./onboarding";
 import { reactivatorAgent } from "./reactivator";
 import { salesAgent } from "./sales-agent";
+import { managerAgent, seoPipelineAgent, seoStageAgents } from "./seo";
 import { huntScheduleAgent, sniperAgent } from "./sniper";
 import { spendAlert } from "./spend-alert";
 import { webhookDeliver } from "./webhook-deliver";
@@ -32,5 +33,8 @@ export const agents: ReadonlyMap<string, Agent> = new Map<string, Agent>(
     reactivatorAgent,
     sniperAgent,
     huntScheduleAgent,
+    seoPipelineAgent,
+    ...seoStageAgents,
+    managerAgent,
   ].map((agent) => [agent.task, agent as Agent]),
 );

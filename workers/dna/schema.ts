@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { leadHunterSettingsSchema } from "../hunter/settings";
+import { localSeoSettingsSchema } from "../seo/settings";
 import { speedToLeadSettingsSchema } from "../speed-to-lead/settings";
 
 /**
@@ -45,6 +46,7 @@ export const dnaSchema = z.object({
   modules: z.object({
     speedToLead: speedToLeadSettingsSchema,
     leadHunter: leadHunterSettingsSchema,
+    localSeo: localSeoSettingsSchema,
   }),
 });
 
@@ -58,7 +60,11 @@ export const dnaLayerSchema = z
     services: dnaSchema.shape.services,
     geoScope: dnaSchema.shape.geoScope.partial(),
     modules: z
-      .object({ speedToLead: z.record(z.string(), z.unknown()), leadHunter: z.record(z.string(), z.unknown()) })
+      .object({
+        speedToLead: z.record(z.string(), z.unknown()),
+        leadHunter: z.record(z.string(), z.unknown()),
+        localSeo: z.record(z.string(), z.unknown()),
+      })
       .partial(),
   })
   .partial()
@@ -81,7 +87,7 @@ export function dnaDefaults(projectName: string): DnaLayer {
     },
     services: [],
     geoScope: { cities: [], areas: [] },
-    modules: { speedToLead: {}, leadHunter: {} },
+    modules: { speedToLead: {}, leadHunter: {}, localSeo: {} },
   };
 }
 

@@ -35,7 +35,7 @@ interface LlmResult<T> {
 }
 
 /** Tasks the rule-based provider can do (providers/rules.ts): the free fallback when paid AI is shed. */
-const RULES_CAN = new Set(["lead_scorer", "analyze_call", "hunt_extract"]);
+const RULES_CAN = new Set(["lead_scorer", "analyze_call", "hunt_extract", "write_pages"]);
 
 const RETRIES = 3;
 

@@ -28,6 +28,8 @@ export const onboardingParams = z
   })
   .strict();
 
+const seoStageParams = z.object({ projectId: id, parentId: id.optional() }).strict();
+
 export const taskParams = {
   health_check: z.object({}).strict(),
   entity_export: z.object({ type: z.string().max(50).optional() }).strict(),
@@ -79,6 +81,17 @@ export const taskParams = {
     })
     .strict(),
   hunt_schedule: z.object({ projectId: id }).strict(),
+  seo_pipeline: z.object({ projectId: id }).strict(),
+  // A pSEO stage's ticket, retried: the pipeline runs again from that stage (workers/seo/pipeline.ts).
+  scout_anchors: seoStageParams,
+  strategist_run: seoStageParams,
+  write_pages: seoStageParams,
+  critic_review: seoStageParams,
+  librarian_link: seoStageParams,
+  enhance_media: seoStageParams,
+  publish: seoStageParams,
+  analytics_audit: seoStageParams,
+  manager: z.object({ projectId: id, action: z.literal("dashboard_stats") }).strict(),
 } as const;
 
 export type TaskName = keyof typeof taskParams;
@@ -110,6 +123,16 @@ export const TASK_LANES: Record<TaskName, Lane> = {
   reactivator_agent: "bulk",
   sniper_agent: "bulk",
   hunt_schedule: "bulk",
+  seo_pipeline: "bulk",
+  scout_anchors: "bulk",
+  strategist_run: "bulk",
+  write_pages: "bulk",
+  critic_review: "bulk",
+  librarian_link: "bulk",
+  enhance_media: "bulk",
+  publish: "bulk",
+  analytics_audit: "bulk",
+  manager: "bulk",
 };
 
 /** A task's lane; a name not in the table (an old message) rides the urgent lane, as all did before lanes. */

@@ -147,3 +147,18 @@ export async function findLeadByPhone(
     .limit(1);
   return row;
 }
+
+/** A project's live entities of one type, oldest first (a pipeline stage's inputs), at most `limit`. */
+export async function listProjectEntitiesOfType(
+  tx: Transaction,
+  projectId: string,
+  type: string,
+  limit = 2_000,
+): Promise<EntityRow[]> {
+  return tx
+    .select()
+    .from(entities)
+    .where(and(eq(entities.projectId, projectId), eq(entities.type, type), isNull(entities.deletedAt)))
+    .orderBy(entities.createdAt, entities.id)
+    .limit(limit);
+}

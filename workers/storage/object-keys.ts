@@ -22,6 +22,9 @@ export const objectKeys = {
   /** A hunted post's page as the hunter saw it: by project and the SHA-256 of its canonical address. */
   huntScreenshot: (tenantId: string, projectId: string, urlDigest: string) =>
     `hunts/${part(tenantId, UUID, "tenant id")}/${part(projectId, UUID, "project id")}/${part(urlDigest, /^[0-9a-f]{64}$/, "digest")}.png`,
+  /** A pSEO page's map image (rendered from its anchor's coordinates). */
+  seoMap: (tenantId: string, pageId: string) =>
+    `seo-maps/${part(tenantId, UUID, "tenant id")}/${part(pageId, UUID, "page id")}.png`,
   archive: (tenantId: string, entityId: string) =>
     `archive/${part(tenantId, UUID, "tenant id")}/${part(entityId, UUID, "entity id")}.ndjson`,
 };
