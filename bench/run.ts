@@ -351,6 +351,7 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
       gigsBoard: 8894,
       tradesBoard: 8895,
       overpassSimulator: 8896,
+      wordpress: 8897,
     },
     databaseUrl: process.env.DATABASE_URL || undefined,
     persistTo: join(state, "wrangler"),

@@ -20,6 +20,8 @@ export interface Ports {
   tradesBoard: number;
   /** OpenStreetMap's Overpass API, simulated, for the pSEO scout (APEX_OVERPASS_SIM_PORT). */
   overpassSimulator: number;
+  /** A real local WordPress for pSEO publishing (APEX_WORDPRESS_PORT). */
+  wordpress: number;
 }
 
 function port(name: string, fallback: number): number {
@@ -42,5 +44,6 @@ export function portsFromEnvironment(): Ports {
     gigsBoard: port("APEX_GIGS_BOARD_PORT", 8794),
     tradesBoard: port("APEX_TRADES_BOARD_PORT", 8795),
     overpassSimulator: port("APEX_OVERPASS_SIM_PORT", 8796),
+    wordpress: port("APEX_WORDPRESS_PORT", 8797),
   };
 }

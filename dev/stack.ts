@@ -26,6 +26,7 @@ import { startJobBoard } from "./simulators/job-board.ts";
 import { startOverpassSimulator } from "./simulators/overpass.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
+import { startWordPress } from "./wordpress.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string) => `${root}node_modules/.bin/${name}`;
@@ -51,6 +52,8 @@ interface StackOptions {
   jwtSigningKeys?: string;
   /** Where the Twilio simulator keeps the texts it accepted, so a restarted stack finds them (memory only when absent). */
   twilioMessageJournal?: string;
+  /** The local WordPress's database, kept across restarts (`npm run dev`); a fresh one when absent. */
+  wordpressDatabase?: string;
   /** More Worker vars, e.g. BENCH_ROUTES=on for the benchmarks. */
   vars?: Record<string, string>;
   log: (component: string, line: string) => void;
@@ -63,6 +66,8 @@ export interface Stack {
   webhookReceiverUrl: string;
   /** The local job boards the lead hunter reads. */
   jobBoards: { gigs: string; trades: string };
+  /** A real WordPress for pSEO to publish to, and an administrator's Application Password for it. */
+  wordpress: { url: string; username: string; applicationPassword: string };
   /** Kills the Worker at once (SIGKILL, as a crash would), leaving the rest up; stop() still stops the rest. */
   killWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -139,6 +144,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     stops.push(() => overpass.close());
     log("osm-sim", `Overpass simulator on ${overpass.baseUrl}`);
+    // A real WordPress (Debian's package, on the machine's MariaDB) for pSEO to publish to.
+    const wordpress = await startWordPress({
+      port: ports.wordpress,
+      ...(options.wordpressDatabase ? { database: options.wordpressDatabase } : {}),
+      // PHP's server logs every connection's accept and close: only requests and errors are worth reading.
+      log: (line) => {
+        if (!/ (Accepted|Closing)$/.test(line)) log("wordpress", line);
+      },
+    });
+    stops.push(() => wordpress.stop());
+    log(
+      "wordpress",
+      `WordPress on ${wordpress.baseUrl} (connect it on the Local SEO page: user ${wordpress.username}, Application Password ${wordpress.applicationPassword})`,
+    );
     // The BROWSER binding runs Debian's Chromium (installed here if missing).
     const localBrowser = prepareLocalBrowser(root, { install: true });
     if (localBrowser.problem) log("jobs", `the lead hunter cannot render pages: ${localBrowser.problem}`);
@@ -184,6 +203,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       twilioSimulatorUrl: twilio.baseUrl,
       webhookReceiverUrl: receiver.baseUrl,
       jobBoards: { gigs: gigsBoard.baseUrl, trades: tradesBoard.baseUrl },
+      wordpress: {
+        url: wordpress.baseUrl,
+        username: wordpress.username,
+        applicationPassword: wordpress.applicationPassword,
+      },
       killWorker: () => killProcess(wrangler),
       stop,
     };

@@ -25,6 +25,7 @@ const stack = await startStack({
   databaseUrl: process.env.DATABASE_URL || undefined,
   pgliteDataDir: `${root}.data/pglite`,
   persistTo: `${root}.data/wrangler`,
+  wordpressDatabase: "apex_dev_wordpress",
   jwtSigningKeys: process.env.JWT_SIGNING_KEYS || persistentSigningKeys(`${root}.data/jwt-signing-keys.json`),
   log,
 }).catch((error: unknown) => {

@@ -18,6 +18,7 @@ import { type Stack, startStack } from "../dev/stack.ts";
 import { runBrowserChecks } from "./browser.ts";
 import { answered, expect } from "./expect.ts";
 import { huntCheck } from "./hunt.ts";
+import { seoCheck } from "./seo.ts";
 
 type Check = { name: string; run: (baseUrl: string, stack: Stack) => Promise<void> };
 
@@ -201,6 +202,12 @@ const checks: Check[] = [
     },
   },
   {
+    name: "pSEO: two services × three places become drafts in a real WordPress with JSON-LD, links and a map; approval publishes; a second run changes nothing",
+    async run(baseUrl, stack) {
+      await seoCheck(baseUrl, stack, await signUp(baseUrl, "seo"));
+    },
+  },
+  {
     name: "an unknown API route is a problem+json 404",
     async run(baseUrl) {
       const response = await fetch(`${baseUrl}/api/v1/nope`);
@@ -224,6 +231,7 @@ const stack = await startStack({
     gigsBoard: 8994,
     tradesBoard: 8995,
     overpassSimulator: 8996,
+    wordpress: 8997,
   },
   databaseUrl: process.env.E2E_DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),
