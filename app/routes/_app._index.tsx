@@ -4,7 +4,7 @@ import { dashboard } from "../../workers/services/dashboard";
 import { currentProject, requireSession } from "../lib/session.server";
 
 export const meta: MetaFunction = () => [{ title: "Dashboard · Apex" }];
-export const handle = { channels: ["entity:lead", "entity:call", "project:*"] };
+export const handle = { channels: ["entity:lead", "entity:call", "entity:page", "project:*"] };
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const session = await requireSession(request, context);
@@ -66,6 +66,8 @@ export default function Dashboard() {
   const sources = Object.entries(stats.bySource).sort((a, b) => b[1] - a[1]);
   const most = Math.max(1, ...sources.map(([, n]) => n));
   const day = stats.speedToLead.last24Hours.all;
+  // Pages the critic passed (ready) and WordPress drafts both wait on the owner's approval to go live.
+  const seoWaiting = stats.seo ? (stats.seo.byStatus.ready ?? 0) + (stats.seo.byStatus.draft ?? 0) : 0;
   const spendShare = stats.spend?.capUsd ? Math.min(100, (stats.spend.spentUsd / stats.spend.capUsd) * 100) : 0;
   return (
     <>
@@ -96,6 +98,15 @@ export default function Dashboard() {
           <div className="label">calls answered / missed</div>
         </div>
       </section>
+
+      {stats.seo ? (
+        <div className="card" data-testid="seo-card">
+          <Link to="/seo">
+            Local SEO: {stats.seo.pages} {stats.seo.pages === 1 ? "page" : "pages"} ·{" "}
+            {stats.seo.byStatus.published ?? 0} published · {seoWaiting} waiting for approval
+          </Link>
+        </div>
+      ) : null}
 
       {stats.huntAlerts.length > 0 ? (
         <section aria-labelledby="hunt-alerts">

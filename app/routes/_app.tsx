@@ -81,6 +81,7 @@ export default function Shell() {
           <NavLink to="/leads">Leads</NavLink>
           <NavLink to="/campaigns">Campaigns</NavLink>
           <NavLink to="/hunt">Hunt</NavLink>
+          <NavLink to="/seo">Local SEO</NavLink>
           <NavLink to="/tickets">Tasks</NavLink>
           <NavLink to="/settings">Settings</NavLink>
         </nav>

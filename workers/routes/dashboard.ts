@@ -54,6 +54,18 @@ const dashboardSchema = z
       .openapi({
         description: "Posts the lead hunter told the owner about in the last 24 h, newest first (at most 5)",
       }),
+    seo: z
+      .object({
+        projectId: z.string(),
+        pages: z.number().int().openapi({ description: "The project's Local SEO (pSEO) pages" }),
+        byStatus: z.record(z.string(), z.number().int()).openapi({
+          description:
+            "Pages per status: written, needs-review, ready, draft (in WordPress, not live), approved, published",
+        }),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "The Local SEO pipeline's pages; null without a project" }),
   })
   .openapi("Dashboard");
 

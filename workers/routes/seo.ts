@@ -7,6 +7,7 @@ import { getWordPressSite, saveWordPressSite } from "../seo/sites";
 import { conflictErrors, defineRoute, idParam, notFoundError } from "./shared";
 
 const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
+const readAsAdmin = { risk: "READ", role: "admin" } satisfies RoutePolicy;
 const configure = { risk: "WRITE-HIGH", role: "admin" } satisfies RoutePolicy;
 
 const siteView = z
@@ -23,7 +24,8 @@ const siteBody = z
   })
   .openapi("WordPressSiteInput");
 
-const getSiteRoute = defineRoute(read, {
+// The Application Password's hint is an admin's to see, as the LLM key's is.
+const getSiteRoute = defineRoute(readAsAdmin, {
   method: "get",
   path: "/projects/{id}/wordpress",
   tags: ["seo"],

@@ -3,6 +3,7 @@ import { PLATFORMS } from "../hunter/platforms";
 import type { HunterPlatform } from "../hunter/settings";
 import { listHuntedLeads } from "../repositories/hunted-leads";
 import { type SpeedFigureRow, speedToLeadFigures } from "../repositories/speed-to-lead-figures";
+import { seoStats } from "../seo/overview";
 import type { ServiceContext } from "../service-context";
 import { MISSED } from "../speed-to-lead/call-state";
 import { monthOf } from "../usage/prices";
@@ -87,10 +88,11 @@ async function huntAlerts(projectId: string, now: Date, context: Pick<ServiceCon
  * and missed, speed-to-lead (intake → owner dialled → customer connected) as
  * median and p90 seconds over the last 24 hours and 30 days, overall and per
  * source (summed in Postgres: repositories/speed-to-lead-figures.ts), and the
- * month's spend against the cap, and the hunter's alerts of the last 24 hours.
+ * month's spend against the cap, the hunter's alerts of the last 24 hours,
+ * and the Local SEO pages by status (seo/overview.ts, `manager`'s numbers).
  * With `projectId`, all of it is that project's alone (the web app's chosen
  * project); without, leads and calls are the tenant's and the spend and
- * hunt alerts are its first active project's.
+ * hunt alerts and SEO pages are its first active project's.
  */
 export async function dashboard(
   context: Pick<ServiceContext, "db" | "actor">,
@@ -113,9 +115,10 @@ export async function dashboard(
     (c) => MISSED.has(String(c.status)) || callSystem(c).customerStatus === "no-answer",
   ).length;
   const spentBy = projectId ?? projects[0]?.id;
-  const [spend, alerts] = await Promise.all([
+  const [spend, alerts, seo] = await Promise.all([
     spentBy ? usageReport(spentBy, monthOf(now), context) : null,
     spentBy ? huntAlerts(spentBy, now, context) : [],
+    spentBy ? seoStats(spentBy, context) : null,
   ]);
   return {
     date: since.toISOString().slice(0, 10),
@@ -127,5 +130,6 @@ export async function dashboard(
       ? { projectId: spend.projectId, spentUsd: spend.spentUsd, capUsd: spend.capUsd, status: spend.status }
       : null,
     huntAlerts: alerts,
+    seo: seo ? { projectId: seo.projectId, pages: seo.pages, byStatus: seo.byStatus } : null,
   };
 }

@@ -9332,6 +9332,16 @@ export interface components {
         place: string | null;
         alertedAt: string;
       }[];
+      /** @description The Local SEO pipeline's pages; null without a project */
+      seo?: {
+        projectId: string;
+        /** @description The project's Local SEO (pSEO) pages */
+        pages: number;
+        /** @description Pages per status: written, needs-review, ready, draft (in WordPress, not live), approved, published */
+        byStatus: {
+          [key: string]: number;
+        };
+      } | null;
     };
     SpeedToLeadFigures: {
       /** @description Leads that came in during the window */
