@@ -43,6 +43,9 @@ export default defineConfig({
           HUNTER_PAGE_TIMEOUT_MS: "4000",
           // The Overpass simulator (dev/simulators/overpass.ts): the pSEO scout's landmarks.
           OVERPASS_API_URL: inject("overpassUrl"),
+          // The Search Console simulator (dev/simulators/search-console.ts): the analytics stage, and its control API.
+          SEARCH_CONSOLE_API_URL: `${inject("searchConsoleUrl")}/webmasters/v3`,
+          SEARCH_CONSOLE_SIMULATOR_URL: inject("searchConsoleUrl"),
           // A real WordPress the pSEO publisher's tests publish to (dev/wordpress.ts); tests only, never a Worker var.
           WORDPRESS_TEST_URL: inject("wordpressUrl"),
           WORDPRESS_TEST_USER: inject("wordpressUser"),

@@ -352,6 +352,7 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
       tradesBoard: 8895,
       overpassSimulator: 8896,
       wordpress: 8897,
+      searchConsoleSimulator: 8898,
     },
     databaseUrl: process.env.DATABASE_URL || undefined,
     persistTo: join(state, "wrangler"),

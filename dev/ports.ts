@@ -20,6 +20,8 @@ export interface Ports {
   tradesBoard: number;
   /** OpenStreetMap's Overpass API, simulated, for the pSEO scout (APEX_OVERPASS_SIM_PORT). */
   overpassSimulator: number;
+  /** Google Search Console's Search Analytics, simulated, for pSEO analytics (APEX_GSC_SIM_PORT). */
+  searchConsoleSimulator: number;
   /** A real local WordPress for pSEO publishing (APEX_WORDPRESS_PORT). */
   wordpress: number;
 }
@@ -45,5 +47,6 @@ export function portsFromEnvironment(): Ports {
     tradesBoard: port("APEX_TRADES_BOARD_PORT", 8795),
     overpassSimulator: port("APEX_OVERPASS_SIM_PORT", 8796),
     wordpress: port("APEX_WORDPRESS_PORT", 8797),
+    searchConsoleSimulator: port("APEX_GSC_SIM_PORT", 8798),
   };
 }

@@ -24,6 +24,7 @@ import { type Relay, startRelay } from "./relay.ts";
 import { startGeminiSimulator } from "./simulators/gemini.ts";
 import { startJobBoard } from "./simulators/job-board.ts";
 import { startOverpassSimulator } from "./simulators/overpass.ts";
+import { startSearchConsoleSimulator } from "./simulators/search-console.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
 import { startWordPress } from "./wordpress.ts";
@@ -144,6 +145,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     stops.push(() => overpass.close());
     log("osm-sim", `Overpass simulator on ${overpass.baseUrl}`);
+    // Search analytics for pSEO's analytics stage: no numbers until some are registered (PUT /_sim/sites/{site}/pages).
+    const searchConsole = await startSearchConsoleSimulator({
+      port: ports.searchConsoleSimulator,
+      log: (line) => log("gsc-sim", line),
+    });
+    stops.push(() => searchConsole.close());
+    log("gsc-sim", `Search Console simulator on ${searchConsole.baseUrl} (token dev-gsc-token)`);
     // A real WordPress (Debian's package, on the machine's MariaDB) for pSEO to publish to.
     const wordpress = await startWordPress({
       port: ports.wordpress,
@@ -188,6 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       HUNTER_GIGS_URL: gigsBoard.baseUrl,
       HUNTER_TRADES_URL: tradesBoard.baseUrl,
       OVERPASS_API_URL: `${overpass.baseUrl}/api/interpreter`,
+      SEARCH_CONSOLE_API_URL: `${searchConsole.baseUrl}/webmasters/v3`,
       SECRETS_ENCRYPTION_KEY: process.env.SECRETS_ENCRYPTION_KEY ?? DEV_SECRETS_ENCRYPTION_KEY,
       JWT_SIGNING_KEYS: options.jwtSigningKeys ?? generateSigningKeys(),
       ...options.vars,

@@ -33,6 +33,7 @@ const PORTS = {
   tradesBoard: 8995,
   overpassSimulator: 8996,
   wordpress: 8997,
+  searchConsoleSimulator: 8998,
 };
 const PACE = 20;
 const COUNTS = { normal: 860, boiler: 20, stopped: 40, invalid: 40, night: 40 };

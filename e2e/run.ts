@@ -232,6 +232,7 @@ const stack = await startStack({
     tradesBoard: 8995,
     overpassSimulator: 8996,
     wordpress: 8997,
+    searchConsoleSimulator: 8998,
   },
   databaseUrl: process.env.E2E_DATABASE_URL || undefined,
   persistTo: join(state, "wrangler"),

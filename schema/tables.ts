@@ -654,6 +654,10 @@ export const wordpressSites = pgTable(
     username: text("username").notNull(),
     sealedPassword: text("sealed_password").notNull(),
     hint: text("hint").notNull(),
+    /** The site's Search Console property ("https://site/" or "sc-domain:site") and an access token for it, sealed. */
+    searchConsoleProperty: text("search_console_property"),
+    searchConsoleSealedToken: text("search_console_sealed_token"),
+    searchConsoleHint: text("search_console_hint"),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.projectId] })],

@@ -10,6 +10,8 @@ interface ApexTestBindings {
   GEMINI_SIMULATOR_URL: string;
   /** A real local WordPress (dev/wordpress.ts) and an Application Password for it, for the pSEO publisher. */
   WORDPRESS_TEST_URL: string;
+  /** The Search Console simulator's control API (`/_sim/sites/{site}/pages`). */
+  SEARCH_CONSOLE_SIMULATOR_URL: string;
   WORDPRESS_TEST_USER: string;
   WORDPRESS_TEST_PASSWORD: string;
 }

@@ -14,6 +14,7 @@ import { startRelay } from "../dev/relay.ts";
 import { startGeminiSimulator } from "../dev/simulators/gemini.ts";
 import { startJobBoard } from "../dev/simulators/job-board.ts";
 import { startOverpassSimulator } from "../dev/simulators/overpass.ts";
+import { startSearchConsoleSimulator } from "../dev/simulators/search-console.ts";
 import { startTwilioSimulator } from "../dev/simulators/twilio.ts";
 import { startWebhookReceiver } from "../dev/simulators/webhook-receiver.ts";
 import { DEV_TWILIO } from "../dev/stack.ts";
@@ -31,6 +32,7 @@ declare module "vitest" {
     gigsBoardUrl: string;
     tradesBoardUrl: string;
     overpassUrl: string;
+    searchConsoleUrl: string;
     wordpressUrl: string;
     wordpressUser: string;
     wordpressPassword: string;
@@ -73,6 +75,8 @@ export default async function setup(project: TestProject) {
   project.provide("tradesBoardUrl", tradesBoard.baseUrl);
   const overpass = await startOverpassSimulator({ port: 0 });
   project.provide("overpassUrl", `${overpass.baseUrl}/api/interpreter`);
+  const searchConsole = await startSearchConsoleSimulator({ port: 0 });
+  project.provide("searchConsoleUrl", searchConsole.baseUrl);
   // A real WordPress (Debian's package on the machine's MariaDB) for the pSEO publisher: its own database per run.
   const wordpress = await startWordPress({ port: await unusedPort() });
   project.provide("wordpressUrl", wordpress.baseUrl);
@@ -86,6 +90,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await wordpress.stop();
     await overpass.close();
+    await searchConsole.close();
     await gigsBoard.close();
     await tradesBoard.close();
     await gemini.close();

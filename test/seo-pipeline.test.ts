@@ -26,7 +26,9 @@ interface SeoPage {
   critic: { pass: boolean; score: number } | null;
   links: { slug: string }[];
   map: { altText: string } | null;
-  wordpress: { id: number; slug: string; status: string; contentHash: string; at: string } | null;
+  wordpress: { id: number; link: string; slug: string; status: string; contentHash: string; at: string } | null;
+  analytics: { impressions: number; clicks: number; queries: { query: string }[] } | null;
+  proposal: { title: string; reason: string } | null;
 }
 
 const wp = (path: string, init: RequestInit = {}) =>
@@ -39,36 +41,36 @@ const wp = (path: string, init: RequestInit = {}) =>
     },
   });
 
+const plumberDna = (label: string) => ({
+  identity: { businessName: `${label} Plumbing`, phone: "+15125550100" },
+  brandBrain: {
+    voice: "Straightforward and neighbourly",
+    differentiators: ["Same-day visits across the north Austin suburbs", "We clean up before we leave"],
+    insiderTips: ["Flush a tank water heater once a year to keep sediment down"],
+    objections: [{ objection: "Can you come today?", answer: "Most days, yes: call before noon." }],
+    forbiddenTopics: ["Politics"],
+  },
+  services: [
+    {
+      name: "Water heater repair",
+      slug: "water-heater-repair",
+      keywords: ["tankless water heater", "water heater leak"],
+    },
+    { name: "Drain cleaning", slug: "drain-cleaning", keywords: ["clogged drain", "sewer line"] },
+  ],
+  geoScope: { country: "US", cities: ["Austin", "Round Rock", "Cedar Park"], areas: [] },
+  modules: { localSeo: { pagesPerRun: 10 } },
+});
+
+const putDna = (tenant: TestTenant, dna: unknown, version: number) =>
+  request(
+    `/api/v1/projects/${tenant.projectId}/dna/custom`,
+    jsonRequest("PUT", dna, { ...tenant.auth, "if-match": `"${version}"` }),
+  );
+
 async function plumber(label: string): Promise<TestTenant> {
   const tenant = await signUpTenant(label);
-  const dna = await request(
-    `/api/v1/projects/${tenant.projectId}/dna/custom`,
-    jsonRequest(
-      "PUT",
-      {
-        identity: { businessName: `${label} Plumbing`, phone: "+15125550100" },
-        brandBrain: {
-          voice: "Straightforward and neighbourly",
-          differentiators: ["Same-day visits across the north Austin suburbs", "We clean up before we leave"],
-          insiderTips: ["Flush a tank water heater once a year to keep sediment down"],
-          objections: [{ objection: "Can you come today?", answer: "Most days, yes: call before noon." }],
-          forbiddenTopics: ["Politics"],
-        },
-        services: [
-          {
-            name: "Water heater repair",
-            slug: "water-heater-repair",
-            keywords: ["tankless water heater", "water heater leak"],
-          },
-          { name: "Drain cleaning", slug: "drain-cleaning", keywords: ["clogged drain", "sewer line"] },
-        ],
-        geoScope: { country: "US", cities: ["Austin", "Round Rock", "Cedar Park"], areas: [] },
-        // A unique slug per tenant keeps tests apart in the one WordPress they share.
-        modules: { localSeo: { pagesPerRun: 10 } },
-      },
-      { ...tenant.auth, "if-match": '"0"' },
-    ),
-  );
+  const dna = await putDna(tenant, plumberDna(label), 0);
   if (dna.status !== 200) throw new Error(`dna: ${dna.status} ${await dna.text()}`);
   return tenant;
 }
@@ -122,6 +124,21 @@ describe("the pSEO pipeline", () => {
       await connectWordPress(tenant);
       const run = await runPipeline(tenant);
       expect(run.status, run.error ?? "").toBe("completed");
+      // One ticket per stage under the run's, and one per page under a stage that works page by page.
+      const tenantObject = env.TENANT.getByName(tenant.tenantId);
+      const stages = await tenantObject.stageTickets(run.id);
+      expect(stages.map((stage) => stage.task)).toEqual([
+        "scout_anchors",
+        "strategist_run",
+        "write_pages",
+        "critic_review",
+        "librarian_link",
+        "enhance_media",
+        "publish",
+        "analytics_audit",
+      ]);
+      const writing = stages.find((stage) => stage.task === "write_pages");
+      expect(await tenantObject.stageTickets(writing?.id as string)).toHaveLength(6);
       const made = await pages(tenant);
       expect(made.map((p) => p.slug).sort()).toEqual([
         "drain-cleaning-austin",
@@ -174,6 +191,23 @@ describe("the pSEO pipeline", () => {
       expect(after.map((p) => [p.slug, p.wordpress?.id, p.wordpress?.contentHash, p.wordpress?.at])).toEqual(
         before.map((p) => [p.slug, p.wordpress?.id, p.wordpress?.contentHash, p.wordpress?.at]),
       );
+
+      // A DNA change rewrites the pages and updates them in WordPress, under the same ids.
+      const label = String(
+        (
+          await (
+            await request(`/api/v1/projects/${tenant.projectId}/dna`, { headers: tenant.auth })
+          ).json<{ dna: { identity: { businessName: string } } }>()
+        ).dna.identity.businessName,
+      ).replace(/ Plumbing$/, "");
+      const changed = plumberDna(label);
+      changed.brandBrain.insiderTips.push("Pour a kettle of hot water down a slow kitchen drain each week");
+      expect((await putDna(tenant, changed, 1)).status).toBe(200);
+      expect((await runPipeline(tenant)).status).toBe("completed");
+      const rewritten = await pages(tenant);
+      expect(rewritten.map((p) => [p.slug, p.wordpress?.id])).toEqual(before.map((p) => [p.slug, p.wordpress?.id]));
+      const drain = (slug: string, list: SeoPage[]) => list.find((p) => p.slug === slug)?.wordpress?.contentHash;
+      expect(drain("drain-cleaning-austin", rewritten)).not.toBe(drain("drain-cleaning-austin", before));
     },
     PIPELINE_TIMEOUT,
   );
@@ -212,6 +246,50 @@ describe("the pSEO pipeline", () => {
         >();
         expect(found).toHaveLength(1);
       }
+    },
+    PIPELINE_TIMEOUT,
+  );
+
+  it(
+    "reads the pages' search performance, proposes a rewrite for a page seen but rarely clicked, and feeds its queries to the next strategist run",
+    async () => {
+      const tenant = await plumber(`seo-gsc-${crypto.randomUUID().slice(0, 6)}`);
+      await connectWordPress(tenant);
+      const property = `${env.WORDPRESS_TEST_URL}/`;
+      const connected = await request(
+        `/api/v1/projects/${tenant.projectId}/search-console`,
+        jsonRequest("PUT", { property, accessToken: "dev-gsc-token" }, tenant.auth),
+      );
+      expect(connected.status).toBe(200);
+      // The property exists in Search Console, with no numbers yet.
+      const registerPages = (pagesOfSite: unknown[]) =>
+        fetch(`${env.SEARCH_CONSOLE_SIMULATOR_URL}/_sim/sites/${encodeURIComponent(property)}/pages`, {
+          method: "PUT",
+          body: JSON.stringify(pagesOfSite),
+        });
+      expect((await registerPages([])).status).toBe(200);
+      expect((await runPipeline(tenant)).status).toBe("completed");
+      const drain = (await pages(tenant)).find((p) => p.slug === "drain-cleaning-round-rock");
+      // Search Console's numbers for the page, as Google would report them for its address.
+      const registered = await registerPages([
+        {
+          url: drain?.wordpress?.link,
+          queries: [{ query: "clogged kitchen drain round rock", impressions: 380, clicks: 2, position: 9.1 }],
+        },
+      ]);
+      expect(registered.status).toBe(200);
+      expect((await runPipeline(tenant)).status).toBe("completed");
+      const measured = (await pages(tenant)).find((p) => p.slug === "drain-cleaning-round-rock");
+      expect(measured?.analytics).toMatchObject({ impressions: 380, clicks: 2 });
+      expect(measured?.proposal?.title).toContain("Clogged Kitchen Drain Round Rock");
+      expect((await pages(tenant)).filter((p) => p.analytics !== null)).toHaveLength(1);
+
+      expect((await runPipeline(tenant)).status).toBe("completed");
+      const clusters = await (
+        await request(`/api/v1/entities?type=keyword&projectId=${tenant.projectId}&limit=50`, { headers: tenant.auth })
+      ).json<{ items: { data: { cluster?: { slug: string; secondaryKeywords: string[] } } }[] }>();
+      const cluster = clusters.items.find((c) => c.data.cluster?.slug === "drain-cleaning-round-rock");
+      expect(cluster?.data.cluster?.secondaryKeywords).toContain("clogged kitchen drain round rock");
     },
     PIPELINE_TIMEOUT,
   );

@@ -146,6 +146,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         links: page.links.length,
         hasMap: page.map !== null,
         wordpress: wordpress ? { link: wordpress.link ?? null, status: wordpress.status ?? null } : null,
+        analytics: page.analytics as { impressions: number; clicks: number; ctr: number; position: number } | null,
+        proposal: page.proposal as { title: string; metaDescription: string; reason: string } | null,
       };
     }),
     clusters: overview.clusters,
@@ -399,6 +401,7 @@ function Pages({ pages, canAdmin, busy }: { pages: Loaded["pages"]; canAdmin: bo
           <th scope="col">Links</th>
           <th scope="col">Map</th>
           <th scope="col">WordPress</th>
+          <th scope="col">Search (28 days)</th>
           {canAdmin ? <th scope="col">Approve</th> : null}
         </tr>
       </thead>
@@ -436,6 +439,21 @@ function Pages({ pages, canAdmin, busy }: { pages: Loaded["pages"]; canAdmin: bo
               ) : (
                 (page.wordpress?.status ?? "—")
               )}
+            </td>
+            <td data-testid="page-analytics">
+              {page.analytics
+                ? `${page.analytics.impressions} seen · ${page.analytics.clicks} clicks · ${(page.analytics.ctr * 100).toFixed(1)} % · position ${page.analytics.position.toFixed(1)}`
+                : "—"}
+              {page.proposal ? (
+                <details data-testid="page-proposal">
+                  <summary>Rewrite proposed</summary>
+                  <p>{page.proposal.reason}</p>
+                  <p>
+                    Title: <strong>{page.proposal.title}</strong>
+                  </p>
+                  <p>Description: {page.proposal.metaDescription}</p>
+                </details>
+              ) : null}
             </td>
             {canAdmin ? (
               <td>

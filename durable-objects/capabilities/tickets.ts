@@ -342,11 +342,15 @@ export class Tickets {
       .map(toTicket);
   }
 
-  /** One task's tickets whose params name `projectId`, newest first (a project's hunts, say). */
+  /**
+   * One task's top-level tickets whose params name `projectId`, newest first
+   * (a project's hunts, its pSEO runs); a run's stages and pages are read with stagesOf.
+   */
   listForProject(task: string, projectId: string, limit: number): Ticket[] {
     return this.host.sql
       .exec<Row>(
         `SELECT * FROM tickets WHERE task = ? AND json_extract(params, '$.projectId') = ?
+           AND json_extract(params, '$.parentId') IS NULL
          ORDER BY created_at DESC LIMIT ?`,
         task,
         projectId,

@@ -23,8 +23,22 @@ function pipelineContext(context: AgentContext, projectId: string): PipelineCont
       const index = STAGES.indexOf(name);
       await context.reportProgress(Math.round((index / STAGES.length) * 100), `${name}: started`);
       try {
-        const result = await work(async (percent, message) => {
-          await tenant.reportProgress(ticket.id, percent, message);
+        const result = await work({
+          progress: async (percent, message) => {
+            await tenant.reportProgress(ticket.id, percent, message);
+          },
+          // A page's own ticket under its stage's: where a stage works page by page, each page shows (and fails) alone.
+          page: async (slug, pageWork) => {
+            const child = await tenant.openStageTicket(tenantId, ticket.id, name, { projectId, page: slug });
+            try {
+              const done = await pageWork();
+              await tenant.completeTicket(child.id, JSON.stringify(done ?? null));
+              return done;
+            } catch (error) {
+              await tenant.failTicket(child.id, error instanceof Error ? error.message : String(error));
+              throw error;
+            }
+          },
         });
         await tenant.completeTicket(ticket.id, JSON.stringify(result ?? null));
         await context.reportProgress(Math.round(((index + 1) / STAGES.length) * 100), `${name}: done`);

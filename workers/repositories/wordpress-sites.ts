@@ -11,7 +11,7 @@ export async function findWordPressSite(tx: Transaction, projectId: string): Pro
 
 export async function putWordPressSite(
   tx: Transaction,
-  row: Omit<WordPressSiteRow, "updatedAt">,
+  row: Pick<WordPressSiteRow, "tenantId" | "projectId" | "url" | "username" | "sealedPassword" | "hint">,
 ): Promise<WordPressSiteRow> {
   const [saved] = await tx
     .insert(wordpressSites)
@@ -28,4 +28,23 @@ export async function putWordPressSite(
     })
     .returning();
   return saved as WordPressSiteRow;
+}
+
+/** The site's Search Console property and sealed token; the site must exist (undefined otherwise). */
+export async function setSearchConsole(
+  tx: Transaction,
+  projectId: string,
+  value: { property: string; sealedToken: string; hint: string },
+): Promise<WordPressSiteRow | undefined> {
+  const [saved] = await tx
+    .update(wordpressSites)
+    .set({
+      searchConsoleProperty: value.property,
+      searchConsoleSealedToken: value.sealedToken,
+      searchConsoleHint: value.hint,
+      updatedAt: new Date(),
+    })
+    .where(eq(wordpressSites.projectId, projectId))
+    .returning();
+  return saved;
 }

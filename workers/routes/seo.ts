@@ -3,7 +3,7 @@ import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { approvePage } from "../seo/approve";
 import { seoOverview } from "../seo/overview";
-import { getWordPressSite, saveWordPressSite } from "../seo/sites";
+import { getWordPressSite, saveSearchConsole, saveWordPressSite } from "../seo/sites";
 import { conflictErrors, defineRoute, idParam, notFoundError } from "./shared";
 
 const read = { risk: "READ", role: "viewer" } satisfies RoutePolicy;
@@ -11,8 +11,42 @@ const readAsAdmin = { risk: "READ", role: "admin" } satisfies RoutePolicy;
 const configure = { risk: "WRITE-HIGH", role: "admin" } satisfies RoutePolicy;
 
 const siteView = z
-  .object({ url: z.string(), username: z.string(), applicationPasswordHint: z.string(), updatedAt: z.string() })
+  .object({
+    url: z.string(),
+    username: z.string(),
+    applicationPasswordHint: z.string(),
+    searchConsole: z.object({ property: z.string(), tokenHint: z.string() }).nullable(),
+    updatedAt: z.string(),
+  })
   .openapi("WordPressSite");
+
+const searchConsoleRoute = defineRoute(
+  configure,
+  {
+    method: "put",
+    path: "/projects/{id}/search-console",
+    tags: ["seo"],
+    summary: "Connect the site's Search Console property for the analytics stage (token sealed; audited)",
+    request: {
+      params: idParam,
+      body: {
+        required: true,
+        content: {
+          "application/json": {
+            schema: z.object({ property: z.string(), accessToken: z.string() }).openapi("SearchConsoleInput", {
+              description: "property: https://site/ or sc-domain:site; accessToken: OAuth, webmasters.readonly",
+            }),
+          },
+        },
+      },
+    },
+    responses: {
+      200: { description: "Saved", content: { "application/json": { schema: siteView } } },
+      ...notFoundError,
+    },
+  },
+  { naturallyIdempotent: "saving the same property and token again stores the same connection" },
+);
 
 const siteBody = z
   .object({
@@ -97,6 +131,9 @@ export function seoRoutes() {
     .openapi(getSiteRoute, async (c) => c.json(await getWordPressSite(c.req.valid("param").id, c.var.services), 200))
     .openapi(putSiteRoute, async (c) =>
       c.json(await saveWordPressSite(c.req.valid("param").id, c.req.valid("json"), c.var.services), 200),
+    )
+    .openapi(searchConsoleRoute, async (c) =>
+      c.json(await saveSearchConsole(c.req.valid("param").id, c.req.valid("json"), c.var.services), 200),
     )
     .openapi(overviewRoute, async (c) => c.json(await seoOverview(c.req.valid("param").id, c.var.services), 200))
     .openapi(approveRoute, async (c) => c.json(await approvePage(c.req.valid("param").id, c.var.services), 200));

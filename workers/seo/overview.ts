@@ -40,6 +40,8 @@ export async function seoOverview(projectIdInput: unknown, context: Pick<Service
           links: (data.links ?? []) as unknown[],
           wordpress: record.wordpress ?? null,
           map: record.media ?? null,
+          analytics: record.analytics ?? null,
+          proposal: record.proposal ?? null,
         };
       }),
     clusters: clusters.filter((row) => (row.data as { seo?: unknown })?.seo === "cluster").length,

@@ -3,6 +3,7 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { sha256Hex } from "../auth/encoding";
 import type { Dna } from "../dna/schema";
 import { generateStructured } from "../llm/gateway";
+import { OutboundStatusError } from "../outbound/fetch";
 import { Problem, problems } from "../problems";
 import { type EntityRow, listProjectEntitiesOfType } from "../repositories/entities";
 import type { ServiceContext } from "../service-context";
@@ -10,12 +11,13 @@ import { getDna } from "../services/dna";
 import { createEntity, reviseEntity } from "../services/entities";
 import { spendGate } from "../services/spend-gate";
 import { objectKeys } from "../storage/object-keys";
+import { type PagePerformance, pageKey, pagePerformance, rewriteProposal } from "./analytics";
 import { reviewPage } from "./critic";
 import { linksSection, planLinks } from "./librarian";
 import { renderAnchorMap } from "./media";
 import { findAnchors } from "./scout";
 import type { LocalSeoSettings } from "./settings";
-import { openWordPressSite } from "./sites";
+import { openSearchConsole, openWordPressSite } from "./sites";
 import { planClusters } from "./strategist";
 import type { PageDraft, SeoAnchor, SeoCluster } from "./types";
 import { WordPressProblem, wordpressClient } from "./wordpress";
@@ -44,11 +46,17 @@ export type Stage = (typeof STAGES)[number];
 export type PipelineContext = Pick<ServiceContext, "env" | "db" | "actor" | "publish" | "log"> & {
   runKey: string;
   /** Each stage's own ticket: opened when it starts, closed with its result or its error. */
-  stage<T>(
-    name: Stage,
-    work: (progress: (percent: number, message: string) => Promise<void>) => Promise<T>,
-  ): Promise<T>;
+  stage<T>(name: Stage, work: (tools: StageTools) => Promise<T>): Promise<T>;
 };
+
+/** What a stage reports with: its progress, and a child ticket per page where it works page by page. */
+export interface StageTools {
+  progress(percent: number, message: string): Promise<void>;
+  page<T>(slug: string, work: () => Promise<T>): Promise<T>;
+}
+
+/** Tools that report nowhere (a stage run outside a ticket). */
+export const quietTools: StageTools = { progress: async () => undefined, page: (_slug, work) => work() };
 
 /** Bumped when the writer's output for the same inputs would change: every page is rewritten once. */
 const WRITER_VERSION = "rules-1";
@@ -112,19 +120,15 @@ export async function runPipeline(projectId: string, from: Stage, context: Pipel
     // pSEO is optional work: at 90 % of the cap it stops before anything on the speed-to-lead path does.
     const decision = await spendGate(projectId, "optional-ai", context);
     if (!decision.allowed) return { projectId, stages: results, stoppedAt: name, stopped: decision.detail };
-    results[name] = await context.stage(name, (progress) => STAGE_WORK[name](projectId, context, progress));
+    results[name] = await context.stage(name, (tools) => STAGE_WORK[name](projectId, context, tools));
   }
   return { projectId, stages: results };
 }
 
-type StageWork = (
-  projectId: string,
-  context: PipelineContext,
-  progress: (percent: number, message: string) => Promise<void>,
-) => Promise<unknown>;
+type StageWork = (projectId: string, context: PipelineContext, tools: StageTools) => Promise<unknown>;
 
 const STAGE_WORK: Record<Stage, StageWork> = {
-  async scout_anchors(projectId, context, progress) {
+  async scout_anchors(projectId, context, { progress }) {
     const { dna, settings } = await load(projectId, context);
     const known = new Map((await anchorsOf(projectId, context)).map((a) => [a.osmId, a]));
     const places = settings.places.length > 0 ? settings.places : [...dna.geoScope.cities, ...dna.geoScope.areas];
@@ -149,7 +153,23 @@ const STAGE_WORK: Record<Stage, StageWork> = {
 
   async strategist_run(projectId, context) {
     const { dna, settings } = await load(projectId, context);
-    const { clusters, skipped } = planClusters(dna, settings);
+    const planned = planClusters(dna, settings);
+    // What searchers found a page for (analytics) joins its secondary keywords: it feeds this run.
+    const found = new Map(
+      (await pagesOf(projectId, context)).map((row) => [
+        String(dataOf(row).slug),
+        ((seoOf(row).analytics as PagePerformance | undefined)?.queries ?? [])
+          .filter((q) => q.impressions >= 10)
+          .map((q) => q.query.toLowerCase()),
+      ]),
+    );
+    const clusters = planned.clusters.map((cluster) => {
+      const extra = (found.get(cluster.slug) ?? []).filter((q) => q !== cluster.primaryKeyword);
+      return extra.length === 0
+        ? cluster
+        : { ...cluster, secondaryKeywords: [...new Set([...cluster.secondaryKeywords, ...extra])].slice(0, 12) };
+    });
+    const { skipped } = planned;
     const existing = new Map(
       (await clustersOf(projectId, context)).map(({ row, cluster }) => [cluster.slug, { row, cluster }]),
     );
@@ -176,7 +196,7 @@ const STAGE_WORK: Record<Stage, StageWork> = {
     return { clusters: clusters.length, created, updated, skipped };
   },
 
-  async write_pages(projectId, context, progress) {
+  async write_pages(projectId, context, { progress, page: perPage }) {
     const { dna, settings } = await load(projectId, context);
     const anchors = await anchorsOf(projectId, context);
     const pages = new Map((await pagesOf(projectId, context)).map((row) => [String(dataOf(row).slug), row]));
@@ -194,15 +214,18 @@ const STAGE_WORK: Record<Stage, StageWork> = {
       }
       // The rest wait for the next run: a run writes at most pagesPerRun pages.
       if (written >= settings.pagesPerRun) break;
-      const { draft, by } = await writePage(projectId, { dna, cluster, anchors }, context);
-      await savePage(projectId, page, cluster, draft, { inputHash, writtenBy: by, revisions: 0 }, context);
+      await perPage(cluster.slug, async () => {
+        const { draft, by } = await writePage(projectId, { dna, cluster, anchors }, context);
+        await savePage(projectId, page, cluster, draft, { inputHash, writtenBy: by, revisions: 0 }, context);
+        return { slug: cluster.slug, title: draft.title, writtenBy: by };
+      });
       written++;
       await progress(Math.round((written / Math.max(1, clusters.length)) * 100), `wrote ${cluster.slug}`);
     }
     return { written, unchanged, waiting: clusters.length - written - unchanged };
   },
 
-  async critic_review(projectId, context, progress) {
+  async critic_review(projectId, context, { progress }) {
     const { dna, settings } = await load(projectId, context);
     const anchors = await anchorsOf(projectId, context);
     const clusters = new Map((await clustersOf(projectId, context)).map(({ cluster }) => [cluster.slug, cluster]));
@@ -311,7 +334,7 @@ const STAGE_WORK: Record<Stage, StageWork> = {
     return { pages: rows.length, rendered };
   },
 
-  async publish(projectId, context, progress) {
+  async publish(projectId, context, { progress, page: perPage }) {
     const { settings } = await load(projectId, context);
     const site = await openWordPressSite(projectId, context);
     if (!site) {
@@ -325,92 +348,145 @@ const STAGE_WORK: Record<Stage, StageWork> = {
     let changed = 0;
     let unchanged = 0;
     for (const [index, row] of rows.entries()) {
-      const data = dataOf(row);
-      const seo = seoOf(row);
-      const record = (seo.wordpress ?? {}) as {
-        id?: number;
-        mediaId?: number;
-        mediaOf?: string;
-        mediaUrl?: string;
-        contentHash?: string;
-      };
-      const media = seo.media as { osmId: string; altText: string } | undefined;
-      // The map goes up once per anchor; its WordPress id and address are kept on the page.
-      let uploadedMap =
-        record.mediaOf === media?.osmId && record.mediaId !== undefined && record.mediaUrl
-          ? { id: record.mediaId, url: record.mediaUrl }
-          : undefined;
-      if (media && !uploadedMap) {
-        const object = await context.env.ARCHIVE.get(objectKeys.seoMap(context.actor.auth.tenantId, row.id));
-        if (object) {
-          const bytes = new Uint8Array(await object.arrayBuffer());
-          const uploaded = await refusalsAreFinal(() =>
-            wordpress.uploadMedia({
-              bytes,
-              filename: `${String(data.slug)}-map.png`,
-              contentType: "image/png",
-              altText: media.altText,
-            }),
-          );
-          uploadedMap = { id: uploaded.id, url: uploaded.sourceUrl };
+      const slug = String(dataOf(row).slug);
+      const outcome = await perPage(slug, async () => {
+        const data = dataOf(row);
+        const seo = seoOf(row);
+        const record = (seo.wordpress ?? {}) as {
+          id?: number;
+          mediaId?: number;
+          mediaOf?: string;
+          mediaUrl?: string;
+          contentHash?: string;
+        };
+        const media = seo.media as { osmId: string; altText: string } | undefined;
+        // The map goes up once per anchor; its WordPress id and address are kept on the page.
+        let uploadedMap =
+          record.mediaOf === media?.osmId && record.mediaId !== undefined && record.mediaUrl
+            ? { id: record.mediaId, url: record.mediaUrl }
+            : undefined;
+        if (media && !uploadedMap) {
+          const object = await context.env.ARCHIVE.get(objectKeys.seoMap(context.actor.auth.tenantId, row.id));
+          if (object) {
+            const bytes = new Uint8Array(await object.arrayBuffer());
+            const uploaded = await refusalsAreFinal(() =>
+              wordpress.uploadMedia({
+                bytes,
+                filename: `${String(data.slug)}-map.png`,
+                contentType: "image/png",
+                altText: media.altText,
+              }),
+            );
+            uploadedMap = { id: uploaded.id, url: uploaded.sourceUrl };
+          }
         }
+        const target =
+          row.status === "approved" || row.status === "published" || !settings.approvalRequired ? "publish" : "draft";
+        const content = composeContent(
+          row.id,
+          draftOf(row),
+          (data.links ?? []) as { slug: string; title: string }[],
+          hrefOf,
+          media && uploadedMap ? { url: uploadedMap.url, altText: media.altText } : undefined,
+        );
+        const contentHash = await sha256Hex(JSON.stringify([content, data.title, data.metaDescription, target]));
+        if (record.contentHash === contentHash && record.id !== undefined) return "unchanged" as const;
+        const saved = await refusalsAreFinal(() =>
+          wordpress.upsertPage({
+            ...(record.id !== undefined ? { id: record.id } : { adoptIfMarked: pageMarker(row.id) }),
+            slug: String(data.slug),
+            title: String(data.title ?? row.name),
+            content,
+            status: target,
+            excerpt: String(data.metaDescription ?? ""),
+            ...(uploadedMap ? { featuredMedia: uploadedMap.id } : {}),
+          }),
+        );
+        await reviseEntity(
+          row.id,
+          (current) => ({
+            status: target === "publish" ? "published" : "draft",
+            system: {
+              ...current.system,
+              seo: {
+                ...(current.system.seo as object),
+                wordpress: {
+                  id: saved.id,
+                  link: saved.link,
+                  slug: saved.slug,
+                  status: saved.status,
+                  contentHash,
+                  ...(uploadedMap ? { mediaId: uploadedMap.id, mediaUrl: uploadedMap.url, mediaOf: media?.osmId } : {}),
+                  at: new Date().toISOString(),
+                },
+              },
+            },
+          }),
+          context,
+        );
+        return target;
+      });
+      if (outcome === "unchanged") unchanged++;
+      else changed++;
+      await progress(Math.round(((index + 1) / rows.length) * 100), `${slug}: ${outcome}`);
+    }
+    return { pages: rows.length, changed, unchanged };
+  },
+
+  async analytics_audit(projectId, context) {
+    const searchConsole = await openSearchConsole(projectId, context);
+    if (!searchConsole) {
+      return { skipped: `Search Console is not connected (PUT /api/v1/projects/${projectId}/search-console)` };
+    }
+    const { dna } = await load(projectId, context);
+    const performance = await pagePerformance(context.env, searchConsole).catch((error: unknown) => {
+      // A token Google refuses, or a property it does not open to that token, will not pass by itself.
+      if (error instanceof OutboundStatusError && (error.status === 401 || error.status === 403)) {
+        throw new Problem({
+          status: 424,
+          code: "search-console-refused",
+          title: "Search Console refused the analytics stage",
+          detail: `Search Console answered ${error.status} for ${searchConsole.property}. Fix: connect the property again with a fresh access token (webmasters.readonly) of a user who can see it.`,
+          errors: [{ field: "searchConsole", message: "the access token or the property was refused" }],
+        });
       }
-      const target =
-        row.status === "approved" || row.status === "published" || !settings.approvalRequired ? "publish" : "draft";
-      const content = composeContent(
-        row.id,
-        draftOf(row),
-        (data.links ?? []) as { slug: string; title: string }[],
-        hrefOf,
-        media && uploadedMap ? { url: uploadedMap.url, altText: media.altText } : undefined,
-      );
-      const contentHash = await sha256Hex(JSON.stringify([content, data.title, data.metaDescription, target]));
-      if (record.contentHash === contentHash && record.id !== undefined) {
-        unchanged++;
+      throw error;
+    });
+    const rows = (await pagesOf(projectId, context)).filter(
+      (row) => typeof (seoOf(row).wordpress as { link?: unknown } | undefined)?.link === "string",
+    );
+    let measured = 0;
+    let proposals = 0;
+    for (const row of rows) {
+      const link = String((seoOf(row).wordpress as { link: string }).link);
+      const found = performance.get(pageKey(link));
+      if (!found) continue;
+      measured++;
+      const draft = draftOf(row);
+      const proposal = rewriteProposal(draft, found, {
+        name: dna.identity.businessName,
+        differentiators: dna.brandBrain.differentiators,
+      });
+      if (proposal) proposals++;
+      const before = seoOf(row).analytics as PagePerformance | undefined;
+      if (JSON.stringify(before && { ...before, at: undefined }) === JSON.stringify({ ...found, at: undefined }))
         continue;
-      }
-      const saved = await refusalsAreFinal(() =>
-        wordpress.upsertPage({
-          ...(record.id !== undefined ? { id: record.id } : { adoptIfMarked: pageMarker(row.id) }),
-          slug: String(data.slug),
-          title: String(data.title ?? row.name),
-          content,
-          status: target,
-          excerpt: String(data.metaDescription ?? ""),
-          ...(uploadedMap ? { featuredMedia: uploadedMap.id } : {}),
-        }),
-      );
       await reviseEntity(
         row.id,
         (current) => ({
-          status: target === "publish" ? "published" : "draft",
           system: {
             ...current.system,
             seo: {
               ...(current.system.seo as object),
-              wordpress: {
-                id: saved.id,
-                link: saved.link,
-                slug: saved.slug,
-                status: saved.status,
-                contentHash,
-                ...(uploadedMap ? { mediaId: uploadedMap.id, mediaUrl: uploadedMap.url, mediaOf: media?.osmId } : {}),
-                at: new Date().toISOString(),
-              },
+              analytics: { ...found, at: new Date().toISOString() },
+              proposal: proposal ?? null,
             },
           },
         }),
         context,
       );
-      changed++;
-      await progress(Math.round(((index + 1) / rows.length) * 100), `${String(data.slug)} → WordPress ${target}`);
     }
-    return { pages: rows.length, changed, unchanged };
-  },
-
-  async analytics_audit() {
-    // Not built yet: Search Console is not connected per project (issue #17's analytics stage is open).
-    return { skipped: "Search Console analytics are not connected yet" };
+    return { pages: rows.length, measured, proposals };
   },
 };
 

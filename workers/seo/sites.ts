@@ -5,7 +5,7 @@ import { assertOutboundUrl } from "../outbound/url-policy";
 import { Problem, problems, zodFieldErrors } from "../problems";
 import { recordAudit } from "../repositories/audit";
 import { projectExists } from "../repositories/entities";
-import { findWordPressSite, putWordPressSite } from "../repositories/wordpress-sites";
+import { findWordPressSite, putWordPressSite, setSearchConsole } from "../repositories/wordpress-sites";
 import type { ServiceContext } from "../service-context";
 import type { WordPressSite } from "./wordpress";
 
@@ -29,10 +29,27 @@ export interface WordPressSiteView {
   url: string;
   username: string;
   applicationPasswordHint: string;
+  /** The Search Console property the analytics stage reads, when connected. */
+  searchConsole: { property: string; tokenHint: string } | null;
   updatedAt: string;
 }
 
+export const searchConsoleInput = z
+  .object({
+    /** A URL-prefix property ("https://example.com/") or a domain one ("sc-domain:example.com"). */
+    property: z
+      .string()
+      .trim()
+      .min(3)
+      .max(300)
+      .refine((p) => /^sc-domain:[a-z0-9.-]+$/i.test(p) || URL.canParse(p), "a URL-prefix property or sc-domain:…"),
+    /** An OAuth access token with the webmasters.readonly scope. */
+    accessToken: z.string().trim().min(8).max(4_000),
+  })
+  .strict();
+
 const sealContext = (tenantId: string, projectId: string) => `wordpress-site:${tenantId}:${projectId}`;
+const searchConsoleContext = (tenantId: string, projectId: string) => `search-console:${tenantId}:${projectId}`;
 
 function requireSealingKey(env: Env): void {
   if (env.SECRETS_ENCRYPTION_KEY) return;
@@ -106,9 +123,70 @@ export async function openWordPressSite(
   return { url: row.url, username: row.username, applicationPassword };
 }
 
-const viewOf = (row: { url: string; username: string; hint: string; updatedAt: Date }): WordPressSiteView => ({
+const viewOf = (row: {
+  url: string;
+  username: string;
+  hint: string;
+  searchConsoleProperty: string | null;
+  searchConsoleHint: string | null;
+  updatedAt: Date;
+}): WordPressSiteView => ({
   url: row.url,
   username: row.username,
   applicationPasswordHint: row.hint,
+  searchConsole: row.searchConsoleProperty
+    ? { property: row.searchConsoleProperty, tokenHint: row.searchConsoleHint ?? "" }
+    : null,
   updatedAt: row.updatedAt.toISOString(),
 });
+
+/** Connects the site's Search Console property (the analytics stage reads it); the WordPress site comes first. */
+export async function saveSearchConsole(
+  projectId: string,
+  input: unknown,
+  { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<WordPressSiteView> {
+  const parsed = searchConsoleInput.safeParse(input);
+  if (!parsed.success) throw problems.validation(zodFieldErrors(parsed.error.issues));
+  requireSealingKey(env);
+  const tenantId = actor.auth.tenantId;
+  const sealedToken = await sealSecret(
+    env.SECRETS_ENCRYPTION_KEY,
+    parsed.data.accessToken,
+    searchConsoleContext(tenantId, projectId),
+  );
+  return withTenant(db, tenantId, async (tx) => {
+    const row = await setSearchConsole(tx, projectId, {
+      property: parsed.data.property,
+      sealedToken,
+      hint: secretHint(parsed.data.accessToken),
+    });
+    if (!row) {
+      throw problems.validation([
+        { field: "wordpress", message: "connect the WordPress site first (PUT …/wordpress)" },
+      ]);
+    }
+    await recordAudit(tx, actor, {
+      action: "search_console.save",
+      entityType: "project",
+      entityId: projectId,
+      after: { property: parsed.data.property, hint: row.searchConsoleHint },
+    });
+    return viewOf(row);
+  });
+}
+
+/** The property and its token, for the analytics stage only (never in an answer). */
+export async function openSearchConsole(
+  projectId: string,
+  { env, db, actor }: Pick<ServiceContext, "env" | "db" | "actor">,
+): Promise<{ property: string; accessToken: string } | undefined> {
+  const row = await withTenant(db, actor.auth.tenantId, (tx) => findWordPressSite(tx, projectId));
+  if (!row?.searchConsoleProperty || !row.searchConsoleSealedToken) return undefined;
+  const accessToken = await openSecret(
+    env.SECRETS_ENCRYPTION_KEY,
+    row.searchConsoleSealedToken,
+    searchConsoleContext(actor.auth.tenantId, projectId),
+  );
+  return { property: row.searchConsoleProperty, accessToken };
+}

@@ -8519,6 +8519,123 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/v1/projects/{id}/search-console": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Connect the site's Search Console property for the analytics stage (token sealed; audited)
+     * @description Safe to retry without an Idempotency-Key: saving the same property and token again stores the same connection
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SearchConsoleInput"];
+        };
+      };
+      responses: {
+        /** @description Saved */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["WordPressSite"];
+          };
+        };
+        /** @description Bad request: a malformed JSON body (field `(body)`) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not authenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Authenticated, but the role is too low */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description No such resource in this tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description The request body is larger than this route's limit of 256 KiB (262144 bytes) */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/v1/projects/{id}/seo": {
     parameters: {
       query?: never;
@@ -9371,6 +9488,10 @@ export interface components {
       url: string;
       username: string;
       applicationPasswordHint: string;
+      searchConsole: {
+        property: string;
+        tokenHint: string;
+      } | null;
       updatedAt: string;
     } | null;
     WordPressSiteInput: {
@@ -9379,6 +9500,11 @@ export interface components {
       username: string;
       /** @description An Application Password of that user (Users → Profile); stored sealed, shown back as a hint */
       applicationPassword: string;
+    };
+    /** @description property: https://site/ or sc-domain:site; accessToken: OAuth, webmasters.readonly */
+    SearchConsoleInput: {
+      property: string;
+      accessToken: string;
     };
     SeoOverview: {
       [key: string]: unknown;
