@@ -46,8 +46,8 @@
  * Tests run in parallel against one board, so each gets a lane.
  */
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { GIGS_POSTS, TRADES_POSTS } from "./job-board-posts.ts";
+import { serve } from "./serve.ts";
 
 export type JobBoardFlavor = "gigs" | "trades";
 
@@ -370,7 +370,6 @@ export async function startJobBoard(options: JobBoardOptions): Promise<JobBoard>
   const newSite = (): Site => ({ posts: [...startingPosts], mode: "ok", requests: [] });
   const root = newSite();
   const lanes = new Map<string, Site>();
-  const sockets = new Set<Socket>();
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, headers = {}) => {
     res.writeHead(status, { "Content-Type": type, "Cache-Control": "no-store", ...headers });
@@ -585,24 +584,5 @@ export async function startJobBoard(options: JobBoardOptions): Promise<JobBoard>
       if (!res.headersSent) json(res, error instanceof SyntaxError ? 400 : 500, { error: String(error) });
     }
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hanging requests (mode "hang") hold their sockets open; close() must not wait for them.
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  return serve(server, options.port);
 }

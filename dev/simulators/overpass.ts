@@ -42,8 +42,8 @@
  * simulator, so each test that sets a mode or counts requests gets a lane.
  */
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { AREAS, EXTRACT_TIMESTAMP, FEATURES } from "./overpass-extract.ts";
+import { serve } from "./serve.ts";
 
 interface OverpassSimulatorOptions {
   port: number;
@@ -461,7 +461,6 @@ export async function startOverpassSimulator(options: OverpassSimulatorOptions):
   const log = options.log ?? (() => undefined);
   const root: Lane = { mode: "ok", requests: [] };
   const lanes = new Map<string, Lane>();
-  const sockets = new Set<Socket>();
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, headers = {}) => {
     res.writeHead(status, { "Content-Type": type, ...headers });
@@ -550,24 +549,5 @@ export async function startOverpassSimulator(options: OverpassSimulatorOptions):
       if (!res.headersSent) json(res, error instanceof SyntaxError ? 400 : 500, { error: String(error) });
     }
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hanging requests (mode "hang") hold their sockets open; close() must not wait for them.
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  return serve(server, options.port);
 }

@@ -38,7 +38,7 @@
  * request log. Tests run in parallel against one simulator, so each gets one.
  */
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { serve } from "./serve.ts";
 
 interface SearchConsoleSimulatorOptions {
   port: number;
@@ -241,7 +241,6 @@ export async function startSearchConsoleSimulator(
   const log = options.log ?? (() => undefined);
   const root = newLane();
   const lanes = new Map<string, Lane>();
-  const sockets = new Set<Socket>();
 
   const json = (res: http.ServerResponse, status: number, value: unknown, headers = {}) => {
     res.writeHead(status, { "Content-Type": "application/json; charset=UTF-8", ...headers });
@@ -362,24 +361,5 @@ export async function startSearchConsoleSimulator(
       json(res, 500, { error: { code: 500, message: String(error), status: "INTERNAL" } });
     }
   });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive sockets would hold close() open; nothing here is mid-answer that matters.
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
+  return serve(server, options.port);
 }
