@@ -11,7 +11,8 @@
  * counters.
  */
 import { localHour, ZONES } from "../dev/local-hours.ts";
-import { bridgeProject, percentile } from "./intake.ts";
+import { bridgeProject } from "./intake.ts";
+import { percentile } from "./percentile.ts";
 
 export interface CampaignResult {
   recipients: number;
@@ -106,12 +107,32 @@ async function call<T>(url: string, init: RequestInit, what: string, expected: n
   return (await response.json()) as T;
 }
 
-export async function measureCampaign(options: CampaignOptions): Promise<CampaignResult> {
+/** A campaign imported, drafted and launched: the bench measures it (measureCampaign) or runs leads beside it (intake.ts). */
+export interface LaunchedCampaign {
+  api: string;
+  auth: Record<string, string>;
+  campaignId: string;
+  sendingNumber: string;
+  zone: string;
+  phones: string[];
+  importMs: number;
+  imported: number;
+  launchedAt: number;
+  launchMs: number;
+  launched: CampaignView;
+}
+
+/**
+ * A new tenant's project with `recipients` past customers imported through
+ * the API and one campaign to them launched at `pacePerSecond` from
+ * `sendingNumber` (the simulator holds that number to the same pace).
+ */
+export async function launchCampaign(options: CampaignOptions & { sendingNumber?: string }): Promise<LaunchedCampaign> {
   const { baseUrl, twilioSimulatorUrl, recipients, pacePerSecond } = options;
+  const sendingNumber = options.sendingNumber ?? SENDING_NUMBER;
   const zone = daytimeZone(new Date());
   const { owner } = await bridgeProject(options);
   const api = `${baseUrl}/api/v1`;
-
   const settingsUrl = `${api}/projects/${owner.projectId}/speed-to-lead-settings`;
   const current = await fetch(settingsUrl, { headers: owner.auth });
   const settings = (await current.json()) as Record<string, unknown>;
@@ -120,7 +141,7 @@ export async function measureCampaign(options: CampaignOptions): Promise<Campaig
     {
       method: "PUT",
       headers: { ...owner.auth, "if-match": current.headers.get("etag") ?? "" },
-      body: JSON.stringify({ ...settings, trackingNumber: SENDING_NUMBER, timezone: zone }),
+      body: JSON.stringify({ ...settings, trackingNumber: sendingNumber, timezone: zone }),
     },
     "the project's number and zone",
     200,
@@ -176,7 +197,7 @@ export async function measureCampaign(options: CampaignOptions): Promise<Campaig
     201,
   );
   await call(
-    `${twilioSimulatorUrl}/_sim/senders/${encodeURIComponent(SENDING_NUMBER)}`,
+    `${twilioSimulatorUrl}/_sim/senders/${encodeURIComponent(sendingNumber)}`,
     { method: "PUT", body: JSON.stringify({ perSecond: pacePerSecond }) },
     "the simulator's pace",
     200,
@@ -192,13 +213,46 @@ export async function measureCampaign(options: CampaignOptions): Promise<Campaig
   const launchMs = Date.now() - launchedAt;
   console.log(`[bench] campaign: launched in ${launchMs} ms, ${launched.counts.byStatus.queued ?? 0} queued`);
 
+  return {
+    api,
+    auth: owner.auth,
+    campaignId: campaign.id,
+    sendingNumber,
+    zone,
+    phones: rows.map((_, i) => recipientPhone(i)),
+    importMs,
+    imported: created,
+    launchedAt,
+    launchMs,
+    launched,
+  };
+}
+
+/** Texts the simulator has accepted from a number so far, by recipient and time. */
+export async function textsFrom(twilioSimulatorUrl: string, sendingNumber: string) {
+  const sim = (await (await fetch(`${twilioSimulatorUrl}/_sim/messages`)).json()) as {
+    messages: SimMessage[];
+    refused: SimRefusal[];
+  };
+  const texts = sim.messages
+    .filter((m) => m.from === sendingNumber && m.direction === "outbound-api")
+    .map((m) => ({ to: m.to, atMs: m.history[0]?.atMs ?? 0 }))
+    .sort((a, b) => a.atMs - b.atMs);
+  const throttled = sim.refused.filter((r) => r.from === sendingNumber && r.code === 20429).length;
+  return { texts, throttled };
+}
+
+export async function measureCampaign(options: CampaignOptions): Promise<CampaignResult> {
+  const { twilioSimulatorUrl, recipients, pacePerSecond } = options;
+  const { api, auth, campaignId, zone, phones, importMs, imported, launchedAt, launchMs, launched } =
+    await launchCampaign(options);
   // Wait for the run to finish; a sender far below the pace is reported as it is, not waited for forever.
   const deadline = launchedAt + (recipients / pacePerSecond) * 3_000 + 120_000;
   let view = launched;
   let lastLog = 0;
   while (view.run.state === "running" && Date.now() < deadline) {
     await sleep(3_000);
-    view = await call<CampaignView>(`${api}/campaigns/${campaign.id}`, { headers: owner.auth }, "campaign", 200);
+    view = await call<CampaignView>(`${api}/campaigns/${campaignId}`, { headers: auth }, "campaign", 200);
     if (Date.now() - lastLog >= 15_000) {
       lastLog = Date.now();
       const seconds = Math.round((Date.now() - launchedAt) / 1000);
@@ -209,20 +263,12 @@ export async function measureCampaign(options: CampaignOptions): Promise<Campaig
   const timedOut = view.run.state === "running";
   if (timedOut) {
     // Stop it, so what comes after in the bench is not measured beside it.
-    await fetch(`${api}/campaigns/${campaign.id}/cancel`, { method: "POST", headers: owner.auth, body: "{}" });
+    await fetch(`${api}/campaigns/${campaignId}/cancel`, { method: "POST", headers: auth, body: "{}" });
   }
 
-  const sim = (await (await fetch(`${twilioSimulatorUrl}/_sim/messages`)).json()) as {
-    messages: SimMessage[];
-    refused: SimRefusal[];
-  };
-  const texts = sim.messages
-    .filter((m) => m.from === SENDING_NUMBER && m.direction === "outbound-api")
-    .map((m) => ({ to: m.to, atMs: m.history[0]?.atMs ?? 0 }))
-    .sort((a, b) => a.atMs - b.atMs);
+  const { texts, throttled } = await textsFrom(twilioSimulatorUrl, SENDING_NUMBER);
   const perPhone = new Map<string, number>();
   for (const text of texts) perPhone.set(text.to, (perPhone.get(text.to) ?? 0) + 1);
-  const everyone = rows.map((_, i) => recipientPhone(i));
   const gaps = texts.slice(1).map((text, i) => text.atMs - (texts[i]?.atMs ?? text.atMs));
   const first = texts[0];
   const last = texts[texts.length - 1];
@@ -233,7 +279,7 @@ export async function measureCampaign(options: CampaignOptions): Promise<Campaig
     pacePerSecond,
     zone,
     importMs,
-    imported: created,
+    imported,
     launchMs,
     queued: launched.counts.byStatus.queued ?? 0,
     excluded: launched.counts.byStatus.excluded ?? 0,
@@ -242,14 +288,14 @@ export async function measureCampaign(options: CampaignOptions): Promise<Campaig
     timedOut,
     sent: texts.length,
     duplicates: [...perPhone.values()].filter((n) => n > 1).length,
-    missing: everyone.filter((phone) => !perPhone.has(phone)).length,
+    missing: phones.filter((phone) => !perPhone.has(phone)).length,
     firstTextMs: first ? first.atMs - launchedAt : null,
     ratePerSecond: rate === null ? null : Number(rate.toFixed(2)),
     rateToPace: rate === null ? null : Number((rate / pacePerSecond).toFixed(2)),
     gapP50Ms: percentile(gaps, 50),
     gapP99Ms: percentile(gaps, 99),
     gapMaxMs: gaps.length > 0 ? Math.max(...gaps) : null,
-    throttled: sim.refused.filter((r) => r.from === SENDING_NUMBER && r.code === 20429).length,
+    throttled,
     wallSeconds: Math.round(wallSeconds),
   };
 }

@@ -10,7 +10,7 @@
  * it, and per post the extraction (the model through the LLM gateway, the
  * Gemini simulator here) — p50 and p90.
  */
-import { percentile } from "./intake.ts";
+import { percentile } from "./percentile.ts";
 
 export interface HuntBenchResult {
   keywords: string[];

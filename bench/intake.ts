@@ -5,11 +5,13 @@
  * receiving the request that rings the owner (the bridge's first call). Run
  * alone, then again beside bulk work on the same stack.
  *
- * The bulk work stands in for the campaign of #16, which does not exist yet:
- * an export of 5,000 stored leads and 5,000 webhook deliveries, all through
- * the bulk lane. It is named as such in the output.
+ * The bulk work is another tenant's campaign to 5,000 past customers and an
+ * export of them, both on the bulk lane (startBulkWork).
  */
 import pg from "pg";
+import { launchCampaign, textsFrom } from "./campaign.ts";
+import { percentile } from "./percentile.ts";
+import { type StageFigure, type StageLog, stageFigures } from "./stage-log.ts";
 
 export interface IntakeDialResult {
   label: string;
@@ -32,6 +34,8 @@ export interface IntakeDialResult {
   /** How the intake answered, by HTTP status ("error" when no answer came). */
   answers: Record<string, number>;
   background?: string;
+  /** Where the time went, stage by stage, from the Worker's own stage lines (bench/stage-log.ts). */
+  stages?: StageFigure[];
 }
 
 interface IntakeOptions {
@@ -43,16 +47,10 @@ interface IntakeOptions {
   seconds: number;
   label: string;
   withBulkWork?: boolean;
+  stageLog?: StageLog;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Nearest-rank percentile. */
-export function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? null;
-}
 
 const randomPhone = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
 
@@ -123,64 +121,41 @@ export async function bridgeProject(options: Pick<IntakeOptions, "baseUrl" | "tw
 }
 
 /**
- * Bulk work beside the leads, of a campaign's shape (campaigns are #16's):
- * 5,000 events on another tenant's log, each a webhook delivery to the local
- * receiver through the bulk lane (dispatch, then delivery: 10,000 bulk
- * messages), and an export of 5,000 stored leads. Started just before the
- * first lead.
+ * Bulk work beside the leads, on another tenant: a campaign to 5,000 past
+ * customers (imported through the API, launched at 20 texts a second from
+ * its own number) and an export of those 5,000 records, both through the
+ * bulk lane. Launched just before the first lead; cancelled after the last,
+ * so the next run is not measured beside it.
  */
 async function startBulkWork(options: IntakeOptions): Promise<{ stop(): Promise<string> }> {
-  const bulk = await signUp(options.baseUrl, "bulk");
-  const client = new pg.Client({ connectionString: options.databaseUrl });
-  await client.connect();
-  await client.query(
-    `insert into entities (tenant_id, project_id, type, name, status, data)
-     select $1, $2, 'lead', 'Past customer ' || n, 'won', jsonb_build_object('phone', '+1555' || lpad(n::text, 7, '0'))
-     from generate_series(1, 5000) as n`,
-    [bulk.tenantId, bulk.projectId],
-  );
-  await client.end();
-  const receiver = `bench-bulk-${Date.now()}`;
-  const { secret } = await json<{ secret: string }>(
-    await fetch(`${options.baseUrl}/api/v1/webhook-endpoints`, {
-      method: "POST",
-      headers: { ...bulk.auth, "idempotency-key": crypto.randomUUID() },
-      body: JSON.stringify({ url: `${options.webhookReceiverUrl}/hooks/${receiver}`, events: ["entity.created"] }),
-    }),
-    "webhook endpoint",
-    201,
-  );
-  await fetch(`${options.webhookReceiverUrl}/_receivers/${receiver}`, {
-    method: "PUT",
-    body: JSON.stringify({ secret }),
-  });
+  const sendingNumber = `+1555999${String(1000 + (bulkRuns++ % 9000)).padStart(4, "0")}`;
+  const campaign = await launchCampaign({ ...options, recipients: 5_000, pacePerSecond: 20, sendingNumber });
   await json(
-    await fetch(`${options.baseUrl}/api/v1/tasks/entity_export`, {
+    await fetch(`${campaign.api}/tasks/entity_export`, {
       method: "POST",
-      headers: { ...bulk.auth, "idempotency-key": crypto.randomUUID() },
+      headers: { ...campaign.auth, "idempotency-key": crypto.randomUUID() },
       body: JSON.stringify({ params: { type: "lead" } }),
     }),
     "export",
     202,
   );
-  await json(
-    await fetch(`${options.baseUrl}/api/_bench/bulk-events`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ tenantId: bulk.tenantId, count: 5_000 }),
-    }),
-    "bulk events",
-    200,
-  );
+  const started = Date.now();
   return {
     async stop() {
-      const arrived = await fetch(`${options.webhookReceiverUrl}/_receivers/${receiver}`)
-        .then((r) => r.json() as Promise<{ received?: unknown[] }>)
-        .catch(() => ({ received: undefined }));
-      return `an export of 5,000 stored leads and 5,000 webhook deliveries through the bulk lane (${arrived.received?.length ?? "?"} of them delivered by the end of the leads), the shape of a campaign until #16 exists`;
+      const { texts } = await textsFrom(options.twilioSimulatorUrl, sendingNumber);
+      const during = texts.filter((t) => t.atMs >= started).length;
+      const seconds = Math.max(1, (Date.now() - started) / 1000);
+      await fetch(`${campaign.api}/campaigns/${campaign.campaignId}/cancel`, {
+        method: "POST",
+        headers: campaign.auth,
+        body: "{}",
+      });
+      return `a campaign to 5,000 past customers at 20 texts/s (${during} texted while the leads came, ${(during / seconds).toFixed(1)}/s) and an export of those 5,000 records, both on the bulk lane`;
     },
   };
 }
+
+let bulkRuns = 0;
 
 interface SimCall {
   to: string;
@@ -256,12 +231,16 @@ export async function measureIntakeToDial(options: IntakeOptions): Promise<Intak
     await sleep(1_000);
   }
   const latencies: number[] = [];
+  const paths: Array<{ latency: number; segments: Array<[string, number]> }> = [];
   let duplicates = 0;
   for (const [lead, t0] of sentAt) {
     const dials = byLead.get(lead);
     if (!dials) continue;
     if (dials.length > 1) duplicates += 1;
-    latencies.push(Math.min(...dials) - t0);
+    const dialledAt = Math.min(...dials);
+    latencies.push(dialledAt - t0);
+    const segments = options.stageLog?.path(lead, t0, dialledAt);
+    if (segments) paths.push({ latency: dialledAt - t0, segments });
   }
   return {
     label: options.label,
@@ -279,6 +258,7 @@ export async function measureIntakeToDial(options: IntakeOptions): Promise<Intak
     answerP99Ms: percentile(answers, 99),
     answers: statuses,
     ...(background ? { background } : {}),
+    ...(paths.length > 0 ? { stages: stageFigures(paths) } : {}),
   };
 }
 
@@ -312,6 +292,33 @@ export function intakeMarkdown(intake: { date: string; runs: IntakeDialResult[] 
       .filter((r) => r.background)
       .slice(0, 1)
       .map((r) => `Bulk work: ${r.background}.`),
+    ...stageLines(intake.runs),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** Per stage, each run's p50 / p99 and its share of the slowest 5 % of leads' time; the largest share in bold. */
+function stageLines(runs: IntakeDialResult[]): string[] {
+  const measured = runs.filter((r) => r.stages && r.stages.length > 0);
+  if (measured.length === 0) return [];
+  const names = [...new Set(measured.flatMap((r) => (r.stages ?? []).map((s) => s.stage)))];
+  const heaviest = (r: IntakeDialResult) =>
+    [...(r.stages ?? [])].sort((a, b) => b.shareOfSlowest - a.shareOfSlowest)[0]?.stage;
+  return [
+    "",
+    "Where the time goes, from the Worker's own stage clock (`intake stages`, `bridge stages`): p50 / p99 ms per",
+    "stage, and in brackets the stage's share of the slowest 5 % of leads' time (their largest share in bold).",
+    "",
+    `| stage | ${measured.map((r) => `${r.leadsPerSecond}/s ${r.label}`).join(" | ")} |`,
+    `| --- | ${measured.map(() => "---:").join(" | ")} |`,
+    ...names.map((name) => {
+      const cells = measured.map((r) => {
+        const s = r.stages?.find((x) => x.stage === name);
+        if (!s) return "—";
+        const share = `${Math.round(s.shareOfSlowest * 100)} %`;
+        return `${Math.round(s.p50Ms)} / ${Math.round(s.p99Ms)} (${heaviest(r) === name ? `**${share}**` : share})`;
+      });
+      return `| ${name} | ${cells.join(" | ")} |`;
+    }),
+  ];
 }

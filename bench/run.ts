@@ -46,6 +46,7 @@ import {
   readPrevious,
   writeRecord,
 } from "./report.ts";
+import { StageLog } from "./stage-log.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const BENCH_TENANT_ID = "00000000-0000-4000-8000-00000000b007";
@@ -54,6 +55,9 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
 const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
 const startupRuns = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
+
+/** The Worker's intake and bridge stage lines, read off its output while the stack runs. */
+const stageLog = new StageLog();
 
 const SECTIONS = ["bundle", "cold", "load", "intake", "campaign", "hunt"] as const;
 type Section = (typeof SECTIONS)[number];
@@ -313,7 +317,7 @@ async function intakeSection(stack: Stack): Promise<{ date: string; runs: Intake
   for (const run of plan) {
     const label = run.withBulkWork ? "beside bulk work" : "alone";
     console.log(`[bench] intake → dial, ${run.leadsPerSecond} leads/s for ${run.seconds} s, ${label}`);
-    runs.push(await measureIntakeToDial({ ...stack, ...run, label }));
+    runs.push(await measureIntakeToDial({ ...stack, ...run, label, stageLog }));
   }
   return { date: new Date().toISOString(), runs };
 }
@@ -357,9 +361,10 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
     databaseUrl: process.env.DATABASE_URL || undefined,
     persistTo: join(state, "wrangler"),
     vars: { BENCH_ROUTES: "on", TENANT_RATE_PER_SECOND: "100000", INTAKE_RATE_PER_SECOND: "100000" },
-    wranglerLogLevel: (process.env.BENCH_WRANGLER_LOG_LEVEL as "warn" | undefined) ?? "warn",
+    wranglerLogLevel: (process.env.BENCH_WRANGLER_LOG_LEVEL as "warn" | undefined) ?? "log",
     log: (component, line) => {
-      if (component !== "worker" || !line.includes('"msg":"request"')) console.log(`[${component}] ${line}`);
+      if (component === "worker" && (line.includes('"msg":"request"') || stageLog.take(line))) return;
+      console.log(`[${component}] ${line}`);
     },
   });
   try {

@@ -9,23 +9,90 @@
  * connection.
  */
 import { sql } from "drizzle-orm";
+import { NeonSession, NeonTransaction } from "drizzle-orm/neon-serverless";
 import type { Database } from "./db";
 
 export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Open tenant transactions lent out as a `Database` (inOneTenantTransaction), by their tenant. */
+const lent = new WeakMap<object, string>();
+
 export async function withTenant<T>(db: Database, tenantId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
   if (!UUID.test(tenantId)) throw new TypeError(`withTenant needs a tenant uuid, got ${JSON.stringify(tenantId)}`);
-  return db.transaction(async (tx) => {
-    await enterTenant(tx, tenantId);
-    return work(tx);
+  const joined = lent.get(db);
+  if (joined !== undefined) {
+    // Part of a larger transaction of the same tenant: its work runs in it, under the same settings.
+    if (joined !== tenantId) throw new Error("a transaction of one tenant cannot serve another");
+    return work(db as unknown as Transaction);
+  }
+  return transaction(db, enterTenantSql(tenantId), work);
+}
+
+/**
+ * Several services' tenant transactions as ONE: `work` gets a database handle
+ * whose every `withTenant` for this tenant joins this transaction instead of
+ * opening its own (one snapshot, one begin/commit, no waits in between). For
+ * a path where every round trip counts (the bridge's reads before the dial).
+ * A statement that fails inside fails the whole transaction, so join only work
+ * that does not catch its own database errors to carry on.
+ */
+export async function inOneTenantTransaction<T>(
+  db: Database,
+  tenantId: string,
+  work: (joined: Database) => Promise<T>,
+): Promise<T> {
+  return withTenant(db, tenantId, async (tx) => {
+    if (lent.has(tx)) return work(tx as unknown as Database); // already one: it stays lent to its opener
+    lent.set(tx, tenantId);
+    try {
+      return await work(tx as unknown as Database);
+    } finally {
+      lent.delete(tx);
+    }
   });
 }
 
-/** `SET LOCAL ROLE apex_app` and the tenant, in one round trip (left to right: the role first). */
-async function enterTenant(tx: Transaction, tenantId: string): Promise<void> {
-  await tx.execute(sql`select set_config('role', 'apex_app', true), set_config('app.tenant_id', ${tenantId}, true)`);
+/** The role and the tenant for this transaction alone (left to right: the role first); the id is a checked uuid. */
+const enterTenantSql = (tenantId: string) =>
+  `select set_config('role', 'apex_app', true), set_config('app.tenant_id', '${tenantId}', true)`;
+
+/**
+ * drizzle's `db.transaction`, with the first statement sent in the same round
+ * trip as `begin` (a simple query of two statements): every tenant
+ * transaction used to cost a round trip for `begin` and another for the
+ * settings, and round trips are most of what a lead costs (decision 029).
+ * `enter` must hold no input but checked ids. The transaction object is
+ * drizzle's own, on a connection of the request's pool.
+ */
+async function transaction<T>(db: Database, enter: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  if (lent.has(db)) throw new Error("a lent tenant transaction cannot open another transaction");
+  const client = await db.$client.connect();
+  try {
+    const internals = db as unknown as {
+      dialect: ConstructorParameters<typeof NeonSession>[1];
+      _: { schema: unknown; fullSchema: Record<string, unknown>; tableNamesMap: Record<string, string> };
+    };
+    const schema = {
+      schema: internals._.schema,
+      fullSchema: internals._.fullSchema,
+      tableNamesMap: internals._.tableNamesMap,
+    } as ConstructorParameters<typeof NeonSession>[2];
+    const session = new NeonSession(client, internals.dialect, schema);
+    const tx = new NeonTransaction(internals.dialect, session, schema) as unknown as Transaction;
+    await tx.execute(sql.raw(`begin; ${enter}`));
+    try {
+      const result = await work(tx);
+      await tx.execute(sql.raw("commit"));
+      return result;
+    } catch (error) {
+      await tx.execute(sql.raw("rollback")).catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
 }
 
 /**
@@ -41,12 +108,11 @@ export async function withSystemThenTenant<Found extends { tenantId: string }, T
   lookup: (tx: Transaction) => Promise<Found | undefined>,
   work: (tx: Transaction, found: Found) => Promise<T>,
 ): Promise<{ found: Found; result: T } | undefined> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`set local role apex_system`);
+  return transaction(db, "set local role apex_system", async (tx) => {
     const found = await lookup(tx);
     if (!found) return undefined;
     if (!UUID.test(found.tenantId)) throw new TypeError(`not a tenant uuid: ${JSON.stringify(found.tenantId)}`);
-    await enterTenant(tx, found.tenantId);
+    await tx.execute(sql.raw(enterTenantSql(found.tenantId)));
     return { found, result: await work(tx, found) };
   });
 }
@@ -57,8 +123,5 @@ export async function withSystemThenTenant<Found extends { tenantId: string }, T
  * has grants on identity tables only — never on entities or the audit log.
  */
 export async function withSystem<T>(db: Database, work: (tx: Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await tx.execute(sql`set local role apex_system`);
-    return work(tx);
-  });
+  return transaction(db, "set local role apex_system", work);
 }

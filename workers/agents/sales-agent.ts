@@ -1,6 +1,7 @@
 import { taskParams } from "../queue/tasks";
 import { contextFromAgent } from "../service-context";
 import { startBridge } from "../speed-to-lead/bridge";
+import { stageClock } from "../stage-clock";
 import { defineAgent } from "./agent";
 
 /**
@@ -15,8 +16,11 @@ export const salesAgent = defineAgent({
   params: taskParams.sales_agent,
   async run(params, context) {
     const { reportProgress } = context;
+    const clock = stageClock();
     await reportProgress(10, "checking opt-outs and business hours");
-    const outcome = await startBridge(params, contextFromAgent(context));
+    clock.mark("progress");
+    const outcome = await startBridge(params, contextFromAgent(context), clock);
+    context.log.info("bridge stages", { leadId: params.leadId, startedAt: clock.startedAt, stages: clock.stages() });
     await reportProgress(90, outcome.outcome === "dialing" ? "ringing the owner" : outcome.outcome);
     return outcome;
   },

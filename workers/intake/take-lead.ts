@@ -14,6 +14,7 @@ import { expectedIntakeSecret } from "../services/intake-secrets";
 import { projectArchived } from "../services/projects";
 import { PendingEvents } from "../services/realtime";
 import type { SpeedToLeadSettings } from "../speed-to-lead/settings";
+import { noStageClock, type StageClock } from "../stage-clock";
 import type { IntakeConsent } from "./consent";
 import { normalizeLead } from "./normalize";
 import type { LeadSourceDefinition, NormalizedLead } from "./sources/source";
@@ -119,6 +120,8 @@ type IntakeContext = AnonymousContext & {
    * goes through the queue.
    */
   runStarted?: (started: StartedTicket) => void;
+  /** Times the stages before the answer (logged by the route as "intake stages"). */
+  clock?: StageClock;
 };
 
 interface IntakeRequest {
@@ -141,6 +144,7 @@ export async function takeLead(
   request: IntakeRequest,
   context: IntakeContext,
 ): Promise<IntakeResult> {
+  const clock = context.clock ?? noStageClock;
   const ipObject = context.env.RATE_LIMITER.getByName(context.ip ?? "unknown");
   const gate = context.env.INTAKE_GATE.getByName(projectId);
   const rawKey = `raw:${source.id}:${await sha256Hex(
@@ -151,6 +155,7 @@ export async function takeLead(
     ipObject.peekRateToken(UNVERIFIED_BUCKET_KEY, UNVERIFIED_BUCKET),
     gate.beginAction(rawKey, "intake", 86_400_000, 25_000),
   ]);
+  clock.mark("exact-copy gate");
   if (!standing.allowed) {
     if (begin.outcome === "proceed") await gate.releaseAction(rawKey, "intake");
     throw rateLimited(
@@ -168,12 +173,14 @@ export async function takeLead(
   let result: IntakeResult;
   try {
     const verified = await verifyIntake(source, projectId, body, request.proof, context);
+    clock.mark("project and secret");
     result = await storeLead(verified, request.idempotencyKey, rawKey, context);
   } catch (error) {
     await gate.releaseAction(rawKey, "intake");
     throw await chargeUnverified(error, ipObject);
   }
   await gate.completeAction(rawKey, "intake", { status: 200, headers: {}, body: JSON.stringify(result) });
+  clock.mark("exact-copy gate completed");
   return result;
 }
 
@@ -253,10 +260,12 @@ async function storeLead(
   ].filter((k): k is string => Boolean(k));
   const fingerprint = "lead-intake";
   const tenant = context.env.TENANT.getByName(tenantId);
+  const clock = context.clock ?? noStageClock;
   const admission = await tenant.admit({
     rate: { key: `intake:${projectId}`, policy: intakeBucket(context.env) },
     claim: { keys, fingerprint, retentionMs: settings.dedupWindowMinutes * 60_000, waitMs: 10_000 },
   });
+  clock.mark("admit");
   if (admission.rate && !admission.rate.allowed) {
     throw rateLimited(
       `This project takes at most ${intakeBucket(context.env).refillPerSecond} leads a second; retry in ${admission.rate.retryAfterSeconds} s.`,
@@ -302,6 +311,7 @@ async function storeLead(
     await tenant.releaseMany(keys, fingerprint);
     throw error;
   }
+  clock.mark("lead row");
   const runHere = context.runStarted;
   const settled = await tenant
     .settle(tenantId, {
@@ -318,6 +328,7 @@ async function storeLead(
       await tenant.releaseMany(keys, fingerprint).catch(() => undefined);
       throw error;
     });
+  clock.mark("settle");
   const [bridge] = settled.tickets;
   if (!bridge) return { leadId: created.id, duplicate: false };
   if (runHere && bridge.paramsJson) {

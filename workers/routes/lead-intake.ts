@@ -7,6 +7,7 @@ import { BODY_LIMITS } from "../middleware/body-limit";
 import type { RoutePolicy } from "../middleware/policy";
 import { problems } from "../problems";
 import { anonymousContextFrom } from "../service-context";
+import { stageClock } from "../stage-clock";
 import { defineRoute, guardedErrors, problem } from "./shared";
 
 /** Public: a lead source proves itself per project (google_key, shared secret or token), checked in the service. */
@@ -66,6 +67,7 @@ function parseBody(type: string, text: string): unknown {
 
 export function leadIntakeRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(intakeRoute, async (c) => {
+    const clock = stageClock();
     const source = leadSource(c.req.valid("param").source);
     if (!source) throw problems.notFound("No such lead source.");
     const rawBody = await c.req.text();
@@ -79,6 +81,7 @@ export function leadIntakeRoutes() {
       {
         ...anonymousContextFrom(c),
         rawBody,
+        clock,
         // The lead's bridge runs from this request, after the answer (decision 025).
         // On this request's own Postgres connection, held open until the run ends.
         runStarted: (started) => {
@@ -89,6 +92,7 @@ export function leadIntakeRoutes() {
         },
       },
     );
+    c.var.log.info("intake stages", { leadId: result.leadId, startedAt: clock.startedAt, stages: clock.stages() });
     // A person's browser posting a pasted HTML form gets a page, not JSON; machines still get JSON.
     if (fromBrowserForm(c.req.header("content-type"), c.req.header("accept"))) return c.html(THANK_YOU, 200) as never;
     return c.json(result, 200);

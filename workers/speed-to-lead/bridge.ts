@@ -1,9 +1,12 @@
+import { inOneTenantTransaction } from "../../schema/tenant-transaction";
 import { contactGate } from "../contact/policy";
 import { Problem, problems } from "../problems";
 import { enqueue } from "../queue/enqueue";
 import type { ServiceContext } from "../service-context";
 import { getEntity } from "../services/entities";
 import { spendGate } from "../services/spend-gate";
+import { tenantTwilio } from "../services/twilio-accounts";
+import { noStageClock, type StageClock } from "../stage-clock";
 import { isOpen, nextOpening } from "./business-hours";
 import { callAndLead, markLead, noteShed } from "./call-state";
 import { projectVoice, requireTwilio } from "./context";
@@ -28,34 +31,38 @@ export type BridgeOutcome =
 export async function startBridge(
   input: { leadId: string; projectId: string; attempt?: string | undefined },
   context: Pick<ServiceContext, "env" | "db" | "actor">,
+  clock: StageClock = noStageClock,
 ): Promise<BridgeOutcome> {
   const { env, actor } = context;
   requireTwilio(env);
-  const { settings } = await projectVoice(input.projectId, context);
-  if (!settings.ownerPhone || !settings.trackingNumber) {
-    throw new Problem({
-      status: 422,
-      code: "voice-not-set-up",
-      title: "Speed-to-lead is not set up",
-      detail:
-        "The project needs an owner phone and a tracking number (PUT /api/v1/projects/{id}/speed-to-lead-settings).",
-      errors: [{ field: settings.ownerPhone ? "trackingNumber" : "ownerPhone", message: "required for the bridge" }],
-    });
-  }
-  const lead = await getEntity(input.leadId, context);
-  if (lead.type !== "lead" || lead.projectId !== input.projectId) {
-    // One project's lead is never bridged on another's number, owner or budget.
-    throw problems.validation([{ field: "leadId", message: `is not a lead of project ${input.projectId}` }]);
-  }
-  const customer = typeof lead.data.phone === "string" ? lead.data.phone : undefined;
+  // Everything the dial depends on, read in one transaction (decision 029): the
+  // settings, the lead, both gates' answers and the Twilio account to dial from.
+  const read = await inOneTenantTransaction(context.db, actor.auth.tenantId, async (joined) => {
+    const inRead = { ...context, db: joined };
+    const { settings } = await projectVoice(input.projectId, inRead);
+    clock.mark("settings");
+    requireVoiceSetUp(settings);
+    const lead = await getEntity(input.leadId, inRead);
+    clock.mark("lead");
+    if (lead.type !== "lead" || lead.projectId !== input.projectId) {
+      // One project's lead is never bridged on another's number, owner or budget.
+      throw problems.validation([{ field: "leadId", message: `is not a lead of project ${input.projectId}` }]);
+    }
+    const customer = typeof lead.data.phone === "string" ? lead.data.phone : undefined;
+    if (!customer) return { settings, lead, customer };
+    // A person's "call now" is their own act; the automatic bridge answers the person's inquiry.
+    const purpose = input.attempt ? "conversation" : "reply";
+    const refused = await bridgeRefusal(input.projectId, lead.id, customer, purpose, settings, inRead, clock);
+    const twilio = refused ? undefined : await tenantTwilio(inRead);
+    clock.mark("Twilio account");
+    return { settings, lead, customer, refused, twilio };
+  });
+  const { settings, lead, customer } = read;
   if (!customer) return { outcome: "skipped", reason: "the lead has no phone number" };
-  // A person's "call now" is their own act; the automatic bridge answers the person's inquiry.
-  const purpose = input.attempt ? "conversation" : "reply";
-  const refused = await bridgeRefusal(input.projectId, lead.id, customer, purpose, settings, context);
-  if (refused) {
-    await markLead(lead.id, { bridge: { status: "skipped", reason: refused.reason } }, context);
-    await noteShed(lead.id, { key: `bridge:${lead.id}`, action: "bridge call", ...refused }, context);
-    return { outcome: "skipped", reason: refused.detail };
+  if (read.refused) {
+    await markLead(lead.id, { bridge: { status: "skipped", reason: read.refused.reason } }, context);
+    await noteShed(lead.id, { key: `bridge:${lead.id}`, action: "bridge call", ...read.refused }, context);
+    return { outcome: "skipped", reason: read.refused.detail };
   }
   const now = new Date();
   if (!isOpen(settings, now)) {
@@ -86,10 +93,27 @@ export async function startBridge(
   }
 
   const { result, performed } = await dialRung(
-    { lead, customer, settings, projectId: input.projectId, attempt: input.attempt, rung: 0 },
+    { lead, customer, settings, projectId: input.projectId, attempt: input.attempt, rung: 0, twilio: read.twilio },
     context,
+    clock,
   );
   return performed ? { outcome: "dialing", ...result } : { outcome: "already-dialed", ...result };
+}
+
+function requireVoiceSetUp(settings: SpeedToLeadSettings): asserts settings is SpeedToLeadSettings & {
+  ownerPhone: string;
+  trackingNumber: string;
+} {
+  if (!settings.ownerPhone || !settings.trackingNumber) {
+    throw new Problem({
+      status: 422,
+      code: "voice-not-set-up",
+      title: "Speed-to-lead is not set up",
+      detail:
+        "The project needs an owner phone and a tracking number (PUT /api/v1/projects/{id}/speed-to-lead-settings).",
+      errors: [{ field: settings.ownerPhone ? "trackingNumber" : "ownerPhone", message: "required for the bridge" }],
+    });
+  }
 }
 
 /**
@@ -104,13 +128,16 @@ async function bridgeRefusal(
   purpose: "reply" | "conversation",
   settings: SpeedToLeadSettings,
   context: Pick<ServiceContext, "env" | "db" | "actor">,
+  clock: StageClock,
 ): Promise<{ reason: string; detail: string } | undefined> {
   const contact = await contactGate(
     { projectId, channel: "call", to: customer, purpose, leadId, fallbackZone: settings.timezone },
     context,
   );
+  clock.mark("contact gate");
   if (!contact.allowed) return { reason: contact.reason, detail: contact.detail };
   const spend = await spendGate(projectId, "bridge", context, { bridgeAtCap: settings.bridgeAtCap });
+  clock.mark("spend gate");
   if (!spend.allowed) return { reason: spend.reason, detail: spend.detail };
   return undefined;
 }

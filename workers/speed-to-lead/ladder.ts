@@ -1,10 +1,14 @@
+import { inOneTenantTransaction } from "../../schema/tenant-transaction";
+import type { TwilioConfig } from "../integrations/twilio/client";
 import { twilioClient } from "../integrations/twilio/client";
 import type { ServiceContext } from "../service-context";
 import { createEntity, type Entity, reviseEntity } from "../services/entities";
 import { type CallSystem, callSystem } from "../services/entity-system";
 import { HOUR_MS, onceOnly } from "../services/external-actions";
+import { PendingEvents } from "../services/realtime";
 import { relate } from "../services/relationships";
 import { tenantTwilio } from "../services/twilio-accounts";
+import { noStageClock, type StageClock } from "../stage-clock";
 import { appendTimeline, markLead } from "./call-state";
 import { entityContext, webhookUrl } from "./context";
 import type { SpeedToLeadSettings } from "./settings";
@@ -41,10 +45,16 @@ interface Rung {
   rung: number;
   /** When the ladder began (its first rung): the time-to-connect target counts from here. */
   startedAt?: string;
+  /** The account to dial from, when the caller read it already (the bridge's one read); else read here. */
+  twilio?: TwilioConfig | undefined;
 }
 
 /** Rings one rung's person, once per lead, attempt and rung. */
-export async function dialRung(rung: Rung, context: Pick<ServiceContext, "env" | "db" | "actor">) {
+export async function dialRung(
+  rung: Rung,
+  context: Pick<ServiceContext, "env" | "db" | "actor">,
+  clock: StageClock = noStageClock,
+) {
   const { env, actor } = context;
   const { lead, settings } = rung;
   const person = ladderOf(settings, lead.id)[rung.rung];
@@ -52,31 +62,42 @@ export async function dialRung(rung: Rung, context: Pick<ServiceContext, "env" |
   const startedAt = rung.startedAt ?? new Date().toISOString();
   const key = `bridge:${lead.id}${rung.attempt ? `:manual:${rung.attempt}` : ""}${rung.rung > 0 ? `:rung:${rung.rung}` : ""}`;
   const dialed = await onceOnly(env, actor.auth.tenantId, key, 30 * 24 * HOUR_MS, async () => {
-    const call = await createEntity(
-      {
-        projectId: rung.projectId,
-        type: "call",
-        name: rung.rung === 0 ? `Bridge for ${lead.name}` : `Bridge for ${lead.name} (backup ${rung.rung})`,
-        status: "queued",
-        data: {},
-        system: {
-          direction: "outbound",
-          kind: "bridge",
-          from: settings.trackingNumber,
-          to: person,
-          customer: rung.customer,
-          leadId: lead.id,
-          ladder: { rung: rung.rung, startedAt, ...(rung.attempt ? { attempt: rung.attempt } : {}) },
-          timeline: [{ status: "queued", at: new Date().toISOString() }],
-        } satisfies CallSystem,
-      },
-      entityContext(context),
-    );
-    await relate(lead.id, { toId: call.id, type: "has_call" }, entityContext(context));
+    clock.mark("dial claim");
+    // The call record and its link to the lead: one transaction, their events published once it commits.
+    const pending = new PendingEvents();
+    const call = await inOneTenantTransaction(context.db, actor.auth.tenantId, async (joined) => {
+      const inWrite = { ...entityContext(context), db: joined, publish: pending.publish };
+      const created = await createEntity(
+        {
+          projectId: rung.projectId,
+          type: "call",
+          name: rung.rung === 0 ? `Bridge for ${lead.name}` : `Bridge for ${lead.name} (backup ${rung.rung})`,
+          status: "queued",
+          data: {},
+          system: {
+            direction: "outbound",
+            kind: "bridge",
+            from: settings.trackingNumber,
+            to: person,
+            customer: rung.customer,
+            leadId: lead.id,
+            ladder: { rung: rung.rung, startedAt, ...(rung.attempt ? { attempt: rung.attempt } : {}) },
+            timeline: [{ status: "queued", at: new Date().toISOString() }],
+          } satisfies CallSystem,
+        },
+        inWrite,
+      );
+      await relate(lead.id, { toId: created.id, type: "has_call" }, inWrite);
+      return created;
+    });
+    await env.TENANT.getByName(actor.auth.tenantId).publishMany(pending.drain());
+    clock.mark("call record");
     const query = { tenant: actor.auth.tenantId, call: call.id };
     let created: { sid: string };
     try {
-      created = await twilioClient(await tenantTwilio(context)).calls.create({
+      const twilio = twilioClient(rung.twilio ?? (await tenantTwilio(context)));
+      clock.mark("Twilio account");
+      created = await twilio.calls.create({
         to: person,
         from: settings.trackingNumber as string,
         url: webhookUrl(env, "whisper", query),
@@ -84,6 +105,7 @@ export async function dialRung(rung: Rung, context: Pick<ServiceContext, "env" |
         statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
         timeout: settings.ringSeconds,
       });
+      clock.mark("Twilio request");
     } catch (error) {
       // Twilio's own refusal (a RestException: HTTP status and Twilio error code) means
       // nothing was dialled, and the key is released for a retry. Anything else may
