@@ -10,6 +10,7 @@
  */
 import pg from "pg";
 import { launchCampaign, textsFrom } from "./campaign.ts";
+import { type LeadCost, leadCostMarkdown } from "./lead-cost.ts";
 import { percentile } from "./percentile.ts";
 import { type StageFigure, type StageLog, stageFigures } from "./stage-log.ts";
 
@@ -265,7 +266,7 @@ export async function measureIntakeToDial(options: IntakeOptions): Promise<Intak
 const ms = (value: number | null) => (value === null ? "—" : String(Math.round(value)));
 
 /** The intake → dial table for bench/results/latest.md. */
-export function intakeMarkdown(intake: { date: string; runs: IntakeDialResult[] }): string {
+export function intakeMarkdown(intake: { date: string; runs: IntakeDialResult[]; cost?: LeadCost }): string {
   const lines = [
     `## Intake → dial (${intake.date})`,
     "",
@@ -293,6 +294,7 @@ export function intakeMarkdown(intake: { date: string; runs: IntakeDialResult[] 
       .slice(0, 1)
       .map((r) => `Bulk work: ${r.background}.`),
     ...stageLines(intake.runs),
+    ...(intake.cost ? leadCostMarkdown(intake.cost) : []),
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -12,6 +12,8 @@ import { type CampaignResult, campaignMarkdown } from "./campaign.ts";
 import type { FanoutResult } from "./fanout.ts";
 import { type HuntBenchResult, huntMarkdown } from "./hunt.ts";
 import { type IntakeDialResult, intakeMarkdown } from "./intake.ts";
+import type { LeadCost } from "./lead-cost.ts";
+import { targetLines } from "./targets.ts";
 
 export interface Measurement {
   name: string;
@@ -45,24 +47,37 @@ export interface ColdRecord {
   requests: FirstRequest[];
 }
 
-export interface BenchRecord {
+/** The sections that run on a stack, kept per database (the embedded PGlite, or the machine's Postgres). */
+export interface StackRecord {
   /** The load section's run (floors, workloads, fan-out). */
   meta?: Record<string, unknown>;
   results?: Measurement[];
   fanout?: FanoutResult[];
-  bundle?: BundleRecord;
   cold?: ColdRecord;
   /** The intake section: leads at a steady rate, timed to the owner's phone ringing (bench/intake.ts). */
-  intake?: { date: string; runs: IntakeDialResult[] };
+  intake?: { date: string; runs: IntakeDialResult[]; cost?: LeadCost };
   /** The campaign section: one campaign to past customers, counted at the Twilio simulator (bench/campaign.ts). */
   campaign?: { date: string } & CampaignResult;
   /** The hunt section: one hunt of the local job boards through Browser Rendering (bench/hunt.ts). */
   hunt?: { date: string } & HuntBenchResult;
 }
 
+export const DATABASES = { embedded: "embedded PGlite", machine: "the machine's Postgres (DATABASE_URL)" } as const;
+export type DatabaseLabel = (typeof DATABASES)[keyof typeof DATABASES];
+
+export interface BenchRecord {
+  bundle?: BundleRecord;
+  stacks: Partial<Record<DatabaseLabel, StackRecord>>;
+}
+
 export function readPrevious(dir: string): BenchRecord {
   const path = join(dir, "latest.json");
-  return existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as BenchRecord) : {};
+  if (!existsSync(path)) return { stacks: {} };
+  const read = JSON.parse(readFileSync(path, "utf8")) as Partial<BenchRecord> & StackRecord;
+  if (read.stacks) return { ...(read.bundle ? { bundle: read.bundle } : {}), stacks: read.stacks };
+  // Before the record was kept per database, every stack section ran on the embedded PGlite.
+  const { bundle, ...embedded } = read as StackRecord & { bundle?: BundleRecord };
+  return { ...(bundle ? { bundle } : {}), stacks: { [DATABASES.embedded]: embedded } };
 }
 
 export function writeRecord(dir: string, record: BenchRecord): string {
@@ -74,14 +89,18 @@ export function writeRecord(dir: string, record: BenchRecord): string {
 }
 
 function markdown(record: BenchRecord): string {
-  const lines: string[] = [`# Bench — ${record.meta?.date ?? record.bundle?.date ?? record.cold?.date}`, ""];
+  const lines: string[] = ["# Bench", ""];
+  lines.push(...targetLines(record), "");
   if (record.bundle) lines.push(...bundleLines(record.bundle), "");
-  if (record.cold) lines.push(...coldLines(record.cold), "");
-  if (record.results && record.meta) lines.push(...loadLines(record.results, record.meta), "");
-  if (record.fanout) lines.push(...fanoutLines(record.fanout), "");
-  if (record.intake) lines.push(intakeMarkdown(record.intake));
-  if (record.campaign) lines.push(campaignMarkdown(record.campaign));
-  if (record.hunt) lines.push(huntMarkdown(record.hunt));
+  for (const [database, stack] of Object.entries(record.stacks) as Array<[DatabaseLabel, StackRecord]>) {
+    lines.push(`# On ${database}`, "");
+    if (stack.cold) lines.push(...coldLines(stack.cold), "");
+    if (stack.results && stack.meta) lines.push(...loadLines(stack.results, stack.meta), "");
+    if (stack.fanout) lines.push(...fanoutLines(stack.fanout), "");
+    if (stack.intake) lines.push(intakeMarkdown(stack.intake));
+    if (stack.campaign) lines.push(campaignMarkdown(stack.campaign));
+    if (stack.hunt) lines.push(huntMarkdown(stack.hunt));
+  }
   return lines.join("\n");
 }
 

@@ -37,13 +37,16 @@ import { type CampaignResult, measureCampaign } from "./campaign.ts";
 import { type FanoutResult, measureFanout } from "./fanout.ts";
 import { type HuntBenchResult, measureHunt } from "./hunt.ts";
 import { bridgeProject, type IntakeDialResult, measureIntakeToDial } from "./intake.ts";
+import { type LeadCost, measureLeadCost } from "./lead-cost.ts";
 import {
   type BenchRecord,
   type BundleRecord,
   type ColdRecord,
+  DATABASES,
   type FirstRequest,
   type Measurement,
   readPrevious,
+  type StackRecord,
   writeRecord,
 } from "./report.ts";
 import { StageLog } from "./stage-log.ts";
@@ -259,7 +262,7 @@ async function coldSection(baseUrl: string): Promise<ColdRecord> {
   return { date: new Date().toISOString(), requests };
 }
 
-async function loadSection(stack: Stack): Promise<Pick<BenchRecord, "meta" | "results" | "fanout">> {
+async function loadSection(stack: Stack): Promise<Pick<StackRecord, "meta" | "results" | "fanout">> {
   await seedBenchTenant(stack.databaseUrl);
   const results: Measurement[] = [];
   const identity = await entityWorkloads(stack);
@@ -280,7 +283,7 @@ async function loadSection(stack: Stack): Promise<Pick<BenchRecord, "meta" | "re
   const meta = {
     date: new Date().toISOString(),
     cpus: `${cpus().length} cores`,
-    postgres: process.env.DATABASE_URL ? "DATABASE_URL" : "embedded PGlite",
+    postgres: database,
     durationSeconds,
     connections,
   };
@@ -307,7 +310,10 @@ async function intakeLoad(stack: Stack, results: Measurement[]): Promise<Measure
  * leads/s for 10 s (the rate #18 first measured: p50 8.7 s then) and the
  * issue's 20 leads/s for 30 s, each alone and beside bulk work.
  */
-async function intakeSection(stack: Stack): Promise<{ date: string; runs: IntakeDialResult[] }> {
+async function intakeSection(stack: Stack): Promise<{ date: string; runs: IntakeDialResult[]; cost: LeadCost }> {
+  // First, on a quiet stack: what one lead costs through its whole life.
+  console.log("[bench] intake: what one lead costs, intake to the end of its call");
+  const cost = await measureLeadCost(stack);
   const plan = (process.env.BENCH_INTAKE_PLAN ?? "2x10,2x10+bulk,20x30,20x30+bulk").split(",").map((step) => {
     const match = /^(\d+(?:\.\d+)?)x(\d+)(\+bulk)?$/.exec(step.trim());
     if (!match) throw new Error(`BENCH_INTAKE_PLAN: "${step}" is not "rate x seconds[+bulk]"`);
@@ -319,7 +325,7 @@ async function intakeSection(stack: Stack): Promise<{ date: string; runs: Intake
     console.log(`[bench] intake → dial, ${run.leadsPerSecond} leads/s for ${run.seconds} s, ${label}`);
     runs.push(await measureIntakeToDial({ ...stack, ...run, label, stageLog }));
   }
-  return { date: new Date().toISOString(), runs };
+  return { date: new Date().toISOString(), runs, cost };
 }
 
 /**
@@ -378,39 +384,46 @@ async function withStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
 const sections = chosenSections(process.argv.slice(2));
 const resultsDir = join(root, "bench/results");
 const record: BenchRecord = readPrevious(resultsDir);
+// Stack sections are kept per database: run once as is (embedded PGlite) and once with DATABASE_URL.
+const database = process.env.DATABASE_URL ? DATABASES.machine : DATABASES.embedded;
+const onThisDatabase: StackRecord = record.stacks[database] ?? {};
+record.stacks[database] = onThisDatabase;
 if (sections.has("bundle")) record.bundle = await bundleSection();
 const onStack: Section[] = ["cold", "load", "intake", "campaign", "hunt"];
 if (onStack.some((section) => sections.has(section))) {
   await withStack(async (stack) => {
-    if (sections.has("cold")) record.cold = await coldSection(stack.baseUrl);
-    if (sections.has("load")) Object.assign(record, await loadSection(stack));
-    if (sections.has("intake")) record.intake = await intakeSection(stack);
-    if (sections.has("campaign")) record.campaign = await campaignSection(stack);
-    if (sections.has("hunt")) record.hunt = await huntSection(stack);
-    if (sections.has("load")) record.results?.push(await intakeLoad(stack, record.results));
+    const here = onThisDatabase;
+    if (sections.has("cold")) here.cold = await coldSection(stack.baseUrl);
+    if (sections.has("load")) Object.assign(here, await loadSection(stack));
+    if (sections.has("intake")) here.intake = await intakeSection(stack);
+    if (sections.has("campaign")) here.campaign = await campaignSection(stack);
+    if (sections.has("hunt")) here.hunt = await huntSection(stack);
+    if (sections.has("load")) here.results?.push(await intakeLoad(stack, here.results ?? []));
   });
 }
 console.log(`\n${writeRecord(resultsDir, record)}`);
 
 const failed = [
-  ...(sections.has("load") ? (record.results ?? []) : []).filter((r) => r.non2xx + r.errors > 0).map((r) => r.name),
-  ...(sections.has("load") ? (record.fanout ?? []) : [])
+  ...(sections.has("load") ? (onThisDatabase.results ?? []) : [])
+    .filter((r) => r.non2xx + r.errors > 0)
+    .map((r) => r.name),
+  ...(sections.has("load") ? (onThisDatabase.fanout ?? []) : [])
     .filter((f) => f.missing > 0)
     .map((f) => `fan-out to ${f.sockets}`),
-  ...(sections.has("intake") ? (record.intake?.runs ?? []) : [])
+  ...(sections.has("intake") ? (onThisDatabase.intake?.runs ?? []) : [])
     .filter((r) => r.duplicates > 0 || r.dialled < r.accepted)
     .map((r) => `intake → dial ${r.label} (${r.duplicates} dialled twice, ${r.accepted - r.dialled} never dialled)`),
-  ...(sections.has("campaign") && record.campaign ? [record.campaign] : [])
+  ...(sections.has("campaign") && onThisDatabase.campaign ? [onThisDatabase.campaign] : [])
     .filter((c) => c.duplicates > 0 || c.missing > 0)
     .map((c) =>
       c.timedOut
         ? `campaign (timed out after ${c.wallSeconds} s with ${c.missing} not yet texted; ${c.duplicates} texted twice)`
         : `campaign (${c.duplicates} texted twice, ${c.missing} never texted)`,
     ),
-  ...(sections.has("hunt") && record.hunt ? [record.hunt] : [])
+  ...(sections.has("hunt") && onThisDatabase.hunt ? [onThisDatabase.hunt] : [])
     .filter((h) => h.failedBoards.length > 0 || h.pages === 0)
     .map((h) => `hunt (${h.failedBoards.join("; ") || "no page read"})`),
-  ...(sections.has("cold") ? (record.cold?.requests ?? []) : [])
+  ...(sections.has("cold") ? (onThisDatabase.cold?.requests ?? []) : [])
     .filter((r) => r.status >= 500)
     .map((r) => `first ${r.path}`),
 ];

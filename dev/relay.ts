@@ -12,9 +12,12 @@
  */
 import net from "node:net";
 import { WebSocketServer } from "ws";
+import { emptyWireCounts, type WireCounts, wireCounter } from "./wire-counts.ts";
 
 export interface Relay {
   port: number;
+  /** What every client has asked of the database so far (dev/wire-counts.ts). */
+  counts(): WireCounts;
   close(): Promise<void>;
 }
 
@@ -31,12 +34,17 @@ export async function startRelay(options: {
     open -= 1;
     waiting.shift()?.();
   };
+  const counts = emptyWireCounts();
   server.on("connection", (socket) => {
+    const count = wireCounter(counts);
     const pending: Buffer[] = [];
     let upstream: net.Socket | undefined;
     let connected = false;
     let closed = false;
-    socket.on("message", (data: Buffer) => (connected ? upstream?.write(data) : pending.push(data)));
+    socket.on("message", (data: Buffer) => {
+      count(data);
+      return connected ? upstream?.write(data) : pending.push(data);
+    });
     socket.on("close", () => {
       closed = true;
       upstream?.destroy();
@@ -70,6 +78,7 @@ export async function startRelay(options: {
   const port = typeof address === "object" && address ? address.port : options.port;
   return {
     port,
+    counts: () => ({ ...counts }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();

@@ -27,6 +27,7 @@ import { startOverpassSimulator } from "./simulators/overpass.ts";
 import { startSearchConsoleSimulator } from "./simulators/search-console.ts";
 import { startTwilioSimulator, type TwilioSimulator } from "./simulators/twilio.ts";
 import { startWebhookReceiver } from "./simulators/webhook-receiver.ts";
+import type { WireCounts } from "./wire-counts.ts";
 import { startWordPress } from "./wordpress.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -69,6 +70,8 @@ export interface Stack {
   jobBoards: { gigs: string; trades: string };
   /** A real WordPress for pSEO to publish to, and an administrator's Application Password for it. */
   wordpress: { url: string; username: string; applicationPassword: string };
+  /** What the Worker has asked of Postgres so far, counted at the relay (dev/wire-counts.ts). */
+  postgresCounts(): WireCounts;
   /** Kills the Worker at once (SIGKILL, as a crash would), leaving the rest up; stop() still stops the rest. */
   killWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -217,6 +220,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         username: wordpress.username,
         applicationPassword: wordpress.applicationPassword,
       },
+      postgresCounts: () => relay.counts(),
       killWorker: () => killProcess(wrangler),
       stop,
     };

@@ -10,6 +10,7 @@ import { consumeAgentBatch, consumeDeadLetters } from "./agents/consumer";
 import { createApp } from "./app";
 import { runScheduledJobs } from "./jobs/scheduled";
 import { cspNonce, withPageSecurityHeaders } from "./middleware/security-headers";
+import { benchCountingEnv } from "./services/bench-counting";
 import { crossSiteRefusal, prepareUiSession } from "./ui-session";
 
 export { IntakeGateObject } from "../durable-objects/intake-gate";
@@ -53,13 +54,14 @@ function isApiPath(pathname: string): boolean {
 export default {
   fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
-    return isApiPath(pathname) ? api.fetch(request, env, ctx) : handleUi(request, env, ctx);
+    const counted = benchCountingEnv(env);
+    return isApiPath(pathname) ? api.fetch(request, counted, ctx) : handleUi(request, counted, ctx);
   },
   async queue(batch, env, ctx) {
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch, env);
-    return consumeAgentBatch(batch, env, ctx);
+    return consumeAgentBatch(batch, benchCountingEnv(env), ctx);
   },
   async scheduled(controller, env, ctx) {
-    await runScheduledJobs(controller, env, ctx);
+    await runScheduledJobs(controller, benchCountingEnv(env), ctx);
   },
 } satisfies ExportedHandler<Env, unknown>;

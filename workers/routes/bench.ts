@@ -3,12 +3,8 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { problems } from "../problems";
-import {
-  benchBulkEvents,
-  benchPostgresInsert,
-  benchRecentFanOuts,
-  benchTenantObjectRoundTrip,
-} from "../services/bench";
+import { benchPostgresInsert, benchRecentFanOuts, benchTenantObjectRoundTrip } from "../services/bench";
+import { objectCallsSoFar } from "../services/bench-counting";
 import { defineRoute } from "./shared";
 
 /**
@@ -58,25 +54,19 @@ const postgresInsert = defineRoute(
   { middleware: [benchOnly] },
 );
 
-const bulkEvents = defineRoute(
-  benchPolicy,
+const objectCalls = defineRoute(
+  { risk: "READ", role: "public" },
   {
-    method: "post",
-    path: "/bulk-events",
+    method: "get",
+    path: "/object-calls",
     tags: ["bench"],
-    summary: "Puts many events on a tenant's log, each a webhook delivery on the bulk lane (bench only)",
+    summary: "Durable Object calls this Worker has made since it started (bench only)",
     hide: true,
-    request: {
-      body: {
-        content: {
-          "application/json": {
-            schema: z.object({ tenantId: z.uuid(), count: z.number().int().min(1).max(20_000) }),
-          },
-        },
-      },
-    },
     responses: {
-      200: { description: "Done", content: { "application/json": { schema: z.object({ published: z.number() }) } } },
+      200: {
+        description: "Counted",
+        content: { "application/json": { schema: z.object({ objectCalls: z.number() }) } },
+      },
     },
   },
   { middleware: [benchOnly] },
@@ -121,8 +111,5 @@ export function benchRoutes() {
       await benchPostgresInsert(c.env, c.var.requestId, (p) => c.executionCtx.waitUntil(p));
       return c.json({ ok: true as const }, 200);
     })
-    .openapi(bulkEvents, async (c) => {
-      const { tenantId, count } = c.req.valid("json");
-      return c.json({ published: await benchBulkEvents(c.env, tenantId, count) }, 200);
-    });
+    .openapi(objectCalls, async (c) => c.json({ objectCalls: objectCallsSoFar() }, 200));
 }
