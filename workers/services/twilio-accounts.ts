@@ -53,9 +53,10 @@ export async function webhookTokenFor(
   tenantId: string,
   accountSid: string | undefined,
 ): Promise<string | undefined> {
+  // The platform's own account needs no read: a subaccount never has the platform's SID.
+  if (!accountSid || accountSid === env.TWILIO_ACCOUNT_SID) return env.TWILIO_AUTH_TOKEN;
   const subaccount = await subaccountOf(env, db, tenantId);
   if (subaccount && accountSid === subaccount.TWILIO_ACCOUNT_SID) return subaccount.TWILIO_AUTH_TOKEN;
-  if (!accountSid || accountSid === env.TWILIO_ACCOUNT_SID) return env.TWILIO_AUTH_TOKEN;
   return undefined;
 }
 

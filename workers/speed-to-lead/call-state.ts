@@ -1,3 +1,4 @@
+import { inOneTenantTransaction } from "../../schema/tenant-transaction";
 import type { ServiceContext } from "../service-context";
 import { type Entity, getEntity, reviseEntity } from "../services/entities";
 import { type CallSystem, callSystem, type LeadSystem, leadSystem } from "../services/entity-system";
@@ -41,12 +42,16 @@ export async function noteShed(
   );
 }
 
+/** A call, its lead and its project's settings: read in one transaction (decision 029). */
 export async function callAndLead(callId: string, context: Pick<ServiceContext, "env" | "db" | "actor">) {
-  const call = await getEntity(callId, context);
-  const { leadId } = callSystem(call);
-  const lead = leadId ? await getEntity(leadId, context) : undefined;
-  const { settings } = await projectVoice(call.projectId, context);
-  return { call, lead, settings };
+  return inOneTenantTransaction(context.db, context.actor.auth.tenantId, async (joined) => {
+    const inRead = { ...context, db: joined };
+    const call = await getEntity(callId, inRead);
+    const { leadId } = callSystem(call);
+    const lead = leadId ? await getEntity(leadId, inRead) : undefined;
+    const { settings } = await projectVoice(call.projectId, inRead);
+    return { call, lead, settings };
+  });
 }
 
 export async function appendTimeline(
