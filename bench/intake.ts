@@ -126,7 +126,8 @@ export async function bridgeProject(options: Pick<IntakeOptions, "baseUrl" | "tw
  * customers (imported through the API, launched at 20 texts a second from
  * its own number) and an export of those 5,000 records, both through the
  * bulk lane. Launched just before the first lead; cancelled after the last,
- * so the next run is not measured beside it.
+ * so the next run is not measured beside it. The leads start once the
+ * campaign has sent its first texts.
  */
 async function startBulkWork(options: IntakeOptions): Promise<{ stop(): Promise<string> }> {
   const sendingNumber = `+1555999${String(1000 + (bulkRuns++ % 9000)).padStart(4, "0")}`;
@@ -140,6 +141,11 @@ async function startBulkWork(options: IntakeOptions): Promise<{ stop(): Promise<
     "export",
     202,
   );
+  // The leads come once the campaign is sending (a few seconds of texts behind it), not while it starts up.
+  for (let waited = 0; waited < 30_000; waited += 500) {
+    if ((await textsFrom(options.twilioSimulatorUrl, sendingNumber)).texts.length >= 20) break;
+    await sleep(500);
+  }
   const started = Date.now();
   return {
     async stop() {
