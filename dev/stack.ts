@@ -99,12 +99,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     log("postgres", "migrations applied");
 
     const target = new URL(database.url);
+    // A real server pays a new backend per Worker invocation unless the relay reuses connections, as
+    // Neon's pooler does; the embedded server is one session already handed between clients (decision 030).
+    const reuseConnections = database.kind === "external";
     const relay: Relay = await startRelay({
       port: ports.relay,
       target: { host: target.hostname, port: Number(target.port || 5432) },
+      reuseConnections,
     });
     stops.push(() => relay.close());
-    log("relay", `Neon WebSocket relay on 127.0.0.1:${relay.port} → ${target.hostname}:${target.port || 5432}`);
+    log(
+      "relay",
+      `Neon WebSocket relay on 127.0.0.1:${relay.port} → ${target.hostname}:${target.port || 5432}` +
+        (reuseConnections ? " (reusing connections, like Neon's pooler)" : ""),
+    );
 
     const twilio: TwilioSimulator = await startTwilioSimulator({
       port: ports.twilioSimulator,

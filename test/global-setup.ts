@@ -55,7 +55,12 @@ export default async function setup(project: TestProject) {
   console.log(`[test] postgres: ${given ? "fresh database on TEST_DATABASE_URL" : "embedded PGlite"}`);
   await migrate(database.url);
   const target = new URL(database.url);
-  const relay = await startRelay({ port: 0, target: { host: target.hostname, port: Number(target.port || 5432) } });
+  const relay = await startRelay({
+    port: 0,
+    target: { host: target.hostname, port: Number(target.port || 5432) },
+    // As in `npm run dev`: a real server's connections are reused like Neon's pooler's (decision 030).
+    reuseConnections: database.kind === "external",
+  });
 
   project.provide("databaseUrl", database.url);
   project.provide("relayPort", relay.port);

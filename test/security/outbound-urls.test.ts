@@ -5,6 +5,7 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { openAiProvider } from "../../workers/llm/providers/openai";
 import { fetchOutbound, OutboundStatusError } from "../../workers/outbound/fetch";
 import { Problem } from "../../workers/problems";
+import { findTicketHistory } from "../../workers/repositories/ticket-history";
 import { updateEndpointIfVersion } from "../../workers/repositories/webhooks";
 import { request } from "../helpers";
 import { jsonRequest, signUpTenant, type TestTenant } from "../tenants";
@@ -40,19 +41,43 @@ type FieldErrors = { errors: { field: string; message: string }[] };
 
 const fieldsOf = async (response: Response) => (await response.json<FieldErrors>()).errors.map((error) => error.field);
 
-async function settledTicket(owner: TestTenant, id: string) {
-  return vi.waitFor(
+/**
+ * The ticket once its run is over, not merely once it reads as settled: the
+ * consumer fails or completes the ticket in the tenant object first and then
+ * copies it into Postgres (recordFinishedTicket), so the history row is the
+ * last thing the queue (or dead-letter) consumer's invocation writes. A test
+ * that ends before it leaves that invocation running, and logging, while the
+ * file's environment is torn down ("Closing rpc while onUserConsoleLog was
+ * pending"). A ticket the queue retries reads "queued" between attempts, so
+ * this waits out any retries and the dead-letter queue too.
+ */
+async function settledTicket(owner: TestTenant, id: string, timeout = 20_000) {
+  const ticket = await vi.waitFor(
     async () => {
       const ticket = await (await request(`/api/v1/tickets/${id}`, { headers: owner.auth })).json<{
         status: string;
         message: string;
         error: string | null;
+        attempts: number;
       }>();
       if (ticket.status === "queued" || ticket.status === "processing") throw new Error(ticket.status);
       return ticket;
     },
-    { timeout: 20_000, interval: 100 },
+    { timeout, interval: 100 },
   );
+  const handle = openDatabase(env);
+  try {
+    await vi.waitFor(
+      async () => {
+        const row = await withTenant(handle.db, owner.tenantId, (tx) => findTicketHistory(tx, id));
+        if (!row) throw new Error(`ticket ${id} not yet in history`);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+  } finally {
+    await handle.close();
+  }
+  return ticket;
 }
 
 const startOnboarding = (owner: TestTenant, websiteUrl?: string) =>
@@ -212,6 +237,12 @@ describe("LLM settings", () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(reported).not.toContain(CANARY);
+    // An outside service's 400 is a refusal: the ticket fails on its first attempt, it is not retried.
+    const ticket = await settledTicket(owner, id);
+    expect(ticket.status).toBe("failed");
+    expect(ticket.attempts).toBe(1);
+    expect(`${ticket.message} ${ticket.error}`).toContain("answered 400");
+    expect(`${ticket.message} ${ticket.error}`).not.toContain(CANARY);
   });
 });
 

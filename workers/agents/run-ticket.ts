@@ -1,6 +1,7 @@
 import { type Database, openDatabase } from "../../schema/db";
 import { systemActor } from "../context";
 import { describeError, type Logger } from "../logger";
+import { OutboundStatusError } from "../outbound/fetch";
 import { Problem } from "../problems";
 import { recordFinishedTicket } from "../services/ticket-history";
 import type { AgentContext } from "./agent";
@@ -73,9 +74,9 @@ export async function runTicket(
     return "done";
   } catch (error) {
     const text = describeError(error);
-    if (error instanceof Problem && error.status < 500) {
-      // Refused, not broken (a paused project, a missing record): retrying cannot help.
-      log.warn("agent refused; not retrying", { task, tenantId, problem: error.code, detail: text });
+    if (refused(error)) {
+      // Refused, not broken (a paused project, a missing record, an outside service's 4xx): retrying cannot help.
+      log.warn("agent refused; not retrying", { task, tenantId, problem: refusalCode(error), detail: text });
       if (ticketId) await recordFinishedTicket(env, tenantId, await tenant.failTicket(ticketId, text));
       return "done";
     }
@@ -122,4 +123,17 @@ export async function runStartedTicket(
       error: String(error),
     });
   }
+}
+
+const refusalCode = (error: unknown) => (error instanceof Problem ? error.code : "outside-service-refused");
+
+/** A refusal: ours (a Problem under 500) or an outside service's 4xx other than "too soon" (408, 429). */
+function refused(error: unknown): boolean {
+  if (error instanceof Problem) return error.status < 500;
+  return (
+    error instanceof OutboundStatusError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    ![408, 429].includes(error.status)
+  );
 }

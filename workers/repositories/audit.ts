@@ -2,7 +2,7 @@ import { auditLog } from "../../schema/tables";
 import type { Transaction } from "../../schema/tenant-transaction";
 import type { RequestActor } from "../context";
 
-interface AuditEvent {
+export interface AuditEvent {
   action: string;
   entityType?: string;
   entityId?: string;
@@ -29,24 +29,27 @@ export async function recordAuditMany(tx: Transaction, actor: RequestActor, even
 const AUDIT_ROWS_PER_STATEMENT = 1_000;
 
 async function insertAuditRows(tx: Transaction, actor: RequestActor, events: AuditEvent[]): Promise<void> {
+  await tx.insert(auditLog).values(events.map((event) => auditRow(actor, event)));
+}
+
+/** The row an event is audited as: who did it, how they were verified, what changed. */
+export function auditRow(actor: RequestActor, event: AuditEvent): typeof auditLog.$inferInsert {
   const { auth } = actor;
-  await tx.insert(auditLog).values(
-    events.map((event) => ({
-      tenantId: auth.tenantId,
-      actorType: { "api-key": "api_key", system: "system", webhook: "webhook", jwt: "user" }[auth.method],
-      actorId: auth.apiKeyId ?? auth.userId ?? null,
-      requestId: actor.requestId,
-      clientRequestId: actor.clientRequestId ?? null,
-      action: event.action,
-      entityType: event.entityType ?? null,
-      entityId: event.entityId ?? null,
-      before: event.before ?? null,
-      after: event.after ?? null,
-      ip: actor.ip,
-      authMethod: auth.method,
-      authKid: auth.kid ?? null,
-      authIssuer: auth.issuer ?? null,
-      verifiedAt: auth.verifiedAt,
-    })),
-  );
+  return {
+    tenantId: auth.tenantId,
+    actorType: { "api-key": "api_key", system: "system", webhook: "webhook", jwt: "user" }[auth.method],
+    actorId: auth.apiKeyId ?? auth.userId ?? null,
+    requestId: actor.requestId,
+    clientRequestId: actor.clientRequestId ?? null,
+    action: event.action,
+    entityType: event.entityType ?? null,
+    entityId: event.entityId ?? null,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    ip: actor.ip,
+    authMethod: auth.method,
+    authKid: auth.kid ?? null,
+    authIssuer: auth.issuer ?? null,
+    verifiedAt: auth.verifiedAt,
+  };
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
-import { entities, entitySnapshots, projects } from "../../schema/tables";
+import { auditLog, entities, entitySnapshots, projects } from "../../schema/tables";
 import type { Transaction } from "../../schema/tenant-transaction";
+import { rowForInsertSelect } from "./insert-select";
 
 export type EntityRow = typeof entities.$inferSelect;
 
@@ -12,21 +13,31 @@ export async function projectExists(tx: Transaction, projectId: string): Promise
   return rows.length === 1;
 }
 
-export async function insertEntity(
+/**
+ * A new entity — only in a live project the transaction's tenant can see —
+ * and its audit row, in one statement: entity create's only round trip
+ * between begin and commit (decision 029). The caller chose the id and the
+ * timestamps, so the audit row can hold the entity as created. False when
+ * there is no such project; then nothing was written.
+ */
+export async function insertEntityInProject(
   tx: Transaction,
-  values: {
-    tenantId: string;
-    projectId: string;
-    type: string;
-    name: string;
-    status: string | null;
-    data: unknown;
-    system: unknown;
-  },
-): Promise<EntityRow> {
-  const [row] = await tx.insert(entities).values(values).returning();
-  if (!row) throw new Error("entity insert returned nothing");
-  return row;
+  entity: typeof entities.$inferInsert & { id: string; projectId: string },
+  audit: typeof auditLog.$inferInsert,
+): Promise<boolean> {
+  const { projectId, ...rest } = entity;
+  const row = rowForInsertSelect(entities, rest);
+  const audited = rowForInsertSelect(auditLog, audit);
+  const result = await tx.execute(sql`
+    with inserted as (
+      insert into ${entities} (${sql.identifier(entities.projectId.name)}, ${row.columns})
+      select ${projects.id}, ${row.values} from ${projects}
+      where ${projects.id} = ${projectId} and ${projects.deletedAt} is null
+      returning ${entities.id}
+    )
+    insert into ${auditLog} (${audited.columns}) select ${audited.values} from inserted
+    returning ${auditLog.entityId}`);
+  return result.rows.length === 1;
 }
 
 /** Row-level security already limits this to the transaction's tenant. */
@@ -39,27 +50,44 @@ export async function findEntity(tx: Transaction, id: string): Promise<EntityRow
  * Writes only if the stored version is still `expectedVersion` — the
  * compare-and-set that makes a stale If-Match change nothing.
  */
-export async function updateEntityIfVersion(
+/**
+ * Compare-and-set on the version, the prior state kept as a snapshot, and the
+ * audit row, in one statement: an entity change's only round trip after its
+ * read (decision 029). The caller computed the row as it will be (version + 1,
+ * `updatedAt` chosen by the caller), so the audit row can hold it. False when
+ * the stored version is no longer `current.version`: then nothing was written.
+ */
+export async function changeEntityIfVersion(
   tx: Transaction,
-  id: string,
-  expectedVersion: number,
+  current: EntityRow,
   changes: Partial<Pick<EntityRow, "name" | "status" | "data" | "system" | "deletedAt">>,
-): Promise<EntityRow | undefined> {
-  const [row] = await tx
+  updatedAt: Date,
+  audit: typeof auditLog.$inferInsert,
+): Promise<boolean> {
+  const update = tx
     .update(entities)
-    .set({ ...changes, version: sql`${entities.version} + 1`, updatedAt: sql`now()` })
-    .where(and(eq(entities.id, id), eq(entities.version, expectedVersion)))
-    .returning();
-  return row;
-}
-
-export async function insertSnapshot(tx: Transaction, row: EntityRow): Promise<void> {
-  await tx.insert(entitySnapshots).values({
-    tenantId: row.tenantId,
-    entityId: row.id,
-    version: row.version,
-    state: { name: row.name, status: row.status, data: row.data, system: row.system, deletedAt: row.deletedAt },
+    .set({ ...changes, version: sql`${entities.version} + 1`, updatedAt })
+    .where(and(eq(entities.id, current.id), eq(entities.version, current.version)))
+    .returning({ id: entities.id });
+  const snapshot = rowForInsertSelect(entitySnapshots, {
+    tenantId: current.tenantId,
+    entityId: current.id,
+    version: current.version,
+    state: {
+      name: current.name,
+      status: current.status,
+      data: current.data,
+      system: current.system,
+      deletedAt: current.deletedAt,
+    },
   });
+  const audited = rowForInsertSelect(auditLog, audit);
+  const result = await tx.execute(sql`
+    with updated as (${update.getSQL()}),
+    snapshot as (insert into ${entitySnapshots} (${snapshot.columns}) select ${snapshot.values} from updated)
+    insert into ${auditLog} (${audited.columns}) select ${audited.values} from updated
+    returning ${auditLog.entityId}`);
+  return result.rows.length === 1;
 }
 
 export async function listSnapshots(tx: Transaction, entityId: string) {

@@ -1,18 +1,16 @@
 import type { Transaction } from "../../schema/tenant-transaction";
 import { withTenant } from "../../schema/tenant-transaction";
 import { Problem, problems, zodFieldErrors } from "../problems";
-import { recordAudit } from "../repositories/audit";
+import { auditRow } from "../repositories/audit";
 import {
+  changeEntityIfVersion,
   type EntityRow,
   findEntity,
   findLeadByPhone,
   findSnapshot,
-  insertEntity,
-  insertSnapshot,
+  insertEntityInProject,
   listEntities,
   listSnapshots,
-  projectExists,
-  updateEntityIfVersion,
 } from "../repositories/entities";
 import type { ServiceContext } from "../service-context";
 import { systemKeysIn } from "./entity-system";
@@ -97,10 +95,10 @@ export async function createEntity(
     const earlier = await earlierEffect<Entity>(tx, idempotency);
     if (earlier) return earlier;
     const data = await validateData(tx, input.type, input.data);
-    if (!(await projectExists(tx, input.projectId))) {
-      throw problems.validation([{ field: "projectId", message: "no such project" }]);
-    }
-    const row = await insertEntity(tx, {
+    // Made here, not by Postgres, so that the audit row can carry the entity in the same statement.
+    const now = new Date();
+    const row: EntityRow = {
+      id: crypto.randomUUID(),
       tenantId: actor.auth.tenantId,
       projectId: input.projectId,
       type: input.type,
@@ -108,9 +106,17 @@ export async function createEntity(
       status: input.status ?? null,
       data,
       system: input.system ?? {},
-    });
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      archivedAt: null,
+    };
     const entity = toEntity(row);
-    await recordAudit(tx, actor, { action: "entity.create", entityType: row.type, entityId: row.id, after: entity });
+    const audit = auditRow(actor, { action: "entity.create", entityType: row.type, entityId: row.id, after: entity });
+    if (!(await insertEntityInProject(tx, row, audit))) {
+      throw problems.validation([{ field: "projectId", message: "no such project" }]);
+    }
     await recordEffect(tx, actor.auth.tenantId, idempotency, entity);
     return entity;
   });
@@ -147,13 +153,13 @@ async function changeEntity(
     if (!current) throw notFound(id);
     if (current.version !== expectedVersion) throw preconditionFailed(current.version);
     const changes = await decide(current, tx);
-    const updated = await updateEntityIfVersion(tx, id, expectedVersion, changes);
-    // Another transaction committed between our read and our write.
-    if (!updated) throw preconditionFailed((await findEntity(tx, id))?.version ?? current.version);
-    await insertSnapshot(tx, current);
-    const before = toEntity(current);
-    const after = toEntity(updated);
-    await recordAudit(tx, actor, { action, entityType: updated.type, entityId: id, before, after });
+    const updatedAt = new Date();
+    const after = toEntity({ ...current, ...changes, version: current.version + 1, updatedAt });
+    const audit = auditRow(actor, { action, entityType: current.type, entityId: id, before: toEntity(current), after });
+    if (!(await changeEntityIfVersion(tx, current, changes, updatedAt, audit))) {
+      // Another transaction committed between our read and our write.
+      throw preconditionFailed((await findEntity(tx, id))?.version ?? current.version);
+    }
     await recordEffect(tx, actor.auth.tenantId, idempotency, after);
     return after;
   });
