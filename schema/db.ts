@@ -39,13 +39,24 @@ export interface DatabaseHandle {
 }
 
 /**
+ * Which work a connection serves, named to Postgres as application_name
+ * (`apex:request`, `apex:urgent`, `apex:bulk`): pg_stat_activity shows it, and
+ * the embedded dev server lets bulk work wait behind the rest (decision 030).
+ */
+export type DatabaseLane = "request" | "urgent" | "bulk";
+
+/**
  * A pool per request: Workers cannot hold sockets across requests, and Neon
  * multiplexes on its side.
  */
-export function openDatabase(config: DatabaseConfig): DatabaseHandle {
+export function openDatabase(config: DatabaseConfig, lane: DatabaseLane = "request"): DatabaseHandle {
   if (!config.DATABASE_URL) throw new Error("DATABASE_URL is not configured");
   configureDriver(config);
-  const pool = new Pool({ connectionString: config.DATABASE_URL, connectionTimeoutMillis: 5_000 });
+  const pool = new Pool({
+    connectionString: config.DATABASE_URL,
+    connectionTimeoutMillis: 5_000,
+    application_name: `apex:${lane}`,
+  });
   let closing = false;
   // Without a listener a dropped idle connection becomes an unhandled error.
   // Sockets torn down by our own end() are expected, not worth a log line.

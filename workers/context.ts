@@ -1,4 +1,4 @@
-import type { Database } from "../schema/db";
+import type { Database, DatabaseLane } from "../schema/db";
 import type { Logger } from "./logger";
 import type { PendingEvents } from "./services/realtime";
 
@@ -40,6 +40,8 @@ interface AppVariables {
   log: Logger;
   /** Opens Postgres on first use; closed after the response (middleware/database.ts). */
   db: () => Database;
+  /** Set by a route that does bulk work (a campaign's delivery reports) before its first query (decision 030). */
+  databaseLane?: DatabaseLane;
   /** Keeps the request's Postgres open until `work` settles (middleware/database.ts). */
   holdDatabase: (work: Promise<unknown>) => void;
   /** Set by the guard once the caller is authenticated. */

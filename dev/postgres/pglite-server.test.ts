@@ -274,3 +274,64 @@ describe("the embedded PGlite server with a client idle inside a transaction", (
     await client.end();
   });
 });
+
+describe("the embedded PGlite server ordering the wait for its session by lane", () => {
+  let db: PGlite;
+  let server: Awaited<ReturnType<typeof servePglite>>;
+
+  before(async () => {
+    db = await PGlite.create("memory://");
+    server = await servePglite(db, 0);
+    await db.exec("create table turns (id serial primary key, who text not null)");
+  });
+
+  after(async () => {
+    await server.close();
+    await db.close();
+  });
+
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  async function laneClient(applicationName: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: server.url, application_name: applicationName });
+    await client.connect();
+    return client;
+  }
+
+  /**
+   * While a holder sits in a transaction, `earlier` asks for the session, then `later` asks `gapMs` after it;
+   * each inserts a row once it gets the session. Returns who inserted first, by serial id.
+   * The pauses let each query reach the server and join the wait before the next is sent (there is no hook).
+   */
+  async function turns(earlierApp: string, laterApp: string, gapMs: number): Promise<string[]> {
+    const [holder, earlier, later] = await Promise.all([
+      laneClient("apex:request"),
+      laneClient(earlierApp),
+      laneClient(laterApp),
+    ]);
+    await holder.query("delete from turns");
+    await holder.query("begin");
+    const insert = "insert into turns (who) values ($1)";
+    const earlierDone = earlier.query(insert, ["earlier"]);
+    await pause(gapMs);
+    const laterDone = later.query(insert, ["later"]);
+    await pause(100);
+    await holder.query("commit");
+    await Promise.all([earlierDone, laterDone]);
+    const { rows } = await holder.query<{ who: string }>("select who from turns order by id");
+    await Promise.all([holder.end(), earlier.end(), later.end()]);
+    return rows.map((row) => row.who);
+  }
+
+  it("a bulk client waiting for the session lets a request client that came later go first", async () => {
+    assert.deepEqual(await turns("apex:bulk", "apex:request", 100), ["later", "earlier"]);
+  });
+
+  it("without lanes, clients take the session in the order they asked", async () => {
+    assert.deepEqual(await turns("apex:request", "apex:request", 100), ["earlier", "later"]);
+  });
+
+  it("a bulk client that has waited two seconds keeps its place", async () => {
+    assert.deepEqual(await turns("apex:bulk", "apex:request", 2_100), ["earlier", "later"]);
+  });
+});

@@ -12,6 +12,12 @@
  * A client that disconnects mid-transaction is rolled back; session state is
  * reset (DISCARD ALL) whenever the session changes hands.
  *
+ * A real Postgres runs a lead's transaction beside a campaign's; one session
+ * cannot, so the wait for it is ordered by lane (decision 030): a client whose
+ * application_name names the bulk lane (`apex:bulk`, schema/db.ts) waits
+ * behind every other waiting client, unless it has waited BULK_MAX_WAIT_MS,
+ * so bulk work slows down instead of a lead's call, and is never starved.
+ *
  * One session also means one bad client could stop every other. A real
  * Postgres ends the offending backend and keeps serving; so does this server:
  * a statement's error ends that statement (Postgres itself answers it); what
@@ -38,6 +44,8 @@ const MAX_STARTUP_BYTES = 10_000;
  * The API refuses bodies over 1 MiB; 64 MiB leaves room for any real statement.
  */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** How long a bulk-lane client may be passed over by other clients before it takes its turn in arrival order. */
+const BULK_MAX_WAIT_MS = 2_000;
 /** How long the session's holder may sit idle inside a transaction while others wait for it. */
 const IDLE_IN_TRANSACTION_MS = 15_000;
 
@@ -112,10 +120,18 @@ function lastReadyStatus(output: Uint8Array): string | undefined {
   return status;
 }
 
+/** The name/value pairs of a protocol-3 startup packet. */
+function startupParameters(packet: Buffer): Map<string, string> {
+  const parts = packet.toString("utf8", 8).split("\0");
+  const parameters = new Map<string, string>();
+  for (let i = 0; i + 1 < parts.length && parts[i]; i += 2) parameters.set(parts[i] as string, parts[i + 1] as string);
+  return parameters;
+}
+
 class SessionLock {
   private holder: Client | undefined;
   private lastHolder: Client | undefined;
-  private readonly waiting: Array<{ client: Client; grant: (granted: boolean) => void }> = [];
+  private readonly waiting: Array<{ client: Client; since: number; grant: (granted: boolean) => void }> = [];
   private readonly db: PGlite;
 
   constructor(db: PGlite) {
@@ -136,7 +152,7 @@ class SessionLock {
     if (this.holder === client) return true;
     if (this.holder) {
       // release() hands the session over by making us the holder before it wakes us.
-      const granted = await new Promise<boolean>((grant) => this.waiting.push({ client, grant }));
+      const granted = await new Promise<boolean>((grant) => this.enqueue({ client, since: Date.now(), grant }));
       if (!granted) return false;
     } else {
       this.holder = client;
@@ -144,6 +160,15 @@ class SessionLock {
     if (this.lastHolder && this.lastHolder !== client) await this.db.exec("DISCARD ALL");
     this.lastHolder = client;
     return true;
+  }
+
+  /** Arrival order, except that a client of any other lane goes ahead of bulk clients not yet waiting too long. */
+  private enqueue(waiter: { client: Client; since: number; grant: (granted: boolean) => void }): void {
+    const passable = waiter.client.bulk
+      ? -1
+      : this.waiting.findIndex((w) => w.client.bulk && waiter.since - w.since < BULK_MAX_WAIT_MS);
+    if (passable < 0) this.waiting.push(waiter);
+    else this.waiting.splice(passable, 0, waiter);
   }
 
   release(client: Client): void {
@@ -174,6 +199,8 @@ class Client {
   private readonly lock: SessionLock;
   private readonly serverVersion: string;
   private readonly processId: number;
+  /** Named the bulk lane in its startup packet (application_name `…:bulk`). */
+  bulk = false;
 
   constructor(socket: net.Socket, db: PGlite, lock: SessionLock, serverVersion: string, processId: number) {
     this.socket = socket;
@@ -254,11 +281,13 @@ class Client {
         return;
       }
       const code = header.readInt32BE(4);
-      if (!this.take(length)) return;
+      const packet = this.take(length);
+      if (!packet) return;
       if (code === SSL_REQUEST || code === GSSENC_REQUEST) {
         this.socket.write("N");
       } else if (code === PROTOCOL_3) {
         this.started = true;
+        this.bulk = /:bulk$/.test(startupParameters(packet).get("application_name") ?? "");
         this.socket.write(this.startupResponse());
       } else if (code === CANCEL_REQUEST) {
         // PGlite cannot interrupt a running statement; the request is closed unanswered, as Postgres does.

@@ -1,6 +1,6 @@
 import { openDatabase } from "../../schema/db";
 import { systemActor } from "../context";
-import { taskParams } from "../queue/tasks";
+import { laneOf, taskParams } from "../queue/tasks";
 import { listEntityPage } from "../services/entities";
 import { EXPORT_ROLE } from "../services/tasks";
 import { objectKeys } from "../storage/object-keys";
@@ -22,7 +22,7 @@ export const entityExport = defineAgent({
   role: EXPORT_ROLE,
   params: taskParams.entity_export,
   async run(params, { env, tenantId, runId, reportProgress }) {
-    const handle = openDatabase(env);
+    const handle = openDatabase(env, laneOf("entity_export"));
     const lines: string[] = [];
     try {
       const context = { db: handle.db, actor: systemActor(tenantId, "entity_export") };

@@ -3,6 +3,7 @@ import { systemActor } from "../context";
 import { describeError, type Logger } from "../logger";
 import { OutboundStatusError } from "../outbound/fetch";
 import { Problem } from "../problems";
+import { laneOf } from "../queue/tasks";
 import { recordFinishedTicket } from "../services/ticket-history";
 import type { AgentContext } from "./agent";
 import { agents } from "./registry";
@@ -55,7 +56,7 @@ export async function runTicket(
     db:
       run.db ??
       (() => {
-        database ??= openDatabase(env);
+        database ??= openDatabase(env, laneOf(task));
         return database.db;
       }),
     runId: run.runId,

@@ -73,6 +73,8 @@ export function twilioWebhookRoutes() {
 
   // A campaign text's delivery report (the URL names tenant and campaign; the sid finds the recipient).
   app.post("/message-status", async (c) => {
+    // A campaign's bookkeeping: it may wait behind a lead's call for the database (decision 030).
+    c.set("databaseLane", "bulk");
     await campaignDelivery(c.var.form, c.var.services);
     return c.body(null, 204);
   });
