@@ -279,6 +279,60 @@ describe("the Postgres relay", () => {
 
     const other = await connected(via, url("test"));
     assert.equal((await other.query("select current_database() as db")).rows[0].db, "test");
-    assert.deepEqual(via.connections(), { opened: 2, open: 1, idle: 0 });
+    // Between its statements the client holds no connection: the one for "test" waits idle.
+    assert.deepEqual(via.connections(), { opened: 2, open: 1, idle: 1 });
+  });
+
+  timely(
+    "with reuse, more clients than connections all run their transactions while every client stays connected",
+    async () => {
+      const via = await relay({ reuseConnections: true, maxConnections: 2 });
+      const table = `relay_shared_${process.pid}_${Date.now()}`;
+      const setup = await connected(via);
+      await setup.query(`create table ${table} (client int, step int)`);
+      cleanups.push(async () => {
+        const sweeper = await connected(via);
+        await sweeper.query(`drop table if exists ${table}`);
+      });
+      const many = await Promise.all(Array.from({ length: 10 }, () => connected(via)));
+      await Promise.all(
+        many.map(async (each, n) => {
+          for (let step = 0; step < 3; step += 1) {
+            await each.query("begin");
+            await each.query(`insert into ${table} values ($1, $2)`, [n, step]);
+            await each.query("commit");
+          }
+        }),
+      );
+      assert.equal((await setup.query(`select count(*)::int as n from ${table}`)).rows[0].n, 30);
+      assert.ok(via.connections().opened <= 2, `opened ${via.connections().opened}`);
+    },
+  );
+
+  timely("a client's transaction keeps its connection until it commits", async () => {
+    const via = await relay({ reuseConnections: true, maxConnections: 1 });
+    const first = await connected(via);
+    const second = await connected(via);
+    await first.query("begin");
+    const firstPid = await pid(first);
+    let answered = false;
+    const answer = pid(second).then((secondPid) => {
+      answered = true;
+      return secondPid;
+    });
+    await sleep(150);
+    assert.equal(answered, false, "the second client waits while the first is inside its transaction");
+    await first.query("commit");
+    assert.equal(await answer, firstPid, "then it gets the same connection");
+  });
+
+  timely("a connection that served another client is reset before the next client's first statement", async () => {
+    const via = await relay({ reuseConnections: true, maxConnections: 1 });
+    const first = await connected(via);
+    await first.query("set application_name = 'first'");
+    assert.equal((await first.query("show application_name")).rows[0].application_name, "first");
+    const second = await connected(via);
+    assert.equal(await pid(second), await pid(first), "one connection between them");
+    assert.notEqual((await second.query("show application_name")).rows[0].application_name, "first");
   });
 });

@@ -5,20 +5,28 @@
  * `address` the driver names in the URL is deliberately ignored: a relay that
  * dialled addresses taken from requests would be an open proxy.
  *
- * Like Neon's pooler, it holds at most `maxConnections` database connections
- * (default 60, under the machine's Postgres limit of 100 with room for tools
- * and migrations) and queues the rest: a burst of Worker invocations waits
- * for a connection instead of being refused with "too many clients".
+ * It holds at most `maxConnections` database connections (default 60, under
+ * the machine's Postgres limit of 100 with room for tools and migrations) and
+ * queues the rest: a burst of Worker invocations waits for a connection
+ * instead of being refused with "too many clients".
  *
- * Every Worker invocation opens its own WebSocket, so without reuse each one
- * would pay for a new Postgres backend (fork, authentication, cold catalog
- * caches). With `reuseConnections` (decision 030) a connection whose client
- * has gone is reset — ROLLBACK if a transaction was left open, then DISCARD
- * ALL — and handed to the next client that asks for the same startup packet
- * (same user, database and options), which is greeted with the server's
- * original greeting. Only connections the server admitted without a password
- * exchange are reused, so reuse never lets a client skip authentication; a
- * connection left mid-request, mid-COPY, or whose reset fails is closed.
+ * Every Worker invocation opens its own WebSocket. Without
+ * `reuseConnections` each one gets a database connection of its own for its
+ * whole life, as with Neon's direct endpoint. With it (decision 030) the
+ * relay pools like Neon's `-pooler` endpoint (PgBouncer in transaction mode):
+ * a client holds a database connection only from its first message to the
+ * ReadyForQuery that leaves it idle, outside a transaction, with nothing
+ * unanswered; between transactions the connection serves other clients, so a
+ * thousand slow requests share sixty connections. A client is greeted with
+ * the greeting its startup packet (same user, database and options) got from
+ * the server before, and a connection that last served another client is
+ * first reset (DISCARD ALL, sent ahead of the client's messages). A client
+ * that leaves inside a transaction is rolled back. Only connections the
+ * server admitted without a password exchange are shared, so sharing never
+ * lets a client skip authentication; a connection that asked for a password
+ * stays with its client. One difference from a direct connection: session
+ * state (SET without LOCAL, named prepared statements) does not outlive a
+ * transaction — Apex's code keeps its settings transaction-local.
  */
 import net from "node:net";
 import { WebSocketServer } from "ws";
@@ -46,16 +54,24 @@ export interface Relay {
 /** One connection to the database, lent to one client at a time. */
 interface Backend {
   socket: net.Socket;
-  /** The startup packet it was opened with: only a client sending the same one may reuse it. */
+  /** The startup packet it was opened with: only a client sending the same one may use it. */
   key: string;
-  /** What the server said from AuthenticationOk to the first ReadyForQuery, replayed to the next client. */
+  /** What the server said from AuthenticationOk to the first ReadyForQuery. */
   greeting: Buffer[];
   greeted: boolean;
-  reusable: boolean;
+  /** Admitted without a password and in no state a reset cannot end: may serve other clients. */
+  shareable: boolean;
   /** The transaction status of the last ReadyForQuery: I, T or E. */
   status: string;
   /** The client's Sync and Query messages not yet answered by a ReadyForQuery. */
   outstanding: number;
+  /** Messages forwarded since the client's last Sync or Query (a request still being sent). */
+  unsynced: number;
+  /** Answers the client did not ask for (the greeting of a connection opened for a greeted client, a reset) end at the next ReadyForQuery. */
+  swallowing: boolean;
+  /** Who used it last, and whether it was reset since: another client gets it only after DISCARD ALL. */
+  lastClient: object | undefined;
+  clean: boolean;
   frames: MessageStream;
   receive: (messages: Message[]) => void;
   lost: () => void;
@@ -71,6 +87,8 @@ interface Request {
 
 /** Copy-in/out/both responses: the connection is in a mode a reset cannot end cleanly. */
 const COPY_RESPONSES = new Set(["G", "H", "W"]);
+const DISCARD = simpleQuery("DISCARD ALL");
+const I = 73;
 
 export async function startRelay(options: {
   port: number;
@@ -84,6 +102,8 @@ export async function startRelay(options: {
   const all = new Set<Backend>();
   const idle: Backend[] = [];
   const waiting: Request[] = [];
+  /** The greeting each startup packet got from a connection that may be shared. */
+  const greetings = new Map<string, Buffer>();
   let opened = 0;
   const counts = emptyWireCounts();
 
@@ -101,6 +121,12 @@ export async function startRelay(options: {
   const wake = () => {
     while (waiting.length > 0 && tryServe(waiting[0] as Request)) waiting.shift();
   };
+  const park = (backend: Backend) => {
+    backend.receive = () => destroy(backend); // an idle connection has nothing to say
+    backend.lost = () => undefined;
+    idle.push(backend);
+    wake();
+  };
 
   const dial = (request: Request): Backend => {
     opened += 1;
@@ -111,9 +137,13 @@ export async function startRelay(options: {
       key: request.key,
       greeting: [],
       greeted: false,
-      reusable: reuse,
+      shareable: reuse,
       status: "I",
       outstanding: 0,
+      unsynced: 0,
+      swallowing: false,
+      lastClient: undefined,
+      clean: true,
       frames: new MessageStream(),
       receive: () => undefined,
       lost: () => undefined,
@@ -150,11 +180,16 @@ export async function startRelay(options: {
     return true;
   };
 
-  /** The client is done with `backend`: reset it for the next one, or close it. */
+  /** The client left while holding `backend`: roll back and reset it for the next one, or close it. */
   const release = (backend: Backend) => {
     backend.lost = () => undefined;
-    const clean = backend.greeted && backend.outstanding === 0 && backend.frames.atBoundary;
-    if (!backend.reusable || !clean || backend.gone) return destroy(backend);
+    const settled =
+      backend.greeted &&
+      !backend.swallowing &&
+      backend.outstanding === 0 &&
+      backend.unsynced === 0 &&
+      backend.frames.atBoundary;
+    if (!backend.shareable || !settled || backend.gone) return destroy(backend);
     const reset = backend.status === "I" ? ["DISCARD ALL"] : ["ROLLBACK", "DISCARD ALL"];
     let unanswered = reset.length;
     let failed = false;
@@ -164,11 +199,11 @@ export async function startRelay(options: {
         if (message.type !== "Z") continue;
         unanswered -= 1;
         if (unanswered > 0) continue;
-        if (failed || message.body[0] !== 73 /* I */) return destroy(backend);
+        if (failed || message.body[0] !== I) return destroy(backend);
         backend.status = "I";
-        backend.receive = () => destroy(backend); // an idle connection has nothing to say
-        idle.push(backend);
-        wake();
+        backend.clean = true;
+        backend.lastClient = undefined;
+        park(backend);
       }
     };
     backend.socket.write(Buffer.concat(reset.map(simpleQuery)));
@@ -176,69 +211,137 @@ export async function startRelay(options: {
 
   server.on("connection", (socket) => {
     const count = wireCounter(counts);
+    const self = {};
     const fromClient = new MessageStream();
     let startup: Buffer | undefined = Buffer.alloc(0);
+    let request: Request | undefined;
+    let greeted = false;
     let backend: Backend | undefined;
-    let reused = false;
+    let asking = false;
     let closed = false;
-    const early: Message[] = [];
+    const queued: Message[] = [];
 
-    const toServer = (messages: Message[]) => {
-      if (!backend) return void early.push(...messages);
-      const out: Buffer[] = [];
+    const send = (chunks: Buffer[]) => {
+      if (chunks.length > 0) socket.send(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+
+    const forward = (lent: Backend, messages: Message[], ahead: Buffer[] = []) => {
+      const out = ahead;
       let terminated = false;
       for (const message of messages) {
-        // Terminate ends the client's session, not the pooled connection.
+        // Terminate ends the client's session, not the database connection.
         if (message.type === "X") terminated = true;
-        // A reused connection was admitted without a password; one sent unasked has no one to answer it.
-        else if (message.type === "p" && reused) continue;
+        // A shared connection was admitted without a password; one sent unasked has no one to answer it.
+        else if (message.type === "p" && lent.shareable && lent.greeted) continue;
         else {
-          if (message.type === "S" || message.type === "Q") backend.outstanding += 1;
+          if (message.type === "S" || message.type === "Q") {
+            lent.outstanding += 1;
+            lent.unsynced = 0;
+          } else lent.unsynced += 1;
           out.push(message.bytes);
         }
       }
-      if (out.length > 0) backend.socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+      if (out.length > 0) {
+        lent.clean = false;
+        lent.socket.write(out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out));
+      }
       if (terminated) socket.close();
     };
 
-    const toClient = (messages: Message[]) => {
-      const current = backend as Backend;
+    /** Between transactions a shared connection goes back to the pool. */
+    const detachIfIdle = () => {
+      const lent = backend;
+      if (!reuse || !lent?.shareable || !lent.greeted || lent.swallowing) return;
+      if (lent.outstanding !== 0 || lent.unsynced !== 0 || lent.status !== "I") return;
+      if (!fromClient.atBoundary || queued.length > 0) return;
+      backend = undefined;
+      park(lent);
+    };
+
+    const fromServer = (messages: Message[]) => {
+      const lent = backend as Backend;
+      const out: Buffer[] = [];
       for (const message of messages) {
-        if (!current.greeted) {
+        if (!lent.greeted) {
           if (message.type === "R") {
             const code = message.body.readInt32BE(0);
-            // Any challenge (password, MD5, SASL) means this connection carries a login: never lend it on.
-            if (code !== 0) current.reusable = false;
-            else current.greeting.push(message.bytes);
-          } else if (current.greeting.length > 0 && message.type !== "E") current.greeting.push(message.bytes);
-          if (message.type === "E") current.reusable = false;
+            if (code !== 0) {
+              // A password exchange: this connection carries a login and stays with this client.
+              lent.shareable = false;
+              // A client greeted from an earlier connection cannot answer a challenge it never saw.
+              if (greeted) return void socket.close(1011, "the database asked for a password");
+            } else lent.greeting.push(message.bytes);
+          } else if (lent.greeting.length > 0 && message.type !== "E") lent.greeting.push(message.bytes);
+          if (message.type === "E") lent.shareable = false;
           if (message.type === "Z") {
-            current.greeted = true;
-            current.status = String.fromCharCode(message.body[0] as number);
+            lent.greeted = true;
+            lent.status = String.fromCharCode(message.body[0] as number);
+            if (lent.shareable) greetings.set(lent.key, Buffer.concat(lent.greeting));
+          }
+          if (!lent.swallowing) out.push(message.bytes);
+          if (message.type === "Z") {
+            lent.swallowing = false;
+            greeted = true;
           }
           continue;
         }
+        if (lent.swallowing) {
+          if (message.type === "E") lent.shareable = false;
+          if (message.type === "Z") lent.swallowing = false;
+          continue;
+        }
         if (message.type === "Z") {
-          current.outstanding -= 1;
-          current.status = String.fromCharCode(message.body[0] as number);
-        } else if (COPY_RESPONSES.has(message.type)) current.reusable = false;
+          lent.outstanding -= 1;
+          lent.status = String.fromCharCode(message.body[0] as number);
+        } else if (COPY_RESPONSES.has(message.type)) lent.shareable = false;
+        out.push(message.bytes);
       }
-      socket.send(messages.length === 1 ? (messages[0] as Message).bytes : Buffer.concat(messages.map((m) => m.bytes)));
+      send(out);
+      detachIfIdle();
     };
 
-    const serve = (lent: Backend, fresh: boolean) => {
+    const attach = (lent: Backend, fresh: boolean) => {
+      asking = false;
       backend = lent;
-      reused = !fresh;
       lent.outstanding = 0;
-      lent.receive = toClient;
+      lent.unsynced = 0;
+      lent.receive = fromServer;
       lent.lost = () => socket.close();
-      if (!fresh) socket.send(Buffer.concat(lent.greeting));
-      toServer(early.splice(0));
+      const ahead: Buffer[] = [];
+      if (fresh) {
+        // Its greeting is this client's, unless the client was already greeted from the pool's.
+        lent.swallowing = greeted;
+      } else {
+        if (!greeted) {
+          send(lent.greeting);
+          greeted = true;
+        }
+        if (!lent.clean && lent.lastClient !== self) {
+          ahead.push(DISCARD);
+          lent.swallowing = true;
+        }
+      }
+      lent.lastClient = self;
+      forward(lent, queued.splice(0), ahead);
+      detachIfIdle();
+    };
+
+    const ask = () => {
+      if (asking || !request) return;
+      asking = true;
+      if (!tryServe(request)) waiting.push(request);
+    };
+
+    const fromClientMessages = (messages: Message[]) => {
+      if (messages.length === 0) return;
+      if (backend) return forward(backend, messages);
+      queued.push(...messages);
+      ask();
     };
 
     socket.on("message", (data: Buffer) => {
       count(data);
-      if (startup === undefined) return toServer(fromClient.push(data));
+      if (startup === undefined) return fromClientMessages(fromClient.push(data));
       startup = Buffer.concat([startup, data]);
       for (;;) {
         const packet = startupPacket(startup);
@@ -249,6 +352,9 @@ export async function startRelay(options: {
           continue;
         }
         if (packet.code === CANCEL_REQUEST) {
+          // Shared connections greet with one connection's key, so a cancel could reach another client's
+          // query: with reuse it is dropped (PgBouncer maps keys; this relay does not).
+          if (reuse) return void socket.close();
           // A cancel goes to the server on a connection of its own, as Postgres expects.
           net
             .connect(options.target.port, options.target.host)
@@ -260,14 +366,14 @@ export async function startRelay(options: {
         if (packet.code !== PROTOCOL_3) return void socket.close(1002, "unsupported startup packet");
         const rest = startup;
         startup = undefined;
-        const request: Request = {
-          key: packet.packet.toString("latin1"),
-          startup: Buffer.from(packet.packet),
-          closed: () => closed,
-          serve,
-        };
-        if (!tryServe(request)) waiting.push(request);
-        if (rest.length > 0) toServer(fromClient.push(rest));
+        const key = packet.packet.toString("latin1");
+        request = { key, startup: Buffer.from(packet.packet), closed: () => closed, serve: attach };
+        const greeting = reuse ? greetings.get(key) : undefined;
+        if (greeting) {
+          socket.send(greeting);
+          greeted = true;
+        } else ask();
+        fromClientMessages(fromClient.push(rest));
         return;
       }
     });
