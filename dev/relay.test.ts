@@ -326,6 +326,40 @@ describe("the Postgres relay", () => {
     assert.equal(await answer, firstPid, "then it gets the same connection");
   });
 
+  it("thousands of clients waiting at once for their greeting are all greeted by one connection", {
+    timeout: 20_000,
+  }, async () => {
+    const via = await relay({ reuseConnections: true, maxConnections: 1 });
+    const startup = (() => {
+      const body = Buffer.concat([Buffer.from([0, 3, 0, 0]), Buffer.from("user\0postgres\0database\0postgres\0\0")]);
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(body.length + 4);
+      return Buffer.concat([length, body]);
+    })();
+    const greeted = await Promise.all(
+      Array.from({ length: 3000 }, async () => {
+        const socket = new WebSocket(`ws://127.0.0.1:${via.port}/v2`);
+        socket.binaryType = "nodebuffer";
+        await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+        const ready = new Promise<boolean>((resolve) => {
+          let seen = Buffer.alloc(0);
+          socket.on("message", (data: Buffer) => {
+            seen = Buffer.concat([seen, data]);
+            // ReadyForQuery ends the greeting: "Z", length 5, status.
+            if (seen.includes(Buffer.from([0x5a, 0, 0, 0, 5]))) resolve(true);
+          });
+          socket.once("close", () => resolve(false));
+        });
+        socket.send(startup);
+        const outcome = await ready;
+        socket.close();
+        return outcome;
+      }),
+    );
+    assert.equal(greeted.filter(Boolean).length, 3000);
+    assert.equal(via.connections().opened, 1);
+  });
+
   timely("a connection that served another client is reset before the next client's first statement", async () => {
     const via = await relay({ reuseConnections: true, maxConnections: 1 });
     const first = await connected(via);

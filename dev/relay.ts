@@ -118,8 +118,17 @@ export async function startRelay(options: {
     forget(backend);
     backend.socket.destroy();
   };
+  // Serving a waiter can free a connection again at once (a client that only wanted its greeting), which
+  // wakes the queue again: the loop below takes those turns, not the stack.
+  let waking = false;
   const wake = () => {
-    while (waiting.length > 0 && tryServe(waiting[0] as Request)) waiting.shift();
+    if (waking) return;
+    waking = true;
+    try {
+      while (waiting.length > 0 && tryServe(waiting[0] as Request)) waiting.shift();
+    } finally {
+      waking = false;
+    }
   };
   const park = (backend: Backend) => {
     backend.receive = () => destroy(backend); // an idle connection has nothing to say
