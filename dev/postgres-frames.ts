@@ -15,12 +15,17 @@ export interface Message {
 export class MessageStream {
   private pending: Buffer = Buffer.alloc(0);
 
-  /** Whole messages completed by `chunk`; a partial one waits for the next chunk. */
-  push(chunk: Buffer): Message[] {
+  /**
+   * Whole messages completed by `chunk`; a partial one waits for the next
+   * chunk. Undefined when a length is impossible (under 4 or over 1 GB, as
+   * Postgres refuses): the stream cannot be followed any further.
+   */
+  push(chunk: Buffer): Message[] | undefined {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const messages: Message[] = [];
     while (this.pending.length >= 5) {
       const length = this.pending.readInt32BE(1);
+      if (length < 4 || length > MAX_MESSAGE_BYTES) return undefined;
       if (this.pending.length < 1 + length) break;
       const bytes = this.pending.subarray(0, 1 + length);
       messages.push({ type: String.fromCharCode(bytes[0] as number), bytes, body: bytes.subarray(5) });
@@ -35,15 +40,25 @@ export class MessageStream {
   }
 }
 
+/** Postgres's own bounds: a message of at most 1 GB, a startup packet of at most 10,000 bytes. */
+const MAX_MESSAGE_BYTES = 0x40000000;
+const MAX_STARTUP_BYTES = 10_000;
+
 export const SSL_REQUEST = 80877103;
 export const GSSENC_REQUEST = 80877104;
 export const CANCEL_REQUEST = 80877102;
 export const PROTOCOL_3 = 196608;
 
-/** The first whole startup packet in `buffer` and what follows it, or undefined while it is incomplete. */
-export function startupPacket(buffer: Buffer): { packet: Buffer; code: number; rest: Buffer } | undefined {
-  if (buffer.length < 8) return undefined;
+/**
+ * The first whole startup packet in `buffer` and what follows it, undefined
+ * while it is incomplete, "malformed" when its length is impossible.
+ */
+export function startupPacket(
+  buffer: Buffer,
+): { packet: Buffer; code: number; rest: Buffer } | "malformed" | undefined {
+  if (buffer.length < 4) return undefined;
   const length = buffer.readInt32BE(0);
+  if (length < 8 || length > MAX_STARTUP_BYTES) return "malformed";
   if (buffer.length < length) return undefined;
   return { packet: buffer.subarray(0, length), code: buffer.readInt32BE(4), rest: buffer.subarray(length) };
 }

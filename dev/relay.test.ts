@@ -360,6 +360,39 @@ describe("the Postgres relay", () => {
     assert.equal(via.connections().opened, 1);
   });
 
+  timely("a client that holds no connection says goodbye without the relay opening one", async () => {
+    const via = await relay({ reuseConnections: true, maxConnections: 1 });
+    const first = await connected(via, url("postgres"));
+    await first.query("select 1");
+    const other = await connected(via, url("test"));
+    await other.query("select 1");
+    assert.equal(via.connections().opened, 2);
+    await first.end();
+    await sleep(100);
+    assert.deepEqual(via.connections(), { opened: 2, open: 1, idle: 1 });
+  });
+
+  for (const [what, bytes] of [
+    ["a startup packet", "0000000004d2162f"],
+    ["a message after startup", "51ffffffff"],
+  ] as const) {
+    timely(`a client sending ${what} with an impossible length is disconnected`, async () => {
+      const via = await relay({ reuseConnections: true });
+      const socket = new WebSocket(`ws://127.0.0.1:${via.port}/v2`);
+      await new Promise((resolve, reject) => socket.once("open", resolve).once("error", reject));
+      const closed = new Promise<number>((resolve) => socket.once("close", resolve));
+      if (what === "a message after startup") {
+        const body = Buffer.concat([Buffer.from([0, 3, 0, 0]), Buffer.from("user\0postgres\0database\0postgres\0\0")]);
+        const length = Buffer.alloc(4);
+        length.writeInt32BE(body.length + 4);
+        socket.send(Buffer.concat([length, body]));
+        await sleep(100);
+      }
+      socket.send(Buffer.from(bytes, "hex"));
+      assert.equal(await closed, 1002);
+    });
+  }
+
   timely("a connection that served another client is reset before the next client's first statement", async () => {
     const via = await relay({ reuseConnections: true, maxConnections: 1 });
     const first = await connected(via);

@@ -159,7 +159,11 @@ export async function startRelay(options: {
       gone: false,
     };
     all.add(backend);
-    socket.on("data", (data: Buffer) => backend.receive(backend.frames.push(data)));
+    socket.on("data", (data: Buffer) => {
+      const messages = backend.frames.push(data);
+      if (messages === undefined) return void socket.destroy();
+      backend.receive(messages);
+    });
     socket.on("error", () => undefined); // "close" follows
     socket.once("close", () => {
       forget(backend);
@@ -228,14 +232,15 @@ export async function startRelay(options: {
     let backend: Backend | undefined;
     let asking = false;
     let closed = false;
+    let resetFailed = false;
     const queued: Message[] = [];
 
     const send = (chunks: Buffer[]) => {
       if (chunks.length > 0) socket.send(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
     };
 
-    const forward = (lent: Backend, messages: Message[], ahead: Buffer[] = []) => {
-      const out = ahead;
+    const forward = (lent: Backend, messages: Message[]) => {
+      const out: Buffer[] = [];
       let terminated = false;
       for (const message of messages) {
         // Terminate ends the client's session, not the database connection.
@@ -281,7 +286,14 @@ export async function startRelay(options: {
               if (greeted) return void socket.close(1011, "the database asked for a password");
             } else lent.greeting.push(message.bytes);
           } else if (lent.greeting.length > 0 && message.type !== "E") lent.greeting.push(message.bytes);
-          if (message.type === "E") lent.shareable = false;
+          if (message.type === "E") {
+            lent.shareable = false;
+            // "too many clients", "database does not exist": the client hears why, greeted or not.
+            if (lent.swallowing) {
+              send([message.bytes]);
+              return void socket.close();
+            }
+          }
           if (message.type === "Z") {
             lent.greeted = true;
             lent.status = String.fromCharCode(message.body[0] as number);
@@ -295,8 +307,19 @@ export async function startRelay(options: {
           continue;
         }
         if (lent.swallowing) {
-          if (message.type === "E") lent.shareable = false;
-          if (message.type === "Z") lent.swallowing = false;
+          // The reset's answer (DISCARD ALL): only once it succeeded may the client's messages follow.
+          if (message.type === "E") resetFailed = true;
+          if (message.type !== "Z") continue;
+          lent.swallowing = false;
+          if (resetFailed) {
+            resetFailed = false;
+            backend = undefined;
+            destroy(lent);
+            ask();
+            return;
+          }
+          lent.clean = true;
+          forward(lent, queued.splice(0));
           continue;
         }
         if (message.type === "Z") {
@@ -316,7 +339,6 @@ export async function startRelay(options: {
       lent.unsynced = 0;
       lent.receive = fromServer;
       lent.lost = () => socket.close();
-      const ahead: Buffer[] = [];
       if (fresh) {
         // Its greeting is this client's, unless the client was already greeted from the pool's.
         lent.swallowing = greeted;
@@ -326,12 +348,15 @@ export async function startRelay(options: {
           greeted = true;
         }
         if (!lent.clean && lent.lastClient !== self) {
-          ahead.push(DISCARD);
+          // It served another client: reset first; the queued messages go once the reset is answered.
+          lent.lastClient = self;
           lent.swallowing = true;
+          lent.socket.write(DISCARD);
+          return;
         }
       }
       lent.lastClient = self;
-      forward(lent, queued.splice(0), ahead);
+      forward(lent, queued.splice(0));
       detachIfIdle();
     };
 
@@ -343,17 +368,24 @@ export async function startRelay(options: {
 
     const fromClientMessages = (messages: Message[]) => {
       if (messages.length === 0) return;
-      if (backend) return forward(backend, messages);
+      if (backend && !backend.swallowing) return forward(backend, messages);
+      // A client holding nothing that says goodbye needs no connection for it.
+      if (!backend && queued.length === 0 && messages[0]?.type === "X") return void socket.close();
       queued.push(...messages);
-      ask();
+      if (!backend) ask();
     };
 
     socket.on("message", (data: Buffer) => {
       count(data);
-      if (startup === undefined) return fromClientMessages(fromClient.push(data));
+      if (startup === undefined) {
+        const messages = fromClient.push(data);
+        if (messages === undefined) return void socket.close(1002, "malformed message");
+        return fromClientMessages(messages);
+      }
       startup = Buffer.concat([startup, data]);
       for (;;) {
         const packet = startupPacket(startup);
+        if (packet === "malformed") return void socket.close(1002, "malformed startup packet");
         if (!packet) return;
         startup = packet.rest;
         if (packet.code === SSL_REQUEST || packet.code === GSSENC_REQUEST) {
@@ -382,7 +414,9 @@ export async function startRelay(options: {
           socket.send(greeting);
           greeted = true;
         } else ask();
-        fromClientMessages(fromClient.push(rest));
+        const messages = fromClient.push(rest);
+        if (messages === undefined) return void socket.close(1002, "malformed message");
+        fromClientMessages(messages);
         return;
       }
     });

@@ -58,12 +58,19 @@ export function wireCounter(counts: WireCounts): (chunk: Buffer) => void {
     }
   };
 
+  // A stream with an impossible length cannot be followed (the relay closes it): count nothing more of it.
+  let lost = false;
   return (chunk) => {
+    if (lost) return;
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     for (;;) {
       if (!started) {
         if (pending.length < 8) return;
         const length = pending.readInt32BE(0);
+        if (length < 8) {
+          lost = true;
+          return;
+        }
         if (pending.length < length) return;
         // SSLRequest/GSSENCRequest are followed by the real startup packet.
         const code = pending.readInt32BE(4);
@@ -74,6 +81,10 @@ export function wireCounter(counts: WireCounts): (chunk: Buffer) => void {
       if (pending.length < 5) return;
       const type = String.fromCharCode(pending[0] as number);
       const length = pending.readInt32BE(1);
+      if (length < 4) {
+        lost = true;
+        return;
+      }
       if (pending.length < 1 + length) return;
       const body = pending.subarray(5, 1 + length);
       pending = pending.subarray(1 + length);
