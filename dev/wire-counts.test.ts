@@ -46,6 +46,20 @@ describe("the relay counts what the Neon driver asks of Postgres", () => {
     assert.equal(after.writeTransactions - before.writeTransactions, 1);
   });
 
+  it("each insert, update or delete inside one WITH statement counts as a write", async () => {
+    const before = relay.counts();
+    await client.query(
+      `with changed as (update notes set body = $1 where id = $2 returning id),
+       added as (insert into notes (body) select 'copy' from changed returning id)
+       insert into notes (body) select 'another' from added`,
+      ["changed", 1],
+    );
+    const after = relay.counts();
+    assert.equal(after.statements - before.statements, 1);
+    assert.equal(after.writes - before.writes, 3);
+    assert.equal(after.writeTransactions - before.writeTransactions, 1);
+  });
+
   it("a read outside a block is a transaction of its own that writes nothing", async () => {
     const before = relay.counts();
     await client.query("select body from notes where id = $1", [1]);

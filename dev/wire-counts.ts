@@ -21,7 +21,10 @@ export const emptyWireCounts = (): WireCounts => ({
   writeTransactions: 0,
 });
 
-const WRITE = /^\s*(insert|update|delete)\b/i;
+const WRITING_STATEMENT = /^\s*(insert|update|delete|with)\b/i;
+/** Each data-modifying clause, also inside WITH (an entity write is one statement of three). */
+const WRITE_CLAUSE = /\b(insert\s+into|update\s+("[^"]+"|\w+)\s+set|delete\s+from)\b/gi;
+const writesIn = (text: string) => (WRITING_STATEMENT.test(text) ? (text.match(WRITE_CLAUSE)?.length ?? 0) : 0);
 const BEGIN = /^\s*(begin|start\s+transaction)\b/i;
 const END = /^\s*(commit|rollback|end)\b/i;
 
@@ -48,8 +51,9 @@ export function wireCounter(counts: WireCounts): (chunk: Buffer) => void {
       inBlock = false;
       return;
     }
-    const writes = WRITE.test(text);
-    if (writes) counts.writes += 1;
+    const written = writesIn(text);
+    const writes = written > 0;
+    counts.writes += written;
     if (inBlock) blockWrote ||= writes;
     else {
       // Outside a block each statement is a transaction of its own.
