@@ -5,7 +5,7 @@ import { openDatabase } from "../schema/db";
 import { withTenant } from "../schema/tenant-transaction";
 import { findTicketHistory } from "../workers/repositories/ticket-history";
 import { request } from "./helpers";
-import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
+import { jsonRequest, saveSpeedToLeadSettings, signUpTenant, type TestTenant } from "./tenants";
 import { testPhone } from "./twilio";
 
 /**
@@ -33,17 +33,11 @@ interface Ticket {
 /** A tenant whose project texts from a tracking number, in a zone where it is daytime now. */
 async function shop(label: string): Promise<TestTenant> {
   const tenant = await signUpTenant(label);
-  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
-  const etag = (await request(path, { headers: tenant.auth })).headers.get("etag") ?? "";
-  const saved = await request(
-    path,
-    jsonRequest(
-      "PUT",
-      { ownerPhone: testPhone(), trackingNumber: testPhone(), timezone: zoneWhereItIs(10, 18) },
-      { ...tenant.auth, "if-match": etag },
-    ),
-  );
-  if (saved.status !== 200) throw new Error(`settings: ${saved.status} ${await saved.text()}`);
+  await saveSpeedToLeadSettings(tenant, {
+    ownerPhone: testPhone(),
+    trackingNumber: testPhone(),
+    timezone: zoneWhereItIs(10, 18),
+  });
   return tenant;
 }
 

@@ -3,7 +3,7 @@ import { ladderOf } from "../workers/speed-to-lead/ladder";
 import { speedToLeadSettingsSchema } from "../workers/speed-to-lead/settings";
 import { request } from "./helpers";
 import { formTokenFor } from "./intake-secrets";
-import { jsonRequest, signUpTenant } from "./tenants";
+import { jsonRequest, saveSpeedToLeadSettings, signUpTenant } from "./tenants";
 import { deliverTwilioWebhooks, scriptPhone, simCalls, simMessages, testPhone } from "./twilio";
 
 /** The call ladder (#14 item 4): owner → backups → text the customer and alert everyone. */
@@ -14,17 +14,7 @@ interface Lead {
 async function ladderProject(label: string, backups: string[]) {
   const tenant = await signUpTenant(label);
   const ownerPhone = testPhone();
-  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
-  const etag = (await request(path, { headers: tenant.auth })).headers.get("etag") ?? "";
-  const saved = await request(
-    path,
-    jsonRequest(
-      "PUT",
-      { ownerPhone, trackingNumber: testPhone(), backupPhones: backups },
-      { ...tenant.auth, "if-match": etag },
-    ),
-  );
-  if (saved.status !== 200) throw new Error(`settings: ${saved.status} ${await saved.text()}`);
+  await saveSpeedToLeadSettings(tenant, { ownerPhone, trackingNumber: testPhone(), backupPhones: backups });
   const token = await formTokenFor(tenant);
   const postLead = async (body: Record<string, unknown>) =>
     (

@@ -8,7 +8,7 @@ import { huntScheduleKey } from "../workers/hunter/schedule";
 import { spendGate } from "../workers/services/spend-gate";
 import { request } from "./helpers";
 import { configureHunter, huntOn, lane, laneRequests, post, setMode } from "./hunter";
-import { jsonRequest, signUpTenant, type TestTenant } from "./tenants";
+import { jsonRequest, saveSpeedToLeadSettings, signUpTenant, type TestTenant } from "./tenants";
 import { simCalls, simMessages, testPhone } from "./twilio";
 
 /**
@@ -42,17 +42,7 @@ async function shop(label: string) {
   const tenant = await signUpTenant(label);
   const ownerPhone = testPhone();
   const trackingNumber = testPhone();
-  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
-  const etag = (await request(path, { headers: tenant.auth })).headers.get("etag") ?? "";
-  const saved = await request(
-    path,
-    jsonRequest(
-      "PUT",
-      { ownerPhone, trackingNumber, timezone: zoneWhereItIs(9, 20) },
-      { ...tenant.auth, "if-match": etag },
-    ),
-  );
-  if (saved.status !== 200) throw new Error(`settings: ${saved.status} ${await saved.text()}`);
+  await saveSpeedToLeadSettings(tenant, { ownerPhone, trackingNumber, timezone: zoneWhereItIs(9, 20) });
   return { tenant, ownerPhone, trackingNumber };
 }
 

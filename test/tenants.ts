@@ -96,3 +96,11 @@ export async function memberOf(tenant: TestTenant, role: Role): Promise<TestMemb
   const body = await accepted.json<{ userId: string; accessToken: string; refreshToken: string }>();
   return { ...body, email, password, auth: { authorization: `Bearer ${body.accessToken}` } };
 }
+
+/** Saves a project's speed-to-lead settings at their current ETag; throws unless the API took them. */
+export async function saveSpeedToLeadSettings(tenant: TestTenant, settings: Record<string, unknown>): Promise<void> {
+  const path = `/api/v1/projects/${tenant.projectId}/speed-to-lead-settings`;
+  const etag = (await request(path, { headers: tenant.auth })).headers.get("etag") ?? "";
+  const saved = await request(path, jsonRequest("PUT", settings, { ...tenant.auth, "if-match": etag }));
+  if (saved.status !== 200) throw new Error(`settings: ${saved.status} ${await saved.text()}`);
+}
