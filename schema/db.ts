@@ -5,9 +5,14 @@
  */
 import { neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
-import * as tables from "./tables";
 
-export type Database = ReturnType<typeof drizzle<typeof tables>>;
+/**
+ * No relational schema: Apex writes its queries with the query builder, and
+ * drizzle would otherwise rebuild the relations of every table each time a
+ * request opens the database (a measured 0.4 ms of the Worker's one thread per
+ * request under load).
+ */
+export type Database = ReturnType<typeof drizzle<Record<string, never>>>;
 
 interface DatabaseConfig {
   DATABASE_URL: string;
@@ -66,7 +71,7 @@ export function openDatabase(config: DatabaseConfig, lane: DatabaseLane = "reque
     console.error(JSON.stringify({ level: "error", msg: "postgres pool error", error: detail }));
   });
   return {
-    db: drizzle({ client: pool, schema: tables }),
+    db: drizzle({ client: pool }),
     close: () => {
       closing = true;
       return pool.end();

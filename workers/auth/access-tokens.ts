@@ -23,12 +23,36 @@ export interface SigningKeys {
   byKid: Map<string, Uint8Array>;
 }
 
+let lastParsed: { raw: string; keys: SigningKeys } | undefined;
+
+/** Parsed once per isolate and key set: every authenticated request needs the keys. */
 export function parseSigningKeys(raw: string | undefined): SigningKeys {
   if (!raw) throw new Error("JWT_SIGNING_KEYS is not configured");
+  if (lastParsed?.raw === raw) return lastParsed.keys;
   const keys = keyList.parse(JSON.parse(raw));
   const byKid = new Map(keys.map((k) => [k.kid, fromBase64Url(k.secret)] as const));
   const first = keys[0] as { kid: string };
-  return { active: { kid: first.kid, key: byKid.get(first.kid) as Uint8Array }, byKid };
+  const parsed = { active: { kid: first.kid, key: byKid.get(first.kid) as Uint8Array }, byKid };
+  lastParsed = { raw, keys: parsed };
+  return parsed;
+}
+
+const imported = new WeakMap<Uint8Array, CryptoKey>();
+
+/**
+ * The HMAC key for a secret, imported once: handed raw bytes, jose imports
+ * them again on every sign and verify. Only the resolved key is kept (not a
+ * pending promise), so no request waits on another's work.
+ */
+export async function hmacKey(secret: Uint8Array): Promise<CryptoKey> {
+  const known = imported.get(secret);
+  if (known) return known;
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
+  imported.set(secret, key);
+  return key;
 }
 
 interface AccessClaims {
@@ -51,7 +75,7 @@ export async function signAccessToken(keys: SigningKeys, claims: AccessClaims, n
     .setIssuedAt(seconds)
     .setNotBefore(seconds)
     .setExpirationTime(seconds + ACCESS_TOKEN_SECONDS)
-    .sign(keys.active.key);
+    .sign(await hmacKey(keys.active.key));
 }
 
 interface VerifiedAccessToken extends AccessClaims {
@@ -77,7 +101,7 @@ export async function verifyAccessToken(keys: SigningKeys, token: string): Promi
       const key = header.kid ? keys.byKid.get(header.kid) : undefined;
       if (!key) throw new errors.JWKSNoMatchingKey();
       kid = header.kid as string;
-      return key;
+      return hmacKey(key);
     },
     { algorithms: [ALGORITHM], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "nbf", "iat", "sub"] },
   );

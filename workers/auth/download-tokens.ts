@@ -1,6 +1,6 @@
 import { errors, jwtVerify, SignJWT } from "jose";
 import { z } from "zod";
-import { ISSUER, type SigningKeys } from "./access-tokens";
+import { hmacKey, ISSUER, type SigningKeys } from "./access-tokens";
 
 /**
  * Signed download links: a short-lived HS256 JWT, in the URL, that names one
@@ -28,7 +28,7 @@ export async function signDownloadToken(
     .setAudience(AUDIENCE)
     .setIssuedAt(seconds)
     .setExpirationTime(exp)
-    .sign(keys.active.key);
+    .sign(await hmacKey(keys.active.key));
   return { token, expiresAt: new Date(exp * 1000).toISOString() };
 }
 
@@ -42,7 +42,7 @@ export async function verifyDownloadToken(
     (header) => {
       const key = header.kid ? keys.byKid.get(header.kid) : undefined;
       if (!key) throw new errors.JWKSNoMatchingKey();
-      return key;
+      return hmacKey(key);
     },
     { algorithms: ["HS256"], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "sub"] },
   );

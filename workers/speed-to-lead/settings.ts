@@ -11,14 +11,19 @@ import { e164 } from "../phone";
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "HH:MM, 24-hour");
 const day = z.array(z.tuple([clock, clock])).max(4);
 
+/** Zones already found valid: there are a few hundred, and making a formatter to check one is slow. */
+const knownZones = new Set<string>();
+
 /** Whether the runtime knows `zone` (quiet hours and business hours compute local time in it). */
 function isTimeZone(zone: string): boolean {
+  if (knownZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
   } catch {
     return false;
   }
+  knownZones.add(zone);
+  return true;
 }
 
 export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
