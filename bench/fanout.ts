@@ -3,8 +3,9 @@
  * are created one at a time through the API, and each socket's receipt is
  * timed from the moment the create request was sent. Every socket acks what
  * it receives as the UI does (app/lib/live.tsx, decision 007): cumulatively,
- * once a quarter of the window is unacknowledged or after 250 ms with no new
- * event. Acks sent are counted, since each one wakes the tenant object.
+ * once a quarter of the window is unacknowledged or after a quiet spell of
+ * 2–4 s (2 s plus a random part) with no new event. Acks sent are counted,
+ * since each one wakes the tenant object.
  *
  * The 1,000 sockets run in this process on the same cores as the stack, so
  * a delivery's time is split where it can be measured: before the tenant
@@ -62,7 +63,8 @@ interface Delivery {
 const wallClock = () => performance.timeOrigin + performance.now();
 
 /** The UI's ack rule (app/lib/live.tsx); a .tsx module cannot be imported here, so it is restated. */
-const ACK_QUIET_MS = 250;
+const ACK_QUIET_MS = 2_000;
+const ACK_QUIET_JITTER_MS = 2_000;
 const ACK_AT_WINDOW_FRACTION = 1 / 4;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
@@ -116,7 +118,7 @@ async function openSocket(
         unackedBytes += Buffer.isBuffer(raw) ? raw.byteLength : Buffer.byteLength(text);
         clearTimeout(ackTimer);
         if (unackedBytes >= windowBytes * ACK_AT_WINDOW_FRACTION) ack();
-        else ackTimer = setTimeout(ack, ACK_QUIET_MS);
+        else ackTimer = setTimeout(ack, ACK_QUIET_MS + Math.random() * ACK_QUIET_JITTER_MS);
       }
     });
     socket.on("close", (code: number) => {

@@ -30,7 +30,8 @@ interface CostOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const QUIET_MS = 4_000;
 
-async function objectCalls(baseUrl: string): Promise<number> {
+/** Durable Object calls the Worker has made since it started (bench routes only). */
+export async function objectCalls(baseUrl: string): Promise<number> {
   const response = await fetch(`${baseUrl}/api/_bench/object-calls`);
   if (!response.ok) throw new Error(`object-calls: ${response.status} (is BENCH_ROUTES on?)`);
   return ((await response.json()) as { objectCalls: number }).objectCalls;

@@ -25,6 +25,8 @@ export interface Measurement {
   errors: number;
   floor?: string;
   ratioToFloor?: number;
+  /** Durable Object calls per request, counted by the Worker over the timed run (with what the requests started). */
+  objectCallsPerRequest?: number;
 }
 
 export interface BundleRecord extends BundleSize {
@@ -145,11 +147,11 @@ function loadLines(results: Measurement[], meta: Record<string, unknown>): strin
     "",
     `wrangler dev on ${meta.cpus}; ${meta.connections} connections, ${meta.durationSeconds} s each; Postgres: ${meta.postgres}.`,
     "",
-    "| workload | req/s | p50 ms | p99 ms | failed | ratio to floor |",
-    "| --- | ---: | ---: | ---: | ---: | ---: |",
+    "| workload | req/s | p50 ms | p99 ms | failed | ratio to floor | object calls per request |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} | ${r.ratioToFloor ?? "floor"} |`,
+        `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} | ${r.ratioToFloor ?? "floor"} | ${r.objectCallsPerRequest ?? "—"} |`,
     ),
   ];
 }

@@ -37,7 +37,7 @@ import { type CampaignResult, measureCampaign } from "./campaign.ts";
 import { type FanoutResult, measureFanout } from "./fanout.ts";
 import { type HuntBenchResult, measureHunt } from "./hunt.ts";
 import { bridgeProject, type IntakeDialResult, measureIntakeToDial } from "./intake.ts";
-import { type LeadCost, measureLeadCost } from "./lead-cost.ts";
+import { type LeadCost, measureLeadCost, objectCalls } from "./lead-cost.ts";
 import {
   type BenchRecord,
   type BundleRecord,
@@ -194,7 +194,9 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
     ...(workload.setupRequest ? { requests: [{ setupRequest: workload.setupRequest }] } : {}),
   };
   await autocannon({ ...options, duration: 2 }); // warm-up: JIT, pools, object creation
+  const callsBefore = await objectCalls(baseUrl);
   const result = await autocannon({ ...options, duration: durationSeconds });
+  const calls = (await objectCalls(baseUrl)) - callsBefore;
   return {
     name: workload.name,
     path: workload.path,
@@ -204,6 +206,9 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
     non2xx: result.non2xx,
     errors: result.errors,
     ...(workload.floor ? { floor: workload.floor } : {}),
+    ...(result.requests.total > 0
+      ? { objectCallsPerRequest: Math.round((calls / result.requests.total) * 100) / 100 }
+      : {}),
   };
 }
 

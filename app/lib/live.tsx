@@ -14,10 +14,13 @@ type LiveState = "connecting" | "live" | "polling" | "offline";
  * Acks are cumulative (decision 007, amended): one ack of the newest event
  * frees everything before it, and every ack wakes the tenant's object, so
  * they are coalesced. An ack goes out once a quarter of the server's window
- * is unacknowledged, far from the bound, or after this long with no new event.
- * bench/fanout.ts acks by the same rule, so the bench measures what the UI does.
+ * is unacknowledged, far from the bound, or after a quiet spell with no new
+ * event: 2 s plus up to 2 s at random, so the tabs that all saw the same
+ * event do not all ack in the same instant. bench/fanout.ts acks by the same
+ * rule, so the bench measures what the UI does.
  */
-const ACK_QUIET_MS = 250;
+const ACK_QUIET_MS = 2_000;
+const ACK_QUIET_JITTER_MS = 2_000;
 const ACK_AT_WINDOW_FRACTION = 1 / 4;
 const utf8 = new TextEncoder();
 
@@ -70,7 +73,7 @@ export function useLive(channels: string[]): LiveState {
       unackedBytes += bytes;
       clearTimeout(ackTimer);
       if (unackedBytes >= windowBytes * ACK_AT_WINDOW_FRACTION) ack();
-      else ackTimer = setTimeout(ack, ACK_QUIET_MS);
+      else ackTimer = setTimeout(ack, ACK_QUIET_MS + Math.random() * ACK_QUIET_JITTER_MS);
     };
 
     const changed = () => {
