@@ -1,11 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { zoneWhereItIs } from "../dev/local-hours";
-import { openDatabase } from "../schema/db";
-import { withTenant } from "../schema/tenant-transaction";
-import { findTicketHistory } from "../workers/repositories/ticket-history";
 import { request } from "./helpers";
 import { jsonRequest, saveSpeedToLeadSettings, signUpTenant, type TestTenant } from "./tenants";
+import { settledTicket } from "./tickets";
 import { testPhone } from "./twilio";
 
 /**
@@ -71,36 +68,6 @@ async function startExport(tenant: TestTenant, type?: string): Promise<string> {
   );
   if (started.status !== 202) throw new Error(`export: ${started.status} ${await started.text()}`);
   return (await started.json<Ticket>()).id;
-}
-
-/**
- * The ticket once its run is over: its row in the ticket history is the last
- * thing the consumer's invocation writes, so waiting for it leaves nothing
- * running (and logging) when the file's environment is torn down.
- */
-async function settledTicket(tenant: TestTenant, id: string, timeout: number): Promise<Ticket> {
-  const settled = await vi.waitFor(
-    async () => {
-      const current = await ticket(tenant, id);
-      if (current.status === "queued" || current.status === "processing") throw new Error(current.status);
-      return current;
-    },
-    { timeout, interval: 100 },
-  );
-  const handle = openDatabase(env);
-  try {
-    await vi.waitFor(
-      async () => {
-        if (!(await withTenant(handle.db, tenant.tenantId, (tx) => findTicketHistory(tx, id)))) {
-          throw new Error(`ticket ${id} not yet in history`);
-        }
-      },
-      { timeout: 10_000, interval: 100 },
-    );
-  } finally {
-    await handle.close();
-  }
-  return settled;
 }
 
 describe("the bulk lane", () => {

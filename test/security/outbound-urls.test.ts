@@ -5,10 +5,10 @@ import { withTenant } from "../../schema/tenant-transaction";
 import { openAiProvider } from "../../workers/llm/providers/openai";
 import { fetchOutbound, OutboundStatusError } from "../../workers/outbound/fetch";
 import { Problem } from "../../workers/problems";
-import { findTicketHistory } from "../../workers/repositories/ticket-history";
 import { updateEndpointIfVersion } from "../../workers/repositories/webhooks";
 import { request } from "../helpers";
 import { jsonRequest, signUpTenant, type TestTenant } from "../tenants";
+import { settledTicket } from "../tickets";
 
 /**
  * Issue #11 item 5: every URL a tenant hands Apex goes through one policy
@@ -40,45 +40,6 @@ const PRODUCTION = { APP_ENV: "production" } as Partial<Env>;
 type FieldErrors = { errors: { field: string; message: string }[] };
 
 const fieldsOf = async (response: Response) => (await response.json<FieldErrors>()).errors.map((error) => error.field);
-
-/**
- * The ticket once its run is over, not merely once it reads as settled: the
- * consumer fails or completes the ticket in the tenant object first and then
- * copies it into Postgres (recordFinishedTicket), so the history row is the
- * last thing the queue (or dead-letter) consumer's invocation writes. A test
- * that ends before it leaves that invocation running, and logging, while the
- * file's environment is torn down ("Closing rpc while onUserConsoleLog was
- * pending"). A ticket the queue retries reads "queued" between attempts, so
- * this waits out any retries and the dead-letter queue too.
- */
-async function settledTicket(owner: TestTenant, id: string, timeout = 20_000) {
-  const ticket = await vi.waitFor(
-    async () => {
-      const ticket = await (await request(`/api/v1/tickets/${id}`, { headers: owner.auth })).json<{
-        status: string;
-        message: string;
-        error: string | null;
-        attempts: number;
-      }>();
-      if (ticket.status === "queued" || ticket.status === "processing") throw new Error(ticket.status);
-      return ticket;
-    },
-    { timeout, interval: 100 },
-  );
-  const handle = openDatabase(env);
-  try {
-    await vi.waitFor(
-      async () => {
-        const row = await withTenant(handle.db, owner.tenantId, (tx) => findTicketHistory(tx, id));
-        if (!row) throw new Error(`ticket ${id} not yet in history`);
-      },
-      { timeout: 10_000, interval: 100 },
-    );
-  } finally {
-    await handle.close();
-  }
-  return ticket;
-}
 
 const startOnboarding = (owner: TestTenant, websiteUrl?: string) =>
   request(
