@@ -27,6 +27,10 @@ export interface Measurement {
   ratioToFloor?: number;
   /** Durable Object calls per request, counted by the Worker over the timed run (with what the requests started). */
   objectCallsPerRequest?: number;
+  /** Each paired round's ratio (floor run, then this workload, back to back); ratioToFloor is their median. */
+  ratioRounds?: number[];
+  /** The floor's median req/s in those rounds. */
+  pairedFloorRps?: number;
 }
 
 export interface BundleRecord extends BundleSize {
@@ -141,17 +145,24 @@ function coldLines(cold: ColdRecord): string[] {
   ];
 }
 
+function ratioCell(r: Measurement): string {
+  if (r.ratioToFloor === undefined) return "floor";
+  return r.ratioRounds ? `${r.ratioToFloor} (rounds ${r.ratioRounds.join(", ")})` : String(r.ratioToFloor);
+}
+
 function loadLines(results: Measurement[], meta: Record<string, unknown>): string[] {
   return [
     `## Load (${meta.date})`,
     "",
     `wrangler dev on ${meta.cpus}; ${meta.connections} connections, ${meta.durationSeconds} s each; Postgres: ${meta.postgres}.`,
     "",
+    "A ratio with rounds is the median of paired rounds, each its floor then the workload for half that time, back to back; its req/s is the mean over the rounds and its p99 the worst round's. Lead intake is timed once, after everything else, against the floor's own run.",
+    "",
     "| workload | req/s | p50 ms | p99 ms | failed | ratio to floor | object calls per request |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...results.map(
       (r) =>
-        `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} | ${r.ratioToFloor ?? "floor"} | ${r.objectCallsPerRequest ?? "—"} |`,
+        `| ${r.name} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx + r.errors} | ${ratioCell(r)} | ${r.objectCallsPerRequest ?? "—"} |`,
     ),
   ];
 }

@@ -54,6 +54,8 @@ import { StageLog } from "./stage-log.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const BENCH_TENANT_ID = "00000000-0000-4000-8000-00000000b007";
 const durationSeconds = Number(process.env.BENCH_DURATION ?? 10);
+/** Paired floor/workload rounds behind each ratio (measureAgainstFloor). */
+const ratioRounds = Number(process.env.BENCH_RATIO_ROUNDS ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const fanoutSockets = Number(process.env.BENCH_FANOUT_SOCKETS ?? 1000);
 const fanoutEvents = Number(process.env.BENCH_FANOUT_EVENTS ?? 20);
@@ -184,8 +186,8 @@ async function intakeWorkload(stack: Stack): Promise<Workload> {
   };
 }
 
-async function measure(baseUrl: string, workload: Workload): Promise<Measurement> {
-  const options = {
+function cannonOptions(baseUrl: string, workload: Workload) {
+  return {
     url: `${baseUrl}${workload.path}`,
     method: workload.method,
     connections,
@@ -193,10 +195,18 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
     ...(workload.body ? { body: workload.body } : {}),
     ...(workload.setupRequest ? { requests: [{ setupRequest: workload.setupRequest }] } : {}),
   };
-  await autocannon({ ...options, duration: 2 }); // warm-up: JIT, pools, object creation
+}
+
+/** One timed autocannon run, with the object calls the Worker counted during it. */
+async function timedRun(baseUrl: string, workload: Workload, seconds: number) {
   const callsBefore = await objectCalls(baseUrl);
-  const result = await autocannon({ ...options, duration: durationSeconds });
-  const calls = (await objectCalls(baseUrl)) - callsBefore;
+  const result = await autocannon({ ...cannonOptions(baseUrl, workload), duration: seconds });
+  return { result, calls: (await objectCalls(baseUrl)) - callsBefore };
+}
+
+async function measure(baseUrl: string, workload: Workload): Promise<Measurement> {
+  await autocannon({ ...cannonOptions(baseUrl, workload), duration: 2 }); // warm-up: JIT, pools, object creation
+  const { result, calls } = await timedRun(baseUrl, workload, durationSeconds);
   return {
     name: workload.name,
     path: workload.path,
@@ -209,6 +219,46 @@ async function measure(baseUrl: string, workload: Workload): Promise<Measurement
     ...(result.requests.total > 0
       ? { objectCallsPerRequest: Math.round((calls / result.requests.total) * 100) / 100 }
       : {}),
+  };
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+};
+
+/**
+ * A workload against its floor in paired rounds, floor then workload, each
+ * half the run's duration: on this shared 2-core machine one run of either
+ * swings by a quarter from minute to minute, and a pair run back to back
+ * sees the same machine. The ratio is the median of the rounds' ratios; the
+ * workload's req/s is its mean over the rounds, its p99 the worst round's.
+ */
+async function measureAgainstFloor(baseUrl: string, workload: Workload, floor: Workload): Promise<Measurement> {
+  await autocannon({ ...cannonOptions(baseUrl, workload), duration: 2 }); // warm-up
+  const seconds = Math.max(1, Math.round(durationSeconds / 2));
+  const rounds: { floorRps: number; rps: number; run: Awaited<ReturnType<typeof timedRun>> }[] = [];
+  for (let round = 0; round < ratioRounds; round += 1) {
+    const floorRun = await timedRun(baseUrl, floor, seconds);
+    const run = await timedRun(baseUrl, workload, seconds);
+    rounds.push({ floorRps: floorRun.result.requests.average, rps: run.result.requests.average, run });
+  }
+  const ratios = rounds.map((r) => Number((r.floorRps > 0 ? r.rps / r.floorRps : 0).toFixed(2)));
+  const total = rounds.reduce((sum, r) => sum + r.run.result.requests.total, 0);
+  const calls = rounds.reduce((sum, r) => sum + r.run.calls, 0);
+  return {
+    name: workload.name,
+    path: workload.path,
+    requestsPerSecond: Math.round(rounds.reduce((sum, r) => sum + r.rps, 0) / rounds.length),
+    p50Ms: median(rounds.map((r) => r.run.result.latency.p50)),
+    p99Ms: Math.max(...rounds.map((r) => r.run.result.latency.p99)),
+    non2xx: rounds.reduce((sum, r) => sum + r.run.result.non2xx, 0),
+    errors: rounds.reduce((sum, r) => sum + r.run.result.errors, 0),
+    floor: floor.name,
+    ratioToFloor: median(ratios),
+    ratioRounds: ratios,
+    pairedFloorRps: Math.round(median(rounds.map((r) => r.floorRps))),
+    ...(total > 0 ? { objectCallsPerRequest: Math.round((calls / total) * 100) / 100 } : {}),
   };
 }
 
@@ -274,10 +324,10 @@ async function loadSection(stack: Stack): Promise<Pick<StackRecord, "meta" | "re
   const workloads = [...floors, ...identity.workloads];
   for (const workload of workloads) {
     console.log(`[bench] ${workload.name}: ${workload.method} ${workload.path}`);
-    const result = await measure(stack.baseUrl, workload);
-    const floor = results.find((r) => r.name === workload.floor);
-    if (floor) result.ratioToFloor = Number((result.requestsPerSecond / floor.requestsPerSecond).toFixed(2));
-    results.push(result);
+    const floor = floors.find((f) => f.name === workload.floor);
+    results.push(
+      floor ? await measureAgainstFloor(stack.baseUrl, workload, floor) : await measure(stack.baseUrl, workload),
+    );
   }
   const fanout: FanoutResult[] = [];
   for (const sockets of [1, fanoutSockets]) {
@@ -303,6 +353,7 @@ async function loadSection(stack: Stack): Promise<Pick<StackRecord, "meta" | "re
 async function intakeLoad(stack: Stack, results: Measurement[]): Promise<Measurement> {
   const intake = await intakeWorkload(stack);
   console.log(`[bench] ${intake.name}: ${intake.method} ${intake.path.split("?")[0]}`);
+  // Not in paired rounds: each round's leads run on as bridges and would slow the next floor round.
   const taken = await measure(stack.baseUrl, intake);
   const insertFloor = results.find((r) => r.name === intake.floor);
   if (insertFloor) taken.ratioToFloor = Number((taken.requestsPerSecond / insertFloor.requestsPerSecond).toFixed(2));

@@ -3,8 +3,10 @@
  * mounted route modules. Global: request id + access log → lazy Postgres.
  * Per route (declared beside its schema with defineRoute, routes/shared.ts):
  *   guard: authenticate → rate limit → authorize (middleware/guard.ts)
- *   → services built once (c.var.services) → idempotency ledger (writes)
+ *   → services built once (c.get("services")) → idempotency ledger (writes)
  *   → zod validation → service → repository
+ * Request variables are read with `c.get("name")`, never `c.var.name`: Hono
+ * builds `c.var` as a fresh copy of every variable on each read (decision 032).
  */
 
 import { swaggerUI } from "@hono/swagger-ui";

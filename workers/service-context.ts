@@ -71,24 +71,24 @@ const clientIp = <E extends AppEnv>(c: Context<E>) => c.req.header("cf-connectin
  */
 export function contextFrom<E extends AppEnv>(c: Context<E>, actor: RequestActor = callerOf(c)): ServiceContext {
   // Read when a service asks: the idempotency middleware sets the claim after this context is built.
-  const pending = c.var.pendingEvents;
+  const pending = c.get("pendingEvents");
   return contextFor(actor, {
     env: c.env,
-    db: c.var.db,
-    log: c.var.log,
-    idempotency: () => c.var.idempotency,
+    db: c.get("db"),
+    log: c.get("log"),
+    idempotency: () => c.get("idempotency"),
     ...(pending ? { publish: pending.publish } : {}),
   });
 }
 
 function callerOf<E extends AppEnv>(c: Context<E>): RequestActor {
-  const auth = c.var.auth;
+  const auth = c.get("auth");
   // Fails closed: a route without the guard has no caller to act as.
   if (!auth) throw new Error("contextFrom called on a route without a guard");
   return {
     auth,
-    requestId: c.var.requestId,
-    clientRequestId: c.var.clientRequestId,
+    requestId: c.get("requestId"),
+    clientRequestId: c.get("clientRequestId"),
     ip: clientIp(c),
   };
 }
@@ -98,10 +98,10 @@ export function anonymousContextFrom<E extends AppEnv>(c: Context<E>): Anonymous
   return {
     env: c.env,
     get db() {
-      return c.var.db();
+      return c.get("db")();
     },
-    log: c.var.log,
-    requestId: c.var.requestId,
+    log: c.get("log"),
+    requestId: c.get("requestId"),
     ip: clientIp(c),
   };
 }

@@ -25,6 +25,13 @@ export const eventMigrations: readonly SqliteMigration[] = [
 export const EVENT_LOG_LIMIT = 1_000;
 
 /**
+ * The log is trimmed back to EVENT_LOG_LIMIT rows on every this-many-th
+ * event, not on each one: a delete per event was a measurable share of
+ * publishing (decision 032). So it holds up to LIMIT + TRIM_EVERY - 1 rows.
+ */
+export const EVENT_LOG_TRIM_EVERY = 64;
+
+/**
  * A channel a client may subscribe to: `{kind}:{id}` or `{kind}:*`. `project`
  * carries spend-cap pauses, `webhook` endpoint health (a disabled endpoint).
  */
@@ -135,7 +142,8 @@ export class EventLog {
         now,
       )
       .one().seq;
-    this.host.sql.exec("DELETE FROM events WHERE seq <= ?", seq - EVENT_LOG_LIMIT);
+    if (seq % EVENT_LOG_TRIM_EVERY === 0)
+      this.host.sql.exec("DELETE FROM events WHERE seq <= ?", seq - EVENT_LOG_LIMIT);
     return { seq, channel, type, dataJson, at: new Date(now).toISOString() };
   }
 }

@@ -42,22 +42,36 @@ function decision(policy: BucketPolicy, allowed: boolean, tokensLeft: number): R
   };
 }
 
+/**
+ * How stale a bucket's stored row may be. Buckets are worked in memory and
+ * written back at most this often (and always on a refusal), because a
+ * write on every request was a measurable share of each API request's one
+ * object call (decision 032). The cost: an object that restarts (a deploy,
+ * an eviction) resumes from a row up to this old, so a caller may get up to
+ * this long's worth of takes again, once.
+ */
+export const BUCKET_WRITE_BACK_MS = 1_000;
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+  storedAt: number;
+}
+
 export class RateLimits {
+  private readonly buckets = new Map<string, Bucket>();
+
   constructor(private readonly host: RateLimitsHost) {}
 
   take(key: string, policy: BucketPolicy): RateDecision {
     const now = this.host.now();
-    const available = this.tokensAt(key, policy, now);
+    const bucket = this.bucket(key, now);
+    const available = refilled(bucket, policy, now);
     const allowed = available >= 1;
-    const tokens = allowed ? available - 1 : available;
-    this.host.sql.exec(
-      `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
-      key,
-      tokens,
-      now,
-    );
-    return decision(policy, allowed, tokens);
+    bucket.tokens = allowed ? available - 1 : available;
+    bucket.updatedAt = now;
+    if (!allowed || now - bucket.storedAt >= BUCKET_WRITE_BACK_MS) this.store(key, bucket, now);
+    return decision(policy, allowed, bucket.tokens);
   }
 
   /**
@@ -65,17 +79,40 @@ export class RateLimits {
    * and charge only the requests that turn out to deserve it.
    */
   peek(key: string, policy: BucketPolicy): RateDecision {
-    const available = this.tokensAt(key, policy, this.host.now());
+    const now = this.host.now();
+    const available = refilled(this.bucket(key, now), policy, now);
     return decision(policy, available >= 1, available);
   }
 
-  /** The bucket's tokens at `now`: what is stored, refilled for the time since. A new key starts full. */
-  private tokensAt(key: string, policy: BucketPolicy, now: number): number {
-    const row = this.host.sql
-      .exec<{ tokens: number; updated_at: number }>("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", key)
-      .toArray()[0];
-    if (!row) return policy.capacity;
-    const elapsed = Math.max(0, now - row.updated_at) / 1000;
-    return Math.min(policy.capacity, row.tokens + elapsed * policy.refillPerSecond);
+  /** The bucket in memory, else as stored, else a new one (it starts full: `tokens` is Infinity until capped). */
+  private bucket(key: string, now: number): Bucket {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      const row = this.host.sql
+        .exec<{ tokens: number; updated_at: number }>("SELECT tokens, updated_at FROM rate_buckets WHERE key = ?", key)
+        .toArray()[0];
+      bucket = row
+        ? { tokens: row.tokens, updatedAt: row.updated_at, storedAt: now }
+        : { tokens: Number.POSITIVE_INFINITY, updatedAt: now, storedAt: Number.NEGATIVE_INFINITY };
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
   }
+
+  private store(key: string, bucket: Bucket, now: number): void {
+    this.host.sql.exec(
+      `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
+      key,
+      bucket.tokens,
+      bucket.updatedAt,
+    );
+    bucket.storedAt = now;
+  }
+}
+
+/** The bucket's tokens at `now`: what it holds, refilled for the time since, never above capacity. */
+function refilled(bucket: Bucket, policy: BucketPolicy, now: number): number {
+  const elapsed = Math.max(0, now - bucket.updatedAt) / 1000;
+  return Math.min(policy.capacity, bucket.tokens + elapsed * policy.refillPerSecond);
 }

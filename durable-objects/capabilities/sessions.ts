@@ -36,14 +36,21 @@ interface SessionsHost {
   closeSockets(whose: (owner: SessionOwner) => boolean, reason: string): void;
 }
 
+/**
+ * Both tables are mirrored in memory, read whole on first use and written
+ * through: every API request asks for a verdict (decision 012), and reading
+ * SQLite for it was a measurable share of a request's object call
+ * (decision 032). The mirror cannot go stale: this object is the only writer
+ * of its own tables, and it starts empty again after an eviction.
+ */
 export class Sessions {
+  private versions: Map<string, number> | undefined;
+  private revoked: Map<string, number> | undefined;
+
   constructor(private readonly host: SessionsHost) {}
 
   membershipVersion(userId: string): number {
-    const [row] = this.host.sql
-      .exec<{ version: number }>("SELECT version FROM member_versions WHERE user_id = ?", userId)
-      .toArray();
-    return row?.version ?? 0;
+    return this.versionsByUser().get(userId) ?? 0;
   }
 
   /** The user's membership changed: tokens minted before now are stale, and their open sockets close. */
@@ -56,6 +63,7 @@ export class Sessions {
         userId,
       )
       .one().version;
+    this.versionsByUser().set(userId, version);
     this.host.closeSockets((owner) => owner.userId === userId, "membership changed: reconnect with a fresh token");
     return version;
   }
@@ -67,19 +75,45 @@ export class Sessions {
    */
   revokeSession(sid: string, until: number): void {
     const { sql } = this.host;
-    sql.exec("DELETE FROM revoked_sessions WHERE until < ?", this.host.now());
-    sql.exec(
-      `INSERT INTO revoked_sessions (sid, until) VALUES (?, ?)
-       ON CONFLICT (sid) DO UPDATE SET until = MAX(until, excluded.until)`,
-      sid,
-      until,
-    );
+    const now = this.host.now();
+    const revoked = this.revokedSessions();
+    sql.exec("DELETE FROM revoked_sessions WHERE until < ?", now);
+    for (const [expired, expiresAt] of revoked) if (expiresAt < now) revoked.delete(expired);
+    const kept = sql
+      .exec<{ until: number }>(
+        `INSERT INTO revoked_sessions (sid, until) VALUES (?, ?)
+         ON CONFLICT (sid) DO UPDATE SET until = MAX(until, excluded.until)
+         RETURNING until`,
+        sid,
+        until,
+      )
+      .one().until;
+    revoked.set(sid, kept);
     this.host.closeSockets((owner) => owner.sid === sid, "session ended");
   }
 
   verdict(token: { userId: string; sid: string; membershipVersion: number }): SessionVerdict {
-    const revoked = this.host.sql.exec("SELECT 1 FROM revoked_sessions WHERE sid = ?", token.sid).toArray().length > 0;
-    if (revoked) return "revoked-session";
+    if (this.revokedSessions().has(token.sid)) return "revoked-session";
     return token.membershipVersion < this.membershipVersion(token.userId) ? "stale-membership" : "current";
+  }
+
+  private versionsByUser(): Map<string, number> {
+    this.versions ??= new Map(
+      this.host.sql
+        .exec<{ user_id: string; version: number }>("SELECT user_id, version FROM member_versions")
+        .toArray()
+        .map((row) => [row.user_id, row.version]),
+    );
+    return this.versions;
+  }
+
+  private revokedSessions(): Map<string, number> {
+    this.revoked ??= new Map(
+      this.host.sql
+        .exec<{ sid: string; until: number }>("SELECT sid, until FROM revoked_sessions")
+        .toArray()
+        .map((row) => [row.sid, row.until]),
+    );
+    return this.revoked;
   }
 }

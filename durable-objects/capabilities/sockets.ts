@@ -191,13 +191,18 @@ export class SocketHub {
   push(event: TenantEvent): void {
     const startedAt = Date.now();
     const started = performance.now();
-    const frame = eventFrame(event);
-    const bytes = utf8.encode(frame).byteLength;
     const sockets = this.host.sockets();
+    // Built for the first socket that hears the event: most writes have no one listening.
+    let frame: string | undefined;
+    let bytes = 0;
     let sent = 0;
     for (const socket of sockets) {
       const state = this.stateOf(socket);
       if (!matches(event.channel, state.channels)) continue;
+      if (frame === undefined) {
+        frame = eventFrame(event);
+        bytes = utf8.encode(frame).byteLength;
+      }
       // Backpressure: a client that cannot keep up is cut off, never buffered without limit.
       // It reconnects and resumes from its last sequence (or falls back to long-poll).
       try {

@@ -123,11 +123,14 @@ export class WebhookOutbox {
     },
   ];
 
+  private subscriptions: Set<string> | undefined;
+
   constructor(private readonly host: WebhookOutboxHost) {}
 
   /** The union of the enabled endpoints' event types; the webhook service keeps it current. */
   setSubscriptions(types: string[]): void {
     this.host.sql.exec("DELETE FROM webhook_subscriptions");
+    this.subscriptions = new Set();
     this.addSubscriptions(types);
   }
 
@@ -139,6 +142,7 @@ export class WebhookOutbox {
   addSubscriptions(types: string[]): void {
     for (const type of new Set(types)) {
       this.host.sql.exec("INSERT INTO webhook_subscriptions (event_type) VALUES (?) ON CONFLICT DO NOTHING", type);
+      this.subscriptions?.add(type);
     }
   }
 
@@ -193,13 +197,15 @@ export class WebhookOutbox {
     return added;
   }
 
+  /** Read once, then kept with the table it mirrors (only this capability writes it): every event asks. */
   private subscribed(): Set<string> {
-    return new Set(
+    this.subscriptions ??= new Set(
       this.host.sql
         .exec<{ event_type: string }>("SELECT event_type FROM webhook_subscriptions")
         .toArray()
         .map((row) => row.event_type),
     );
+    return this.subscriptions;
   }
 
   /**

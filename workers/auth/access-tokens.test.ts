@@ -41,3 +41,31 @@ describe("access tokens across key sets", () => {
     await expect(verifyAccessToken(parseSigningKeys(keySet(["k1", secret("c")])), token)).rejects.toThrow();
   });
 });
+
+// Verified tokens are kept by their text (decision 032); these prove a kept one is still checked against the clock.
+describe("access tokens verified before", () => {
+  const keys = parseSigningKeys(keySet(["k1", secret("a")]));
+
+  it("a token verified once is refused after it has expired", async () => {
+    const minted = Date.now();
+    const token = await signAccessToken(keys, claims, minted);
+    await verifyAccessToken(keys, token, minted + 1_000);
+    await expect(verifyAccessToken(keys, token, minted + 16 * 60_000)).rejects.toThrow();
+  });
+
+  it("a token verified once is refused before its not-before time", async () => {
+    const minted = Date.now() + 60_000;
+    const token = await signAccessToken(keys, claims, minted);
+    await verifyAccessToken(keys, token, minted + 1_000);
+    await expect(verifyAccessToken(keys, token, minted - 5_000)).rejects.toThrow();
+  });
+
+  it("a token that differs from a verified one by one character is refused", async () => {
+    const token = await signAccessToken(keys, claims);
+    await verifyAccessToken(keys, token);
+    // Inside the signature: its last character carries two unused bits, so changing it may change nothing.
+    const at = token.length - 10;
+    const other = token[at] === "A" ? "B" : "A";
+    await expect(verifyAccessToken(keys, `${token.slice(0, at)}${other}${token.slice(at + 1)}`)).rejects.toThrow();
+  });
+});

@@ -92,8 +92,41 @@ const payload = z.object({
   mv: z.number().int().min(0),
 });
 
+/**
+ * Tokens this isolate has verified, by their exact text, with the key set
+ * that verified them and their validity window: a client sends the same
+ * token for up to 15 minutes, and checking its signature and claims again
+ * each time was a measurable share of an API request (decision 032). A hit
+ * needs the same key set (a rotation empties the cache in effect) and is
+ * checked against the clock like a new token. Only successes are kept,
+ * at most VERIFIED_KEPT, the oldest dropped first.
+ */
+const verified = new Map<
+  string,
+  { keys: SigningKeys; notBefore: number; expires: number; token: VerifiedAccessToken }
+>();
+const VERIFIED_KEPT = 1_000;
+
 /** Throws on anything short of a valid token signed by one of our keys. */
-export async function verifyAccessToken(keys: SigningKeys, token: string): Promise<VerifiedAccessToken> {
+export async function verifyAccessToken(
+  keys: SigningKeys,
+  token: string,
+  now = Date.now(),
+): Promise<VerifiedAccessToken> {
+  const seconds = Math.floor(now / 1000);
+  const known = verified.get(token);
+  if (known && known.keys === keys && seconds >= known.notBefore && seconds < known.expires) return known.token;
+  const fresh = await verifyAccessTokenNow(keys, token, now);
+  if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value as string);
+  verified.set(token, { keys, ...fresh });
+  return fresh.token;
+}
+
+async function verifyAccessTokenNow(
+  keys: SigningKeys,
+  token: string,
+  now: number,
+): Promise<{ notBefore: number; expires: number; token: VerifiedAccessToken }> {
   let kid = "";
   const result = await jwtVerify(
     token,
@@ -103,16 +136,28 @@ export async function verifyAccessToken(keys: SigningKeys, token: string): Promi
       kid = header.kid as string;
       return hmacKey(key);
     },
-    { algorithms: [ALGORITHM], issuer: ISSUER, audience: AUDIENCE, requiredClaims: ["exp", "nbf", "iat", "sub"] },
+    {
+      algorithms: [ALGORITHM],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      requiredClaims: ["exp", "nbf", "iat", "sub"],
+      currentDate: new Date(now),
+    },
   );
   const claims = payload.parse(result.payload);
   return {
-    userId: claims.sub,
-    tenantId: claims.tid,
-    role: claims.role,
-    sessionId: claims.sid,
-    membershipVersion: claims.mv,
-    kid,
-    issuer: ISSUER,
+    // Present: requiredClaims above.
+    notBefore: result.payload.nbf as number,
+    expires: result.payload.exp as number,
+    // Frozen: a cached result is handed to every request that shows the same token.
+    token: Object.freeze({
+      userId: claims.sub,
+      tenantId: claims.tid,
+      role: claims.role,
+      sessionId: claims.sid,
+      membershipVersion: claims.mv,
+      kid,
+      issuer: ISSUER,
+    }),
   };
 }

@@ -12,7 +12,7 @@ import { requestId } from "./request-id";
 
 /** The real middleware on a bare app: the handler answers with whom it was told is calling. */
 async function call(headers: Record<string, string> = {}) {
-  const app = new Hono<AppEnv>().use(requestId, database).get("/", authenticate, (c) => c.json(c.var.auth ?? null));
+  const app = new Hono<AppEnv>().use(requestId, database).get("/", authenticate, (c) => c.json(c.get("auth") ?? null));
   app.onError(onError);
   const ctx = createExecutionContext();
   const response = await app.request("/", { headers }, env, ctx);

@@ -15,9 +15,9 @@ import { enforceRateDecision, tenantBucket } from "./rate-limit";
  * within budget throws before `next()`.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const auth = await verifyCredential(c.req.raw, c.env, c.var.db);
+  const auth = await verifyCredential(c.req.raw, c.env, c.get("db"));
   c.set("tenantId", auth.tenantId);
-  c.set("log", c.var.log.with({ tenantId: auth.tenantId }));
+  c.set("log", c.get("log").with({ tenantId: auth.tenantId }));
   const rate = await admitCaller(c.env, auth, { key: "api", policy: tenantBucket(c.env) });
   enforceRateDecision(c, rate);
   c.set("auth", auth);

@@ -17,7 +17,7 @@ import { requestId } from "./request-id";
 /** The real middleware on a bare app, with or without authentication in front of it. */
 async function call(policy: RoutePolicy, headers: Record<string, string>, authenticated = true) {
   const chain = authenticated ? [authenticate, authorize(policy)] : [authorize(policy)];
-  const app = new Hono<AppEnv>().use(requestId, database, ...chain).get("/", (c) => c.json(c.var.auth ?? null));
+  const app = new Hono<AppEnv>().use(requestId, database, ...chain).get("/", (c) => c.json(c.get("auth") ?? null));
   app.onError(onError);
   const ctx = createExecutionContext();
   const response = await app.request("/", { headers }, env, ctx);

@@ -14,10 +14,10 @@ import type { RoutePolicy } from "./policy";
  */
 export function authorize(policy: RoutePolicy) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    let auth = c.var.auth;
+    let auth = c.get("auth");
     if (!auth) throw problems.unauthorized("Send a bearer access token or an API key.");
     if (policy.risk === "WRITE-HIGH") {
-      auth = await confirmRole(auth, c.var.db);
+      auth = await confirmRole(auth, c.get("db"));
       c.set("auth", auth);
     }
     const required = ROLE_RANK[policy.role as Role];

@@ -14,7 +14,7 @@ export const database = createMiddleware<AppEnv>(async (c, next) => {
   let handle: DatabaseHandle | undefined;
   const holds: Promise<unknown>[] = [];
   c.set("db", () => {
-    handle ??= openDatabase(c.env, c.var.databaseLane);
+    handle ??= openDatabase(c.env, c.get("databaseLane"));
     return handle.db;
   });
   c.set("holdDatabase", (work) => {

@@ -73,7 +73,7 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
       // One call: the key completes and the request's events go out with it (middleware/services.ts).
       await ledger.settle(auth.tenantId, {
         complete: { keys: [ledgerKey], fingerprint, response: { status: c.res.status, headers, body } },
-        events: c.var.pendingEvents?.drain() ?? [],
+        events: c.get("pendingEvents")?.drain() ?? [],
       });
       stored = true;
     }

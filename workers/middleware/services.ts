@@ -7,7 +7,7 @@ export type ServicesEnv = AppEnv & { Variables: { services: ServiceContext } };
 
 /**
  * The services a guarded route's handler calls with, built once per request
- * after the guard (so the caller is known) and read as `c.var.services`:
+ * after the guard (so the caller is known) and read as `c.get("services")`:
  * handlers never assemble a context by hand. Postgres still opens on first use.
  * The request's events are held (PendingEvents) and reach the tenant object
  * in one call: with the idempotency ledger's completion when the request has
@@ -21,7 +21,7 @@ export const services = createMiddleware<ServicesEnv>(async (c, next) => {
     await next();
   } finally {
     const events = pending.drain();
-    const tenantId = c.var.auth?.tenantId;
+    const tenantId = c.get("auth")?.tenantId;
     if (events.length > 0 && tenantId) await c.env.TENANT.getByName(tenantId).publishMany(events);
   }
 });

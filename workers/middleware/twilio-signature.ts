@@ -30,10 +30,10 @@ export const twilioSignature = createMiddleware<TwilioEnv>(async (c, next) => {
   let tenantId = c.req.query("tenant");
   const project = c.req.query("project");
   if (!tenantId && project && uuid.safeParse(project).success) {
-    tenantId = await tenantOfProject(c.var.db(), project);
+    tenantId = await tenantOfProject(c.get("db")(), project);
   }
   const named = tenantId && uuid.safeParse(tenantId).success ? tenantId : undefined;
-  const token = named ? await webhookTokenFor(c.env, c.var.db(), named, form.AccountSid) : c.env.TWILIO_AUTH_TOKEN;
+  const token = named ? await webhookTokenFor(c.env, c.get("db")(), named, form.AccountSid) : c.env.TWILIO_AUTH_TOKEN;
   if (!validTwilioSignature(token, c.req.header("x-twilio-signature"), publicUrl, form)) {
     throw new Problem({
       status: 403,

@@ -70,10 +70,10 @@ const revokeKeyRoute = defineRoute(
 
 export function apiKeyRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(createKeyRoute, async (c) => c.json(await createApiKey(c.req.valid("json"), c.var.services), 201))
-    .openapi(listKeysRoute, async (c) => c.json({ items: await apiKeyList(c.var.services) }, 200))
+    .openapi(createKeyRoute, async (c) => c.json(await createApiKey(c.req.valid("json"), c.get("services")), 201))
+    .openapi(listKeysRoute, async (c) => c.json({ items: await apiKeyList(c.get("services")) }, 200))
     .openapi(revokeKeyRoute, async (c) => {
-      await revokeKey(c.req.valid("param").id, c.var.services);
+      await revokeKey(c.req.valid("param").id, c.get("services"));
       return c.body(null, 204);
     });
 }

@@ -64,7 +64,7 @@ export function auditRoutes() {
         since: query.since ? new Date(query.since) : undefined,
         until: query.until ? new Date(query.until) : undefined,
       },
-      c.var.services,
+      c.get("services"),
     );
     return c.json(page, 200);
   });

@@ -104,11 +104,11 @@ export function benchRoutes() {
   app.use("/fan-out", benchOnly);
   return app
     .openapi(fanOuts, async (c) =>
-      c.json({ fanOuts: await benchRecentFanOuts(c.env, c.var.services.actor.auth.tenantId) }, 200),
+      c.json({ fanOuts: await benchRecentFanOuts(c.env, c.get("services").actor.auth.tenantId) }, 200),
     )
     .openapi(tenantObjectRpc, async (c) => c.json({ pings: await benchTenantObjectRoundTrip(c.env) }, 200))
     .openapi(postgresInsert, async (c) => {
-      await benchPostgresInsert(c.env, c.var.requestId, (p) => c.executionCtx.waitUntil(p));
+      await benchPostgresInsert(c.env, c.get("requestId"), (p) => c.executionCtx.waitUntil(p));
       return c.json({ ok: true as const }, 200);
     })
     .openapi(objectCalls, async (c) => c.json({ objectCalls: objectCallsSoFar() }, 200));

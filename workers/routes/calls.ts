@@ -58,12 +58,12 @@ const textRoute = defineRoute(text, {
 export function callRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(recordingRoute, async (c) => {
-      const object = await callRecording(c.req.valid("param").id, c.var.services);
+      const object = await callRecording(c.req.valid("param").id, c.get("services"));
       // A stream, not JSON: the typed-response helper cannot describe it, hence the cast.
       return c.body(object.body, 200, { "Content-Type": object.httpMetadata?.contentType ?? "audio/wav" }) as never;
     })
     .openapi(textRoute, async (c) => {
-      const sent = await textLead(c.req.valid("param").id, c.req.valid("json").body, c.var.services);
+      const sent = await textLead(c.req.valid("param").id, c.req.valid("json").body, c.get("services"));
       return c.json({ sent: sent.sent, ...(sent.sid ? { sid: sent.sid } : {}) }, 200);
     });
 }

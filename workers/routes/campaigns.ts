@@ -200,20 +200,20 @@ const cancelRoute = action("cancel", manage, "Cancel a campaign: texts not yet s
 
 export function campaignRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(createRoute, async (c) => c.json(await createCampaign(c.req.valid("json"), c.var.services), 201))
-    .openapi(getRoute, async (c) => c.json(await getCampaign(c.req.valid("param").id, c.var.services), 200))
-    .openapi(previewRoute, async (c) => c.json(await previewCampaign(c.req.valid("param").id, c.var.services), 200))
+    .openapi(createRoute, async (c) => c.json(await createCampaign(c.req.valid("json"), c.get("services")), 201))
+    .openapi(getRoute, async (c) => c.json(await getCampaign(c.req.valid("param").id, c.get("services")), 200))
+    .openapi(previewRoute, async (c) => c.json(await previewCampaign(c.req.valid("param").id, c.get("services")), 200))
     .openapi(recipientsRoute, async (c) => {
       const query = c.req.valid("query");
       const page = await campaignRecipients(
         c.req.valid("param").id,
         { status: query.status, limit: query.limit, after: query.cursor },
-        c.var.services,
+        c.get("services"),
       );
       return c.json(page, 200);
     })
-    .openapi(launchRoute, async (c) => c.json(await launchCampaign(c.req.valid("param").id, c.var.services), 200))
-    .openapi(pauseRoute, async (c) => c.json(await pauseCampaign(c.req.valid("param").id, c.var.services), 200))
-    .openapi(resumeRoute, async (c) => c.json(await resumeCampaign(c.req.valid("param").id, c.var.services), 200))
-    .openapi(cancelRoute, async (c) => c.json(await cancelCampaign(c.req.valid("param").id, c.var.services), 200));
+    .openapi(launchRoute, async (c) => c.json(await launchCampaign(c.req.valid("param").id, c.get("services")), 200))
+    .openapi(pauseRoute, async (c) => c.json(await pauseCampaign(c.req.valid("param").id, c.get("services")), 200))
+    .openapi(resumeRoute, async (c) => c.json(await resumeCampaign(c.req.valid("param").id, c.get("services")), 200))
+    .openapi(cancelRoute, async (c) => c.json(await cancelCampaign(c.req.valid("param").id, c.get("services")), 200));
 }

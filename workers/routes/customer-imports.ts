@@ -65,6 +65,6 @@ const importRoute = defineRoute(
 
 export function customerImportRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(importRoute, async (c) =>
-    c.json(await importCustomers(c.req.valid("param").id, c.req.valid("json"), c.var.services), 200),
+    c.json(await importCustomers(c.req.valid("param").id, c.req.valid("json"), c.get("services")), 200),
   );
 }

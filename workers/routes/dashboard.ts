@@ -91,6 +91,6 @@ const dashboardRoute = defineRoute(read, {
 /** The tenant's projects are listed by routes/projects.ts (GET /api/v1/projects). */
 export function dashboardRoutes() {
   return new OpenAPIHono<AppEnv>().openapi(dashboardRoute, async (c) =>
-    c.json(await dashboard(c.var.services, { projectId: c.req.valid("query").projectId }), 200),
+    c.json(await dashboard(c.get("services"), { projectId: c.req.valid("query").projectId }), 200),
   );
 }

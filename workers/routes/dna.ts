@@ -50,7 +50,7 @@ const putRoute = defineRoute(write, {
 export function dnaRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(getRoute, async (c) => {
-      const found = await getDna(c.req.valid("param").id, c.var.services);
+      const found = await getDna(c.req.valid("param").id, c.get("services"));
       const layer = c.req.valid("query").layer;
       c.header("ETag", etag(found.versions.custom));
       return c.json(
@@ -60,7 +60,7 @@ export function dnaRoutes() {
     })
     .openapi(putRoute, async (c) => {
       const { id } = c.req.valid("param");
-      const saved = await putDnaLayer(id, "custom", c.req.valid("json"), requiredVersion(c), c.var.services);
+      const saved = await putDnaLayer(id, "custom", c.req.valid("json"), requiredVersion(c), c.get("services"));
       c.header("ETag", etag(saved.versions.custom));
       return c.json({ dna: saved.dna as unknown as Record<string, unknown>, versions: saved.versions }, 200);
     });

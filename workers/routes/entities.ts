@@ -253,7 +253,7 @@ function withEtag<E extends AppEnv, S extends 200 | 201>(c: Context<E>, entity: 
 export function entityRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createEntityRoute, async (c) => {
-      const entity = await createEntity(c.req.valid("json"), c.var.services);
+      const entity = await createEntity(c.req.valid("json"), c.get("services"));
       c.header("Location", `/api/v1/entities/${entity.id}`);
       return withEtag(c, entity, 201);
     })
@@ -265,37 +265,37 @@ export function entityRoutes() {
           createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
           createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
         },
-        c.var.services,
+        c.get("services"),
       );
       return c.json(page, 200);
     })
-    .openapi(getEntityRoute, async (c) => withEtag(c, await getEntity(c.req.valid("param").id, c.var.services), 200))
+    .openapi(getEntityRoute, async (c) => withEtag(c, await getEntity(c.req.valid("param").id, c.get("services")), 200))
     .openapi(patchEntityRoute, async (c) => {
       const entity = await updateEntity(
         c.req.valid("param").id,
         requiredVersion(c),
         c.req.valid("json"),
-        c.var.services,
+        c.get("services"),
       );
       return withEtag(c, entity, 200);
     })
     .openapi(deleteEntityRoute, async (c) => {
-      const entity = await deleteEntity(c.req.valid("param").id, requiredVersion(c), c.var.services);
+      const entity = await deleteEntity(c.req.valid("param").id, requiredVersion(c), c.get("services"));
       return withEtag(c, entity, 200);
     })
     .openapi(restoreEntityRoute, async (c) =>
-      withEtag(c, await restoreEntity(c.req.valid("param").id, c.var.services), 200),
+      withEtag(c, await restoreEntity(c.req.valid("param").id, c.get("services")), 200),
     )
     .openapi(snapshotsRoute, async (c) =>
-      c.json({ items: await entitySnapshots(c.req.valid("param").id, c.var.services) }, 200),
+      c.json({ items: await entitySnapshots(c.req.valid("param").id, c.get("services")) }, 200),
     )
     .openapi(unarchiveRoute, async (c) => {
-      const entity = await unarchiveEntity(c.req.valid("param").id, { ...c.var.services, archive: c.env.ARCHIVE });
+      const entity = await unarchiveEntity(c.req.valid("param").id, { ...c.get("services"), archive: c.env.ARCHIVE });
       return withEtag(c, entity, 200);
     })
     .openapi(restoreSnapshotRoute, async (c) => {
       const { id, version } = c.req.valid("param");
-      const entity = await restoreSnapshot(id, version, requiredVersion(c), c.var.services);
+      const entity = await restoreSnapshot(id, version, requiredVersion(c), c.get("services"));
       return withEtag(c, entity, 200);
     });
 }

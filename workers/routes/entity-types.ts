@@ -52,6 +52,6 @@ const defineTypeRoute = defineRoute(define, {
 
 export function entityTypeRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(listRoute, async (c) => c.json({ items: await entityTypeList(c.var.services) }, 200))
-    .openapi(defineTypeRoute, async (c) => c.json(await defineEntityType(c.req.valid("json"), c.var.services), 201));
+    .openapi(listRoute, async (c) => c.json({ items: await entityTypeList(c.get("services")) }, 200))
+    .openapi(defineTypeRoute, async (c) => c.json(await defineEntityType(c.req.valid("json"), c.get("services")), 201));
 }

@@ -59,7 +59,7 @@ export function healthRoutes() {
     const report = await checkHealth(c.env, (promise) => c.executionCtx.waitUntil(promise));
     c.header("Cache-Control", "no-store");
     if (report.status === "ok") return c.json(report, 200);
-    c.var.log.warn("health down", { errors: report.errors });
+    c.get("log").warn("health down", { errors: report.errors });
     return c.json(report, 503);
   });
 }

@@ -75,7 +75,7 @@ const screenshotRoute = defineRoute(read, {
 export function huntRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(settingsRoute, async (c) => {
-      const { settings, version } = await getLeadHunterSettings(c.req.valid("param").id, c.var.services);
+      const { settings, version } = await getLeadHunterSettings(c.req.valid("param").id, c.get("services"));
       c.header("ETag", etag(version));
       return c.json(settings, 200);
     })
@@ -84,14 +84,14 @@ export function huntRoutes() {
         c.req.valid("param").id,
         requiredVersion(c),
         c.req.valid("json"),
-        c.var.services,
+        c.get("services"),
       );
       c.header("ETag", etag(version));
       return c.json(settings, 200);
     })
-    .openapi(overviewRoute, async (c) => c.json(await huntOverview(c.req.valid("param").id, c.var.services), 200))
+    .openapi(overviewRoute, async (c) => c.json(await huntOverview(c.req.valid("param").id, c.get("services")), 200))
     .openapi(screenshotRoute, async (c) => {
-      const object = await huntScreenshot(c.req.valid("param").id, c.var.services);
+      const object = await huntScreenshot(c.req.valid("param").id, c.get("services"));
       // A stream, not JSON: the typed-response helper cannot describe it, hence the cast.
       return c.body(object.body, 200, { "Content-Type": "image/png" }) as never;
     });

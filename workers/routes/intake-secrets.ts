@@ -86,15 +86,15 @@ const revokeRoute = defineRoute(
 export function intakeSecretRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(listRoute, async (c) =>
-      c.json({ items: await listIntakeSecrets(c.req.valid("param").id, c.var.services) }, 200),
+      c.json({ items: await listIntakeSecrets(c.req.valid("param").id, c.get("services")) }, 200),
     )
     .openapi(rotateRoute, async (c) => {
       const { id, source } = c.req.valid("param");
-      return c.json(await rotateIntakeSecret(id, source, c.req.valid("json"), c.var.services), 200);
+      return c.json(await rotateIntakeSecret(id, source, c.req.valid("json"), c.get("services")), 200);
     })
     .openapi(revokeRoute, async (c) => {
       const { id, source } = c.req.valid("param");
-      await revokeIntakeSecret(id, source, c.var.services);
+      await revokeIntakeSecret(id, source, c.get("services"));
       return c.body(null, 204);
     });
 }

@@ -86,13 +86,13 @@ export function leadIntakeRoutes() {
         // On this request's own Postgres connection, held open until the run ends.
         runStarted: (started) => {
           const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
-          const run = runStartedTicket(c.env, started, c.var.log, waitUntil, c.var.db);
-          c.var.holdDatabase(run);
+          const run = runStartedTicket(c.env, started, c.get("log"), waitUntil, c.get("db"));
+          c.get("holdDatabase")(run);
           waitUntil(run);
         },
       },
     );
-    c.var.log.info("intake stages", { leadId: result.leadId, startedAt: clock.startedAt, stages: clock.stages() });
+    c.get("log").info("intake stages", { leadId: result.leadId, startedAt: clock.startedAt, stages: clock.stages() });
     // A person's browser posting a pasted HTML form gets a page, not JSON; machines still get JSON.
     if (fromBrowserForm(c.req.header("content-type"), c.req.header("accept"))) return c.html(THANK_YOU, 200) as never;
     return c.json(result, 200);

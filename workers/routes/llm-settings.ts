@@ -43,6 +43,6 @@ const putRoute = defineRoute(write, {
 
 export function llmSettingsRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(getRoute, async (c) => c.json(await getLlmSettings(c.var.services), 200))
-    .openapi(putRoute, async (c) => c.json(await putLlmSettings(c.req.valid("json"), c.var.services), 200));
+    .openapi(getRoute, async (c) => c.json(await getLlmSettings(c.get("services")), 200))
+    .openapi(putRoute, async (c) => c.json(await putLlmSettings(c.req.valid("json"), c.get("services")), 200));
 }

@@ -85,13 +85,13 @@ const inviteRoute = defineRoute(manage, {
 
 export function memberRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(listRoute, async (c) => c.json({ items: await members(c.var.services) }, 200))
+    .openapi(listRoute, async (c) => c.json({ items: await members(c.get("services")) }, 200))
     .openapi(changeRoleRoute, async (c) =>
-      c.json(await changeMemberRole(c.req.valid("param").userId, c.req.valid("json").role, c.var.services), 200),
+      c.json(await changeMemberRole(c.req.valid("param").userId, c.req.valid("json").role, c.get("services")), 200),
     )
     .openapi(removeRoute, async (c) => {
-      await removeMember(c.req.valid("param").userId, c.var.services);
+      await removeMember(c.req.valid("param").userId, c.get("services"));
       return c.body(null, 204);
     })
-    .openapi(inviteRoute, async (c) => c.json(await invite(c.req.valid("json"), c.var.services), 201));
+    .openapi(inviteRoute, async (c) => c.json(await invite(c.req.valid("json"), c.get("services")), 201));
 }

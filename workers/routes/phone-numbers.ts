@@ -138,11 +138,11 @@ const releaseRoute = defineRoute(
 export function phoneNumberRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(listRoute, async (c) =>
-      c.json({ items: await listPhoneNumbers(c.req.valid("param").id, c.var.services) }, 200),
+      c.json({ items: await listPhoneNumbers(c.req.valid("param").id, c.get("services")) }, 200),
     )
     .openapi(searchRoute, async (c) =>
       c.json(
-        { items: await searchAvailableNumbers(c.req.valid("param").id, c.req.valid("query"), c.var.services) },
+        { items: await searchAvailableNumbers(c.req.valid("param").id, c.req.valid("query"), c.get("services")) },
         200,
       ),
     )
@@ -150,11 +150,11 @@ export function phoneNumberRoutes() {
       const { id } = c.req.valid("param");
       const { phoneNumber, attach } = c.req.valid("json");
       const adopt = attach ? attachPhoneNumber : buyPhoneNumber;
-      return c.json(await adopt(id, { phoneNumber }, c.var.services), 201);
+      return c.json(await adopt(id, { phoneNumber }, c.get("services")), 201);
     })
     .openapi(releaseRoute, async (c) => {
       const { id, number } = c.req.valid("param");
-      await releasePhoneNumber(id, number, c.var.services);
+      await releasePhoneNumber(id, number, c.get("services"));
       return c.body(null, 204);
     });
 }

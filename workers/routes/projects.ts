@@ -122,10 +122,10 @@ export function projectRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(listRoute, async (c) => {
       const archived = c.req.valid("query").archived === "true";
-      return c.json({ items: await listProjects(c.var.services, { archived }) }, 200);
+      return c.json({ items: await listProjects(c.get("services"), { archived }) }, 200);
     })
     .openapi(createRoute, async (c) => {
-      const created = await createProject(c.req.valid("json"), c.var.services);
+      const created = await createProject(c.req.valid("json"), c.get("services"));
       c.header("ETag", etag(created.version));
       c.header("Location", `/api/v1/projects/${created.id}`);
       return c.json(created, 201);
@@ -135,18 +135,18 @@ export function projectRoutes() {
         c.req.valid("param").id,
         requiredVersion(c),
         c.req.valid("json"),
-        c.var.services,
+        c.get("services"),
       );
       c.header("ETag", etag(renamed.version));
       return c.json(renamed, 200);
     })
     .openapi(archiveRoute, async (c) => {
-      const archived = await archiveProject(c.req.valid("param").id, c.var.services);
+      const archived = await archiveProject(c.req.valid("param").id, c.get("services"));
       c.header("ETag", etag(archived.version));
       return c.json(archived, 200);
     })
     .openapi(unarchiveRoute, async (c) => {
-      const active = await unarchiveProject(c.req.valid("param").id, c.var.services);
+      const active = await unarchiveProject(c.req.valid("param").id, c.get("services"));
       c.header("ETag", etag(active.version));
       return c.json(active, 200);
     });

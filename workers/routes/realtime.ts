@@ -99,7 +99,7 @@ export function realtimeRoutes() {
     const query = c.req.valid("query");
     const page = await pollEvents(
       { channels: query.channels, cursor: query.cursor, waitSeconds: query.wait },
-      c.var.services,
+      c.get("services"),
     );
     return c.json(page, 200);
   });

@@ -81,16 +81,16 @@ const deleteRelationshipRoute = defineRoute(
 export function relationshipRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createRelationshipRoute, async (c) =>
-      c.json(await relate(c.req.valid("param").id, c.req.valid("json"), c.var.services), 201),
+      c.json(await relate(c.req.valid("param").id, c.req.valid("json"), c.get("services")), 201),
     )
     .openapi(listRelationshipsRoute, async (c) => {
       const { id } = c.req.valid("param");
-      const items = await relationshipsOfEntity(id, c.req.valid("query").direction, c.var.services);
+      const items = await relationshipsOfEntity(id, c.req.valid("query").direction, c.get("services"));
       return c.json({ items }, 200);
     })
     .openapi(deleteRelationshipRoute, async (c) => {
       const { id, relationshipId } = c.req.valid("param");
-      await unrelate(id, relationshipId, c.var.services);
+      await unrelate(id, relationshipId, c.get("services"));
       return c.body(null, 204);
     });
 }

@@ -61,8 +61,8 @@ const putRoute = defineRoute(
 
 export function retentionRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(listRoute, async (c) => c.json({ items: await retentionPolicies(c.var.services) }, 200))
+    .openapi(listRoute, async (c) => c.json({ items: await retentionPolicies(c.get("services")) }, 200))
     .openapi(putRoute, async (c) =>
-      c.json(await setRetentionPolicy(c.req.valid("param").entityType, c.req.valid("json"), c.var.services), 200),
+      c.json(await setRetentionPolicy(c.req.valid("param").entityType, c.req.valid("json"), c.get("services")), 200),
     );
 }

@@ -128,13 +128,13 @@ const approveRoute = defineRoute(
 
 export function seoRoutes() {
   return new OpenAPIHono<AppEnv>()
-    .openapi(getSiteRoute, async (c) => c.json(await getWordPressSite(c.req.valid("param").id, c.var.services), 200))
+    .openapi(getSiteRoute, async (c) => c.json(await getWordPressSite(c.req.valid("param").id, c.get("services")), 200))
     .openapi(putSiteRoute, async (c) =>
-      c.json(await saveWordPressSite(c.req.valid("param").id, c.req.valid("json"), c.var.services), 200),
+      c.json(await saveWordPressSite(c.req.valid("param").id, c.req.valid("json"), c.get("services")), 200),
     )
     .openapi(searchConsoleRoute, async (c) =>
-      c.json(await saveSearchConsole(c.req.valid("param").id, c.req.valid("json"), c.var.services), 200),
+      c.json(await saveSearchConsole(c.req.valid("param").id, c.req.valid("json"), c.get("services")), 200),
     )
-    .openapi(overviewRoute, async (c) => c.json(await seoOverview(c.req.valid("param").id, c.var.services), 200))
-    .openapi(approveRoute, async (c) => c.json(await approvePage(c.req.valid("param").id, c.var.services), 200));
+    .openapi(overviewRoute, async (c) => c.json(await seoOverview(c.req.valid("param").id, c.get("services")), 200))
+    .openapi(approveRoute, async (c) => c.json(await approvePage(c.req.valid("param").id, c.get("services")), 200));
 }

@@ -123,7 +123,7 @@ type IsGuarded<Policy extends RoutePolicy> = "public" extends Policy["role"] ? f
 
 type DefinedRoute<Policy extends RoutePolicy, Spec extends RouteSpec> = Spec & {
   "x-apex-policy": RoutePolicy;
-  // Typed as one middleware: @hono/zod-openapi reads the handler's variables (`c.var.services`) from it.
+  // Typed as one middleware: @hono/zod-openapi reads the handler's variables (`c.get("services")`) from it.
   middleware: IsGuarded<Policy> extends true ? [MiddlewareHandler<ServicesEnv>] : MiddlewareHandler<AppEnv>[];
   responses: IsGuarded<Policy> extends true ? Spec["responses"] & typeof guardedErrors : Spec["responses"];
 };
@@ -167,7 +167,7 @@ function requestErrors(spec: RouteSpec, limitBytes: number, takesBody: boolean) 
 /**
  * Every route is declared through here, so none can forget its policy: it is
  * published as `x-apex-policy` and enforced by `guard(policy)` from the one
- * object. A guarded route also gets its services built (`c.var.services`),
+ * object. A guarded route also gets its services built (`c.get("services")`),
  * the error answers every guard can give, and, for writes that declare
  * Idempotency-Key, the idempotency ledger (decision 013). A guarded write
  * that declares no key must say why a repeat changes nothing

@@ -60,7 +60,7 @@ export function speedToLeadSettingsRoutes() {
   ] as const) {
     app
       .openapi(getRoute(path, deprecated), async (c) => {
-        const { settings, version } = await getSpeedToLeadSettings(c.req.valid("param").id, c.var.services);
+        const { settings, version } = await getSpeedToLeadSettings(c.req.valid("param").id, c.get("services"));
         c.header("ETag", etag(version));
         return c.json(settings, 200);
       })
@@ -69,7 +69,7 @@ export function speedToLeadSettingsRoutes() {
           c.req.valid("param").id,
           requiredVersion(c),
           c.req.valid("json"),
-          c.var.services,
+          c.get("services"),
         );
         c.header("ETag", etag(version));
         return c.json(settings, 200);

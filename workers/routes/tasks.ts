@@ -154,21 +154,23 @@ const downloadByLinkRoute = defineRoute(downloadByLinkPolicy, {
 export function taskRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(startTaskRoute, async (c) => {
-      const context = { ...c.var.services, waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
+      const context = { ...c.get("services"), waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p) };
       const body = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : {};
       const outcome = await startTask(c.req.valid("param").task, body.params, context);
       if (outcome.kind === "instant") return c.json({ result: outcome.result }, 200);
       c.header("Location", `/api/v1/tickets/${outcome.ticket.id}`);
       return c.json(outcome.ticket, 202);
     })
-    .openapi(getTicketRoute, async (c) => c.json(await getTicket(c.req.valid("param").id, c.var.services), 200))
+    .openapi(getTicketRoute, async (c) => c.json(await getTicket(c.req.valid("param").id, c.get("services")), 200))
     .openapi(listTicketsRoute, async (c) =>
-      c.json({ items: await listTickets(c.req.valid("query").status, c.var.services) }, 200),
+      c.json({ items: await listTickets(c.req.valid("query").status, c.get("services")) }, 200),
     )
-    .openapi(cancelTicketRoute, async (c) => c.json(await cancelTicket(c.req.valid("param").id, c.var.services), 200))
-    .openapi(retryTicketRoute, async (c) => c.json(await retryTicket(c.req.valid("param").id, c.var.services), 200))
+    .openapi(cancelTicketRoute, async (c) =>
+      c.json(await cancelTicket(c.req.valid("param").id, c.get("services")), 200),
+    )
+    .openapi(retryTicketRoute, async (c) => c.json(await retryTicket(c.req.valid("param").id, c.get("services")), 200))
     .openapi(downloadRoute, async (c) => {
-      const file = await exportFile(c.req.valid("param").id, c.var.services);
+      const file = await exportFile(c.req.valid("param").id, c.get("services"));
       // A stream, not JSON: the typed-response helper cannot describe it, hence the cast.
       return c.body(file.body, 200, { "Content-Type": "application/x-ndjson" }) as never;
     })

@@ -36,38 +36,44 @@ function callId(c: { req: { query(name: string): string | undefined } }): string
 export function twilioWebhookRoutes() {
   const app = new Hono<TwilioEnv>();
   // The limit first: the signature check reads the whole form to hash it.
-  // It also builds the services (c.var.services), acting as Twilio for the tenant the signed URL names.
+  // It also builds the services (c.get("services")), acting as Twilio for the tenant the signed URL names.
   app.use("*", bodyLimit(BODY_LIMITS.twilio), twilioSignature);
 
-  app.post("/whisper", async (c) => xml(await whisperTwiml(callId(c), c.var.services)));
+  app.post("/whisper", async (c) => xml(await whisperTwiml(callId(c), c.get("services"))));
 
   // Each handler adapts HTTP only: the callback decides and starts its own follow-up.
   app.post("/connect", async (c) =>
-    xml((await connectTwiml(callId(c), c.var.form.Digits ?? "", c.var.services)).twiml),
+    xml((await connectTwiml(callId(c), c.get("form").Digits ?? "", c.get("services"))).twiml),
   );
 
   // The customer leg's <Number url>: played to the customer before the bridge.
-  app.post("/customer-disclosure", async (c) => xml(await customerDisclosure(callId(c), c.var.form, c.var.services)));
+  app.post("/customer-disclosure", async (c) =>
+    xml(await customerDisclosure(callId(c), c.get("form"), c.get("services"))),
+  );
 
   app.post("/status", async (c) => {
-    await callStatus(callId(c), c.var.form, c.var.services);
+    await callStatus(callId(c), c.get("form"), c.get("services"));
     return c.body(null, 204);
   });
 
-  app.post("/dial-status", async (c) => xml((await dialStatus(callId(c), c.var.form, c.var.services)).twiml));
+  app.post("/dial-status", async (c) => xml((await dialStatus(callId(c), c.get("form"), c.get("services"))).twiml));
 
   app.post("/recording-status", async (c) => {
-    await recordingReady(callId(c), c.var.form, c.var.services);
+    await recordingReady(callId(c), c.get("form"), c.get("services"));
     return c.body(null, 204);
   });
 
-  app.post("/inbound", async (c) => xml(await inboundCall(c.req.query("project") ?? "", c.var.form, c.var.services)));
+  app.post("/inbound", async (c) =>
+    xml(await inboundCall(c.req.query("project") ?? "", c.get("form"), c.get("services"))),
+  );
 
-  app.post("/inbound-status", async (c) => xml((await inboundDialStatus(callId(c), c.var.form, c.var.services)).twiml));
+  app.post("/inbound-status", async (c) =>
+    xml((await inboundDialStatus(callId(c), c.get("form"), c.get("services"))).twiml),
+  );
 
   // A tracking number's own status callback (set by Apex on numbers it buys or attaches).
   app.post("/number-status", async (c) => {
-    await inboundCallEnded(c.req.query("project") ?? "", c.var.form, c.var.services);
+    await inboundCallEnded(c.req.query("project") ?? "", c.get("form"), c.get("services"));
     return c.body(null, 204);
   });
 
@@ -75,7 +81,7 @@ export function twilioWebhookRoutes() {
   app.post("/message-status", async (c) => {
     // A campaign's bookkeeping: it may wait behind a lead's call for the database (decision 030).
     c.set("databaseLane", "bulk");
-    await campaignDelivery(c.var.form, c.var.services);
+    await campaignDelivery(c.get("form"), c.get("services"));
     return c.body(null, 204);
   });
 
@@ -86,7 +92,7 @@ export function twilioWebhookRoutes() {
 
   app.post("/sms", async (c) => {
     const project = c.req.query("project") ?? "";
-    const { reply } = await inboundSms(project, c.var.form, c.var.services);
+    const { reply } = await inboundSms(project, c.get("form"), c.get("services"));
     const twiml = new MessagingResponse();
     if (reply) twiml.message(reply);
     return xml(twiml.toString());

@@ -80,9 +80,9 @@ export function usageRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(usageRoute, async (c) => {
       const month = c.req.valid("query").month ?? monthOf(Date.now());
-      return c.json(await usageReport(c.req.valid("param").id, month, c.var.services), 200);
+      return c.json(await usageReport(c.req.valid("param").id, month, c.get("services")), 200);
     })
     .openapi(spendCapRoute, async (c) =>
-      c.json(await setSpendCap(c.req.valid("param").id, c.req.valid("json").monthlyCapUsd, c.var.services), 200),
+      c.json(await setSpendCap(c.req.valid("param").id, c.req.valid("json").monthlyCapUsd, c.get("services")), 200),
     );
 }

@@ -184,29 +184,29 @@ const deliveriesRoute = defineRoute(read, {
 export function webhookEndpointRoutes() {
   return new OpenAPIHono<AppEnv>()
     .openapi(createRouteDef, async (c) => {
-      const created = await createWebhookEndpoint(c.req.valid("json"), c.var.services);
+      const created = await createWebhookEndpoint(c.req.valid("json"), c.get("services"));
       c.header("Location", `/api/v1/webhook-endpoints/${created.id}`);
       c.header("ETag", etag(created.version));
       return c.json(created, 201);
     })
-    .openapi(listRoute, async (c) => c.json({ items: await listWebhookEndpoints(c.var.services) }, 200))
+    .openapi(listRoute, async (c) => c.json({ items: await listWebhookEndpoints(c.get("services")) }, 200))
     .openapi(getRoute, async (c) => {
-      const endpoint = await getWebhookEndpoint(c.req.valid("param").id, c.var.services);
+      const endpoint = await getWebhookEndpoint(c.req.valid("param").id, c.get("services"));
       c.header("ETag", etag(endpoint.version));
       return c.json(endpoint, 200);
     })
     .openapi(patchRoute, async (c) => {
       const { id } = c.req.valid("param");
-      const endpoint = await updateWebhookEndpoint(id, requiredVersion(c), c.req.valid("json"), c.var.services);
+      const endpoint = await updateWebhookEndpoint(id, requiredVersion(c), c.req.valid("json"), c.get("services"));
       c.header("ETag", etag(endpoint.version));
       return c.json(endpoint, 200);
     })
     .openapi(deleteRoute, async (c) => {
-      await deleteWebhookEndpoint(c.req.valid("param").id, requiredVersion(c), c.var.services);
+      await deleteWebhookEndpoint(c.req.valid("param").id, requiredVersion(c), c.get("services"));
       return c.body(null, 204);
     })
     .openapi(deliveriesRoute, async (c) => {
-      const items = await webhookDeliveryLog(c.req.valid("param").id, c.req.valid("query").limit, c.var.services);
+      const items = await webhookDeliveryLog(c.req.valid("param").id, c.req.valid("query").limit, c.get("services"));
       return c.json({ items }, 200);
     });
 }
