@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BUCKET_WRITE_BACK_MS, RateLimits } from "./rate-limits";
 
 // Buckets live in memory and are written back (decision 032). A new RateLimits on the same
-// SQLite is what an object sees after a restart; a real object's storage holds the table.
+// SQLite is what an object sees after an eviction; a real object's storage holds the table.
 const NEVER_REFILLS = { capacity: 5, refillPerSecond: 0.000_001 };
 
 async function onObjectStorage(work: (sql: SqlStorage) => void): Promise<void> {
@@ -31,19 +31,22 @@ describe("rate buckets written back", () => {
     });
   });
 
-  it("a restart forgets at most the takes of the last write-back window", async () => {
-    await onObjectStorage((sql) => {
-      const clock = { now: 1_000_000 };
-      const running = bucketsAt(sql, clock);
+  it("takes not stored at once are written back by a timer, so an evicted object does not find the bucket full", async () => {
+    const stub = env.RATE_LIMITER.getByName(`rate-limits-test-${crypto.randomUUID()}`);
+    await stub.peekRateToken("warm-up", NEVER_REFILLS);
+    const clock = { now: 1_000_000 };
+    let running: RateLimits | undefined;
+    await runInDurableObject(stub, async (_object, state) => {
+      running = bucketsAt(state.storage.sql, clock);
       running.take("api", NEVER_REFILLS); // the first take is stored: 4 left
       clock.now += 100;
       running.take("api", NEVER_REFILLS);
-      running.take("api", NEVER_REFILLS); // 2 left, in memory only
-      expect(bucketsAt(sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(4);
-
-      clock.now += BUCKET_WRITE_BACK_MS;
-      expect(running.take("api", NEVER_REFILLS).remaining).toBe(1); // a window later: stored
-      expect(bucketsAt(sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(1);
+      running.take("api", NEVER_REFILLS); // 2 left, in memory only for now
+      expect(bucketsAt(state.storage.sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(4);
+    });
+    await new Promise((resolve) => setTimeout(resolve, BUCKET_WRITE_BACK_MS + 500));
+    await runInDurableObject(stub, async (_object, state) => {
+      expect(bucketsAt(state.storage.sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(2);
     });
   });
 

@@ -43,12 +43,15 @@ function decision(policy: BucketPolicy, allowed: boolean, tokensLeft: number): R
 }
 
 /**
- * How stale a bucket's stored row may be. Buckets are worked in memory and
- * written back at most this often (and always on a refusal), because a
- * write on every request was a measurable share of each API request's one
- * object call (decision 032). The cost: an object that restarts (a deploy,
- * an eviction) resumes from a row up to this old, so a caller may get up to
- * this long's worth of takes again, once.
+ * How stale a bucket's stored row may be. Buckets are worked in memory, and
+ * a take that is not stored at once is written back by a timer this long
+ * after it (a refusal is always stored at once), because a write on every
+ * request was a measurable share of each API request's object call
+ * (decision 032). The timer matters: an idle object is evicted after some
+ * seconds, and without it a caller could empty a bucket, wait for the
+ * eviction and find it full again, over and over. What is left: an object
+ * that dies within this window (a deploy, a crash) forgets that window's
+ * takes.
  */
 export const BUCKET_WRITE_BACK_MS = 1_000;
 
@@ -60,6 +63,9 @@ interface Bucket {
 
 export class RateLimits {
   private readonly buckets = new Map<string, Bucket>();
+  /** Taken from since they were last stored; the write-back timer stores them. */
+  private readonly unstored = new Set<string>();
+  private writeBack: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly host: RateLimitsHost) {}
 
@@ -71,6 +77,7 @@ export class RateLimits {
     bucket.tokens = allowed ? available - 1 : available;
     bucket.updatedAt = now;
     if (!allowed || now - bucket.storedAt >= BUCKET_WRITE_BACK_MS) this.store(key, bucket, now);
+    else this.storeLater(key);
     return decision(policy, allowed, bucket.tokens);
   }
 
@@ -82,6 +89,16 @@ export class RateLimits {
     const now = this.host.now();
     const available = refilled(this.bucket(key, now), policy, now);
     return decision(policy, available >= 1, available);
+  }
+
+  /** Stores every bucket taken from since it was last stored: one write for the window. */
+  storeUnstored(): void {
+    this.writeBack = undefined;
+    const now = this.host.now();
+    for (const key of this.unstored) {
+      const bucket = this.buckets.get(key);
+      if (bucket) this.store(key, bucket, now);
+    }
   }
 
   /** The bucket in memory, else as stored, else a new one (it starts full: `tokens` is Infinity until capped). */
@@ -99,6 +116,11 @@ export class RateLimits {
     return bucket;
   }
 
+  private storeLater(key: string): void {
+    this.unstored.add(key);
+    this.writeBack ??= setTimeout(() => this.storeUnstored(), BUCKET_WRITE_BACK_MS);
+  }
+
   private store(key: string, bucket: Bucket, now: number): void {
     this.host.sql.exec(
       `INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?)
@@ -108,6 +130,7 @@ export class RateLimits {
       bucket.updatedAt,
     );
     bucket.storedAt = now;
+    this.unstored.delete(key);
   }
 }
 

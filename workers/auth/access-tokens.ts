@@ -117,6 +117,7 @@ export async function verifyAccessToken(
   const known = verified.get(token);
   if (known && known.keys === keys && seconds >= known.notBefore && seconds < known.expires) return known.token;
   const fresh = await verifyAccessTokenNow(keys, token, now);
+  verified.delete(token); // re-verified under another key set: it moves to the newest end
   if (verified.size >= VERIFIED_KEPT) verified.delete(verified.keys().next().value as string);
   verified.set(token, { keys, ...fresh });
   return fresh.token;
