@@ -98,22 +98,22 @@ export class Sessions {
   }
 
   private versionsByUser(): Map<string, number> {
-    this.versions ??= new Map(
-      this.host.sql
-        .exec<{ user_id: string; version: number }>("SELECT user_id, version FROM member_versions")
-        .toArray()
-        .map((row) => [row.user_id, row.version]),
-    );
+    this.versions ??= tableAsMap(this.host.sql, "SELECT user_id AS key, version AS value FROM member_versions");
     return this.versions;
   }
 
   private revokedSessions(): Map<string, number> {
-    this.revoked ??= new Map(
-      this.host.sql
-        .exec<{ sid: string; until: number }>("SELECT sid, until FROM revoked_sessions")
-        .toArray()
-        .map((row) => [row.sid, row.until]),
-    );
+    this.revoked ??= tableAsMap(this.host.sql, "SELECT sid AS key, until AS value FROM revoked_sessions");
     return this.revoked;
   }
+}
+
+/** A two-column table, whole, as a map: `query` names its columns `key` and `value`. */
+function tableAsMap(sql: SqlStorage, query: string): Map<string, number> {
+  return new Map(
+    sql
+      .exec<{ key: string; value: number }>(query)
+      .toArray()
+      .map((row) => [row.key, row.value]),
+  );
 }
