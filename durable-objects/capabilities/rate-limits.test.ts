@@ -7,10 +7,18 @@ import { BUCKET_WRITE_BACK_MS, RateLimits } from "./rate-limits";
 // SQLite is what an object sees after an eviction; a real object's storage holds the table.
 const NEVER_REFILLS = { capacity: 5, refillPerSecond: 0.000_001 };
 
-async function onObjectStorage(work: (sql: SqlStorage) => void): Promise<void> {
+/** A fresh rate-limiter object, its migrations run; `onStorage` runs work on its SQLite, as often as a test needs. */
+async function freshObject() {
   const stub = env.RATE_LIMITER.getByName(`rate-limits-test-${crypto.randomUUID()}`);
-  await stub.peekRateToken("warm-up", NEVER_REFILLS); // the object runs its migrations first
-  await runInDurableObject(stub, async (_object, state) => work(state.storage.sql));
+  await stub.peekRateToken("warm-up", NEVER_REFILLS);
+  return {
+    onStorage: (work: (sql: SqlStorage) => void) =>
+      runInDurableObject(stub, async (_object, state) => work(state.storage.sql)),
+  };
+}
+
+async function onObjectStorage(work: (sql: SqlStorage) => void): Promise<void> {
+  await (await freshObject()).onStorage(work);
 }
 
 function bucketsAt(sql: SqlStorage, clock: { now: number }) {
@@ -32,21 +40,20 @@ describe("rate buckets written back", () => {
   });
 
   it("takes not stored at once are written back by a timer, so an evicted object does not find the bucket full", async () => {
-    const stub = env.RATE_LIMITER.getByName(`rate-limits-test-${crypto.randomUUID()}`);
-    await stub.peekRateToken("warm-up", NEVER_REFILLS);
+    const object = await freshObject();
     const clock = { now: 1_000_000 };
     let running: RateLimits | undefined;
-    await runInDurableObject(stub, async (_object, state) => {
-      running = bucketsAt(state.storage.sql, clock);
+    await object.onStorage((sql) => {
+      running = bucketsAt(sql, clock);
       running.take("api", NEVER_REFILLS); // the first take is stored: 4 left
       clock.now += 100;
       running.take("api", NEVER_REFILLS);
       running.take("api", NEVER_REFILLS); // 2 left, in memory only for now
-      expect(bucketsAt(state.storage.sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(4);
+      expect(bucketsAt(sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(4);
     });
     await new Promise((resolve) => setTimeout(resolve, BUCKET_WRITE_BACK_MS + 500));
-    await runInDurableObject(stub, async (_object, state) => {
-      expect(bucketsAt(state.storage.sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(2);
+    await object.onStorage((sql) => {
+      expect(bucketsAt(sql, clock).peek("api", NEVER_REFILLS).remaining).toBe(2);
     });
   });
 
