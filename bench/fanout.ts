@@ -7,16 +7,24 @@
  * 2–4 s (2 s plus a random part) with no new event. Acks sent are counted,
  * since each one wakes the tenant object.
  *
- * The 1,000 sockets run in this process on the same cores as the stack, so
- * a delivery's time is split where it can be measured: before the tenant
- * object's send loop began (the create request, and whatever the object was
- * still doing), the loop itself, and after it (workerd delivering the frames
- * and this process receiving them). The loop's start and length come from
- * the object (GET /api/_bench/fan-out, bench only); both clocks are the
- * machine's wall clock, read to the millisecond.
+ * The sockets run in worker threads (bench/fanout-clients.ts; 2 by default,
+ * BENCH_FANOUT_THREADS, never more than there are sockets), each stamping a
+ * frame's arrival the moment its own event loop has it. Browsers do not share
+ * one event loop; in this process's main loop, which also runs the Postgres
+ * relay and any embedded Postgres (PGlite) and sends the creates, the 1,000
+ * clients' frames queued one behind another and the last of them waited on
+ * the bench rather than on the server. The threads still share the machine's
+ * cores with workerd, so a delivery's time is split where it can be measured:
+ * before the tenant object's send loop began (the create request, and
+ * whatever the object was still doing), the loop itself, and after it
+ * (workerd delivering the frames and the client threads receiving them). The
+ * loop's start and length come from the object (GET /api/_bench/fan-out,
+ * bench only); both clocks are the machine's wall clock, read to the
+ * millisecond.
  */
 import { performance } from "node:perf_hooks";
-import WebSocket from "ws";
+import { Worker } from "node:worker_threads";
+import type { ClientDelivery, ClientsInput, FromClients, ToClients } from "./fanout-clients.ts";
 
 /** Milliseconds, averaged over the slowest 1 % of deliveries. */
 export interface FanoutSplit {
@@ -41,8 +49,22 @@ export interface FanoutResult {
   slowest?: FanoutSplit;
   /** Acks the sockets sent, per event delivered to one socket (1 would be an ack for every event). */
   acksPerDelivery?: number;
-  /** This process while deliveries arrived: CPU per event and how busy its event loop was (0–1). */
-  client?: { cpuMsPerEvent: number; eventLoopUtilization: number };
+  /**
+   * This process while deliveries arrived (from each create request sent until
+   * every socket had its event). CPU per event is the whole process's, every
+   * thread's (process.cpuUsage), so it counts the client threads with the
+   * relay and any embedded Postgres. eventLoopUtilization is the busiest of
+   * its event loops (0–1); the main loop's and each client thread's follow
+   * where the clients ran in threads.
+   */
+  client?: {
+    cpuMsPerEvent: number;
+    eventLoopUtilization: number;
+    mainEventLoopUtilization?: number;
+    threadEventLoopUtilization?: number[];
+  };
+  /** Worker threads the sockets were spread over (absent: they ran on the main thread). */
+  clientThreads?: number;
 }
 
 /** What the tenant object reports per fan-out (durable-objects/capabilities/sockets.ts, FanOutTiming). */
@@ -62,10 +84,10 @@ interface Delivery {
 
 const wallClock = () => performance.timeOrigin + performance.now();
 
-/** The UI's ack rule (app/lib/live.tsx); a .tsx module cannot be imported here, so it is restated. */
-const ACK_QUIET_MS = 2_000;
-const ACK_QUIET_JITTER_MS = 2_000;
-const ACK_AT_WINDOW_FRACTION = 1 / 4;
+/** How long to wait for every socket to have an event before creating the next one anyway. */
+const ARRIVAL_WAIT_MS = 10_000;
+/** How long to wait for a client thread to close its sockets and hand over its deliveries. */
+const STOP_WAIT_MS = 15_000;
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
 function percentile(sorted: number[], p: number): number {
@@ -75,59 +97,6 @@ function percentile(sorted: number[], p: number): number {
 
 function average(values: number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
-}
-
-async function openSocket(
-  url: string,
-  token: string,
-  onEvent: (name: string, seq: number) => void,
-  onClose: (code: number) => void,
-  onAck: () => void,
-): Promise<WebSocket> {
-  const socket = new WebSocket(url, ["apex.v1", `apex.auth.${token}`]);
-  let unackedSeq: number | undefined;
-  let unackedBytes = 0;
-  let windowBytes = Number.POSITIVE_INFINITY;
-  let ackTimer: ReturnType<typeof setTimeout> | undefined;
-  const ack = () => {
-    clearTimeout(ackTimer);
-    if (unackedSeq === undefined || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify({ type: "ack", seq: unackedSeq }));
-    unackedSeq = undefined;
-    unackedBytes = 0;
-    onAck();
-  };
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.on("message", (raw) => {
-      const text = String(raw);
-      const frame = JSON.parse(text) as {
-        type: string;
-        seq?: number;
-        windowBytes?: number;
-        data?: { name?: string };
-      };
-      if (frame.type === "subscribed") {
-        if (frame.windowBytes) windowBytes = frame.windowBytes;
-        resolve();
-      }
-      if (frame.type === "event" && frame.seq !== undefined) {
-        onEvent(frame.data?.name ?? "", frame.seq);
-        // The frame's bytes as received are its UTF-8 bytes, which is what the server counts.
-        unackedSeq = Math.max(frame.seq, unackedSeq ?? frame.seq);
-        unackedBytes += Buffer.isBuffer(raw) ? raw.byteLength : Buffer.byteLength(text);
-        clearTimeout(ackTimer);
-        if (unackedBytes >= windowBytes * ACK_AT_WINDOW_FRACTION) ack();
-        else ackTimer = setTimeout(ack, ACK_QUIET_MS + Math.random() * ACK_QUIET_JITTER_MS);
-      }
-    });
-    socket.on("close", (code: number) => {
-      clearTimeout(ackTimer);
-      onClose(code);
-    });
-    socket.once("open", () => socket.send(JSON.stringify({ type: "subscribe", channels: ["entity:lead"] })));
-  });
-  return socket;
 }
 
 /** The object's recent send loops, or undefined where the bench route is absent (then no split is made). */
@@ -162,6 +131,88 @@ function splitOfSlowest(deliveries: Delivery[], timings: Map<number, ServerTimin
   };
 }
 
+type ClientsDone = Extract<FromClients, { type: "done" }>;
+
+/** One worker thread of clients (bench/fanout-clients.ts), as the main thread drives it. */
+interface ClientThread {
+  worker: Worker;
+  /** Settles once every socket of the thread is subscribed, or the thread failed. */
+  ready: Promise<void>;
+  /** Settles with the thread's deliveries once it has closed its sockets after "stop". */
+  done: Promise<ClientsDone>;
+}
+
+function startClientThread(
+  input: ClientsInput,
+  onArrived: (name: string) => void,
+  onLost: (error: Error) => void,
+): ClientThread {
+  const worker = new Worker(new URL("./fanout-clients.ts", import.meta.url), { workerData: input });
+  let readyResolve = () => {};
+  let readyReject = (_error: Error) => {};
+  let doneResolve = (_done: ClientsDone) => {};
+  let doneReject = (_error: Error) => {};
+  const ready = new Promise<void>((resolve, reject) => {
+    readyResolve = resolve;
+    readyReject = reject;
+  });
+  const done = new Promise<ClientsDone>((resolve, reject) => {
+    doneResolve = resolve;
+    doneReject = reject;
+  });
+  // Whoever awaits these sees the failure; nobody else should be told of it as unhandled.
+  ready.catch(() => {});
+  done.catch(() => {});
+  let finished = false;
+  const lose = (error: Error) => {
+    readyReject(error);
+    doneReject(error);
+    if (!finished) onLost(error);
+  };
+  worker.on("message", (message: FromClients) => {
+    if (message.type === "ready") readyResolve();
+    else if (message.type === "arrived") onArrived(message.name);
+    else if (message.type === "failed") lose(new Error(`fan-out client thread: ${message.message}`));
+    else if (message.type === "done") {
+      finished = true;
+      doneResolve(message);
+    }
+  });
+  worker.on("error", (error) => lose(error instanceof Error ? error : new Error(String(error))));
+  worker.on("exit", (code) => lose(new Error(`fan-out client thread exited with code ${code}`)));
+  return { worker, ready, done };
+}
+
+/** Asks a thread to close its sockets and hand over its deliveries, then ends it whatever happened. */
+async function stopClientThread(thread: ClientThread): Promise<ClientsDone | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    thread.worker.postMessage({ type: "stop" } satisfies ToClients);
+    return await Promise.race([
+      thread.done,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), STOP_WAIT_MS))),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await thread.worker.terminate();
+  }
+}
+
+/** Busy time over the measured windows, per event loop. */
+class LoopBusy {
+  busyMs = 0;
+  windowMs = 0;
+  add(window: { active: number; idle: number }): void {
+    this.busyMs += window.active;
+    this.windowMs += window.active + window.idle;
+  }
+  get utilization(): number {
+    return this.windowMs > 0 ? Math.round((this.busyMs / this.windowMs) * 100) / 100 : 0;
+  }
+}
+
 export async function measureFanout(options: {
   baseUrl: string;
   accessToken: string;
@@ -170,69 +221,90 @@ export async function measureFanout(options: {
   events: number;
 }): Promise<FanoutResult> {
   const wsUrl = `${options.baseUrl.replace(/^http/, "ws")}/api/v1/realtime`;
+  const threadCount = Math.max(1, Math.min(options.sockets, Number(process.env.BENCH_FANOUT_THREADS) || 2));
+  const shares = Array.from(
+    { length: threadCount },
+    (_, i) => Math.floor(options.sockets / threadCount) + (i < options.sockets % threadCount ? 1 : 0),
+  );
   const sentAt = new Map<string, number>();
-  const deliveries: Delivery[] = [];
-  const closedEarly: Record<string, number> = {};
-  let running = true;
-  let acks = 0;
-  const onAck = () => {
-    if (running) acks += 1;
-  };
+  /** Per event name, the threads all of whose sockets have it. */
+  const threadsArrived = new Map<string, number>();
   let wake: (() => void) | undefined;
-  const onEvent = (name: string, seq: number) => {
-    const start = sentAt.get(name);
-    if (start === undefined) return;
-    deliveries.push({ seq, sentAt: start, arrivedAt: wallClock() });
-    if (deliveries.length % options.sockets === 0) wake?.();
+  let fail: ((error: Error) => void) | undefined;
+  const onArrived = (name: string) => {
+    threadsArrived.set(name, (threadsArrived.get(name) ?? 0) + 1);
+    wake?.();
   };
-  const onClose = (code: number) => {
-    if (running) closedEarly[code] = (closedEarly[code] ?? 0) + 1;
-  };
+  const onLost = (error: Error) => fail?.(error);
 
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < options.sockets; i += 50) {
-    const batch = Math.min(50, options.sockets - i);
-    sockets.push(
-      ...(await Promise.all(
-        Array.from({ length: batch }, () => openSocket(wsUrl, options.accessToken, onEvent, onClose, onAck)),
-      )),
-    );
-  }
-
+  const threads: ClientThread[] = [];
   const headers = { authorization: `Bearer ${options.accessToken}`, "content-type": "application/json" };
   let cpuMs = 0;
-  let busyMs = 0;
-  let windowMs = 0;
+  const mainLoop = new LoopBusy();
+  const threadLoops = shares.map(() => new LoopBusy());
+  let stopped: Array<ClientsDone | undefined> = [];
   try {
+    // One thread after another, each opening 50 sockets at a time, so no more are opening at once than before.
+    for (const share of shares) {
+      const thread = startClientThread({ url: wsUrl, token: options.accessToken, sockets: share }, onArrived, onLost);
+      threads.push(thread);
+      await thread.ready;
+    }
+
     for (let n = 0; n < options.events; n++) {
       const name = `fanout-${options.sockets}-${n}-${Date.now()}`;
-      const target = deliveries.length + options.sockets;
-      const allArrived = new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const allArrived = new Promise<void>((resolve, reject) => {
         wake = () => {
-          if (deliveries.length >= target) resolve();
+          if ((threadsArrived.get(name) ?? 0) >= threads.length) resolve();
         };
-        setTimeout(resolve, 10_000);
+        fail = reject;
+        timer = setTimeout(resolve, ARRIVAL_WAIT_MS);
       });
+      // A thread lost during the create request is reported when the wait is reached, not as unhandled.
+      allArrived.catch(() => {});
       const elu = performance.eventLoopUtilization();
+      const threadElu = threads.map((t) => t.worker.performance.eventLoopUtilization());
       const cpu = process.cpuUsage();
       sentAt.set(name, wallClock());
-      const response = await fetch(`${options.baseUrl}/api/v1/entities`, {
-        method: "POST",
-        headers,
-        body: JSON.stringify({ projectId: options.projectId, type: "lead", name }),
-      });
-      if (response.status !== 201) throw new Error(`fan-out create failed: ${response.status}`);
-      await response.body?.cancel();
-      await allArrived;
+      try {
+        const response = await fetch(`${options.baseUrl}/api/v1/entities`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ projectId: options.projectId, type: "lead", name }),
+        });
+        if (response.status !== 201) throw new Error(`fan-out create failed: ${response.status}`);
+        await response.body?.cancel();
+        await allArrived;
+      } finally {
+        clearTimeout(timer);
+        wake = undefined;
+        fail = undefined;
+      }
       const used = process.cpuUsage(cpu);
-      const window = performance.eventLoopUtilization(elu);
       cpuMs += (used.user + used.system) / 1000;
-      busyMs += window.active;
-      windowMs += window.active + window.idle;
+      mainLoop.add(performance.eventLoopUtilization(elu));
+      for (const [i, t] of threads.entries()) {
+        threadLoops[i]?.add(t.worker.performance.eventLoopUtilization(threadElu[i]));
+      }
     }
   } finally {
-    running = false;
-    for (const socket of sockets) socket.close(1000, "bench done");
+    stopped = await Promise.all(threads.map(stopClientThread));
+  }
+  if (stopped.some((done) => done === undefined)) {
+    throw new Error("a fan-out client thread did not hand over its deliveries");
+  }
+
+  const deliveries: Delivery[] = [];
+  const closedEarly: Record<string, number> = {};
+  let acks = 0;
+  for (const done of stopped as ClientsDone[]) {
+    acks += done.acks;
+    for (const [code, count] of Object.entries(done.closedEarly)) closedEarly[code] = (closedEarly[code] ?? 0) + count;
+    for (const d of done.deliveries as ClientDelivery[]) {
+      const start = sentAt.get(d.name);
+      if (start !== undefined) deliveries.push({ seq: d.seq, sentAt: start, arrivedAt: d.arrivedAt });
+    }
   }
   const latencies = deliveries.map((d) => d.arrivedAt - d.sentAt).sort((a, b) => a - b);
   const timings = await serverTimings(options.baseUrl, options.accessToken);
@@ -240,6 +312,7 @@ export async function measureFanout(options: {
     ? [...new Set(deliveries.map((d) => d.seq))].flatMap((seq) => timings.get(seq)?.loopMs ?? []).sort((a, b) => a - b)
     : [];
   const slowest = timings ? splitOfSlowest(deliveries, timings) : undefined;
+  const threadUtilization = threadLoops.map((l) => l.utilization);
   return {
     sockets: options.sockets,
     events: options.events,
@@ -254,7 +327,10 @@ export async function measureFanout(options: {
     ...(latencies.length > 0 ? { acksPerDelivery: Math.round((acks / latencies.length) * 100) / 100 } : {}),
     client: {
       cpuMsPerEvent: round(cpuMs / options.events),
-      eventLoopUtilization: windowMs > 0 ? Math.round((busyMs / windowMs) * 100) / 100 : 0,
+      eventLoopUtilization: Math.max(mainLoop.utilization, ...threadUtilization),
+      mainEventLoopUtilization: mainLoop.utilization,
+      threadEventLoopUtilization: threadUtilization,
     },
+    clientThreads: threads.length,
   };
 }

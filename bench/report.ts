@@ -194,8 +194,12 @@ function fanoutVerdict(fanout: FanoutResult[]): string[] {
   if (!first || !largest || largest === first) return [];
   const closed = Object.entries(largest.closedEarly ?? {}).map(([code, count]) => `${count} with code ${code}`);
   const losses = closed.length > 0 ? [`Sockets closed by the server during the run: ${closed.join(", ")}.`] : [];
+  const percent = (share: number) => `${Math.round(share * 100)} %`;
+  const loops = largest.client?.threadEventLoopUtilization
+    ? `its main event loop ${percent(largest.client.mainEventLoopUtilization ?? 0)} busy, the ${largest.clientThreads ?? largest.client.threadEventLoopUtilization.length} client threads' ${largest.client.threadEventLoopUtilization.map(percent).join(" and ")}`
+    : `event loop ${percent(largest.client?.eventLoopUtilization ?? 0)} busy`;
   const cpu = largest.client
-    ? `the bench process (its ${largest.sockets} clients, with the Postgres relay and any embedded Postgres) used ${largest.client.cpuMsPerEvent} ms of CPU per event on the same cores (event loop ${Math.round(largest.client.eventLoopUtilization * 100)} % busy)`
+    ? `the bench process (its ${largest.sockets} clients${largest.clientThreads ? ` in ${largest.clientThreads} worker threads` : ""}, with the Postgres relay and any embedded Postgres) used ${largest.client.cpuMsPerEvent} ms of CPU per event on the same cores (${loops})`
     : "the bench's clients share the same cores";
   const slow = largest.slowest;
   if (!slow) {

@@ -25,6 +25,19 @@ const heaviestStage = (run: IntakeDialResult) => {
     : "no stage lines were read";
 };
 
+/**
+ * At this rate, how full the Worker's one thread is with the lead's requests
+ * alone, answered as empty requests (the bare route's floor of the same run):
+ * a bound no restructuring inside the requests can lift.
+ */
+function threadFull(stack: StackRecord | undefined, rate: number): string {
+  const cost = stack?.intake?.cost;
+  if (!cost?.requests || !cost.bareRouteFloorPerSecond) return "";
+  const share = (rate * cost.requests) / cost.bareRouteFloorPerSecond;
+  if (share < 0.5) return "";
+  return `; at ${rate} leads/s the lead's ${cost.requests} requests alone, answered empty, would take ${Math.round(share * 100)} % of the Worker's one thread (bare route floor ${cost.bareRouteFloorPerSecond} req/s)`;
+}
+
 function dialTargets(database: DatabaseLabel, stack: StackRecord | undefined, rate: number): Target[] {
   const runs = stack?.intake?.runs ?? [];
   const alone = runs.find((r) => r.leadsPerSecond === rate && r.label === "alone");
@@ -43,7 +56,7 @@ function dialTargets(database: DatabaseLabel, stack: StackRecord | undefined, ra
       ...(met
         ? {}
         : {
-            where: `${lost > 0 ? `${lost} leads were refused or never dialled; ` : ""}${heaviestStage(run)}`,
+            where: `${lost > 0 ? `${lost} leads were refused or never dialled; ` : ""}${heaviestStage(run)}${threadFull(stack, rate)}`,
           }),
     };
   };

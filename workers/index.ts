@@ -10,7 +10,7 @@ import { consumeAgentBatch, consumeDeadLetters } from "./agents/consumer";
 import { createApp } from "./app";
 import { runScheduledJobs } from "./jobs/scheduled";
 import { cspNonce, withPageSecurityHeaders } from "./middleware/security-headers";
-import { benchCountingEnv } from "./services/bench-counting";
+import { benchCountingEnv, countQueueMessages, countRequest } from "./services/bench-counting";
 import { crossSiteRefusal, prepareUiSession } from "./ui-session";
 
 export { IntakeGateObject } from "../durable-objects/intake-gate";
@@ -54,11 +54,13 @@ function isApiPath(pathname: string): boolean {
 export default {
   fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
+    countRequest(env, pathname);
     const counted = benchCountingEnv(env);
     return isApiPath(pathname) ? api.fetch(request, counted, ctx) : handleUi(request, counted, ctx);
   },
   async queue(batch, env, ctx) {
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch, env);
+    countQueueMessages(env, batch.messages.length);
     return consumeAgentBatch(batch, benchCountingEnv(env), ctx);
   },
   async scheduled(controller, env, ctx) {

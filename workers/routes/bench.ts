@@ -4,7 +4,7 @@ import type { AppEnv } from "../context";
 import type { RoutePolicy } from "../middleware/policy";
 import { problems } from "../problems";
 import { benchPostgresInsert, benchRecentFanOuts, benchTenantObjectRoundTrip } from "../services/bench";
-import { objectCallsSoFar } from "../services/bench-counting";
+import { invocationsSoFar, objectCallsSoFar } from "../services/bench-counting";
 import { defineRoute } from "./shared";
 
 /**
@@ -60,12 +60,16 @@ const objectCalls = defineRoute(
     method: "get",
     path: "/object-calls",
     tags: ["bench"],
-    summary: "Durable Object calls this Worker has made since it started (bench only)",
+    summary: "Durable Object calls, requests and queue messages this Worker has handled since it started (bench only)",
     hide: true,
     responses: {
       200: {
         description: "Counted",
-        content: { "application/json": { schema: z.object({ objectCalls: z.number() }) } },
+        content: {
+          "application/json": {
+            schema: z.object({ objectCalls: z.number(), requests: z.number(), queueMessages: z.number() }),
+          },
+        },
       },
     },
   },
@@ -111,5 +115,5 @@ export function benchRoutes() {
       await benchPostgresInsert(c.env, c.get("requestId"), (p) => c.executionCtx.waitUntil(p));
       return c.json({ ok: true as const }, 200);
     })
-    .openapi(objectCalls, async (c) => c.json({ objectCalls: objectCallsSoFar() }, 200));
+    .openapi(objectCalls, async (c) => c.json({ objectCalls: objectCallsSoFar(), ...invocationsSoFar() }, 200));
 }

@@ -6,8 +6,25 @@
  * another are not counted (none are made today).
  */
 let calls = 0;
+/** Worker invocations (#18 item 7): HTTP requests other than the bench's own routes, and queue messages. */
+let requests = 0;
+let queueMessages = 0;
 
 export const objectCallsSoFar = () => calls;
+
+export const invocationsSoFar = () => ({ requests, queueMessages });
+
+const countsHere = (env: Env) => env.BENCH_ROUTES === "on" && env.APP_ENV !== "production";
+
+/** Counts one HTTP request the Worker answers (bench routes only); the bench's own counter routes are not work. */
+export function countRequest(env: Env, pathname: string): void {
+  if (countsHere(env) && !pathname.startsWith("/api/_bench/")) requests += 1;
+}
+
+/** Counts the messages of one queue batch the Worker consumes (bench routes only). */
+export function countQueueMessages(env: Env, messages: number): void {
+  if (countsHere(env)) queueMessages += messages;
+}
 
 const NAMESPACES = ["TENANT", "INTAKE_GATE", "RATE_LIMITER"] as const;
 
@@ -40,7 +57,7 @@ const counted = new WeakMap<Env, Env>();
 
 /** `env` itself unless bench routes are on outside production; then the same env with counting namespaces. */
 export function benchCountingEnv(env: Env): Env {
-  if (env.BENCH_ROUTES !== "on" || env.APP_ENV === "production") return env;
+  if (!countsHere(env)) return env;
   let wrapped = counted.get(env);
   if (!wrapped) {
     wrapped = { ...env };
