@@ -31,6 +31,7 @@ const HISTORY = [
   "tickets/3",
   "wake-ups/1",
   "tickets/4",
+  "events/2",
 ];
 
 export const TENANT_MIGRATIONS = migrationsInOrder(HISTORY, [

@@ -365,14 +365,19 @@ export class TenantDurableObject extends DurableObject<Env> {
   }
 
   // ── events (real-time) and outbound webhooks ───────────────────────────────
-  /** Logs the event; subscribed sockets, long-pollers and webhook endpoints hear of it. */
+  /**
+   * Logs the event; subscribed sockets, long-pollers and webhook endpoints
+   * hear of it at once. Written behind: the change it announces is already
+   * committed in Postgres, and a restart that loses it sends clients to
+   * reload (capabilities/events.ts, decision 033).
+   */
   async publish(channel: string, type: string, dataJson: string): Promise<TenantEvent> {
-    return this.events.record(channel, type, dataJson);
+    return this.events.record(channel, type, dataJson, "behind");
   }
 
-  /** Several events in one call, in order (a write's events, when no ledger key settles with them). */
+  /** Several events in one call, in order (a write's events, when no ledger key settles with them); as `publish`. */
   async publishMany(events: PendingEvent[]): Promise<void> {
-    for (const event of events) await this.events.record(event.channel, event.type, event.dataJson);
+    for (const event of events) await this.events.record(event.channel, event.type, event.dataJson, "behind");
   }
 
   /** The last fan-outs' send loops, oldest first: bench/fanout.ts splits its p99 with them (GET /api/_bench/fan-out). */

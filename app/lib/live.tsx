@@ -89,10 +89,11 @@ export function useLive(channels: string[]): LiveState {
           // Same-origin fetches carry the session cookie by default.
           const response = await fetch(url);
           if (!response.ok) throw new Error(String(response.status));
-          const page = (await response.json()) as { events: unknown[]; cursor: number };
+          const page = (await response.json()) as { events: unknown[]; cursor: number; gap?: boolean };
           const first = cursor === undefined;
           cursor = page.cursor;
-          if (!first && page.events.length > 0) changed();
+          // A gap is events this page cannot replay: reload what is shown, as the socket does.
+          if (!first && (page.events.length > 0 || page.gap)) changed();
         } catch {
           setState("offline");
           await new Promise((resolve) => setTimeout(resolve, 5_000));
@@ -127,11 +128,16 @@ export function useLive(channels: string[]): LiveState {
           if (unackedBytes >= windowBytes * ACK_AT_WINDOW_FRACTION) ack();
         }
         if (frame.type === "event" && frame.seq !== undefined) {
-          cursor = frame.seq;
+          cursor = Math.max(cursor ?? 0, frame.seq);
           received(frame.seq, utf8.encode(text).byteLength);
           changed();
         }
-        if (frame.type === "gap") changed();
+        if (frame.type === "gap") {
+          // Reloaded from here on: resume after the newest event, not below the gap again.
+          const { latest } = frame as { latest?: number };
+          if (latest !== undefined) cursor = Math.max(cursor ?? 0, latest);
+          changed();
+        }
       };
       socket.onclose = () => {
         clearTimeout(ackTimer);

@@ -5,10 +5,11 @@ import { EVENT_LOG_LIMIT, type TenantEvent } from "./events";
 
 /**
  * Which logged events leave Apex as outbound webhooks, and the outbox that
- * makes sure each one is handed to the queue. The tenant's event log is the
- * single source: an event that is logged and matches an endpoint's
- * subscription gets an outbox row in the same synchronous step, so a crash
- * before the queue send is repaired by the alarm, never lost.
+ * makes sure each one is handed to the queue. Every event passes through the
+ * tenant's event log: one that matches an endpoint's subscription gets an
+ * outbox row in the same synchronous step that numbers it, so a crash before
+ * the queue send is repaired by the alarm, never lost — even when the event
+ * was logged to be written behind and the log itself lost it (decision 033).
  *
  * The outbox keeps its own copy of each event's data and its own list of
  * subscribed types, so it reads no other capability's tables.
