@@ -14,6 +14,7 @@
 import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import WebSocket from "ws";
+import { ACK_AT_WINDOW_FRACTION, ACK_QUIET_JITTER_MS, ACK_QUIET_MS } from "../app/lib/live-acks.ts";
 
 export interface ClientsInput {
   url: string;
@@ -36,10 +37,6 @@ export type FromClients =
 
 export type ToClients = { type: "stop" };
 
-/** The UI's ack rule (app/lib/live.tsx); a .tsx module cannot be imported here, so it is restated. */
-const ACK_QUIET_MS = 2_000;
-const ACK_QUIET_JITTER_MS = 2_000;
-const ACK_AT_WINDOW_FRACTION = 1 / 4;
 const OPEN_BATCH = 50;
 const CLOSE_WAIT_MS = 5_000;
 

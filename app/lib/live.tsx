@@ -1,5 +1,6 @@
 import { useRevalidator } from "@remix-run/react";
 import { useEffect, useRef, useState } from "react";
+import { ACK_AT_WINDOW_FRACTION, ACK_QUIET_JITTER_MS, ACK_QUIET_MS } from "./live-acks";
 
 /**
  * One real-time connection per tab: the tenant's WebSocket, resumed
@@ -16,12 +17,9 @@ type LiveState = "connecting" | "live" | "polling" | "offline";
  * they are coalesced. An ack goes out once a quarter of the server's window
  * is unacknowledged, far from the bound, or after a quiet spell with no new
  * event: 2 s plus up to 2 s at random, so the tabs that all saw the same
- * event do not all ack in the same instant. bench/fanout.ts acks by the same
- * rule, so the bench measures what the UI does.
+ * event do not all ack in the same instant. The fan-out bench acks by the
+ * same rule (app/lib/live-acks.ts), so the bench measures what the UI does.
  */
-const ACK_QUIET_MS = 2_000;
-const ACK_QUIET_JITTER_MS = 2_000;
-const ACK_AT_WINDOW_FRACTION = 1 / 4;
 const utf8 = new TextEncoder();
 
 /** The browser's WebSocket and location (the project's types are the Worker's, not the DOM's). */
